@@ -1,0 +1,35 @@
+# Hotline: `make run` starts the service on the embedded default; `make test` runs the whole suite.
+PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && echo $$p && break; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup run test eval lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PY)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup  ## start the service on http://127.0.0.1:8000 (SQLite + embedded Redis, demo content)
+	$(BIN)/hotline serve --host 127.0.0.1 --port 8000
+
+test: setup  ## the whole suite: unit, integration (Redis, SQLite, PostgreSQL), browser
+	$(BIN)/pytest -q -ra
+
+eval: setup  ## intent-matching accuracy on ../shared/eval/intents_dev.tsv
+	$(BIN)/python -m intents.evaluation
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy hotline intents channels
+
+bench: setup  ## matcher latency; figures go to docs/BENCHMARKS.md
+	$(BIN)/python bench/match_bench.py --write
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,224 @@
+"""Matcher latency: p50/p99 per utterance and utterances/s, on the demo tree and on 500 intents.
+
+    .venv/bin/python bench/match_bench.py [--pack PATH] [--rounds N] [--write]
+
+`--write` replaces the matcher section of docs/BENCHMARKS.md with the figures, the machine and
+this command. Two figures per tree: the first pass (words never seen before are lemmatised and
+fuzzy-corrected on the way) and the steady state (the per-word caches are warm, as on a worker
+that has been up for a while).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from intents.evaluation import default_dev_file, load_cases  # noqa: E402
+from intents.matcher import Matcher  # noqa: E402
+from intents.pack import DEMO_PACK, load_pack  # noqa: E402
+from intents.tree import Action, Node, NodeKind, NodeText, Tree  # noqa: E402
+
+HOLDOUT = ROOT / "tests" / "data" / "intents_holdout.tsv"
+BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
+START, END = "<!-- match_bench:start -->", "<!-- match_bench:end -->"
+
+# Domain words to combine into plausible intents: (uk, ru) pairs.
+SUBJECTS = [
+    ("субсидія", "субсидия"), ("пільга", "льгота"), ("допомога", "пособие"), ("виплата", "выплата"),
+    ("компенсація", "компенсация"), ("довідка", "справка"), ("посвідчення", "удостоверение"),
+    ("путівка", "путевка"), ("доплата", "доплата"), ("статус", "статус"),
+]
+TARGETS = [
+    ("пенсіонерам", "пенсионерам"), ("переселенцям", "переселенцам"), ("ветеранам", "ветеранам"),
+    ("інвалідам", "инвалидам"), ("дітям", "детям"), ("багатодітним", "многодетным"),
+    ("вдовам", "вдовам"), ("студентам", "студентам"), ("опікунам", "опекунам"), ("чорнобильцям", "чернобыльцам"),
+    ("малозабезпеченим", "малоимущим"), ("безробітним", "безработным"), ("сиротам", "сиротам"),
+    ("військовим", "военным"), ("постраждалим", "пострадавшим"), ("фермерам", "фермерам"),
+    ("донорам", "донорам"), ("шахтарям", "шахтерам"), ("вчителям", "учителям"), ("лікарям", "врачам"),
+    ("сільським жителям", "сельским жителям"), ("матерям", "матерям"), ("батькам", "родителям"),
+    ("переселеним студентам", "переселенным студентам"), ("ліквідаторам", "ликвидаторам"),
+]
+TOPICS = [
+    ("на газ", "на газ"), ("на опалення", "на отопление"), ("на проїзд", "на проезд"), ("на ліки", "на лекарства"),
+    ("на житло", "на жилье"), ("на навчання", "на обучение"), ("на харчування", "на питание"),
+    ("на ремонт", "на ремонт"), ("на паливо", "на топливо"), ("на зв'язок", "на связь"),
+]
+ACTIONS = [
+    ("як оформити", "как оформить"), ("як отримати", "как получить"), ("хто має право на", "кто имеет право на"),
+    ("які документи на", "какие документы на"), ("чому не прийшла", "почему не пришла"),
+    ("коли буде", "когда будет"), ("скільки платять", "сколько платят"), ("де подати на", "где подать на"),
+    ("як продовжити", "как продлить"), ("чи можна онлайн", "можно ли онлайн"), ("куди звертатися щодо", "куда обращаться по"),
+    ("термін розгляду", "срок рассмотрения"),
+]
+OUT_OF_DOMAIN = [
+    "яка завтра погода", "курс долара", "коли дадуть світло", "рецепт борщу", "як оформити паспорт",
+    "какой курс доллара", "когда дадут свет", "hello", "привіт як справи", "кто выиграл матч",
+]
+
+
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    intents: int
+    utterances: int
+    first_p50_us: float
+    first_p99_us: float
+    steady_p50_us: float
+    steady_p99_us: float
+    per_second: float
+
+
+def synthetic_tree(n: int, seed: int = 20240601) -> Tree:
+    """`n` intents, each a subject × target (× topic) with 12 phrases per language."""
+    rng = random.Random(seed)
+    combos = [(s, t, p) for s in SUBJECTS for t in TARGETS for p in TOPICS]
+    rng.shuffle(combos)
+    intents = []
+    for k, (subject, target, topic) in enumerate(combos[:n]):
+        texts = {}
+        for lang, col in (("uk", 0), ("ru", 1)):
+            core = f"{subject[col]} {target[col]} {topic[col]}"
+            phrases = [f"{action[col]} {core}" for action in rng.sample(ACTIONS, 11)] + [core]
+            texts[lang] = NodeText(title=core, short="-", long="-", phrases=tuple(phrases),
+                                   keywords=(subject[col], target[col]))
+        intents.append(Node(slug=f"intent_{k:03d}", kind=NodeKind.INTENT, texts=texts, action=Action.ANSWER))
+    categories = [
+        Node(slug=f"cat_{c}", kind=NodeKind.CATEGORY, key=c + 1, children=tuple(intents[c::9]),
+             texts={lang: NodeText(title=f"розділ {c + 1}") for lang in ("uk", "ru")})
+        for c in range(9)
+    ]
+    return Tree(nodes=tuple(categories))
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    words = text.split()
+    k = rng.randrange(len(words))
+    word = words[k]
+    if len(word) > 5:
+        i = rng.randrange(1, len(word) - 1)
+        words[k] = word[:i] + word[i + 1:]
+    return " ".join(words)
+
+
+def synthetic_utterances(tree: Tree, count: int, seed: int = 7) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    out: list[tuple[str, str]] = []
+    intents = tree.intents()
+    while len(out) < count:
+        if rng.random() < 0.1:
+            out.append(("uk", rng.choice(OUT_OF_DOMAIN)))
+            continue
+        lang = rng.choice(("uk", "ru"))
+        phrase = rng.choice(rng.choice(intents).texts[lang].phrases)
+        out.append((lang, _typo(phrase, rng) if rng.random() < 0.4 else phrase))
+    return out
+
+
+def _percentile(samples: Sequence[int], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000
+
+
+def _time(matcher: Matcher, utterances: Sequence[tuple[str, str]]) -> list[int]:
+    samples = []
+    for lang, text in utterances:
+        start = time.perf_counter_ns()
+        matcher.match(text, lang)
+        samples.append(time.perf_counter_ns() - start)
+    return samples
+
+
+def measure(name: str, tree: Tree, utterances: list[tuple[str, str]], rounds: int) -> Figures:
+    matcher = Matcher.build(tree)
+    matcher.match("прогрів", "uk")  # load the analyzers before timing anything
+    first = _time(matcher, utterances)
+    steady: list[int] = []
+    for _ in range(rounds):
+        steady += _time(matcher, utterances)
+    return Figures(
+        name, len(tree.intents()), len(utterances),
+        _percentile(first, 0.5), _percentile(first, 0.99),
+        _percentile(steady, 0.5), _percentile(steady, 0.99),
+        1e9 * len(steady) / sum(steady),
+    )
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+        model = found.group(1).strip() if found else model
+    return f"{os.cpu_count()} CPUs (nproc), {model}, Python {platform.python_version()}, {platform.system()}"
+
+
+def render(figures: Sequence[Figures], command: str) -> str:
+    rows = [
+        f"| {f.name} | {f.intents} | {f.utterances} | {f.first_p50_us:.0f} µs | {f.first_p99_us / 1000:.2f} ms "
+        f"| {f.steady_p50_us:.0f} µs | {f.steady_p99_us / 1000:.2f} ms | {f.per_second:,.0f} |"
+        for f in figures
+    ]
+    return "\n".join([
+        START,
+        "## Intent matcher (`bench/match_bench.py`)",
+        "",
+        f"Machine: {machine()}. Command: `{command}`. One thread; `time.perf_counter_ns` around "
+        "each `Matcher.match` call.",
+        "",
+        "| tree | intents | utterances | first pass p50 | first pass p99 | steady p50 | steady p99 | utterances/s |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "First pass: every utterance once on a fresh matcher (new words are lemmatised and fuzzy-"
+        "corrected then). Steady: the same utterances again, word caches warm.",
+        END,
+    ])
+
+
+def write(section: str) -> None:
+    old = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.is_file() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+    new = pattern.sub(lambda _: section, old) if pattern.search(old) else old.rstrip() + "\n\n" + section + "\n"
+    BENCHMARKS.parent.mkdir(parents=True, exist_ok=True)
+    BENCHMARKS.write_text(new, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Matcher latency benchmark")
+    parser.add_argument("--pack", type=Path, default=DEMO_PACK)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
+    args = parser.parse_args()
+    demo_utterances = [
+        (c.lang, c.text) for path in (default_dev_file(), HOLDOUT) if path.is_file() for c in load_cases(path)
+    ]
+    big = synthetic_tree(500)
+    figures = [
+        measure("demo pack", load_pack(args.pack), demo_utterances, args.rounds),
+        measure("synthetic", big, synthetic_utterances(big, 1000), args.rounds),
+    ]
+    for f in figures:
+        print(f"{f.name}: {f.intents} intents, {f.utterances} utterances; first pass p50 {f.first_p50_us:.0f} µs "
+              f"p99 {f.first_p99_us / 1000:.2f} ms; steady p50 {f.steady_p50_us:.0f} µs "
+              f"p99 {f.steady_p99_us / 1000:.2f} ms; {f.per_second:,.0f} utterances/s")
+    if args.write:
+        command = ".venv/bin/python bench/match_bench.py " + " ".join(sys.argv[1:])
+        write(render(figures, command.strip()))
+        print(f"wrote {BENCHMARKS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

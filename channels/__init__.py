@@ -1,0 +1,1 @@
+"""Channel adapters: the common interface, web chat, Viber."""

@@ -1,0 +1,69 @@
+"""Conversation state in Redis: every key in one place, advanced atomically with a Lua script.
+
+A turn is written only if the state is still the one it was computed from (compare-and-set), so
+two overlapping requests cannot both advance it; a turn key (e.g. CallSid + step, or the chat
+client's message id) makes a retried request return the replies it got the first time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+PREFIX = "hotline:conv:"
+
+_ADVANCE = """
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[4])
+if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4]) end
+return 1
+"""
+
+
+def state_key(conversation_id: str) -> str:
+    return f"{PREFIX}{conversation_id}:state"
+
+
+def turn_key(conversation_id: str, turn: str) -> str:
+    return f"{PREFIX}{conversation_id}:turn:{turn}"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The state as read, kept raw so the compare-and-set compares exactly what was read."""
+
+    raw: str
+    data: dict[str, Any] | None
+
+
+class StateStore:
+    def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
+        self.client = client
+        self.ttl = ttl_seconds
+        self._advance = client.register_script(_ADVANCE)
+
+    def read(self, conversation_id: str) -> Stored:
+        raw = self.client.get(state_key(conversation_id)) or ""
+        return Stored(raw=str(raw), data=json.loads(raw) if raw else None)
+
+    def answered(self, conversation_id: str, turn: str) -> dict[str, Any] | None:
+        """What a turn with this key produced already, if it ran."""
+        raw = self.client.get(turn_key(conversation_id, turn))
+        return json.loads(str(raw)) if raw else None
+
+    def advance(
+        self, conversation_id: str, *, seen: Stored, state: dict[str, Any], result: dict[str, Any], turn: str | None
+    ) -> bool:
+        """Write the new state if nobody advanced it since `seen`; False means recompute and retry."""
+        keys = [state_key(conversation_id), turn_key(conversation_id, turn) if turn else ""]
+        args: list[str | int] = [
+            seen.raw,
+            json.dumps(state, ensure_ascii=False),
+            json.dumps(result, ensure_ascii=False),
+            self.ttl,
+        ]
+        return bool(self._advance(keys=keys, args=args))

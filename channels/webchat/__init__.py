@@ -1,0 +1,1 @@
+"""The web-chat channel: a JSON API and the page with the chat widget."""

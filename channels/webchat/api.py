@@ -1,0 +1,126 @@
+"""Web chat JSON API: sessions and messages; every bot reply carries `intent` and `handoff`."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from channels.dialogue import TurnResult, UnknownConversation
+from hotline.deps import PartsDep
+from intents.engine import Input, InputKind
+
+MAX_TEXT = 2000
+CHANNEL = "web"
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+
+router = APIRouter(prefix="/api/chat", tags=["web chat"])
+
+
+class NewSession(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lang: Literal["uk", "ru"] | None = Field(default=None, description="Without it the first reply asks.")
+
+
+class Message(BaseModel):
+    """Free text typed by the citizen, or the id of a button they pressed (exactly one of them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(default=None, max_length=MAX_TEXT)
+    button: str | None = Field(default=None, max_length=100)
+    message_id: str | None = Field(
+        default=None, max_length=64, description="Optional: a resent message with the same id is answered once."
+    )
+
+    @field_validator("text")
+    @classmethod
+    def not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("the message is empty")
+        return value
+
+    @model_validator(mode="after")
+    def one_of(self) -> Message:
+        if (self.text is None) == (self.button is None):
+            raise ValueError("send either 'text' or 'button'")
+        return self
+
+
+class Button(BaseModel):
+    id: str
+    label: str
+    key: str
+
+
+class HandoffState(BaseModel):
+    state: Literal["waiting"]
+    queue: str
+    priority: str
+    reason: str
+
+
+class BotReply(BaseModel):
+    text: str = Field(description="The short form (what the phone would say).")
+    text_long: str = Field(description="The full answer for reading.")
+    buttons: list[Button]
+    intent: str | None
+    handoff: HandoffState | None
+
+
+class SessionCreated(BaseModel):
+    session_id: str
+    lang: str | None
+    replies: list[BotReply]
+
+
+class Replies(BaseModel):
+    lang: str | None
+    replies: list[BotReply]
+
+
+def _replies(result: TurnResult) -> list[BotReply]:
+    return [_reply(r) for r in result.replies]
+
+
+def _reply(reply: dict[str, Any]) -> BotReply:
+    handoff = reply["handoff"]
+    return BotReply(
+        text=reply["text"],
+        text_long=reply["text_long"],
+        buttons=[Button(id=o["target"], label=o["label"], key=o["key"]) for o in reply["options"]],
+        intent=reply["intent"],
+        handoff=HandoffState(state="waiting", **handoff) if handoff else None,
+    )
+
+
+@router.post("/sessions", status_code=201, response_model=SessionCreated)
+def create_session(parts: PartsDep, body: NewSession | None = None) -> SessionCreated:
+    """Start a chat; the first replies greet the citizen (or ask for the language)."""
+    result = parts.dialogue.start(channel=CHANNEL, lang=body.lang if body else None)
+    return SessionCreated(session_id=result.conversation_id, lang=result.lang, replies=_replies(result))
+
+
+SessionId = Annotated[str, Path(max_length=64)]
+
+
+@router.post(
+    "/sessions/{session_id}/messages",
+    response_model=Replies,
+    responses={404: {"description": "No such chat session"}},
+)
+def post_message(session_id: SessionId, message: Message, parts: PartsDep) -> Replies:
+    """The citizen writes or presses a button; the robot answers."""
+    if not SESSION_ID.match(session_id):
+        raise HTTPException(status_code=404, detail="no such chat session")
+    if message.button is not None:
+        event = Input(InputKind.BUTTON, value=message.button)
+    else:
+        event = Input(InputKind.TEXT, value=(message.text or "").strip())
+    turn = f"web:{message.message_id}" if message.message_id else None
+    try:
+        result = parts.dialogue.handle(session_id, event, turn=turn)
+    except UnknownConversation:
+        raise HTTPException(status_code=404, detail="no such chat session") from None
+    return Replies(lang=result.lang, replies=_replies(result))

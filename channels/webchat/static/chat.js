@@ -1,0 +1,471 @@
+"use strict";
+/*
+ * Hotline web chat: a citizen talks to the robot through /api/chat (channels/webchat/api.py).
+ * Plain JS with no build step or framework, so the page loads fast on an old phone and anyone can
+ * maintain it. Whatever the citizen or the server sends goes on the page with textContent only,
+ * never as HTML.
+ */
+
+const API = "/api/chat/sessions";
+const MAX_CHARS = 2000; // the server refuses longer text with a 422
+const COUNTER_FROM = 1800; // the counter shows only near the limit, where it matters
+const REQUEST_TIMEOUT_MS = 20000; // a hung request must not lock the page: fail and offer a retry
+const KEEP_ENTRIES = 200; // enough to redraw after a reload; sessionStorage is small
+const STORED_LANG = "hotline.chat.lang"; // localStorage: the language the citizen chose
+const STORED_CHAT = "hotline.chat"; // sessionStorage: this tab's conversation
+
+const UI = {
+  uk: {
+    title: "Управління соціального захисту населення — цілодобова лінія",
+    pageTitle: "Цілодобова лінія — Управління соціального захисту населення",
+    langGroup: "Мова розмови",
+    log: "Розмова",
+    you: "Ви: ",
+    bot: "Лінія: ",
+    choices: "Оберіть варіант",
+    inputLabel: "Ваше повідомлення",
+    placeholder: "Напишіть своє питання…",
+    send: "Надіслати",
+    typing: "Друкує відповідь…",
+    handoff: "Ваше звернення передано фахівцю. Будь ласка, зачекайте. Поки чекаєте, можете поставити інше питання.",
+    counter: "{n} з {max} символів",
+    tooLong: "Повідомлення задовге: скоротіть його до {max} символів.",
+    offline: "Не вдалося зв'язатися з лінією. Перевірте інтернет.",
+    unavailable: "Лінія тимчасово не працює. Спробуйте за кілька хвилин.",
+    refused: "Лінія не прийняла повідомлення.",
+    kept: "Ваш текст збережено в полі введення.",
+    retry: "Спробувати ще раз",
+    restarted: "Попередня розмова завершилася, починаємо нову.",
+  },
+  ru: {
+    title: "Управление социальной защиты населения — круглосуточная линия",
+    pageTitle: "Круглосуточная линия — Управление социальной защиты населения",
+    langGroup: "Язык разговора",
+    log: "Разговор",
+    you: "Вы: ",
+    bot: "Линия: ",
+    choices: "Выберите вариант",
+    inputLabel: "Ваше сообщение",
+    placeholder: "Напишите свой вопрос…",
+    send: "Отправить",
+    typing: "Печатает ответ…",
+    handoff: "Ваше обращение передано специалисту. Пожалуйста, подождите. Пока ждёте, можете задать другой вопрос.",
+    counter: "{n} из {max} символов",
+    tooLong: "Сообщение слишком длинное: сократите его до {max} символов.",
+    offline: "Не удалось связаться с линией. Проверьте интернет.",
+    unavailable: "Линия временно не работает. Попробуйте через несколько минут.",
+    refused: "Линия не приняла сообщение.",
+    kept: "Ваш текст сохранён в поле ввода.",
+    retry: "Попробовать ещё раз",
+    restarted: "Предыдущий разговор завершён, начинаем новый.",
+  },
+};
+
+const els = {};
+let chipPressed = false; // set by a chip, read when the next chips are drawn
+
+// The whole client state; everything except `busy` is saved to sessionStorage after each change.
+const chat = {
+  lang: "uk", // the page's language; follows the server's `lang` once the robot knows it
+  sessionId: null,
+  entries: [], // {who: "bot" | "me" | "note", text}
+  buttons: [], // the latest bot reply's buttons
+  handoff: false,
+  busy: false,
+};
+
+document.addEventListener("DOMContentLoaded", init);
+
+function init() {
+  for (const id of ["messages", "scroller", "typing", "handoff", "composer", "text", "send", "counter"]) {
+    els[id] = document.getElementById(id);
+  }
+  els.composer.addEventListener("submit", onSubmit);
+  els.text.addEventListener("keydown", onKeydown);
+  els.text.addEventListener("input", onInput);
+  for (const button of document.querySelectorAll(".lang")) {
+    button.addEventListener("click", () => switchLanguage(button.dataset.lang));
+  }
+  if (restore()) {
+    applyLanguage(chat.lang);
+    redraw();
+  } else {
+    applyLanguage(preferredLanguage());
+    startSession(rememberedLanguage());
+  }
+}
+
+// ---- language -------------------------------------------------------------------------------
+
+function t(key, values = {}) {
+  return UI[chat.lang][key].replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+}
+
+function rememberedLanguage() {
+  const lang = safeStorage(() => localStorage.getItem(STORED_LANG));
+  return lang in UI ? lang : null;
+}
+
+function preferredLanguage() {
+  const browser = (navigator.language || "").toLowerCase();
+  return rememberedLanguage() || (browser.startsWith("ru") ? "ru" : "uk");
+}
+
+/** Puts every label of the page into `lang`. */
+function applyLanguage(lang) {
+  chat.lang = lang in UI ? lang : "uk";
+  document.documentElement.lang = chat.lang;
+  document.title = t("pageTitle");
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-label]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+  }
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
+  }
+  for (const button of document.querySelectorAll(".lang")) {
+    button.setAttribute("aria-pressed", String(button.dataset.lang === chat.lang));
+  }
+  updateCounter();
+}
+
+/** The header switch: a new conversation in the other language, and remember the choice. */
+function switchLanguage(lang) {
+  if (chat.busy || (lang === chat.lang && chat.sessionId)) return;
+  safeStorage(() => localStorage.setItem(STORED_LANG, lang));
+  applyLanguage(lang);
+  resetConversation();
+  startSession(lang);
+}
+
+// ---- talking to the server ------------------------------------------------------------------
+
+class RequestFailed extends Error {
+  constructor(status, message) {
+    super(message || `HTTP ${status}`);
+    this.status = status; // 0 when the server was not reached at all
+  }
+}
+
+async function post(path, body) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  let response;
+  try {
+    response = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    });
+  } catch {
+    throw new RequestFailed(0);
+  } finally {
+    clearTimeout(timer);
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new RequestFailed(response.status, data && (data.message || data.detail));
+  return data;
+}
+
+/** The first conversation of the page, or a new one after the language switch. */
+function startSession(lang) {
+  return withBusy(() => startSession(lang), () => openSession(lang));
+}
+
+/** Without a language the robot's first words ask for one. */
+async function openSession(lang) {
+  const data = await post(API, lang ? { lang } : {});
+  chat.sessionId = data.session_id;
+  showReplies(data);
+}
+
+/**
+ * Sends one citizen message: `body` is {text} or {button}; `echo` is what the citizen's bubble says.
+ * The message id stays the same on a retry, so a message the server did get is not answered twice.
+ */
+function sendMessage(body, echo, id = randomId()) {
+  return withBusy(() => sendMessage(body, echo, id), () => deliver(body, echo, id, true));
+}
+
+async function deliver(body, echo, id, mayRenew) {
+  if (!chat.sessionId) await openSession(chat.lang); // the first start failed; the citizen wrote anyway
+  const bubble = messageElement("me", echo);
+  bubble.classList.add("pending");
+  els.messages.append(bubble);
+  let data;
+  try {
+    data = await post(`${API}/${encodeURIComponent(chat.sessionId)}/messages`, { ...body, message_id: id });
+  } catch (error) {
+    bubble.remove();
+    if (error.status !== 404 || !mayRenew) throw error;
+    // The server forgot this conversation (expired, or a new database): start a new one. A button
+    // belonged to the old menu, but typed text still makes sense there.
+    addEntry("note", t("restarted"));
+    await openSession(chat.lang);
+    if (body.text !== undefined) await deliver(body, echo, id, false);
+    return;
+  }
+  bubble.classList.remove("pending");
+  addEntry("me", echo, bubble);
+  if (body.text !== undefined && els.text.value.trim() === body.text) clearComposer();
+  showReplies(data);
+}
+
+/** Runs one request with the page marked busy; on failure shows why and how to retry. */
+async function withBusy(retry, work) {
+  if (chat.busy) return;
+  clearErrors();
+  setBusy(true);
+  try {
+    await work();
+  } catch (error) {
+    showError(error, retry);
+  } finally {
+    setBusy(false);
+    save();
+  }
+}
+
+function randomId() {
+  // crypto.randomUUID needs a secure context; getRandomValues works on plain http too.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// ---- what the robot says --------------------------------------------------------------------
+
+function showReplies(data) {
+  if (data.lang && data.lang !== chat.lang) {
+    // The citizen chose a language inside the chat (or wrote in it): the page follows.
+    safeStorage(() => localStorage.setItem(STORED_LANG, data.lang));
+    applyLanguage(data.lang);
+  }
+  const firstNew = els.messages.childElementCount;
+  for (const reply of data.replies) addEntry("bot", reply.text_long || reply.text);
+  const last = data.replies[data.replies.length - 1];
+  if (last) chat.buttons = last.buttons;
+  chat.handoff = chat.handoff || data.replies.some((reply) => reply.handoff);
+  drawButtons();
+  drawHandoff();
+  scrollToNew(els.messages.children[firstNew]);
+}
+
+function addEntry(who, text, element = messageElement(who, text)) {
+  chat.entries.push({ who, text });
+  if (chat.entries.length > KEEP_ENTRIES) chat.entries.splice(0, chat.entries.length - KEEP_ENTRIES);
+  if (!element.isConnected) els.messages.append(element);
+}
+
+function messageElement(who, text) {
+  const item = document.createElement("div");
+  item.className = `msg msg-${who}`;
+  if (who !== "note") {
+    // Screen readers hear who is speaking; sighted citizens see it from the side.
+    const speaker = document.createElement("span");
+    speaker.className = "visually-hidden";
+    speaker.textContent = t(who === "me" ? "you" : "bot");
+    item.append(speaker);
+  }
+  const body = document.createElement("span");
+  body.className = "msg-text";
+  if (who === "bot") appendLinked(body, text);
+  else body.textContent = text;
+  item.append(body);
+  return item;
+}
+
+/** Web addresses in the robot's answers become links; everything else stays plain text nodes. */
+function appendLinked(parent, text) {
+  const url = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)]/g;
+  let at = 0;
+  for (const match of text.matchAll(url)) {
+    parent.append(document.createTextNode(text.slice(at, match.index)));
+    const link = document.createElement("a");
+    link.href = match[0];
+    link.textContent = match[0];
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    parent.append(link);
+    at = match.index + match[0].length;
+  }
+  parent.append(document.createTextNode(text.slice(at)));
+}
+
+/** Menu buttons live under the latest bot message only; older ones would act on a stale menu. */
+function drawButtons() {
+  const refocus = chipPressed;
+  chipPressed = false;
+  for (const old of els.messages.querySelectorAll(".chips")) old.remove();
+  if (!chat.buttons.length) return;
+  const group = document.createElement("div");
+  group.className = "chips";
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", t("choices"));
+  for (const button of chat.buttons) group.append(chipElement(button));
+  els.messages.append(group);
+  // A pressed chip is gone now: keyboard users keep their place instead of falling to the page top.
+  if (refocus) group.firstChild.focus({ preventScroll: true });
+}
+
+function chipElement(button) {
+  const chip = document.createElement("button");
+  chip.type = "button";
+  chip.className = "chip";
+  chip.textContent = button.label; // phone keys ("1", "0", "#") mean nothing in a chat: not shown
+  chip.disabled = chat.busy;
+  chip.addEventListener("click", () => {
+    chipPressed = true;
+    sendMessage({ button: button.id }, button.label);
+  });
+  return chip;
+}
+
+function drawHandoff() {
+  els.handoff.hidden = !chat.handoff;
+}
+
+/** A long answer is shown from its top; a short one scrolls the whole chat to the end. */
+function scrollToNew(first) {
+  const { scroller } = els;
+  if (first && scroller.scrollHeight - first.offsetTop > scroller.clientHeight) {
+    scroller.scrollTop = first.offsetTop - 8;
+  } else {
+    scroller.scrollTop = scroller.scrollHeight;
+  }
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+function errorText(error) {
+  if (error.status === 0) return t("offline");
+  if (error.status === 422 && charCount(els.text.value.trim()) > MAX_CHARS) return t("tooLong", { max: MAX_CHARS });
+  if (error.status === 422) return t("refused");
+  return t("unavailable");
+}
+
+function showError(error, retry) {
+  const notice = document.createElement("div");
+  notice.className = "notice error";
+  notice.setAttribute("role", "alert");
+  const kept = els.text.value.trim() ? ` ${t("kept")}` : "";
+  notice.append(document.createTextNode(errorText(error) + kept));
+  // Resending text the server refused as invalid would only fail again: the citizen edits instead.
+  if (error.status !== 422) {
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "retry";
+    again.textContent = t("retry");
+    again.addEventListener("click", retry);
+    notice.append(again);
+  }
+  els.messages.append(notice);
+  scrollToNew(notice);
+}
+
+function clearErrors() {
+  for (const notice of els.messages.querySelectorAll(".notice.error")) notice.remove();
+}
+
+// ---- the text box ---------------------------------------------------------------------------
+
+function onSubmit(event) {
+  event.preventDefault();
+  const text = els.text.value.trim();
+  if (chat.busy || !text || charCount(text) > MAX_CHARS) return;
+  sendMessage({ text }, text);
+}
+
+function onKeydown(event) {
+  // Enter sends, Shift+Enter makes a new line; Enter that confirms an IME composition does neither.
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+  event.preventDefault();
+  els.composer.requestSubmit();
+}
+
+function onInput() {
+  updateCounter();
+  fitHeight();
+}
+
+function clearComposer() {
+  els.text.value = "";
+  onInput();
+}
+
+/** The server counts characters, not UTF-16 units: an emoji is one. */
+function charCount(text) {
+  return [...text].length;
+}
+
+function updateCounter() {
+  const count = charCount(els.text.value.trim());
+  const tooLong = count > MAX_CHARS;
+  els.counter.hidden = count < COUNTER_FROM;
+  els.counter.textContent = tooLong
+    ? `${t("counter", { n: count, max: MAX_CHARS })}. ${t("tooLong", { max: MAX_CHARS })}`
+    : t("counter", { n: count, max: MAX_CHARS });
+  els.counter.classList.toggle("over", tooLong);
+  els.text.setAttribute("aria-invalid", String(tooLong));
+  els.send.disabled = chat.busy || count === 0 || tooLong;
+}
+
+/** The box grows with the text up to a few lines, then scrolls. */
+function fitHeight() {
+  els.text.style.height = "auto";
+  els.text.style.height = `${Math.min(els.text.scrollHeight + 2, 160)}px`;
+}
+
+function setBusy(on) {
+  chat.busy = on;
+  els.typing.hidden = !on;
+  els.text.readOnly = on; // readOnly, not disabled: the phone keyboard stays open
+  els.composer.setAttribute("aria-busy", String(on));
+  for (const button of document.querySelectorAll(".chip, .lang, .retry")) button.disabled = on;
+  updateCounter();
+  if (on) els.scroller.scrollTop = els.scroller.scrollHeight;
+}
+
+// ---- keeping the conversation across a reload -----------------------------------------------
+
+function save() {
+  const { lang, sessionId, entries, buttons, handoff } = chat;
+  if (!sessionId) return;
+  safeStorage(() => sessionStorage.setItem(STORED_CHAT, JSON.stringify({ lang, sessionId, entries, buttons, handoff })));
+}
+
+function restore() {
+  const saved = safeStorage(() => JSON.parse(sessionStorage.getItem(STORED_CHAT)));
+  if (!saved || typeof saved.sessionId !== "string" || !Array.isArray(saved.entries)) return false;
+  Object.assign(chat, {
+    lang: saved.lang,
+    sessionId: saved.sessionId,
+    entries: saved.entries,
+    buttons: Array.isArray(saved.buttons) ? saved.buttons : [],
+    handoff: Boolean(saved.handoff),
+  });
+  return true;
+}
+
+function redraw() {
+  els.messages.replaceChildren(...chat.entries.map((entry) => messageElement(entry.who, entry.text)));
+  drawButtons();
+  drawHandoff();
+  els.scroller.scrollTop = els.scroller.scrollHeight;
+}
+
+function resetConversation() {
+  Object.assign(chat, { sessionId: null, entries: [], buttons: [], handoff: false });
+  safeStorage(() => sessionStorage.removeItem(STORED_CHAT));
+  els.messages.replaceChildren();
+  drawHandoff();
+}
+
+/** Private browsing and full storage throw; the chat still works, it only forgets on reload. */
+function safeStorage(action) {
+  try {
+    return action();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,1 @@
+"""Hotline: a round-the-clock information line for a social-protection office."""

@@ -1,0 +1,125 @@
+"""The application factory: settings are built once here and each part gets what it needs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
+
+from channels.dialogue import Dialogue, NoPublishedTree, TreeCache
+from channels.state_store import StateStore
+from channels.webchat import api as webchat_api
+from hotline import auth, bootstrap, pages
+from hotline.db import make_engine, make_sessionmaker
+from hotline.deps import Parts, PartsDep
+from hotline.redis_conn import connect
+from hotline.secrets import session_key
+from hotline.settings import Settings
+
+log = logging.getLogger(__name__)
+WEBCHAT_STATIC = Path(webchat_api.__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url())
+        sessions = make_sessionmaker(engine)
+        bootstrap.prepare(engine, sessions, load_demo=settings.load_demo_pack)
+        redis = connect(settings.redis_url, settings.data_dir)
+        trees = TreeCache(sessions)
+        try:
+            trees.get(trees.current_version())  # build the matcher now, not on the first citizen's turn
+        except NoPublishedTree as exc:
+            log.warning("%s", exc)
+        dialogue = Dialogue(StateStore(redis.client, settings.conversation_ttl_seconds), sessions, trees)
+        app.state.parts = Parts(settings=settings, sessions=sessions, redis=redis, dialogue=dialogue)
+        try:
+            yield
+        finally:
+            redis.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Hotline",
+        summary="Round-the-clock information line of a social-protection office",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_key(settings.secret_key.get_secret_value(), settings.data_dir),
+        session_cookie="hotline_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.public_url.startswith("https://"),
+    )
+    _add_error_handlers(app)
+    app.include_router(webchat_api.router)
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    _add_health(app)
+    app.mount("/static", StaticFiles(directory=WEBCHAT_STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def chat_page() -> FileResponse:
+        return FileResponse(WEBCHAT_STATIC / "index.html")
+
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_plain_error(e) for e in exc.errors()]
+        message = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
+        return JSONResponse(status_code=422, content={"message": message or "invalid request", "detail": errors})
+
+    @app.exception_handler(NoPublishedTree)
+    async def no_tree(_: Request, exc: NoPublishedTree) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"message": str(exc)})
+
+
+def _plain_error(error: Any) -> dict[str, str]:
+    """A validation error as a field name and a sentence a person can act on."""
+    field = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+    return {"field": field, "message": str(error.get("msg", "")).removeprefix("Value error, ")}
+
+
+def _add_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz(parts: PartsDep) -> JSONResponse:
+        """The database, Redis and a published tree are there."""
+        checks: dict[str, str] = {}
+        try:
+            with parts.sessions() as session:
+                session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # report, do not crash: this endpoint exists to say what is wrong
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            parts.redis.client.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+        try:
+            checks["tree"] = f"version {parts.dialogue.trees.current_version()}"
+        except Exception as exc:
+            checks["tree"] = f"error: {exc}"
+        ready = all(not v.startswith("error") for v in checks.values())
+        return JSONResponse(status_code=200 if ready else 503, content={"ready": ready, "checks": checks})

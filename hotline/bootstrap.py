@@ -1,0 +1,60 @@
+"""Make a database ready: run migrations, and load the demo content pack into an empty one."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.db import transaction
+from intents import versions
+from intents.pack import DEMO_PACK, load_pack
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision."""
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def import_pack(sessions: sessionmaker[Session], path: Path, *, author: str, publish: bool, note: str) -> int:
+    """Validate a pack, make it the draft and (optionally) publish it, all in one transaction."""
+    tree = load_pack(path)  # raises PackError before anything is written
+    with transaction(sessions) as session:
+        draft = versions.save_draft(session, tree=tree, author=author)
+        if not publish:
+            return draft.id
+        return versions.publish(session, author=author, note=note).id
+
+
+def ensure_content(sessions: sessionmaker[Session], *, load_demo: bool) -> None:
+    """Load the demo pack when nothing is published yet."""
+    with sessions() as session:
+        if versions.current_version_id(session) is not None:
+            return
+    if not load_demo:
+        log.warning("no tree is published: import one with 'hotline tree import FILE.yaml'")
+        return
+    version = import_pack(sessions, DEMO_PACK, author="hotline", publish=True, note="demo content pack")
+    log.info("loaded the demo content pack as version %s", version)
+
+
+def prepare(engine: Engine, sessions: sessionmaker[Session], *, load_demo: bool) -> None:
+    migrate(engine)
+    ensure_content(sessions, load_demo=load_demo)

@@ -1,0 +1,235 @@
+"""The `hotline` command: serve, match, tree import/export, user add, db upgrade."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hotline.settings import Settings
+
+app = typer.Typer(
+    help="Hotline: a round-the-clock information line for a social-protection office.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+tree_app = typer.Typer(help="Import and export the intent tree as YAML.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(tree_app, name="tree")
+app.add_typer(user_app, name="user")
+app.add_typer(db_app, name="db")
+
+
+def _database(settings: Settings) -> Any:
+    from hotline import bootstrap
+    from hotline.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.resolved_database_url())
+    bootstrap.migrate(engine)
+    return make_sessionmaker(engine)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL + Redis only).")] = 1,
+) -> None:
+    """Run the service (web chat, webhooks, staff pages)."""
+    import logging
+
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    if workers > 1:
+        if not settings.redis_url or not settings.database_url:
+            raise typer.BadParameter(
+                "several workers need HOTLINE_DATABASE_URL and HOTLINE_REDIS_URL", param_hint="--workers"
+            )
+        _database(settings)  # migrate once, before the workers start
+        uvicorn.run("hotline.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+        return
+    from hotline.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the schema migrations."""
+    _database(Settings())
+    typer.echo("database is up to date")
+
+
+@tree_app.command("import")
+def tree_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    draft_only: Annotated[bool, typer.Option("--draft-only", help="Only replace the draft; do not publish.")] = False,
+    note: Annotated[str, typer.Option(help="A note for the version history.")] = "",
+) -> None:
+    """Validate FILE.yaml and make it the draft, then publish it (unless --draft-only)."""
+    from hotline.bootstrap import import_pack
+    from intents.pack import PackError
+
+    sessions = _database(Settings())
+    try:
+        version = import_pack(
+            sessions, file, author=getpass.getuser(), publish=not draft_only, note=note or f"imported from {file.name}"
+        )
+    except PackError as exc:
+        typer.echo(f"{file}: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"{'draft saved' if draft_only else 'published version'} {version}")
+
+
+@tree_app.command("export")
+def tree_export(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="Where to write; - for standard output.")],
+    draft: Annotated[bool, typer.Option("--draft", help="Export the draft instead of the published tree.")] = False,
+) -> None:
+    """Write the published tree (or the draft) as YAML."""
+    from intents import versions
+    from intents.pack import dump_pack
+
+    sessions = _database(Settings())
+    with sessions() as session:
+        if draft:
+            record = versions.get_draft(session)
+            tree = versions.to_tree(record) if record else None
+        else:
+            version_id = versions.current_version_id(session)
+            tree = versions.load(session, version_id=version_id) if version_id else None
+    if tree is None:
+        typer.echo("there is no such tree yet", err=True)
+        raise typer.Exit(code=1)
+    text = dump_pack(tree)
+    if str(file) == "-":
+        sys.stdout.write(text)
+    else:
+        file.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {file}")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="admin or operator")],
+    display_name: Annotated[str, typer.Option("--name", help="The name colleagues see.")] = "",
+) -> None:
+    """Add a staff user; the password is asked (or read from HOTLINE_NEW_PASSWORD)."""
+    from hotline import users
+    from hotline.db import transaction
+
+    try:
+        chosen = users.Role(role)
+    except ValueError:
+        raise typer.BadParameter("choose admin or operator", param_hint="--role") from None
+    password = os.environ.get("HOTLINE_NEW_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    sessions = _database(Settings())
+    try:
+        with transaction(sessions) as session:
+            users.create(session, username=username, password=password, role=chosen, display_name=display_name)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"added {chosen.value} {username}")
+
+
+@app.command()
+def match(
+    text: Annotated[str | None, typer.Argument(help="What a citizen said or wrote.")] = None,
+    lang: Annotated[str, typer.Option(help="uk or ru (for --batch: lines without a language column).")] = "uk",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    batch: Annotated[str | None, typer.Option(help="FILE or - : one utterance a line, or TSV lang<TAB>text.")] = None,
+    pack: Annotated[
+        Path | None, typer.Option(help="Match against this YAML pack instead of the published tree.")
+    ] = None,
+) -> None:
+    """Which intent a text reaches: best intent, score and alternatives."""
+    if lang not in {"uk", "ru"}:
+        raise typer.BadParameter("choose uk or ru", param_hint="--lang")
+    if (text is None) == (batch is None):
+        raise typer.BadParameter("give TEXT or --batch FILE (not both)")
+    matcher = _matcher(pack)
+    if batch is None:
+        assert text is not None
+        result = _match_json(matcher, text, lang)
+        typer.echo(json.dumps(result, ensure_ascii=False) if as_json else _match_line(result))
+        return
+    for line_lang, line in _batch_lines(batch, lang):
+        sys.stdout.write(json.dumps(_match_json(matcher, line, line_lang), ensure_ascii=False) + "\n")
+
+
+def _matcher(pack: Path | None) -> Any:
+    from intents.matcher import Matcher
+    from intents.pack import PackError, load_pack
+
+    if pack is not None:
+        try:
+            return Matcher.build(load_pack(pack))
+        except PackError as exc:
+            typer.echo(f"{pack}: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+    from hotline.bootstrap import ensure_content
+    from intents import versions
+
+    settings = Settings()
+    sessions = _database(settings)
+    ensure_content(sessions, load_demo=settings.load_demo_pack)
+    with sessions() as session:
+        version_id = versions.current_version_id(session)
+        tree = versions.load(session, version_id=version_id) if version_id else None
+    if tree is None:
+        typer.echo("no tree is published: run 'hotline tree import FILE.yaml'", err=True)
+        raise typer.Exit(code=1)
+    return Matcher.build(tree)
+
+
+def _match_json(matcher: Any, text: str, lang: str) -> dict[str, Any]:
+    result = matcher.match(text, lang)
+    return {
+        "text": text,
+        "lang": lang,
+        "intent": result.intent,
+        "score": round(float(result.score), 2),
+        "alternatives": [{"intent": c.slug, "score": round(float(c.score), 2)} for c in result.alternatives],
+        "ambiguous": result.ambiguous,
+    }
+
+
+def _match_line(result: dict[str, Any]) -> str:
+    others = ", ".join(f"{a['intent']} {a['score']}" for a in result["alternatives"])
+    best = result["intent"] or "(no intent)"
+    return f"{best} {result['score']}" + (f"   alternatives: {others}" if others else "")
+
+
+def _batch_lines(source: str, default_lang: str) -> Iterator[tuple[str, str]]:
+    stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    with stream:
+        for raw in stream:
+            line = raw.rstrip("\n\r")
+            if line.startswith("lang\t"):
+                continue  # a header row
+            parts = line.split("\t")
+            if len(parts) >= 2 and parts[0].strip() in {"uk", "ru"}:
+                yield parts[0].strip(), parts[-1]
+            else:
+                yield default_lang, line
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

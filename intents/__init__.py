@@ -1,0 +1,1 @@
+"""The intent tree, text matching and the dialogue engine."""

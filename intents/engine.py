@@ -1,0 +1,419 @@
+"""The dialogue engine: one turn of a conversation, for every channel. Pure: no I/O, no clock.
+
+`handle(state, input, tree, understanding)` returns the next state and the replies. Adapters
+render replies (TwiML, Viber keyboards, JSON) and keep no dialogue logic of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Protocol
+
+from intents.commands import Command, command_of, guess_language, language_of_choice
+from intents.matcher import Match
+from intents.messages import LANGUAGE_LABELS, LANGUAGE_QUESTION, say
+from intents.tree import LANGUAGES, Action, Node, Priority, Tree
+
+LOW_SPEECH_CONFIDENCE = 0.45
+FAILURES_BEFORE_MENU = 2
+FAILURES_BEFORE_PERSON = 3
+
+
+class InputKind(StrEnum):
+    START = "start"
+    DIGIT = "digit"
+    TEXT = "text"
+    SPEECH = "speech"
+    BUTTON = "button"
+    NO_INPUT = "no_input"
+
+
+class Expect(StrEnum):
+    LANGUAGE = "language"
+    MENU = "menu"
+    AFTER_ANSWER = "after_answer"
+    CLARIFY = "clarify"
+
+
+@dataclass(frozen=True)
+class Input:
+    kind: InputKind
+    value: str = ""
+    confidence: float | None = None
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """A menu choice: a key for the phone, a label for buttons, a target the engine understands."""
+
+    key: str
+    label: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Handoff:
+    queue: str
+    priority: Priority
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    text_long: str
+    options: tuple[Option, ...] = ()
+    intent: str | None = None
+    handoff: Handoff | None = None
+    end: bool = False
+    expect: Expect = Expect.MENU
+
+
+@dataclass(frozen=True)
+class State:
+    """What the engine remembers between turns; serialised by the caller."""
+
+    lang: str | None = None
+    expect: Expect = Expect.LANGUAGE
+    menu: str | None = None
+    intent: str | None = None
+    candidates: tuple[str, ...] = ()
+    failures: int = 0
+    handoff: Handoff | None = None
+    tree_version: int = 0
+
+
+@dataclass(frozen=True)
+class Turn:
+    state: State
+    replies: tuple[Reply, ...] = field(default_factory=tuple)
+    understood: Match | None = None
+
+
+class Understanding(Protocol):
+    """What the engine needs from the matcher."""
+
+    def match(self, text: str, lang: str) -> Match: ...
+
+    def match_option(self, text: str, lang: str, options: Sequence[Node]) -> Node | None: ...
+
+
+# Button targets that are not tree slugs.
+T_REPEAT, T_MENU, T_BACK, T_OPERATOR = "repeat", "menu", "back", "operator"
+T_LANG = "lang:"
+
+
+def handle(state: State | None, event: Input, tree: Tree, understanding: Understanding) -> Turn:
+    """Advance the conversation by one input."""
+    return _Dialogue(state or State(tree_version=tree.version), tree, understanding).on(event)
+
+
+class _Dialogue:
+    def __init__(self, state: State, tree: Tree, understanding: Understanding) -> None:
+        self.state = state
+        self.tree = tree
+        self.understanding = understanding
+        self.lang = state.lang or "uk"
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def on(self, event: Input) -> Turn:
+        if event.kind is InputKind.START:
+            return self.start(event.lang)
+        if self.state.expect is Expect.LANGUAGE:
+            return self.on_language(event)
+        if event.kind is InputKind.NO_INPUT:
+            return self.failed()
+        if event.kind is InputKind.BUTTON:
+            return self.on_target(event.value.strip())
+        value = event.value.strip()
+        if value in {"*", "#"} or (value.isdigit() and len(value) == 1):
+            return self.on_digit(value)
+        return self.on_words(value, event.confidence if event.kind is InputKind.SPEECH else None)
+
+    def start(self, lang: str | None) -> Turn:
+        if lang not in LANGUAGES:
+            state = State(tree_version=self.tree.version)
+            return Turn(state, (self.language_question(),))
+        self.lang = lang
+        self.state = State(lang=lang, tree_version=self.tree.version)
+        welcome = self.tree.welcome.get(lang) or say("welcome", lang)
+        return self.show_menu(None, intro=welcome)
+
+    def on_language(self, event: Input) -> Turn:
+        value = event.value.strip()
+        chosen: str | None = None
+        if value.startswith(T_LANG):
+            chosen = value.removeprefix(T_LANG)
+        elif value in {"1", "2"}:
+            chosen = LANGUAGES[int(value) - 1]
+        elif event.kind in {InputKind.TEXT, InputKind.SPEECH} and value:
+            chosen = language_of_choice(value)
+            if chosen is None and (guessed := guess_language(value)):
+                # A citizen who writes the question straight away has chosen by writing it.
+                self.begin(guessed)
+                return self.on_words(value, event.confidence)
+        if chosen not in LANGUAGES:
+            state = replace(self.state, failures=self.state.failures + 1)
+            return Turn(state, (self.language_question(),))
+        return self.start(chosen)
+
+    def begin(self, lang: str) -> None:
+        self.lang = lang
+        self.state = State(lang=lang, expect=Expect.MENU, tree_version=self.tree.version)
+
+    def on_digit(self, digit: str) -> Turn:
+        expect = self.state.expect
+        if digit == "0":
+            return self.hand_off("operator_requested")
+        if digit == "*":
+            return self.repeat()
+        if digit == "#":
+            return self.back()
+        key = int(digit)
+        if expect is Expect.AFTER_ANSWER:
+            if key == 1:
+                return self.repeat()
+            if key == 2:
+                return self.show_menu(self.tree.parents.get(self.state.intent or "", None))
+        if expect is Expect.CLARIFY:
+            return self.on_clarify_key(key)
+        node = self.menu_node_by_key(key)
+        if node is None:
+            return self.failed(say("no_such_key", self.lang))
+        return self.enter(node)
+
+    def on_clarify_key(self, key: int) -> Turn:
+        candidates = self.state.candidates
+        if len(candidates) == 1:
+            # "Did you mean X? yes — 1, no — 2"
+            return self.enter(self.tree.index[candidates[0]]) if key == 1 else self.failed()
+        if 1 <= key <= len(candidates):
+            return self.enter(self.tree.index[candidates[key - 1]])
+        return self.failed(say("no_such_key", self.lang))
+
+    def on_target(self, target: str) -> Turn:
+        if target.startswith(T_LANG):
+            return self.start(target.removeprefix(T_LANG))
+        commands: dict[str, Callable[[], Turn]] = {
+            T_REPEAT: self.repeat,
+            T_MENU: lambda: self.show_menu(None),
+            T_BACK: self.back,
+            T_OPERATOR: lambda: self.hand_off("operator_requested"),
+        }
+        if target in commands:
+            return commands[target]()
+        node = self.tree.index.get(target)
+        if node is None:
+            return self.failed()
+        return self.enter(node)
+
+    def on_words(self, text: str, confidence: float | None) -> Turn:
+        if not text:
+            return self.failed()
+        command = command_of(text, self.lang)
+        if command is not None and (turn := self.on_command(command)) is not None:
+            return turn
+        if self.state.expect is Expect.CLARIFY:
+            options = [self.tree.index[s] for s in self.state.candidates if s in self.tree.index]
+            if chosen := self.understanding.match_option(text, self.lang, options):
+                return self.enter(chosen)
+        match = self.understanding.match(text, self.lang)
+        emergency = match.intent and self.tree.index[match.intent].action is Action.EMERGENCY
+        if not emergency:
+            menu = self.tree.children_of(self.state.menu)
+            if chosen := self.understanding.match_option(text, self.lang, menu):
+                return self.with_match(self.enter(chosen), match)
+        if match.intent is None:
+            return self.with_match(self.failed(), match)
+        if emergency:
+            return self.with_match(self.enter(self.tree.index[match.intent]), match)
+        unsure = confidence is not None and confidence < LOW_SPEECH_CONFIDENCE
+        if match.ambiguous or unsure:
+            slugs = (match.intent, *(c.slug for c in match.alternatives))
+            return self.with_match(self.clarify(slugs[:2] if match.ambiguous else slugs[:1]), match)
+        return self.with_match(self.enter(self.tree.index[match.intent]), match)
+
+    def on_command(self, command: Command) -> Turn | None:
+        if command is Command.OPERATOR:
+            return self.hand_off("operator_requested")
+        if command is Command.REPEAT:
+            return self.repeat()
+        if command is Command.BACK:
+            return self.back()
+        if command is Command.MENU:
+            return self.show_menu(None)
+        if self.state.expect is Expect.CLARIFY and self.state.candidates:
+            if command is Command.YES:
+                return self.enter(self.tree.index[self.state.candidates[0]])
+            if command is Command.NO:
+                return self.show_menu(self.state.menu)
+        return None
+
+    # -- what the robot does ---------------------------------------------------------------
+
+    def enter(self, node: Node) -> Turn:
+        self.state = replace(self.state, failures=0)
+        if node.is_intent:
+            return self.answer(node)
+        return self.show_menu(node.slug)
+
+    def answer(self, node: Node) -> Turn:
+        text = node.text(self.lang)
+        self.state = replace(
+            self.state,
+            expect=Expect.AFTER_ANSWER,
+            intent=node.slug,
+            menu=self.tree.parents.get(node.slug),
+            candidates=(),
+            failures=0,
+        )
+        handoff = self.handoff_for(node)
+        if handoff is not None:
+            self.state = replace(self.state, handoff=handoff)
+            reply = Reply(
+                text=f"{text.short} {say('handoff', self.lang)}",
+                text_long=text.long,
+                options=(),
+                intent=node.slug,
+                handoff=handoff,
+                expect=Expect.AFTER_ANSWER,
+            )
+            return Turn(self.state, (reply,))
+        reply = Reply(
+            text=f"{text.short} {say('after_answer', self.lang)}",
+            text_long=text.long,
+            options=self.after_answer_options(),
+            intent=node.slug,
+            handoff=self.state.handoff,
+            expect=Expect.AFTER_ANSWER,
+        )
+        return Turn(self.state, (reply,))
+
+    def handoff_for(self, node: Node) -> Handoff | None:
+        if node.action is Action.EMERGENCY:
+            return Handoff(queue=node.queue or "crisis", priority=Priority.EMERGENCY, reason=node.slug)
+        if node.action in {Action.HANDOFF, Action.BENEFIT_SCREENING}:
+            return Handoff(queue=node.queue or self.skill_of(node.slug), priority=node.priority, reason=node.slug)
+        return None
+
+    def skill_of(self, slug: str | None) -> str:
+        """The queue of a node: its top-level category's slug."""
+        top = slug
+        while top is not None and (parent := self.tree.parents.get(top)) is not None:
+            top = parent
+        node = self.tree.index.get(top or "")
+        return node.slug if node is not None and not node.is_intent else "general"
+
+    def hand_off(self, reason: str) -> Turn:
+        waiting = self.state.handoff
+        handoff = waiting or Handoff(
+            queue=self.skill_of(self.state.intent or self.state.menu), priority=Priority.NORMAL, reason=reason
+        )
+        self.state = replace(self.state, handoff=handoff, failures=0, candidates=(), expect=Expect.MENU)
+        key = "handoff_not_understood" if reason == "not_understood" else "handoff"
+        text = say("handoff_waiting" if waiting else key, self.lang)
+        reply = Reply(text=text, text_long=text, options=self.menu_options(None), handoff=handoff)
+        return Turn(self.state, (reply,))
+
+    def show_menu(self, slug: str | None, intro: str = "") -> Turn:
+        self.state = replace(self.state, expect=Expect.MENU, menu=slug, candidates=(), intent=None)
+        node = self.tree.index.get(slug) if slug else None
+        nodes = self.tree.children_of(slug)
+        spoken_items = " ".join(
+            say("menu_item", self.lang, title=n.text(self.lang).title, key=n.key) for n in nodes if n.key
+        )
+        prompt = node.text(self.lang).prompt if node else ""
+        spoken = prompt or f"{say('menu_intro', self.lang)} {spoken_items}"
+        tail = say("press_zero", self.lang) + (f" {say('press_back', self.lang)}" if slug else "")
+        title = node.text(self.lang).title if node else say("menu_intro", self.lang)
+        reply = Reply(
+            text=" ".join(p for p in (intro, spoken, tail) if p),
+            text_long="\n\n".join(p for p in (intro, title) if p),
+            options=self.menu_options(slug),
+            handoff=self.state.handoff,
+            expect=Expect.MENU,
+        )
+        return Turn(self.state, (reply,))
+
+    def menu_options(self, slug: str | None) -> tuple[Option, ...]:
+        options = [
+            Option(key=str(n.key), label=n.text(self.lang).title, target=n.slug)
+            for n in self.tree.children_of(slug)
+            if n.key
+        ]
+        if slug is not None:
+            options.append(Option(key="#", label=say("label_back", self.lang), target=T_BACK))
+        options.append(Option(key="0", label=say("label_operator", self.lang), target=T_OPERATOR))
+        return tuple(options)
+
+    def after_answer_options(self) -> tuple[Option, ...]:
+        return (
+            Option(key="1", label=say("label_repeat", self.lang), target=T_REPEAT),
+            Option(key="2", label=say("label_menu", self.lang), target=T_MENU),
+            Option(key="0", label=say("label_operator", self.lang), target=T_OPERATOR),
+        )
+
+    def clarify(self, slugs: Sequence[str]) -> Turn:
+        titles = [self.tree.index[s].text(self.lang).title for s in slugs]
+        if len(titles) == 1:
+            text = say("clarify_one", self.lang, first=titles[0])
+            options: tuple[Option, ...] = (
+                Option(key="1", label=say("label_yes", self.lang), target=slugs[0]),
+                Option(key="2", label=say("label_no", self.lang), target=T_MENU),
+            )
+        else:
+            text = say("clarify", self.lang, first=titles[0], second=titles[1])
+            pairs = enumerate(zip(slugs, titles, strict=True), start=1)
+            options = tuple(Option(key=str(i), label=title, target=slug) for i, (slug, title) in pairs)
+        options += (Option(key="0", label=say("label_operator", self.lang), target=T_OPERATOR),)
+        self.state = replace(self.state, expect=Expect.CLARIFY, candidates=tuple(slugs))
+        reply = Reply(text=text, text_long=text, options=options, handoff=self.state.handoff, expect=Expect.CLARIFY)
+        return Turn(self.state, (reply,))
+
+    def repeat(self) -> Turn:
+        state = self.state
+        if state.expect is Expect.AFTER_ANSWER and state.intent in self.tree.index:
+            return self.answer(self.tree.index[state.intent])
+        if state.expect is Expect.CLARIFY and state.candidates:
+            return self.clarify(state.candidates)
+        return self.show_menu(state.menu)
+
+    def back(self) -> Turn:
+        if self.state.expect is Expect.AFTER_ANSWER:
+            return self.show_menu(self.state.menu)
+        return self.show_menu(self.tree.parents.get(self.state.menu or "", None))
+
+    def failed(self, why: str = "") -> Turn:
+        failures = self.state.failures + 1
+        if failures >= FAILURES_BEFORE_PERSON:
+            return self.hand_off("not_understood")
+        self.state = replace(self.state, failures=failures)
+        if failures >= FAILURES_BEFORE_MENU:
+            return self.show_menu(self.state.menu, intro=why)
+        text = " ".join(p for p in (why, say("not_understood", self.lang)) if p)
+        reply = Reply(
+            text=text,
+            text_long=text,
+            options=self.menu_options(self.state.menu),
+            handoff=self.state.handoff,
+            expect=self.state.expect,
+        )
+        return Turn(self.state, (reply,))
+
+    def menu_node_by_key(self, key: int) -> Node | None:
+        return next((n for n in self.tree.children_of(self.state.menu) if n.key == key), None)
+
+    def language_question(self) -> Reply:
+        options = tuple(
+            Option(key=str(i + 1), label=LANGUAGE_LABELS[lang], target=f"{T_LANG}{lang}")
+            for i, lang in enumerate(LANGUAGES)
+        )
+        return Reply(text=LANGUAGE_QUESTION, text_long=LANGUAGE_QUESTION, options=options, expect=Expect.LANGUAGE)
+
+    @staticmethod
+    def with_match(turn: Turn, match: Match) -> Turn:
+        return replace(turn, understood=match)

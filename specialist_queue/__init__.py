@@ -1,0 +1,1 @@
+"""Specialist queues and operators."""

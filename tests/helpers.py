@@ -1,0 +1,23 @@
+"""Small helpers shared by tests."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def chat(client: Any, session_id: str, **body: Any) -> Any:
+    """Send one web-chat message and return the JSON answer (asserting a 200)."""
+    response = client.post(f"/api/chat/sessions/{session_id}/messages", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def intents_of(answer: Any) -> list[str | None]:
+    return [reply["intent"] for reply in answer["replies"]]

@@ -1,0 +1,80 @@
+"""The `hotline` command as a user runs it: tree import/export, match, user add."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from intents.pack import DEMO_PACK
+
+HOTLINE = str(Path(sys.executable).parent / "hotline")
+
+
+@pytest.fixture
+def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path / "var"), "HOTLINE_DATABASE_URL": ""}
+    env.pop("HOTLINE_REDIS_URL", None)
+
+    def hotline(*args: str, input: str | None = None, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [HOTLINE, *args], env={**env, **extra_env}, input=input, capture_output=True, text=True, timeout=180
+        )
+
+    return hotline
+
+
+def test_export_import_round_trip_and_refusing_a_bad_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    exported = tmp_path / "tree.yaml"
+    # An empty database gets the demo pack on first use.
+    assert run("match", "субсидія", "--lang", "uk").returncode == 0
+    result = run("tree", "export", str(exported))
+    assert result.returncode == 0, result.stderr
+    assert "housing_subsidy_apply" in exported.read_text(encoding="utf-8")
+    result = run("tree", "import", str(exported), "--note", "round trip")
+    assert result.returncode == 0, result.stderr
+    assert "published version 2" in result.stdout
+
+    broken = tmp_path / "broken.yaml"
+    lines = exported.read_text(encoding="utf-8").splitlines()
+    index = next(i for i, line in enumerate(lines) if line.strip() == "key: 2")
+    lines[index] = lines[index].replace("key: 2", "key: 1")
+    broken.write_text("\n".join(lines), encoding="utf-8")
+    result = run("tree", "import", str(broken))
+    assert result.returncode == 1
+    assert f"line {index + 1}: key 1 is used twice in one menu" in result.stderr
+    # Nothing was half-imported: the published version is still 2.
+    again = run("tree", "export", "-")
+    assert again.stdout == exported.read_text(encoding="utf-8")
+
+
+def test_match_prints_json_and_batches_keep_order(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("match", "Як оформити житлову субсидію?", "--lang", "uk", "--json", "--pack", str(DEMO_PACK))
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["intent"] == "housing_subsidy_apply"
+    assert isinstance(found["score"], float) and isinstance(found["alternatives"], list)
+    lines = "ru\tСправка о регистрации места жительства\nuk\tколи грає динамо\nДопомога при народженні дитини\n"
+    result = run("match", "--batch", "-", "--pack", str(DEMO_PACK), input=lines)
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["intent"] for o in out] == ["residence_certificate", None, "birth_grant"]
+    assert [o["lang"] for o in out] == ["ru", "uk", "uk"]
+
+
+def test_match_refuses_a_wrong_language(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("match", "hello", "--lang", "en", "--pack", str(DEMO_PACK))
+    assert result.returncode == 2 and "uk or ru" in result.stderr
+
+
+def test_user_add_then_refuse_the_same_name(run) -> None:  # type: ignore[no-untyped-def]
+    ok = run("user", "add", "olena", "--role", "operator", HOTLINE_NEW_PASSWORD="long enough")
+    assert ok.returncode == 0 and "added operator olena" in ok.stdout
+    again = run("user", "add", "olena", "--role", "admin", HOTLINE_NEW_PASSWORD="long enough")
+    assert again.returncode == 1 and "exists" in again.stderr
+    wrong = run("user", "add", "x", "--role", "boss", HOTLINE_NEW_PASSWORD="long enough")
+    assert wrong.returncode == 2

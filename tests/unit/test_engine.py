@@ -1,0 +1,243 @@
+"""The dialogue engine on a small tree with the real matcher: pure, no I/O."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from intents.engine import Expect, Input, InputKind, State, Turn, handle
+from intents.matcher import Matcher
+from intents.pack import parse_pack
+from intents.tree import Priority, Tree
+
+PACK = textwrap.dedent(
+    """\
+    format: 1
+    welcome: {uk: Вітаємо на лінії., ru: Здравствуйте.}
+    tree:
+      - slug: subsidies
+        kind: category
+        key: 1
+        uk: {title: Субсидії, phrases: [субсидія, субсидії, житлова субсидія]}
+        ru: {title: Субсидии, phrases: [субсидия, субсидии, жилищная субсидия]}
+        children:
+          - slug: housing_subsidy_apply
+            kind: intent
+            key: 1
+            uk:
+              title: Оформлення субсидії
+              short: Заяву на субсидію подають до Пенсійного фонду.
+              long: Заяву і декларацію на субсидію подають до Пенсійного фонду або через ЦНАП.
+              phrases: [як оформити субсидію, оформлення субсидії, подати заяву на субсидію]
+              keywords: [оформити субсидію]
+            ru:
+              title: Оформление субсидии
+              short: Заявление на субсидию подают в Пенсионный фонд.
+              long: Заявление и декларацию на субсидию подают в Пенсионный фонд или через ЦНАП.
+              phrases: [как оформить субсидию, оформление субсидии, подать заявление на субсидию]
+              keywords: [оформить субсидию]
+          - slug: housing_subsidy_status
+            kind: intent
+            key: 2
+            uk:
+              title: Чому не нарахували субсидію
+              short: Причину відмови повідомляє Пенсійний фонд.
+              long: Якщо субсидію не нарахували, причину можна дізнатися в Пенсійному фонді.
+              phrases: [чому не нарахували субсидію, відмовили в субсидії, субсидію зняли]
+              keywords: [не нарахували, відмовили]
+            ru:
+              title: Почему не начислили субсидию
+              short: Причину отказа сообщает Пенсионный фонд.
+              long: Если субсидию не начислили, причину можно узнать в Пенсионном фонде.
+              phrases: [почему не начислили субсидию, отказали в субсидии, субсидию сняли]
+              keywords: [не начислили, отказали]
+      - slug: families
+        kind: category
+        key: 2
+        uk: {title: Сім'ї з дітьми, phrases: [сім'ї з дітьми, діти]}
+        ru: {title: Семьи с детьми, phrases: [семьи с детьми, дети]}
+        children:
+          - slug: birth_grant
+            kind: intent
+            key: 1
+            uk:
+              title: Допомога при народженні
+              short: Допомогу при народженні дитини призначає Пенсійний фонд.
+              long: Допомога при народженні дитини — заява через Дію або Пенсійний фонд.
+              phrases: [допомога при народженні дитини, народила дитину яка допомога, виплата на новонародженого]
+              keywords: [народження, народженні]
+            ru:
+              title: Помощь при рождении
+              short: Помощь при рождении ребёнка назначает Пенсионный фонд.
+              long: Помощь при рождении ребёнка — заявление через Дию или Пенсионный фонд.
+              phrases: [помощь при рождении ребенка, родила ребенка какая помощь, выплата на новорожденного]
+              keywords: [рождение, рождении]
+          - slug: crisis
+            kind: intent
+            key: 2
+            action: emergency
+            priority: emergency
+            uk:
+              title: Кризова ситуація
+              short: Якщо вам загрожує небезпека, телефонуйте 112.
+              long: Якщо вам загрожує небезпека, телефонуйте 112 або 102.
+              phrases: [мене б'є чоловік, насильство в сім'ї, не хочу жити]
+              keywords: [насильство, б'є]
+            ru:
+              title: Кризисная ситуация
+              short: Если вам угрожает опасность, звоните 112.
+              long: Если вам угрожает опасность, звоните 112 или 102.
+              phrases: [меня бьёт муж, насилие в семье, не хочу жить]
+              keywords: [насилие, бьёт]
+      - slug: operator
+        kind: intent
+        action: handoff
+        uk: {title: Фахівець, short: З'єдную., long: З'єдную з фахівцем., phrases: [оператор, жива людина]}
+        ru: {title: Специалист, short: Соединяю., long: Соединяю со специалистом., phrases: [оператор, живой человек]}
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def tree() -> Tree:
+    return parse_pack(PACK)
+
+
+@pytest.fixture(scope="module")
+def matcher(tree: Tree) -> Matcher:
+    return Matcher.build(tree)
+
+
+class Talk:
+    """A conversation driven turn by turn, as a channel adapter would."""
+
+    def __init__(self, tree: Tree, matcher: Matcher) -> None:
+        self.tree, self.matcher = tree, matcher
+        self.state: State | None = None
+        self.last: Turn | None = None
+
+    def send(self, kind: InputKind, value: str = "", **extra: object) -> Turn:
+        self.last = handle(self.state, Input(kind, value, **extra), self.tree, self.matcher)  # type: ignore[arg-type]
+        self.state = self.last.state
+        return self.last
+
+    def start(self, lang: str | None = None) -> Turn:
+        return self.send(InputKind.START, lang=lang)
+
+    def digit(self, d: str) -> Turn:
+        return self.send(InputKind.DIGIT, d)
+
+    def text(self, t: str) -> Turn:
+        return self.send(InputKind.TEXT, t)
+
+
+@pytest.fixture
+def talk(tree: Tree, matcher: Matcher) -> Talk:
+    return Talk(tree, matcher)
+
+
+def test_without_a_language_the_first_reply_asks_for_it(talk: Talk) -> None:
+    turn = talk.start()
+    reply = turn.replies[0]
+    assert reply.expect is Expect.LANGUAGE
+    assert [o.target for o in reply.options] == ["lang:uk", "lang:ru"]
+    turn = talk.digit("2")
+    assert turn.state.lang == "ru"
+    assert "Здравствуйте." in turn.replies[0].text
+    assert [o.key for o in turn.replies[0].options] == ["1", "2", "0"]
+
+
+def test_language_by_word_and_a_question_instead_of_a_choice(talk: Talk) -> None:
+    talk.start()
+    assert talk.text("русский").state.lang == "ru"
+    other = Talk(talk.tree, talk.matcher)
+    other.start()
+    turn = other.text("Як оформити субсидію?")
+    assert turn.state.lang == "uk"
+    assert turn.replies[0].intent == "housing_subsidy_apply"
+
+
+def test_keypad_walk_to_an_answer_repeat_and_back(talk: Talk) -> None:
+    talk.start("uk")
+    menu = talk.digit("1").replies[0]
+    assert menu.expect is Expect.MENU
+    assert [o.target for o in menu.options] == ["housing_subsidy_apply", "housing_subsidy_status", "back", "operator"]
+    answer = talk.digit("2").replies[0]
+    assert answer.intent == "housing_subsidy_status"
+    assert answer.text.startswith("Причину відмови повідомляє Пенсійний фонд.")
+    assert "Повторити — 1" in answer.text
+    assert answer.text_long.startswith("Якщо субсидію не нарахували")
+    assert talk.digit("1").replies[0].intent == "housing_subsidy_status"  # 1 repeats the answer
+    assert talk.digit("*").replies[0].intent == "housing_subsidy_status"
+    back = talk.digit("#").replies[0]
+    assert back.intent is None and talk.state is not None and talk.state.menu == "subsidies"
+    talk.digit("#")
+    assert talk.state.menu is None
+
+
+def test_menu_by_words_and_number_words(talk: Talk) -> None:
+    talk.start("uk")
+    turn = talk.text("субсидії")
+    assert turn.state.menu == "subsidies"
+    assert talk.text("два").replies[0].intent == "housing_subsidy_status"
+    talk.digit("#")
+    talk.digit("#")
+    assert talk.text("другий").state.menu == "families"
+
+
+def test_zero_and_words_for_a_person_hand_off(talk: Talk) -> None:
+    talk.start("uk")
+    talk.digit("1")
+    reply = talk.digit("0").replies[0]
+    assert reply.handoff is not None and reply.handoff.queue == "subsidies"
+    other = Talk(talk.tree, talk.matcher)
+    other.start("ru")
+    reply = other.text("соедините с оператором").replies[0]
+    assert reply.handoff is not None and reply.handoff.priority is Priority.NORMAL
+
+
+def test_crisis_wins_and_goes_first_in_the_queue(talk: Talk) -> None:
+    talk.start("uk")
+    reply = talk.text("мене б'є чоловік, а ще не нарахували субсидію").replies[0]
+    assert reply.intent == "crisis"
+    assert reply.handoff is not None and reply.handoff.priority is Priority.EMERGENCY
+    assert "112" in reply.text
+
+
+def test_two_failures_show_the_menu_and_the_third_reaches_a_person(talk: Talk) -> None:
+    talk.start("uk")
+    first = talk.text("коли грає динамо київ").replies[0]
+    assert first.intent is None and first.handoff is None and "не зрозумів" in first.text
+    second = talk.send(InputKind.NO_INPUT).replies[0]
+    assert second.expect is Expect.MENU and "Субсидії — 1." in second.text
+    third = talk.text("абракадабра").replies[0]
+    assert third.handoff is not None and third.handoff.reason == "not_understood"
+
+
+def test_an_unknown_key_is_a_failure_with_a_way_back(talk: Talk) -> None:
+    talk.start("uk")
+    reply = talk.digit("7").replies[0]
+    assert "Такого пункту немає." in reply.text
+    assert any(o.key == "0" for o in reply.options)
+
+
+def test_low_speech_confidence_asks_to_confirm(talk: Talk) -> None:
+    talk.start("uk")
+    turn = talk.send(InputKind.SPEECH, "як оформити субсидію", confidence=0.2)
+    reply = turn.replies[0]
+    assert reply.expect is Expect.CLARIFY and "Оформлення субсидії" in reply.text
+    assert talk.digit("1").replies[0].intent == "housing_subsidy_apply"
+
+
+def test_buttons_reach_nodes_and_commands(talk: Talk) -> None:
+    talk.start("ru")
+    assert talk.send(InputKind.BUTTON, "birth_grant").replies[0].intent == "birth_grant"
+    menu = talk.send(InputKind.BUTTON, "menu").replies[0]
+    assert menu.expect is Expect.MENU and talk.state is not None and talk.state.menu is None
+    assert talk.send(InputKind.BUTTON, "no-such-node").replies[0].intent is None
+
+
+def test_the_state_keeps_the_version_it_started_with(tree: Tree, matcher: Matcher) -> None:
+    turn = handle(None, Input(InputKind.START, lang="uk"), tree, matcher)
+    assert turn.state.tree_version == tree.version
