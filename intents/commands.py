@@ -188,3 +188,19 @@ def guess_language(text: str) -> str | None:
     if score == 0:
         return None
     return "uk" if score > 0 else "ru"
+
+
+# Words that may surround a number said to choose a menu item: "номер два", "третя кнопка".
+_NUMBER_FILLERS = word_set(
+    """номер номером цифра цифру цифри кнопка кнопку кнопки варіант варіанту вариант варианта пункт
+    пункту опція опцію опции натискаю нажимаю натиснути нажать натисну нажму обираю вибираю
+    выбираю the number option press"""
+)
+
+
+def spoken_number(text: str, lang: str) -> int | None:
+    """The one number an utterance consists of ("2", "друге", "номер два"), else None."""
+    words = [w for w in tokens(text, lang) if w not in _NUMBER_FILLERS and w not in _PADDING]
+    if len(words) == 1 and words[0].isdigit():
+        return int(words[0])
+    return None

@@ -14,6 +14,7 @@ from typing import Protocol
 from intents.commands import Command, command_of, guess_language, language_of_choice
 from intents.matcher import Match
 from intents.messages import LANGUAGE_LABELS, LANGUAGE_QUESTION, say
+from intents.normalise import normalise
 from intents.tree import LANGUAGES, Action, Node, Priority, Tree
 
 LOW_SPEECH_CONFIDENCE = 0.45
@@ -214,6 +215,8 @@ class _Dialogue:
     def on_words(self, text: str, confidence: float | None) -> Turn:
         if not text:
             return self.failed()
+        if (spoken := normalise(text, self.lang)).isdigit() and len(spoken) == 1:
+            return self.on_digit(spoken)  # "два", "другий": the same as pressing 2
         command = command_of(text, self.lang)
         if command is not None and (turn := self.on_command(command)) is not None:
             return turn
@@ -222,20 +225,23 @@ class _Dialogue:
             if chosen := self.understanding.match_option(text, self.lang, options):
                 return self.enter(chosen)
         match = self.understanding.match(text, self.lang)
-        emergency = match.intent and self.tree.index[match.intent].action is Action.EMERGENCY
-        if not emergency:
-            menu = self.tree.children_of(self.state.menu)
-            if chosen := self.understanding.match_option(text, self.lang, menu):
-                return self.with_match(self.enter(chosen), match)
-        if match.intent is None:
-            return self.with_match(self.failed(), match)
-        if emergency:
-            return self.with_match(self.enter(self.tree.index[match.intent]), match)
+        return self.with_match(self.on_match(text, match, confidence), match)
+
+    def on_match(self, text: str, match: Match, confidence: float | None) -> Turn:
+        """A confident intent answers; else a menu item named in the words; else ask or admit defeat."""
+        intent = self.tree.index.get(match.intent or "")
         unsure = confidence is not None and confidence < LOW_SPEECH_CONFIDENCE
-        if match.ambiguous or unsure:
-            slugs = (match.intent, *(c.slug for c in match.alternatives))
-            return self.with_match(self.clarify(slugs[:2] if match.ambiguous else slugs[:1]), match)
-        return self.with_match(self.enter(self.tree.index[match.intent]), match)
+        if intent is not None and intent.action is Action.EMERGENCY:
+            return self.enter(intent)
+        if intent is not None and not match.ambiguous and not unsure:
+            return self.enter(intent)
+        menu = self.tree.children_of(self.state.menu)
+        if chosen := self.understanding.match_option(text, self.lang, menu):
+            return self.enter(chosen)
+        if intent is None:
+            return self.failed()
+        slugs = (intent.slug, *(c.slug for c in match.alternatives))
+        return self.clarify(slugs[:2] if match.ambiguous else slugs[:1])
 
     def on_command(self, command: Command) -> Turn | None:
         if command is Command.OPERATOR:

@@ -111,7 +111,7 @@ def format_report(report: Report) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m intents.evaluation", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m intents.evaluation", description="Intent-matching evaluation.")
     parser.add_argument("files", nargs="*", type=Path, help="TSV files (default: the shared dev sample)")
     parser.add_argument("--pack", type=Path, default=DEMO_PACK, help="content pack (default: the demo pack)")
     args = parser.parse_args(argv)

@@ -1,19 +1,19 @@
-"""Free text and speech → intent: lemma overlap weighted by rarity, fuzzy-corrected words, crisis first.
+"""Free text and speech → intent: rarity-weighted lemma overlap, typo correction, crisis first.
 
 How an utterance is scored against an intent:
 
-* its content words are lemmatised (both languages: people mix them) and resolved against the
-  vocabulary of the whole tree, exactly or, for typos, by the closest vocabulary lemma (rapidfuzz);
-* every word weighs by how rare its lemma is among intents (an inverse document frequency), and a
-  word nobody's vocabulary has still weighs something, which is what keeps "як оформити паспорт"
-  from matching anything: most of it is unexplained;
-* the score mixes how much of the utterance the intent's vocabulary explains, how well the best
-  single example phrase fits, and how much its curated keywords explain;
-* an intent is only a candidate if at least one matched word is specific (an anchor), so an
+* its content words are lemmatised (in both languages: people mix them) and resolved against the
+  vocabulary of the whole tree, exactly or, for a typo, as the closest vocabulary lemma (rapidfuzz);
+* every word weighs by how rare its lemma is among intents (inverse document frequency). A word
+  no intent knows still weighs something, and a word of someone else's business (passports, power
+  cuts, exchange rates) weighs more: that is what keeps "як оформити паспорт" from matching;
+* the score mixes how much of the utterance the intent's vocabulary explains, how well its best
+  example phrase fits, and how much of the utterance its curated keywords (whole) explain;
+* only intents sharing a specific word (an anchor) with the utterance are candidates, so an
   utterance made of "допомога", "оформити", "отримати" alone matches nothing.
 
-Crisis words (violence, suicide, a threat to life) skip all that and go to the emergency intent.
-Everything is precomputed in `Matcher.build`; a match touches only the postings of its words.
+Crisis words (violence, suicide, a threat to life) go to the emergency intent whatever else was said.
+Everything is precomputed in `Matcher.build`; a match touches only the postings of its own words.
 """
 
 from __future__ import annotations
@@ -21,34 +21,48 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from intents.normalise import LANGS, content_tokens, is_known, latin_variants, lemma_set, normalise, word_set
+from intents.commands import spoken_number
+from intents.normalise import (
+    LANGS,
+    STOP_WORDS,
+    apostrophe_variants,
+    content_tokens,
+    is_known,
+    latin_variants,
+    lemma,
+    lemma_set,
+    normalise,
+    word_set,
+)
 from intents.tree import Action, Node, NodeKind, Tree
 
 ACCEPT = 50.0  # below this an utterance matches nothing: ask to rephrase, show the menu
 FLOOR = 35.0  # alternatives below this are not worth offering
 MARGIN = 8.0  # the top two this close (both accepted) are ambiguous: ask "X or Y?"
-EMERGENCY_ACCEPT = 40.0  # an emergency intent this strong wins whatever else matched
+EMERGENCY_ACCEPT = 40.0  # the emergency intent this strong on its own words wins whatever else matched
 OPTION_ACCEPT = 0.5  # share of an utterance a menu option must explain to be chosen by words
 OPTION_MARGIN = 0.15  # ... and by this much more than any other option
+OWN_ACCEPT = 0.8  # share an option's own title and phrases must explain to win over a specific intent
 
-# Score = share of the utterance the intent explains, best phrase fit, keyword share.
+# Score = share of the utterance the intent explains, best phrase fit, share its keywords explain.
 W_COVER, W_PHRASE, W_KEYWORD = 0.45, 0.40, 0.15
+IDF_POWER = 1.0  # above 1 sharpens the contrast between rare and common words
 ANCHOR_SHARE = 0.2  # an anchor lemma belongs to at most this share of intents (and at least 2)
 # A word no intent knows weighs like a lemma shared by this share of intents: it is evidence that
 # the utterance is about something else. A foreign-topic word weighs more.
 UNKNOWN_SHARE = 0.15
 FOREIGN_FACTOR = 1.5
-KNOWN_FUZZY_CUTOFF = 90.0
 FUZZY_PENALTY = 0.85  # a corrected typo counts a little less than the exact word
 MIN_FUZZY_LEN = 5
+SHORTLIST = 12  # at most this many intents get their phrases fitted one by one
+WORD_CACHE_SIZE = 100_000
 
-# Lemmas and phrases that mean danger to a person, in either language; any of them sends the
-# utterance to the emergency intent whatever else it mentions.
+# Danger to a person, in either language: any of these sends the utterance to the emergency intent.
 CRISIS_LEMMAS = word_set(
     """насильство насилля насилие побиття побої побои зґвалтування згвалтування изнасилование
     ґвалтувати гвалтувати насиловать изнасиловать бити побити бить избить избивать знущатися
@@ -60,15 +74,31 @@ CRISIS_PATTERNS = re.compile(
     r"|наклас\w* на себе руки|наложить на себя руки|(?:вбити|убить|вбю|вб'ю|убью) (?:себе|себя)"
     r"|загроз\w* (?:для )?житт\w*|угроз\w* (?:для )?жизн\w*|вбива\w*|убива\w*|вб'?є|убьет)\b"
 )
-# Topics people ask a social-protection line about that are someone else's business (passports,
-# pensions' indexation, power cuts, exchange rates...). Such a word is never explained by an intent
-# and never "corrected" into one ("поїзд" is not a typo of "проїзд").
+# Other offices' business that people ask a social-protection line about. Such a word is never
+# explained by an intent, never "corrected" into one ("поїзд" is not a typo of "проїзд"), and
+# weighs more than an unknown word.
 FOREIGN_LEMMAS = word_set(
     """паспорт закордонний загранпаспорт погода футбол матч рецепт борщ долар доллар євро евро
-    валюта індексація индексация світло свет електрика электричество відключення отключение
-    тцк мобілізація мобилизация повістка повестка штраф кредит віза виза поїзд поезд квиток билет
-    вакансія вакансия зарплата бензин ціна цена магазин"""
+    валюта індексація индексация електрика электричество відключення отключение тцк мобілізація
+    мобилизация повістка повестка штраф кредит віза виза поїзд поезд квиток билет вакансія
+    вакансия зарплата бензин ціна цена магазин лікар врач поліклініка поликлиника лікарня больница
+    машина автомобіль автомобиль"""
 )
+# Words of a neighbouring office's business that intents mention in passing ("пенсія по
+# інвалідності"): they count when said, but never on their own make an intent a candidate.
+NEVER_ANCHOR = word_set("пенсія пенсия пенсійний пенсионный гроші деньги кошти")
+FOREIGN_PATTERNS = re.compile(
+    r"\b(?:(?:коли|когда) (?:дадуть|дадут|буде|будет|включать|включат|увімкнуть|вімкнуть|дасте)"
+    r" (?:світло|свет|опалення|отопление|газ|воду|тепло)"
+    r"|(?:нема|немає|нет) (?:світла|света|газу|газа|води|воды|опалення|отопления)"
+    r"|графік\w* відключень|график\w* отключений"
+    r"|(?:котра|яка) година|скільки (?:зараз )?часу|который час|сколько (?:сейчас )?времени"
+    r"|(?:водійськ\w*|водительск\w*) (?:права|посвідчення|удостоверение)"
+    r"|(?:отримати|получить|замінити|поменять|відновити|восстановить) права"
+    r"|гуманітарк\w*|гуманитарк\w*|гуманітарн\w* допомог\w*|гуманитарн\w* помощ\w*"
+    r"|місц\w* роботи|места работы)\b"
+)
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -84,24 +114,22 @@ class Match:
     ambiguous: bool  # two close candidates: the engine asks "did you mean X or Y?"
 
 
-NO_MATCH = Match(intent=None, score=0.0, alternatives=(), ambiguous=False)
-
-
-@dataclass(frozen=True)
-class _Phrase:
-    intent: int
-    words: tuple[frozenset[str], ...]  # each word's lemma alternatives
-    weights: tuple[float, ...]
-    total: float
+Postings = Mapping[int, Sequence[tuple[int, int, float]]]  # intent → (text id, word position, weight share)
 
 
 @dataclass(frozen=True)
 class _Word:
-    """One content word of an utterance, resolved against the tree's vocabulary."""
+    """One content word of an utterance, resolved against the tree's vocabulary (cached per word)."""
 
     lemmas: frozenset[str]  # vocabulary lemmas it stands for; empty when unknown
     weight: float
-    anchor: bool
+    anchor: bool = False
+    owners: frozenset[int] = frozenset()  # intents whose vocabulary has it
+    phrases: Postings = field(default_factory=dict)
+    keywords: Postings = field(default_factory=dict)
+
+
+_UNSEEN = _Word(frozenset(), -1.0)  # cache sentinel (None is a cached "carries no topic")
 
 
 def _text_words(text: str, lang: str) -> list[frozenset[str]]:
@@ -119,99 +147,139 @@ def _node_texts(node: Node) -> Iterable[tuple[str, str, str]]:
             yield "keyword", lang, keyword
 
 
+class _Texts:
+    """Lemmatised phrases (or keywords) of all intents, with postings from lemma to position."""
+
+    def __init__(self) -> None:
+        self.raw: list[tuple[int, list[frozenset[str]]]] = []
+        self.sizes: list[int] = []
+        self.postings: dict[str, dict[int, list[tuple[int, int, float]]]] = {}
+
+    def index(self, idf: Mapping[str, float]) -> None:
+        for tid, (intent, words) in enumerate(self.raw):
+            weights = [min(idf[x] for x in w) for w in words]
+            self.sizes.append(len(words))
+            for k, alternatives in enumerate(words):
+                for lemma_ in alternatives:
+                    by_intent = self.postings.setdefault(lemma_, {})
+                    by_intent.setdefault(intent, []).append((tid, k, weights[k] / sum(weights)))
+
+    def of(self, lemmas: frozenset[str]) -> Postings:
+        if len(lemmas) == 1:
+            return self.postings.get(next(iter(lemmas)), {})
+        merged: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
+        for x in lemmas:
+            for intent, hits in self.postings.get(x, {}).items():
+                merged[intent].extend(hits)
+        return merged
+
+
 class Matcher:
     """Matches utterances against one tree; build once per published tree version."""
 
-    def __init__(self, tree: Tree, intents: Sequence[Node]) -> None:
+    def __init__(self, tree: Tree) -> None:
+        intents = tree.intents()
         self.tree = tree
         self.slugs = tuple(n.slug for n in intents)
         self.emergency = frozenset(i for i, n in enumerate(intents) if n.action is Action.EMERGENCY)
-        self.phrases: list[_Phrase] = []
         self.vocab: list[set[str]] = [set() for _ in intents]
-        self.keywords: list[set[str]] = [set() for _ in intents]
-        self.profiles: dict[str, frozenset[str]] = {}
+        self.phrases = _Texts()
+        self.keywords = _Texts()
         self.idf: dict[str, float] = {}
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self.owners: dict[str, tuple[int, ...]] = {}
+        self.owners: dict[str, frozenset[int]] = {}
         self.anchor_idf = 0.0
         self.unknown_weight = 0.0
-        self.fuzzy_vocab: list[str] = []
-        self._word_cache: dict[tuple[str, str], _Word | None] = {}
+        self.fuzzy_vocab: dict[int, list[str]] = defaultdict(list)  # vocabulary lemmas by length
+        self.profiles: dict[str, frozenset[str]] = {}  # a node with its children, as a menu option
+        self.own_profiles: dict[str, frozenset[str]] = {}  # a node's own words
+        self._word_cache: dict[tuple[str, str], _Word | None] = {}  # plain dict ops: thread-safe enough
         self._last: tuple[str, str, Match] | None = None
 
     @classmethod
     def build(cls, tree: Tree) -> Matcher:
-        """Precompute lemmatised phrases, vocabularies, weights, postings and menu profiles."""
-        matcher = cls(tree, tree.intents())
-        matcher._index_intents(tree.intents())
+        """Precompute lemmatised phrases and keywords, word weights, postings and menu profiles."""
+        matcher = cls(tree)
+        matcher._read_intents(tree.intents())
+        matcher._weigh()
+        matcher.phrases.index(matcher.idf)
+        matcher.keywords.index(matcher.idf)
         matcher._index_profiles()
         return matcher
 
     # -- building -------------------------------------------------------------------------
 
-    def _index_intents(self, intents: Sequence[Node]) -> None:
-        raw: list[tuple[int, list[frozenset[str]]]] = []
+    def _read_intents(self, intents: Sequence[Node]) -> None:
         for i, node in enumerate(intents):
             for kind, lang, text in _node_texts(node):
                 words = _text_words(text, lang)
+                if not words:
+                    continue
                 self.vocab[i].update(*words)
-                if kind == "keyword":
-                    self.keywords[i].update(*words)
-                elif words:
-                    raw.append((i, words))
-        self._weigh(len(intents))
-        for i, words in raw:
-            weights = tuple(max(self.idf[a] for a in w) for w in words)
-            pid = len(self.phrases)
-            self.phrases.append(_Phrase(i, tuple(words), weights, sum(weights)))
-            for k, alternatives in enumerate(words):
-                for lemma_ in alternatives:
-                    self.postings[lemma_].append((pid, k))
+                (self.keywords if kind == "keyword" else self.phrases).raw.append((i, words))
 
-    def _weigh(self, n: int) -> None:
-        owners: dict[str, list[int]] = defaultdict(list)
+    def _weigh(self) -> None:
+        n = len(self.vocab)
+        owners: dict[str, set[int]] = defaultdict(set)
         for i, vocab in enumerate(self.vocab):
             for lemma_ in vocab:
-                owners[lemma_].append(i)
-        self.owners = {lemma_: tuple(ids) for lemma_, ids in owners.items()}
-        self.idf = {lemma_: math.log(1 + n / len(ids)) for lemma_, ids in owners.items()}
-        self.anchor_idf = math.log(1 + n / max(2.0, ANCHOR_SHARE * n))
-        self.unknown_weight = math.log(1 + 1 / UNKNOWN_SHARE)
-        self.fuzzy_vocab = sorted(lemma_ for lemma_ in owners if len(lemma_) >= MIN_FUZZY_LEN - 1)
+                owners[lemma_].add(i)
+        self.owners = {lemma_: frozenset(ids) for lemma_, ids in owners.items()}
+        self.idf = {lemma_: self._rarity(len(ids) / n) for lemma_, ids in owners.items()}
+        self.anchor_idf = self._rarity(max(2 / n, ANCHOR_SHARE)) if n else 0.0
+        self.unknown_weight = self._rarity(UNKNOWN_SHARE)
+        for lemma_ in sorted(owners):
+            self.fuzzy_vocab[len(lemma_)].append(lemma_)
+
+    @staticmethod
+    def _rarity(share: float) -> float:
+        """The weight of a lemma that this share of intents use."""
+        return float(math.log(1 + 1 / share) ** IDF_POWER)
 
     def _index_profiles(self) -> None:
-        """What each node (categories too) answers to as a menu option."""
         for node, _ in self.tree.walk():
-            words: set[str] = set()
-            sources = [node, *node.children] if node.kind is NodeKind.CATEGORY else [node]
-            for source in sources:
-                for kind, lang, text in _node_texts(source):
-                    if source is node or kind != "phrase":
-                        words.update(*_text_words(text, lang))
-            self.profiles[node.slug] = frozenset(words)
+            own = self.own_profiles[node.slug] = self._profile(node)
+            children = node.children if node.kind is NodeKind.CATEGORY else ()
+            # A category answers to its own words and to its children's titles and keywords.
+            self.profiles[node.slug] = own.union(
+                *(x for c in children for kind, lang, text in _node_texts(c) if kind != "phrase"
+                  for x in _text_words(text, lang))
+            )
+
+    @staticmethod
+    def _profile(node: Node) -> frozenset[str]:
+        """Every lemma of a node's own titles, phrases and keywords."""
+        return frozenset(x for _, lang, text in _node_texts(node) for w in _text_words(text, lang) for x in w)
 
     # -- resolving words ------------------------------------------------------------------
 
+    def words(self, text: str, lang: str) -> list[_Word]:
+        """The utterance's content words, resolved; a foreign topic adds a heavy unexplained word."""
+        resolved = [w for w in (self._resolve(t, lang) for t in content_tokens(text, lang)) if w is not None]
+        if FOREIGN_PATTERNS.search(normalise(text, lang)):
+            resolved.append(_Word(frozenset(), self.unknown_weight * FOREIGN_FACTOR))
+        return resolved
+
     def _resolve(self, word: str, lang: str) -> _Word | None:
         key = (word, lang)
-        if key not in self._word_cache:
-            if len(self._word_cache) > 100_000:
+        found = self._word_cache.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            if len(self._word_cache) > WORD_CACHE_SIZE:
                 self._word_cache.clear()  # bound memory on a long-lived worker
-            self._word_cache[key] = self._resolve_uncached(word, lang)
-        return self._word_cache[key]
+            found = self._word_cache[key] = self._resolve_uncached(word, lang)
+        return found
 
     def _resolve_uncached(self, word: str, lang: str) -> _Word | None:
         if word.isdigit() or len(word) < 2:
             return None
+        if lemma(word, lang) in STOP_WORDS:
+            return None  # "жовтня", "зробили": inflected forms of words that carry no topic
         if (lemma_set(word, lang) | {word}) & FOREIGN_LEMMAS:
-            return _Word(frozenset(), self.unknown_weight * FOREIGN_FACTOR, anchor=False)
-        for candidate in (word, *latin_variants(word)):
-            found = self._exact(candidate, lang)
-            if found is None:
-                found = self._fuzzy(candidate, lang)
+            return _Word(frozenset(), self.unknown_weight * FOREIGN_FACTOR)
+        for candidate in (word, *apostrophe_variants(word), *latin_variants(word)):
+            found = self._exact(candidate, lang) or self._fuzzy(candidate, lang)
             if found is not None:
                 return found
-        return _Word(frozenset(), self.unknown_weight, anchor=False)
+        return _Word(frozenset(), self.unknown_weight)
 
     def _exact(self, word: str, lang: str) -> _Word | None:
         hits = (lemma_set(word, lang) | {word}) & self.idf.keys()
@@ -220,85 +288,109 @@ class Matcher:
     def _fuzzy(self, word: str, lang: str) -> _Word | None:
         """The vocabulary lemma closest to a misspelt word ("субсідія", "каляска").
 
-        A word either dictionary knows is probably not a typo, so it must be much closer.
+        A word either dictionary knows is not a typo but another word ("справи" is not "справка"),
+        so only unknown words are corrected.
         """
-        known = any(is_known(word, lang_) for lang_ in LANGS)
+        if any(is_known(word, lang_) for lang_ in LANGS):
+            return None
         best: tuple[str, float] | None = None
         for form in {word, *lemma_set(word, lang)}:
             if len(form) < MIN_FUZZY_LEN:
                 continue
-            cutoff = KNOWN_FUZZY_CUTOFF if known else 75.0 if len(form) >= 7 else 80.0
-            found = process.extractOne(form, self.fuzzy_vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
+            cutoff = 75.0 if len(form) >= 7 else 80.0
+            found = process.extractOne(form, self._near_lengths(len(form), cutoff), scorer=fuzz.ratio,
+                                       score_cutoff=cutoff)
             if found is not None and (best is None or found[1] > best[1]):
                 best = (found[0], found[1])
         return self._word(frozenset((best[0],)), FUZZY_PENALTY) if best else None
 
-    def _word(self, lemmas: Iterable[str], factor: float) -> _Word:
-        lemmas = frozenset(lemmas)
-        weight = max(self.idf[x] for x in lemmas)
-        return _Word(lemmas, weight * factor, anchor=weight >= self.anchor_idf)
+    def _near_lengths(self, length: int, cutoff: float) -> list[str]:
+        """Vocabulary lemmas whose length lets them reach `cutoff` at all (ratio ≤ 2·min / sum)."""
+        low = math.ceil(length * cutoff / (200 - cutoff))
+        high = math.floor(length * (200 - cutoff) / cutoff)
+        return [x for n in range(low, high + 1) for x in self.fuzzy_vocab.get(n, ())]
 
-    def words(self, text: str, lang: str) -> list[_Word]:
-        resolved = (self._resolve(w, lang) for w in content_tokens(text, lang))
-        return [w for w in resolved if w is not None]
+    def _word(self, lemmas: frozenset[str], factor: float) -> _Word:
+        # An ambiguous word is as specific as its most common reading: "живу" is mostly "жити",
+        # whatever rare lemma the dictionary also offers.
+        weight = min(self.idf[x] for x in lemmas)
+        return _Word(
+            lemmas, weight * factor, anchor=weight >= self.anchor_idf and not lemmas & NEVER_ANCHOR,
+            owners=frozenset().union(*(self.owners[x] for x in lemmas)),
+            phrases=self.phrases.of(lemmas), keywords=self.keywords.of(lemmas),
+        )
 
     # -- scoring --------------------------------------------------------------------------
 
     def scores(self, words: Sequence[_Word]) -> dict[int, float]:
-        """Score (0..100) of every intent with at least one anchor among the utterance's words."""
+        """Score (0..100) of every intent sharing at least one anchor with the utterance."""
         total = sum(w.weight for w in words)
-        if total <= 0:
+        candidates = frozenset().union(*(w.owners for w in words if w.anchor))
+        if total <= 0 or not candidates:
             return {}
-        cover: dict[int, float] = defaultdict(float)
-        anchored: set[int] = set()
+        partial = dict.fromkeys(candidates, 0.0)
         for word in words:
-            for i in {i for x in word.lemmas for i in self.owners.get(x, ())}:
-                cover[i] += word.weight
-                if word.anchor:
-                    anchored.add(i)
-        phrase = self._phrase_fit(words, total)
-        return {
-            i: 100.0
-            * (
-                W_COVER * cover[i] / total
-                + W_PHRASE * phrase.get(i, 0.0)
-                + W_KEYWORD * self._keyword_share(i, words, total)
-            )
-            for i in anchored
-        }
+            for i in word.owners & candidates:
+                partial[i] += W_COVER * word.weight / total
+        for i in candidates:
+            partial[i] += W_KEYWORD * self._keyword_share(i, words, total)
+        return self._add_phrase_fit(partial, words, total)
 
     def _keyword_share(self, intent: int, words: Sequence[_Word], total: float) -> float:
-        keywords = self.keywords[intent]
-        return sum(w.weight for w in words if w.lemmas & keywords) / total
+        """Share of the utterance inside the intent's keywords said whole ("місце проживання")."""
+        said: dict[int, int] = {}
+        users: dict[int, set[int]] = defaultdict(set)
+        for n, word in enumerate(words):
+            for kid, k, _ in word.keywords.get(intent, ()):
+                said[kid] = said.get(kid, 0) | 1 << k
+                users[kid].add(n)
+        whole = set().union(*(users[kid] for kid, bits in said.items() if bits == (1 << self.keywords.sizes[kid]) - 1))
+        return sum(words[n].weight for n in whole) / total
 
-    def _phrase_fit(self, words: Sequence[_Word], total: float) -> dict[int, float]:
-        """Best F-measure per intent between the utterance and one of its phrases (weighted words)."""
-        from_query: dict[int, float] = defaultdict(float)
-        covered: dict[int, int] = defaultdict(int)  # bit k set: the phrase's word k was said
+    def _add_phrase_fit(self, partial: dict[int, float], words: Sequence[_Word], total: float) -> dict[int, float]:
+        """Partial scores plus the phrase fit, computed best first and only while it can matter.
+
+        Fitting phrases is the costly part. An intent whose partial score plus the largest possible
+        fit cannot reach the second best complete score keeps its partial score (a lower bound): it
+        can neither win nor make the match ambiguous.
+        """
+        scores = dict(partial)
+        complete: list[float] = []
+        for i in sorted(partial, key=partial.__getitem__, reverse=True)[:SHORTLIST]:
+            if len(complete) >= 2 and partial[i] + W_PHRASE <= complete[1]:
+                break
+            scores[i] += W_PHRASE * self._phrase_fit(i, words, total)
+            complete = sorted([*complete, scores[i]], reverse=True)[:2]
+        return {i: 100.0 * score for i, score in scores.items()}
+
+    def _phrase_fit(self, intent: int, words: Sequence[_Word], total: float) -> float:
+        """Best F-measure between the utterance and one of the intent's phrases (weighted words)."""
+        said: dict[int, int] = {}  # phrase id → bits of its words the utterance has
+        recall: dict[int, float] = defaultdict(float)
+        precision: dict[int, float] = defaultdict(float)
         for word in words:
             touched: set[int] = set()
-            for lemma_ in word.lemmas:
-                for pid, k in self.postings.get(lemma_, ()):
-                    covered[pid] |= 1 << k
-                    touched.add(pid)
+            for pid, k, share in word.phrases.get(intent, ()):
+                bits = said.get(pid, 0)
+                if not bits >> k & 1:
+                    said[pid] = bits | 1 << k
+                    recall[pid] += share
+                touched.add(pid)
             for pid in touched:
-                from_query[pid] += word.weight
-        best: dict[int, float] = {}
-        for pid, bits in covered.items():
-            phrase = self.phrases[pid]
-            recall = sum(w for k, w in enumerate(phrase.weights) if bits >> k & 1) / phrase.total
-            precision = min(1.0, from_query[pid] / total)
-            fit = 2 * precision * recall / (precision + recall)
-            if fit > best.get(phrase.intent, 0.0):
-                best[phrase.intent] = fit
+                precision[pid] += word.weight / total
+        best = 0.0
+        for pid, r in recall.items():
+            p = min(1.0, precision[pid])
+            best = max(best, 2 * p * r / (p + r))
         return best
 
     # -- matching -------------------------------------------------------------------------
 
     def match(self, text: str, lang: str) -> Match:
         """The intent an utterance asks for, with runners-up and whether to ask which one."""
-        if self._last is not None and self._last[:2] == (text, lang):
-            return self._last[2]  # the engine asks for the same utterance twice in one turn
+        last = self._last
+        if last is not None and last[0] == text and last[1] == lang:
+            return last[2]  # the engine asks about the same utterance twice in one turn
         result = self._match(text, lang)
         self._last = (text, lang, result)
         return result
@@ -306,10 +398,9 @@ class Matcher:
     def _match(self, text: str, lang: str) -> Match:
         words = self.words(text, lang)
         scores = self.scores(words)
-        ranked = sorted(scores.items(), key=lambda item: -item[1])
         crisis = self._crisis(text, lang, words, scores)
-        # The emergency intent is reached only through crisis words, never by generic overlap.
-        ranked = [(i, s) for i, s in ranked if i not in self.emergency]
+        # The emergency intent is reached through crisis words only, never by generic overlap.
+        ranked = sorted(((i, s) for i, s in scores.items() if i not in self.emergency), key=lambda x: -x[1])
         if crisis is not None:
             return Match(self.slugs[crisis], 100.0, self._alternatives(ranked[:3]), False)
         if not ranked or ranked[0][1] < ACCEPT:
@@ -322,16 +413,16 @@ class Matcher:
     def _alternatives(self, ranked: Sequence[tuple[int, float]]) -> tuple[Candidate, ...]:
         return tuple(Candidate(self.slugs[i], round(s, 1)) for i, s in ranked if s >= FLOOR)
 
-    def _crisis(self, text: str, lang: str, words: Sequence[_Word], scores: dict[int, float]) -> int | None:
+    def _crisis(self, text: str, lang: str, words: Sequence[_Word], scores: Mapping[int, float]) -> int | None:
         """The emergency intent when the utterance speaks of danger to a person."""
         if not self.emergency:
             return None
         said = {x for w in content_tokens(text, lang) for x in lemma_set(w, lang)}
         if said & CRISIS_LEMMAS or CRISIS_PATTERNS.search(normalise(text, lang)):
             return min(self.emergency)
-        # The emergency intent's own words count too, but only those no other intent uses:
+        # The emergency intent's own words count too, but only words no other intent uses:
         # "допомога" in "екстрена допомога" must not turn every request for help into a crisis.
-        own = any(w.lemmas and all(set(self.owners[x]) <= self.emergency for x in w.lemmas) for w in words)
+        own = any(w.owners and w.owners <= self.emergency for w in words)
         strong = [i for i in self.emergency if own and scores.get(i, 0.0) >= EMERGENCY_ACCEPT]
         return max(strong, key=lambda i: scores[i]) if strong else None
 
@@ -341,7 +432,7 @@ class Matcher:
         """The menu option an utterance picks: by number ("2", "друге", "second") or by words."""
         if not options:
             return None
-        number = _spoken_number(text, lang)
+        number = spoken_number(text, lang)
         if number is not None:
             return _option_by_number(options, number)
         found = self.match(text, lang)
@@ -349,47 +440,43 @@ class Matcher:
         for option in options:
             if confident and option.slug == found.intent:
                 return option
-        by_words = self._option_by_words(text, lang, options)
-        # A confident intent inside one of these options is entered directly by the engine; words
-        # decide only when the matcher is unsure or the intent lies outside this menu (clarifying).
-        if by_words is not None and (
-            not confident or found.intent is None or self._ancestor_in(found.intent, options) is None
-        ):
-            return by_words
+        words = self.words(text, lang)
+        named = self._option_by_words(words, options, self.own_profiles, OWN_ACCEPT)
+        if named is not None:
+            return named  # the utterance names the option itself: "пільги", "сім'ї з дітьми"
+        # A confident intent inside one of these options is entered directly by the engine; the
+        # options' wider vocabulary decides only when the matcher is unsure or the intent lies
+        # outside this menu (as when clarifying between two candidates).
+        if not confident or found.intent is None or self._ancestor_in(found.intent, options) is None:
+            chosen = self._option_by_words(words, options, self.profiles, OPTION_ACCEPT)
+            if chosen is not None:
+                return chosen
         return self._option_holding(found, options)
 
-    def _option_by_words(self, text: str, lang: str, options: Sequence[Node]) -> Node | None:
-        """The option whose title, phrases and keywords explain most of the utterance, clearly."""
-        words = self.words(text, lang)
+    def _option_by_words(
+        self, words: Sequence[_Word], options: Sequence[Node], profiles: Mapping[str, frozenset[str]], accept: float
+    ) -> Node | None:
+        """The option whose vocabulary explains most of the utterance, clearly more than the others."""
         total = sum(w.weight for w in words)
         if total <= 0:
             return None
-        profiles = [self.profiles.get(o.slug) or self._profile(o) for o in options]
         shares = []
-        for profile in profiles:
-            hits = [w for w in words if w.lemmas & profile]
-            shares.append(sum(w.weight for w in hits) / total if hits else 0.0)
+        for option in options:
+            profile = profiles.get(option.slug) or self._profile(option)
+            shares.append(sum(w.weight for w in words if not w.lemmas.isdisjoint(profile)) / total)
         order = sorted(range(len(options)), key=lambda k: -shares[k])
-        best = order[0]
         runner = shares[order[1]] if len(order) > 1 else 0.0
-        if shares[best] < OPTION_ACCEPT or shares[best] - runner < OPTION_MARGIN:
+        best = order[0]
+        if shares[best] < accept or shares[best] - runner < OPTION_MARGIN:
             return None
         return options[best]
 
-    def _profile(self, node: Node) -> frozenset[str]:
-        return frozenset(x for _, lang, text in _node_texts(node) for w in _text_words(text, lang) for x in w)
-
     def _option_holding(self, found: Match, options: Sequence[Node]) -> Node | None:
-        """The option under which the matched intent (and its close rival, if any) both live."""
-        if found.intent is None:
+        """The option holding both of two close candidates ("субсидія": which subsidy question?)."""
+        if found.intent is None or not found.ambiguous or not found.alternatives:
             return None
-        wanted = [found.intent]
-        if found.ambiguous and found.alternatives:
-            wanted.append(found.alternatives[0].slug)
-        holders = {self._ancestor_in(slug, options) for slug in wanted}
-        holder = holders.pop() if len(holders) == 1 else None
-        # A confident, unambiguous intent is entered directly by the engine, not via its menu.
-        return holder if holder is not None and found.ambiguous else None
+        holders = {self._ancestor_in(slug, options) for slug in (found.intent, found.alternatives[0].slug)}
+        return holders.pop() if len(holders) == 1 else None
 
     def _ancestor_in(self, slug: str, options: Sequence[Node]) -> Node | None:
         by_slug = {o.slug: o for o in options}
@@ -401,23 +488,8 @@ class Matcher:
         return None
 
 
-_NUMBER_FILLERS = word_set(
-    "номер номером цифра цифру цифри кнопка кнопку кнопки варіант варіанту вариант варианта пункт "
-    "пункту пункт опція опцію опции натискаю нажимаю натиснути нажать натисну нажму обираю вибираю "
-    "выбираю the number option press"
-)
-
-
-def _spoken_number(text: str, lang: str) -> int | None:
-    """The one number an utterance consists of ("2", "друге", "номер два"), else None."""
-    words = [w for w in content_tokens(text, lang) if w not in _NUMBER_FILLERS]
-    if len(words) == 1 and words[0].isdigit():
-        return int(words[0])
-    return None
-
-
 def _option_by_number(options: Sequence[Node], number: int) -> Node | None:
-    """By key in a real menu; by position in a short list of candidates (keys 1..n there)."""
+    """By key in a real menu; by position in a short list of candidates being clarified."""
     keys = [o.key for o in options]
     by_key = keys == list(range(1, len(options) + 1)) or (len(options) > 2 and any(keys))
     if by_key:

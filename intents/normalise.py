@@ -135,6 +135,10 @@ STOP_WORDS: frozenset[str] = word_set(
     добрый доброе добрая здрасьте алё нет да
     нужно надо нужен нужна нужны можно хочу хотим хотел хотела хотелось
     будет будут был была было были есть быть
+    зараз сейчас щас тепер теперь сам сама само самі сами самий самый
+    почати начать робити зробити делать сделать
+    січень лютий березень квітень травень червень липень серпень вересень жовтень листопад грудень
+    январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь
     please hello hi
     """
 )
@@ -253,14 +257,14 @@ def is_stop(word: str) -> bool:
 
 def _drop_stop(words: tuple[str, ...]) -> list[str]:
     kept: list[str] = []
-    skip_next = False
-    for here, after in zip(words, (*words[1:], ""), strict=True):
-        if skip_next:
-            skip_next = False
-        elif (here, after) in _STOP_PAIRS:
-            skip_next = True
-        elif not is_stop(here):
-            kept.append(here)
+    i = 0
+    while i < len(words):
+        if tuple(words[i : i + 2]) in _STOP_PAIRS:
+            i += 2
+            continue
+        if not is_stop(words[i]):
+            kept.append(words[i])
+        i += 1
     return kept
 
 
@@ -296,6 +300,16 @@ def _transliterate(word: str, table: dict[int, int]) -> str:
     for latin, cyrillic in _TRANSLIT_MULTI:
         word = word.replace(latin, cyrillic)
     return word.translate(table).replace("j", "й")
+
+
+_APOSTROPHE_SLOT = re.compile(r"(?<=[бпвмфр])(?=[яюєї])")
+
+
+def apostrophe_variants(word: str) -> tuple[str, ...]:
+    """Ukrainian words typed without their apostrophe ("сімя", "пять", "зєднайте"), put back."""
+    if APOSTROPHE in word or not _APOSTROPHE_SLOT.search(word):
+        return ()
+    return (_APOSTROPHE_SLOT.sub(APOSTROPHE, word),)
 
 
 def latin_variants(word: str) -> tuple[str, ...]:

@@ -50,6 +50,8 @@ def save_draft(session: Session, *, tree: Tree, author: str = "") -> TreeVersion
         draft = TreeVersion(status=DRAFT, created_by=author)
         session.add(draft)
     draft.welcome = dict(tree.welcome)
+    draft.nodes.clear()
+    session.flush()  # the old rows go before the new ones arrive: slugs are unique per version
     draft.nodes = _rows(tree)
     session.flush()
     return draft

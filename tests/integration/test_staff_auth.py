@@ -46,7 +46,7 @@ def test_an_admin_sees_the_published_tree_and_can_log_out(client: TestClient) ->
     response = client.post("/login", data={"username": "admin", "password": "s3cret-pass"}, follow_redirects=False)
     assert response.headers["location"] == "/admin"
     page = client.get("/admin")
-    assert page.status_code == 200 and "housing_subsidy" in page.text
+    assert page.status_code == 200 and "Житлова субсидія" in page.text and "subsidies" in page.text
     client.post("/logout")
     assert client.get("/api/me").status_code == 401
 

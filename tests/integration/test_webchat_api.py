@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hotline.conversation_log import ConversationEvent
+from hotline.db import transaction
+from intents import versions
+from intents.pack import DEMO_PACK, load_pack
 from tests.helpers import chat, intents_of
 
 
@@ -118,3 +123,17 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert checks["database"] == "ok" and checks["redis"] == "ok" and checks["tree"].startswith("version ")
     assert client.get("/docs").status_code == 200
     assert "/api/chat/sessions" in client.get("/openapi.json").json()["paths"]
+
+
+
+def test_a_publish_reaches_new_chats_while_running_ones_keep_their_version(client: TestClient) -> None:
+    running = _session(client, "uk")
+    tree = load_pack(DEMO_PACK)
+    parts = client.app.state.parts  # type: ignore[attr-defined]
+    with transaction(parts.sessions) as session:
+        versions.save_draft(session, tree=replace(tree, welcome={"uk": "Нова версія.", "ru": "Новая версия."}))
+        versions.publish(session, author="test", note="new welcome")
+    fresh = client.post("/api/chat/sessions", json={"lang": "uk"}).json()
+    assert fresh["replies"][0]["text"].startswith("Нова версія.")
+    # The conversation that started before the publish goes on, on its own version.
+    assert intents_of(chat(client, running, text="Як оформити субсидію?")) == ["housing_subsidy_apply"]

@@ -24,10 +24,10 @@ const UI = {
     bot: "Лінія: ",
     choices: "Оберіть варіант",
     inputLabel: "Ваше повідомлення",
-    placeholder: "Напишіть своє питання…",
+    placeholder: "Напишіть питання…",
     send: "Надіслати",
     typing: "Друкує відповідь…",
-    handoff: "Ваше звернення передано фахівцю. Будь ласка, зачекайте. Поки чекаєте, можете поставити інше питання.",
+    handoff: "Ваше звернення передано фахівцю. Будь ласка, зачекайте.",
     counter: "{n} з {max} символів",
     tooLong: "Повідомлення задовге: скоротіть його до {max} символів.",
     offline: "Не вдалося зв'язатися з лінією. Перевірте інтернет.",
@@ -46,10 +46,10 @@ const UI = {
     bot: "Линия: ",
     choices: "Выберите вариант",
     inputLabel: "Ваше сообщение",
-    placeholder: "Напишите свой вопрос…",
+    placeholder: "Напишите вопрос…",
     send: "Отправить",
     typing: "Печатает ответ…",
-    handoff: "Ваше обращение передано специалисту. Пожалуйста, подождите. Пока ждёте, можете задать другой вопрос.",
+    handoff: "Ваше обращение передано специалисту. Пожалуйста, подождите.",
     counter: "{n} из {max} символов",
     tooLong: "Сообщение слишком длинное: сократите его до {max} символов.",
     offline: "Не удалось связаться с линией. Проверьте интернет.",
@@ -68,6 +68,7 @@ let chipPressed = false; // set by a chip, read when the next chips are drawn
 const chat = {
   lang: "uk", // the page's language; follows the server's `lang` once the robot knows it
   sessionId: null,
+  sessionLang: null, // the conversation's language on the server; null while the robot asks for one
   entries: [], // {who: "bot" | "me" | "note", text}
   buttons: [], // the latest bot reply's buttons
   handoff: false,
@@ -129,9 +130,9 @@ function applyLanguage(lang) {
   updateCounter();
 }
 
-/** The header switch: a new conversation in the other language, and remember the choice. */
+/** The header switch: a new conversation in that language (unless it is already the conversation's). */
 function switchLanguage(lang) {
-  if (chat.busy || (lang === chat.lang && chat.sessionId)) return;
+  if (chat.busy || lang === chat.sessionLang) return;
   safeStorage(() => localStorage.setItem(STORED_LANG, lang));
   applyLanguage(lang);
   resetConversation();
@@ -236,25 +237,26 @@ function randomId() {
 // ---- what the robot says --------------------------------------------------------------------
 
 function showReplies(data) {
+  chat.sessionLang = data.lang;
   if (data.lang && data.lang !== chat.lang) {
     // The citizen chose a language inside the chat (or wrote in it): the page follows.
     safeStorage(() => localStorage.setItem(STORED_LANG, data.lang));
     applyLanguage(data.lang);
   }
-  const firstNew = els.messages.childElementCount;
-  for (const reply of data.replies) addEntry("bot", reply.text_long || reply.text);
+  const added = data.replies.map((reply) => addEntry("bot", reply.text_long || reply.text));
   const last = data.replies[data.replies.length - 1];
   if (last) chat.buttons = last.buttons;
   chat.handoff = chat.handoff || data.replies.some((reply) => reply.handoff);
   drawButtons();
   drawHandoff();
-  scrollToNew(els.messages.children[firstNew]);
+  scrollToNew(added[0]);
 }
 
 function addEntry(who, text, element = messageElement(who, text)) {
   chat.entries.push({ who, text });
   if (chat.entries.length > KEEP_ENTRIES) chat.entries.splice(0, chat.entries.length - KEEP_ENTRIES);
   if (!element.isConnected) els.messages.append(element);
+  return element;
 }
 
 function messageElement(who, text) {
@@ -275,17 +277,28 @@ function messageElement(who, text) {
   return item;
 }
 
-/** Web addresses in the robot's answers become links; everything else stays plain text nodes. */
+// Web addresses (the answers often write them without https://, as "diia.gov.ua") and free 0 800
+// numbers, so a citizen on a phone can tap them. Only https and tel links are ever made.
+const LINKABLE =
+  /\bhttps?:\/\/[^\s<>"]*[^\s<>".,;:!?)»]|\b(?:[a-z0-9-]+\.)+ua\b(?:\/[^\s<>"]*[^\s<>".,;:!?)»])?|\b0 ?800 ?\d{3} ?\d{3}\b/gi;
+
+function hrefOf(found) {
+  if (/^0 ?800/.test(found)) return `tel:${found.replace(/ /g, "")}`;
+  return /^https?:/i.test(found) ? found : `https://${found}`;
+}
+
+/** The robot's text with its addresses and numbers as links; everything else stays plain text nodes. */
 function appendLinked(parent, text) {
-  const url = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)]/g;
   let at = 0;
-  for (const match of text.matchAll(url)) {
+  for (const match of text.matchAll(LINKABLE)) {
     parent.append(document.createTextNode(text.slice(at, match.index)));
     const link = document.createElement("a");
-    link.href = match[0];
+    link.href = hrefOf(match[0]);
     link.textContent = match[0];
-    link.target = "_blank";
-    link.rel = "noopener noreferrer";
+    if (!link.href.startsWith("tel:")) {
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+    }
     parent.append(link);
     at = match.index + match[0].length;
   }
@@ -325,9 +338,14 @@ function drawHandoff() {
   els.handoff.hidden = !chat.handoff;
 }
 
-/** A long answer is shown from its top; a short one scrolls the whole chat to the end. */
+/**
+ * A long answer is shown from its top, under the question it answers; a short one scrolls the
+ * whole chat to the end.
+ */
 function scrollToNew(first) {
   const { scroller } = els;
+  const asked = first?.previousElementSibling;
+  if (asked?.classList.contains("msg-me")) first = asked;
   if (first && scroller.scrollHeight - first.offsetTop > scroller.clientHeight) {
     scroller.scrollTop = first.offsetTop - 8;
   } else {
@@ -429,9 +447,10 @@ function setBusy(on) {
 // ---- keeping the conversation across a reload -----------------------------------------------
 
 function save() {
-  const { lang, sessionId, entries, buttons, handoff } = chat;
+  const { lang, sessionId, sessionLang, entries, buttons, handoff } = chat;
   if (!sessionId) return;
-  safeStorage(() => sessionStorage.setItem(STORED_CHAT, JSON.stringify({ lang, sessionId, entries, buttons, handoff })));
+  const saved = { lang, sessionId, sessionLang, entries, buttons, handoff };
+  safeStorage(() => sessionStorage.setItem(STORED_CHAT, JSON.stringify(saved)));
 }
 
 function restore() {
@@ -440,6 +459,7 @@ function restore() {
   Object.assign(chat, {
     lang: saved.lang,
     sessionId: saved.sessionId,
+    sessionLang: saved.sessionLang in UI ? saved.sessionLang : null,
     entries: saved.entries,
     buttons: Array.isArray(saved.buttons) ? saved.buttons : [],
     handoff: Boolean(saved.handoff),
@@ -455,7 +475,7 @@ function redraw() {
 }
 
 function resetConversation() {
-  Object.assign(chat, { sessionId: null, entries: [], buttons: [], handoff: false });
+  Object.assign(chat, { sessionId: null, sessionLang: null, entries: [], buttons: [], handoff: false });
   safeStorage(() => sessionStorage.removeItem(STORED_CHAT));
   els.messages.replaceChildren();
   drawHandoff();
