@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,21 @@ class TurnResult:
     step: int
     replies: list[dict[str, Any]]
     lang: str | None
+    handoff_requested: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    """A conversation the robot has just handed to a person."""
+
+    conversation_id: str
+    lang: str | None
+    queue: str
+    priority: str
+    reason: str
+
+
+HandoffListener = Callable[[HandoffRequest], None]
 
 
 class Dialogue:
@@ -88,6 +104,7 @@ class Dialogue:
         self.store = store
         self.sessions = sessions
         self.trees = trees
+        self.handoff_listeners: list[HandoffListener] = []
 
     def start(self, *, channel: str, lang: str | None, external_id: str | None = None) -> TurnResult:
         """Open a new conversation and return the robot's first words."""
@@ -150,6 +167,10 @@ class Dialogue:
         if not self.store.advance(conversation_id, seen=seen, state=stored, result=result, turn=turn):
             return None
         self._log(conversation_id, event, result)
+        if handoff := result["handoff_requested"]:
+            request = HandoffRequest(conversation_id=conversation_id, lang=outcome.state.lang, **handoff)
+            for listener in self.handoff_listeners:
+                listener(request)
         return _result(conversation_id, result)
 
     def _log(self, conversation_id: str, event: Input, result: dict[str, Any]) -> None:
@@ -212,5 +233,9 @@ def _input_event(
 
 def _result(conversation_id: str, result: dict[str, Any]) -> TurnResult:
     return TurnResult(
-        conversation_id=conversation_id, step=int(result["step"]), replies=result["replies"], lang=result.get("lang")
+        conversation_id=conversation_id,
+        step=int(result["step"]),
+        replies=result["replies"],
+        lang=result.get("lang"),
+        handoff_requested=result.get("handoff_requested"),
     )

@@ -13,8 +13,6 @@ from typing import Any
 
 import redis
 
-PREFIX = "hotline:conv:"
-
 _ADVANCE = """
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
@@ -24,12 +22,12 @@ return 1
 """
 
 
-def state_key(conversation_id: str) -> str:
-    return f"{PREFIX}{conversation_id}:state"
+def state_key(prefix: str, conversation_id: str) -> str:
+    return f"{prefix}:conv:{conversation_id}:state"
 
 
-def turn_key(conversation_id: str, turn: str) -> str:
-    return f"{PREFIX}{conversation_id}:turn:{turn}"
+def turn_key(prefix: str, conversation_id: str, turn: str) -> str:
+    return f"{prefix}:conv:{conversation_id}:turn:{turn}"
 
 
 @dataclass(frozen=True)
@@ -41,25 +39,26 @@ class Stored:
 
 
 class StateStore:
-    def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
+    def __init__(self, client: redis.Redis, ttl_seconds: int, prefix: str = "hotline") -> None:
         self.client = client
+        self.prefix = prefix
         self.ttl = ttl_seconds
         self._advance = client.register_script(_ADVANCE)
 
     def read(self, conversation_id: str) -> Stored:
-        raw = self.client.get(state_key(conversation_id)) or ""
+        raw = self.client.get(state_key(self.prefix, conversation_id)) or ""
         return Stored(raw=str(raw), data=json.loads(raw) if raw else None)
 
     def answered(self, conversation_id: str, turn: str) -> dict[str, Any] | None:
         """What a turn with this key produced already, if it ran."""
-        raw = self.client.get(turn_key(conversation_id, turn))
+        raw = self.client.get(turn_key(self.prefix, conversation_id, turn))
         return json.loads(str(raw)) if raw else None
 
     def advance(
         self, conversation_id: str, *, seen: Stored, state: dict[str, Any], result: dict[str, Any], turn: str | None
     ) -> bool:
         """Write the new state if nobody advanced it since `seen`; False means recompute and retry."""
-        keys = [state_key(conversation_id), turn_key(conversation_id, turn) if turn else ""]
+        keys = [state_key(self.prefix, conversation_id), turn_key(self.prefix, conversation_id, turn) if turn else ""]
         args: list[str | int] = [
             seen.raw,
             json.dumps(state, ensure_ascii=False),

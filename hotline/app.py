@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             trees.get(trees.current_version())  # build the matcher now, not on the first citizen's turn
         except NoPublishedTree as exc:
             log.warning("%s", exc)
-        dialogue = Dialogue(StateStore(redis.client, settings.conversation_ttl_seconds), sessions, trees)
+        dialogue = Dialogue(
+            StateStore(redis.client, settings.conversation_ttl_seconds, settings.redis_prefix), sessions, trees
+        )
         app.state.parts = Parts(settings=settings, sessions=sessions, redis=redis, dialogue=dialogue)
         try:
             yield

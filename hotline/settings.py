@@ -26,6 +26,10 @@ class Settings(BaseSettings):
         default=SecretStr(""),
         description="Signs session cookies; empty means a random key kept in var/secret_key.",
     )
+    redis_prefix: str = Field(
+        default="hotline", description="Prefix of every Redis key (several lines may share one Redis)."
+    )
+    timezone: str = Field(default="Europe/Kyiv", description="The office's time zone (business hours, statistics).")
     conversation_ttl_seconds: int = Field(default=6 * 3600, ge=60)
     session_max_age_seconds: int = Field(default=8 * 3600, ge=300)
     load_demo_pack: bool = Field(default=True, description="Load the demo content pack into an empty database.")

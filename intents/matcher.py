@@ -50,7 +50,7 @@ OPTION_MARGIN = 0.15  # ... and by this much more than any other option
 OWN_ACCEPT = 0.8  # share an option's own title and phrases must explain to win over a specific intent
 
 # Score = share of the utterance the intent explains, best phrase fit, share its keywords explain.
-W_COVER, W_PHRASE, W_KEYWORD = 0.45, 0.40, 0.15
+W_COVER, W_PHRASE, W_KEYWORD = 0.50, 0.30, 0.20
 IDF_POWER = 1.0  # above 1 sharpens the contrast between rare and common words
 ANCHOR_SHARE = 0.2  # an anchor lemma belongs to at most this share of intents (and at least 2)
 # A word no intent knows weighs like a lemma shared by this share of intents: it is evidence that
@@ -86,7 +86,7 @@ FOREIGN_LEMMAS = word_set(
 )
 # Words of a neighbouring office's business that intents mention in passing ("пенсія по
 # інвалідності"): they count when said, but never on their own make an intent a candidate.
-NEVER_ANCHOR = word_set("пенсія пенсия пенсійний пенсионный гроші деньги кошти")
+NEVER_ANCHOR = word_set("пенсія пенсия гроші деньги кошти")
 FOREIGN_PATTERNS = re.compile(
     r"\b(?:(?:коли|когда) (?:дадуть|дадут|буде|будет|включать|включат|увімкнуть|вімкнуть|дасте)"
     r" (?:світло|свет|опалення|отопление|газ|воду|тепло)"

@@ -19,7 +19,7 @@ def test_advance_only_from_the_state_that_was_read(redis_client: redis.Redis) ->
     # A second writer that read the same (now old) state must not win.
     assert not store.advance(cid, seen=empty, state={"step": 1, "other": True}, result={}, turn=None)
     assert store.read(cid).data == {"step": 1}
-    assert 0 < redis_client.ttl(state_key(cid)) <= 60
+    assert 0 < redis_client.ttl(state_key("hotline", cid)) <= 60
 
 
 def test_a_turn_key_remembers_what_the_turn_answered(redis_client: redis.Redis) -> None:

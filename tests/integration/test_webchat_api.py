@@ -7,6 +7,7 @@ from dataclasses import replace
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from channels.state_store import state_key
 from hotline.conversation_log import ConversationEvent
 from hotline.db import transaction
 from intents import versions
@@ -110,7 +111,7 @@ def test_every_turn_is_logged_and_the_chat_survives_losing_redis(client: TestCli
     assert (2, "citizen_text") in kinds and (2, "bot") in kinds
     asked = next(e for e in events if e.kind == "citizen_text")
     assert asked.intent == "housing_subsidy_apply" and asked.score and asked.score > 0
-    parts.redis.client.delete(f"hotline:conv:{sid}:state")
+    parts.redis.client.delete(state_key(parts.settings.redis_prefix, sid))
     answer = chat(client, sid, text="Допомога при народженні дитини")
     assert intents_of(answer) == ["birth_grant"]
 

@@ -357,7 +357,6 @@ function scrollToNew(first) {
 
 function errorText(error) {
   if (error.status === 0) return t("offline");
-  if (error.status === 422 && charCount(els.text.value.trim()) > MAX_CHARS) return t("tooLong", { max: MAX_CHARS });
   if (error.status === 422) return t("refused");
   return t("unavailable");
 }
