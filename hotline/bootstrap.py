@@ -30,7 +30,7 @@ def migrate(engine: Engine) -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")  # independent branches (one per feature) may coexist
 
 
 def import_pack(sessions: sessionmaker[Session], path: Path, *, author: str, publish: bool, note: str) -> int:

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         default="hotline", description="Prefix of every Redis key (several lines may share one Redis)."
     )
     timezone: str = Field(default="Europe/Kyiv", description="The office's time zone (business hours, statistics).")
+    office_hours: str = Field(
+        default="mon-thu 08:00-17:00; fri 08:00-15:45",
+        description="When specialists answer, in the office's time zone (admins refine it with holidays).",
+    )
     conversation_ttl_seconds: int = Field(default=6 * 3600, ge=60)
     session_max_age_seconds: int = Field(default=8 * 3600, ge=300)
     load_demo_pack: bool = Field(default=True, description="Load the demo content pack into an empty database.")

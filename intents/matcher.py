@@ -82,7 +82,7 @@ FOREIGN_LEMMAS = word_set(
     валюта індексація индексация електрика электричество відключення отключение тцк мобілізація
     мобилизация повістка повестка штраф кредит віза виза поїзд поезд квиток билет вакансія
     вакансия зарплата бензин ціна цена магазин лікар врач поліклініка поликлиника лікарня больница
-    машина автомобіль автомобиль"""
+    машина автомобіль автомобиль вокзал пошта почта посилка посылка таксі такси аптека"""
 )
 # Words of a neighbouring office's business that intents mention in passing ("пенсія по
 # інвалідності"): they count when said, but never on their own make an intent a candidate.
@@ -271,11 +271,11 @@ class Matcher:
     def _resolve_uncached(self, word: str, lang: str) -> _Word | None:
         if word.isdigit() or len(word) < 2:
             return None
-        if lemma(word, lang) in STOP_WORDS:
-            return None  # "жовтня", "зробили": inflected forms of words that carry no topic
-        if (lemma_set(word, lang) | {word}) & FOREIGN_LEMMAS:
-            return _Word(frozenset(), self.unknown_weight * FOREIGN_FACTOR)
         for candidate in (word, *apostrophe_variants(word), *latin_variants(word)):
+            if candidate in STOP_WORDS or lemma(candidate, lang) in STOP_WORDS:
+                return None  # "жовтня", "зробили", "ne": forms of words that carry no topic
+            if (lemma_set(candidate, lang) | {candidate}) & FOREIGN_LEMMAS:
+                return _Word(frozenset(), self.unknown_weight * FOREIGN_FACTOR)
             found = self._exact(candidate, lang) or self._fuzzy(candidate, lang)
             if found is not None:
                 return found
