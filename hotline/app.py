@@ -13,12 +13,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from channels.dialogue import Dialogue, NoPublishedTree, TreeCache
 from channels.state_store import StateStore
 from channels.webchat import api as webchat_api
-from hotline import auth, bootstrap, pages
+from hotline import auth, bootstrap, office_hours, pages
 from hotline.db import make_engine, make_sessionmaker
 from hotline.deps import Parts, PartsDep
 from hotline.redis_conn import connect
@@ -46,7 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dialogue = Dialogue(
             StateStore(redis.client, settings.conversation_ttl_seconds, settings.redis_prefix), sessions, trees
         )
-        app.state.parts = Parts(settings=settings, sessions=sessions, redis=redis, dialogue=dialogue)
+        hours = office_hours.from_settings(settings.office_hours, settings.timezone)
+        app.state.parts = Parts(
+            settings=settings, sessions=sessions, redis=redis, dialogue=dialogue, office_hours=lambda: hours
+        )
         try:
             yield
         finally:
@@ -86,6 +90,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         errors = [_plain_error(e) for e in exc.errors()]
         message = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
         return JSONResponse(status_code=422, content={"message": message or "invalid request", "detail": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # One error shape for every API client: a sentence in `message`, the details in `detail`.
+        body = {"message": str(exc.detail), "detail": exc.detail}
+        return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)
 
     @app.exception_handler(NoPublishedTree)
     async def no_tree(_: Request, exc: NoPublishedTree) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.dialogue import Dialogue
+from hotline.office_hours import OfficeHours
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
 from hotline.users import Role, User
@@ -22,6 +24,7 @@ class Parts:
     sessions: sessionmaker[Session]
     redis: RedisHandle
     dialogue: Dialogue
+    office_hours: Callable[[], OfficeHours]
 
 
 def get_parts(request: Request) -> Parts:

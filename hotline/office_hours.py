@@ -53,3 +53,8 @@ def parse_week(spec: str) -> dict[int, tuple[time, time]]:
         for day in span:
             week[day] = (start, end)
     return week
+
+
+def from_settings(week: str, timezone: str) -> OfficeHours:
+    """The office hours configured by `HOTLINE_OFFICE_HOURS` and `HOTLINE_TIMEZONE`."""
+    return OfficeHours(week=parse_week(week), timezone=timezone)

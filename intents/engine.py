@@ -13,7 +13,7 @@ from typing import Protocol
 
 from intents.commands import Command, command_of, guess_language, language_of_choice
 from intents.matcher import Match
-from intents.messages import LANGUAGE_LABELS, LANGUAGE_QUESTION, say
+from intents.messages import LANGUAGE_CHOICE, LANGUAGE_LABELS, LANGUAGE_QUESTION, say
 from intents.normalise import normalise
 from intents.tree import LANGUAGES, Action, Node, Priority, Tree
 
@@ -302,7 +302,8 @@ class _Dialogue:
     def handoff_for(self, node: Node) -> Handoff | None:
         if node.action is Action.EMERGENCY:
             return Handoff(queue=node.queue or "crisis", priority=Priority.EMERGENCY, reason=node.slug)
-        if node.action in {Action.HANDOFF, Action.BENEFIT_SCREENING}:
+        if node.action in {Action.HANDOFF, Action.BENEFIT_SCREENING, Action.REGISTRY_CERTIFICATE}:
+            # A certificate is fetched by a specialist, so asking for one is asking for a person.
             return Handoff(queue=node.queue or self.skill_of(node.slug), priority=node.priority, reason=node.slug)
         return None
 
@@ -333,11 +334,13 @@ class _Dialogue:
             say("menu_item", self.lang, title=n.text(self.lang).title, key=n.key) for n in nodes if n.key
         )
         prompt = node.text(self.lang).prompt if node else ""
-        spoken = prompt or f"{say('menu_intro', self.lang)} {spoken_items}"
+        # A written prompt is read as it is (it names its keys, 0 and #); otherwise the items are listed.
+        opening = "" if intro else say("menu_intro", self.lang)
         tail = say("press_zero", self.lang) + (f" {say('press_back', self.lang)}" if slug else "")
-        title = node.text(self.lang).title if node else say("menu_intro", self.lang)
+        spoken = prompt or " ".join(p for p in (opening, spoken_items, tail) if p)
+        title = node.text(self.lang).title if node else opening
         reply = Reply(
-            text=" ".join(p for p in (intro, spoken, tail) if p),
+            text=" ".join(p for p in (intro, spoken) if p),
             text_long="\n\n".join(p for p in (intro, title) if p),
             options=self.menu_options(slug),
             handoff=self.state.handoff,
@@ -418,7 +421,7 @@ class _Dialogue:
             Option(key=str(i + 1), label=LANGUAGE_LABELS[lang], target=f"{T_LANG}{lang}")
             for i, lang in enumerate(LANGUAGES)
         )
-        return Reply(text=LANGUAGE_QUESTION, text_long=LANGUAGE_QUESTION, options=options, expect=Expect.LANGUAGE)
+        return Reply(text=LANGUAGE_QUESTION, text_long=LANGUAGE_CHOICE, options=options, expect=Expect.LANGUAGE)
 
     @staticmethod
     def with_match(turn: Turn, match: Match) -> Turn:

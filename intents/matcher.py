@@ -48,6 +48,8 @@ EMERGENCY_ACCEPT = 40.0  # the emergency intent this strong on its own words win
 OPTION_ACCEPT = 0.5  # share of an utterance a menu option must explain to be chosen by words
 OPTION_MARGIN = 0.15  # ... and by this much more than any other option
 OWN_ACCEPT = 0.8  # share an option's own title and phrases must explain to win over a specific intent
+TITLE_SAID = 0.5  # more than this share of an option's title words said: the option is named
+CERTAIN = 85.0  # ... unless that intent is this sure ("шахраї" is the fraud answer, not the safety menu)
 
 # Score = share of the utterance the intent explains, best phrase fit, share its keywords explain.
 W_COVER, W_PHRASE, W_KEYWORD = 0.50, 0.30, 0.20
@@ -83,6 +85,11 @@ FOREIGN_LEMMAS = word_set(
     мобилизация повістка повестка штраф кредит віза виза поїзд поезд квиток билет вакансія
     вакансия зарплата бензин ціна цена магазин лікар врач поліклініка поликлиника лікарня больница
     машина автомобіль автомобиль вокзал пошта почта посилка посылка таксі такси аптека"""
+)
+# The generic words for "a benefit" in both languages are one word to the matcher: a Russian
+# speaker's "пособие" must meet a phrase written with "помощь" or "допомога".
+SYNONYMS: dict[str, str] = dict.fromkeys(
+    ("пособие", "помощь", "допомога", "виплата", "выплата", "посібник", "матпомощь", "матдопомога"), "допомога"
 )
 # Words of a neighbouring office's business that intents mention in passing ("пенсія по
 # інвалідності"): they count when said, but never on their own make an intent a candidate.
@@ -132,9 +139,14 @@ class _Word:
 _UNSEEN = _Word(frozenset(), -1.0)  # cache sentinel (None is a cached "carries no topic")
 
 
+def _canonical(lemmas: frozenset[str]) -> frozenset[str]:
+    """One lemma for words that mean the same benefit in either language (пособие = допомога)."""
+    return frozenset(SYNONYMS.get(x, x) for x in lemmas)
+
+
 def _text_words(text: str, lang: str) -> list[frozenset[str]]:
     """Lemma alternatives of each content word (numbers and one-letter words carry no topic)."""
-    return [lemma_set(w, lang) for w in content_tokens(text, lang) if not w.isdigit() and len(w) > 1]
+    return [_canonical(lemma_set(w, lang)) for w in content_tokens(text, lang) if not w.isdigit() and len(w) > 1]
 
 
 def _node_texts(node: Node) -> Iterable[tuple[str, str, str]]:
@@ -153,18 +165,22 @@ class _Texts:
     def __init__(self) -> None:
         self.raw: list[tuple[int, list[frozenset[str]]]] = []
         self.sizes: list[int] = []
+        self.intent: list[int] = []
         self.postings: dict[str, dict[int, list[tuple[int, int, float]]]] = {}
 
     def index(self, idf: Mapping[str, float]) -> None:
         for tid, (intent, words) in enumerate(self.raw):
             weights = [min(idf[x] for x in w) for w in words]
+            total = sum(weights)
             self.sizes.append(len(words))
+            self.intent.append(intent)
             for k, alternatives in enumerate(words):
                 for lemma_ in alternatives:
                     by_intent = self.postings.setdefault(lemma_, {})
-                    by_intent.setdefault(intent, []).append((tid, k, weights[k] / sum(weights)))
+                    by_intent.setdefault(intent, []).append((tid, k, weights[k] / total))
 
     def of(self, lemmas: frozenset[str]) -> Postings:
+        """The postings of a word that may be any of `lemmas`."""
         if len(lemmas) == 1:
             return self.postings.get(next(iter(lemmas)), {})
         merged: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
@@ -200,10 +216,10 @@ class Matcher:
         """Precompute lemmatised phrases and keywords, word weights, postings and menu profiles."""
         matcher = cls(tree)
         matcher._read_intents(tree.intents())
+        matcher._index_profiles()
         matcher._weigh()
         matcher.phrases.index(matcher.idf)
         matcher.keywords.index(matcher.idf)
-        matcher._index_profiles()
         return matcher
 
     # -- building -------------------------------------------------------------------------
@@ -227,7 +243,12 @@ class Matcher:
         self.idf = {lemma_: self._rarity(len(ids) / n) for lemma_, ids in owners.items()}
         self.anchor_idf = self._rarity(max(2 / n, ANCHOR_SHARE)) if n else 0.0
         self.unknown_weight = self._rarity(UNKNOWN_SHARE)
-        for lemma_ in sorted(owners):
+        # Words only menus use ("безпека") are understood when choosing an option; to an intent
+        # they weigh like an unknown word.
+        for lemma_ in frozenset().union(*self.profiles.values()) - self.idf.keys():
+            self.idf[lemma_] = self.unknown_weight
+            self.owners[lemma_] = frozenset()
+        for lemma_ in sorted(self.idf):
             self.fuzzy_vocab[len(lemma_)].append(lemma_)
 
     @staticmethod
@@ -282,7 +303,7 @@ class Matcher:
         return _Word(frozenset(), self.unknown_weight)
 
     def _exact(self, word: str, lang: str) -> _Word | None:
-        hits = (lemma_set(word, lang) | {word}) & self.idf.keys()
+        hits = _canonical(lemma_set(word, lang) | {word}) & self.idf.keys()
         return self._word(hits, 1.0) if hits else None
 
     def _fuzzy(self, word: str, lang: str) -> _Word | None:
@@ -332,20 +353,25 @@ class Matcher:
         for word in words:
             for i in word.owners & candidates:
                 partial[i] += W_COVER * word.weight / total
-        for i in candidates:
-            partial[i] += W_KEYWORD * self._keyword_share(i, words, total)
+        for i, share in self._keyword_shares(words, total).items():
+            if i in partial:
+                partial[i] += W_KEYWORD * share
         return self._add_phrase_fit(partial, words, total)
 
-    def _keyword_share(self, intent: int, words: Sequence[_Word], total: float) -> float:
-        """Share of the utterance inside the intent's keywords said whole ("місце проживання")."""
+    def _keyword_shares(self, words: Sequence[_Word], total: float) -> dict[int, float]:
+        """Per intent, the share of the utterance inside its keywords said whole ("місце проживання")."""
         said: dict[int, int] = {}
         users: dict[int, set[int]] = defaultdict(set)
         for n, word in enumerate(words):
-            for kid, k, _ in word.keywords.get(intent, ()):
-                said[kid] = said.get(kid, 0) | 1 << k
-                users[kid].add(n)
-        whole = set().union(*(users[kid] for kid, bits in said.items() if bits == (1 << self.keywords.sizes[kid]) - 1))
-        return sum(words[n].weight for n in whole) / total
+            for hits in word.keywords.values():
+                for kid, k, _ in hits:
+                    said[kid] = said.get(kid, 0) | 1 << k
+                    users[kid].add(n)
+        inside: dict[int, set[int]] = defaultdict(set)
+        for kid, bits in said.items():
+            if bits == (1 << self.keywords.sizes[kid]) - 1:
+                inside[self.keywords.intent[kid]] |= users[kid]
+        return {i: sum(words[n].weight for n in ns) / total for i, ns in inside.items()}
 
     def _add_phrase_fit(self, partial: dict[int, float], words: Sequence[_Word], total: float) -> dict[int, float]:
         """Partial scores plus the phrase fit, computed best first and only while it can matter.
@@ -442,7 +468,7 @@ class Matcher:
                 return option
         words = self.words(text, lang)
         named = self._option_by_words(words, options, self.own_profiles, OWN_ACCEPT)
-        if named is not None:
+        if named is not None and (self._title_said(words, named) or not (confident and found.score >= CERTAIN)):
             return named  # the utterance names the option itself: "пільги", "сім'ї з дітьми"
         # A confident intent inside one of these options is entered directly by the engine; the
         # options' wider vocabulary decides only when the matcher is unsure or the intent lies
@@ -470,6 +496,15 @@ class Matcher:
         if shares[best] < accept or shares[best] - runner < OPTION_MARGIN:
             return None
         return options[best]
+
+    def _title_said(self, words: Sequence[_Word], node: Node) -> bool:
+        """Most of the node's title (in some language) is in the utterance: "пільги" for "Пільги"."""
+        said = frozenset().union(*(w.lemmas for w in words))
+        for lang, text in node.texts.items():
+            title = _text_words(text.title, lang)
+            if title and sum(not w.isdisjoint(said) for w in title) / len(title) > TITLE_SAID:
+                return True
+        return False
 
     def _option_holding(self, found: Match, options: Sequence[Node]) -> Node | None:
         """The option holding both of two close candidates ("субсидія": which subsidy question?)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 LANGUAGE_QUESTION = "Вітаємо! Оберіть мову: українська — 1. Здравствуйте! Выберите язык: русский — 2."
+LANGUAGE_CHOICE = "Вітаємо! Оберіть мову спілкування.\nЗдравствуйте! Выберите язык общения."
 
 _MESSAGES: dict[str, dict[str, str]] = {
     "welcome": {

@@ -302,7 +302,7 @@ def _transliterate(word: str, table: dict[int, int]) -> str:
     return word.translate(table).replace("j", "й")
 
 
-_APOSTROPHE_SLOT = re.compile(r"(?<=[бпвмфр])(?=[яюєї])")
+_APOSTROPHE_SLOT = re.compile(r"(?<=[бпвмфрзд])(?=[яюєї])")  # labials, р, and prefixes з-, від-
 
 
 def apostrophe_variants(word: str) -> tuple[str, ...]:

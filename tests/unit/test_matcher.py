@@ -184,6 +184,17 @@ def test_match_option_in_the_top_menu(matcher: Matcher, tree: Tree, text: str, l
     assert chosen is not None and chosen.slug == slug
 
 
+def test_match_option_understands_a_word_typed_without_its_apostrophe(matcher: Matcher, tree: Tree) -> None:
+    chosen = matcher.match_option("сімї з дітьми", "uk", tree.nodes)
+    assert chosen is not None and chosen.slug == "families"
+
+
+def test_an_empty_tree_matches_nothing() -> None:
+    empty = Matcher.build(Tree(nodes=()))
+    assert empty.match("як оформити субсидію", "uk") == Match(None, 0.0, (), False)
+    assert empty.match_option("2", "uk", ()) is None
+
+
 @pytest.mark.parametrize("text", ["9", "дев'ять", "рецепт борщу", "як оформити субсидію", ""])
 def test_match_option_leaves_numbers_out_of_range_noise_and_specific_questions(
     matcher: Matcher, tree: Tree, text: str
@@ -299,3 +310,23 @@ def test_demo_holdout_accuracy(demo: tuple[Tree, Matcher]) -> None:
     assert len(inside) >= 90 and len(outside) >= 30
     assert right / len(inside) >= 0.85
     assert false_accepts / len(outside) <= 0.05
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "slug"),
+    [
+        ("пільги", "uk", "benefits"), ("льготы", "ru", "benefits"), ("субсидії", "uk", "subsidies"),
+        ("безпека", "uk", "safety"), ("переселенці", "uk", "idp"), ("два", "uk", "benefits"),
+        ("сьоме", "uk", "documents"), ("семьи с детьми", "ru", "families"),
+    ],
+)
+def test_demo_top_menu_by_words_and_numbers(demo: tuple[Tree, Matcher], text: str, lang: str, slug: str) -> None:
+    chosen = demo[1].match_option(text, lang, demo[0].nodes)
+    assert chosen is not None and chosen.slug == slug
+
+
+@pytest.mark.parametrize(("text", "lang"), [("шахраї", "uk"), ("як оформити субсидію", "uk"), ("скарга", "uk")])
+def test_demo_top_menu_leaves_a_sure_question_to_its_intent(demo: tuple[Tree, Matcher], text: str, lang: str) -> None:
+    # The engine answers these straight away instead of opening the menu they live in.
+    assert demo[1].match_option(text, lang, demo[0].nodes) is None
+    assert demo[1].match(text, lang).intent is not None

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from intents.normalise import content_tokens, latin_variants, lemma, lemma_set, lemmas, normalise, tokens
+from intents.normalise import (
+    apostrophe_variants,
+    content_tokens,
+    latin_variants,
+    lemma,
+    lemma_set,
+    lemmas,
+    normalise,
+    tokens,
+)
 
 
 @pytest.mark.parametrize("raw", ["сім'я", "сім’я", "сімʼя", "сім`я", "сім‘я", "сім′я"])
@@ -112,3 +121,10 @@ def test_latin_spellings_of_cyrillic_words() -> None:
     assert "пришла" in latin_variants("prishla")
     assert "оформити" in latin_variants("jajhvbnb")  # typed with the English layout on
     assert latin_variants("впо") == ()
+
+
+def test_ukrainian_words_typed_without_the_apostrophe() -> None:
+    assert apostrophe_variants("сімя") == ("сім'я",)
+    assert apostrophe_variants("зєднайте") == ("з'єднайте",)
+    assert apostrophe_variants("сім'я") == ()
+    assert apostrophe_variants("субсидія") == ()

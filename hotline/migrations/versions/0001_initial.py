@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 00:53:31.708855
+Create Date: 2026-11-23 01:15:45.509714
 """
 
 from __future__ import annotations
@@ -58,6 +58,9 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("skills", sa.JSON(), nullable=False),
+        sa.Column("languages", sa.JSON(), nullable=False),
+        sa.Column("phone", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -87,6 +90,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_conversation_events_conversation_id"), ["conversation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_conversation_events_intent"), ["intent"], unique=False)
         batch_op.create_index(batch_op.f("ix_conversation_events_kind"), ["kind"], unique=False)
+
+    op.create_table(
+        "queue_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("event", sa.String(length=32), nullable=False),
+        sa.Column("conversation_id", sa.String(length=64), nullable=True),
+        sa.Column("channel", sa.String(length=16), nullable=True),
+        sa.Column("queue", sa.String(length=63), nullable=True),
+        sa.Column("lang", sa.String(length=8), nullable=True),
+        sa.Column("priority", sa.String(length=16), nullable=True),
+        sa.Column("operator_id", sa.Integer(), nullable=True),
+        sa.Column("wait_seconds", sa.Double(), nullable=True),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_queue_events_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(["operator_id"], ["users.id"], name=op.f("fk_queue_events_operator_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_queue_events")),
+    )
+    with op.batch_alter_table("queue_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_queue_events_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_queue_events_conversation_id"), ["conversation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_queue_events_event"), ["event"], unique=False)
+        batch_op.create_index(batch_op.f("ix_queue_events_operator_id"), ["operator_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_queue_events_queue"), ["queue"], unique=False)
 
     op.create_table(
         "tree_nodes",
@@ -142,6 +174,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_tree_nodes_version_id"))
 
     op.drop_table("tree_nodes")
+    with op.batch_alter_table("queue_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_queue_events_queue"))
+        batch_op.drop_index(batch_op.f("ix_queue_events_operator_id"))
+        batch_op.drop_index(batch_op.f("ix_queue_events_event"))
+        batch_op.drop_index(batch_op.f("ix_queue_events_conversation_id"))
+        batch_op.drop_index(batch_op.f("ix_queue_events_at"))
+
+    op.drop_table("queue_events")
     with op.batch_alter_table("conversation_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_conversation_events_kind"))
         batch_op.drop_index(batch_op.f("ix_conversation_events_intent"))

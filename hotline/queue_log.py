@@ -1,0 +1,47 @@
+"""The queue log in SQL, like Asterisk's queue_log: one row per queue event, for statistics.
+
+The specialist queue writes it; the admin statistics read it; live queues are rebuilt from it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db import Base, utcnow
+
+
+class QueueEventKind(StrEnum):
+    ENTERED = "entered"
+    OFFERED = "offered"
+    CONNECTED = "connected"
+    ABANDONED = "abandoned"
+    TIMED_OUT = "timed_out"
+    CALLBACK_REQUESTED = "callback_requested"
+    CALLBACK_OUTCOME = "callback_outcome"
+    WRAP_UP = "wrap_up"
+    PAUSED = "paused"
+    UNPAUSED = "unpaused"
+    CLOSED = "closed"
+
+
+class QueueEvent(Base):
+    __tablename__ = "queue_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    event: Mapped[str] = mapped_column(String(32), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), default=None, index=True
+    )
+    channel: Mapped[str | None] = mapped_column(String(16), default=None)
+    queue: Mapped[str | None] = mapped_column(String(63), default=None, index=True)
+    lang: Mapped[str | None] = mapped_column(String(8), default=None)
+    priority: Mapped[str | None] = mapped_column(String(16), default=None)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
+    wait_seconds: Mapped[float | None] = mapped_column(default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
