@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from intents.normalise import is_known, tokens, word_set
+from intents.normalise import apostrophe_variants, is_known, tokens, word_set
 
 # Longer than this, an utterance is a question, not a command.
 MAX_COMMAND_WORDS = 6
@@ -128,23 +128,33 @@ def _asks_for_person(words: list[str]) -> bool:
     return any(0 < h - a <= _REQUEST_REACH for a in asks for h in humans)
 
 
+_KNOWN = _PADDING.union(*_COMMAND_WORDS.values())
+
+
+def _spelt(word: str) -> str:
+    """The command word meant when the apostrophe was left out ("зєднайте")."""
+    if word in _KNOWN:
+        return word
+    return next((v for v in apostrophe_variants(word) if v in _KNOWN), word)
+
+
 def command_of(text: str, lang: str) -> Command | None:
     """The global command a short utterance is, or None for anything else."""
-    words = list(tokens(text, lang))
+    words = [_spelt(w) for w in tokens(text, lang)]
     command = _whole_command(words)
     if command is not None:
         return command
     return Command.OPERATOR if _asks_for_person(words) else None
 
 
+_LANGUAGE_PADDING = word_set("по мова мовою язык языке языком")
 _UK_CHOICE = ("укр", "україн", "ukr", "ukrain", "державн", "ua")
 _RU_CHOICE = ("рус", "росі", "рос", "russ", "ru")
 
 
 def language_of_choice(text: str) -> str | None:
     """The language a caller names in answer to "which language?" ("українською", "по-русски")."""
-    words = [w for w in tokens(text, "uk") if w not in _PADDING and w not in {"по", "мова", "язык", "мовою",
-                                                                                "языке", "языком"}]
+    words = [w for w in tokens(text, "uk") if w not in _PADDING and w not in _LANGUAGE_PADDING]
     if not words or len(words) > 3:
         return None
     uk = any(w.startswith(_UK_CHOICE) for w in words)

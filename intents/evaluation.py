@@ -115,8 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", type=Path, help="TSV files (default: the shared dev sample)")
     parser.add_argument("--pack", type=Path, default=DEMO_PACK, help="content pack (default: the demo pack)")
     args = parser.parse_args(argv)
+    paths: list[Path] = args.files or [default_dev_file()]
+    for path in (args.pack, *paths):
+        if not path.is_file():
+            parser.error(f"no such file: {path}")
     matcher = Matcher.build(load_pack(args.pack))
-    for path in args.files or [default_dev_file()]:
+    for path in paths:
         print(format_report(evaluate(matcher, load_cases(path), name=str(path))))
     return 0
 

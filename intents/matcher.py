@@ -44,7 +44,7 @@ from intents.tree import Action, Node, NodeKind, Tree
 ACCEPT = 50.0  # below this an utterance matches nothing: ask to rephrase, show the menu
 FLOOR = 35.0  # alternatives below this are not worth offering
 MARGIN = 8.0  # the top two this close (both accepted) are ambiguous: ask "X or Y?"
-EMERGENCY_ACCEPT = 40.0  # the emergency intent this strong on its own words wins whatever else matched
+EMERGENCY_ACCEPT = 45.0  # the emergency intent this strong on its own words wins whatever else matched
 OPTION_ACCEPT = 0.5  # share of an utterance a menu option must explain to be chosen by words
 OPTION_MARGIN = 0.15  # ... and by this much more than any other option
 OWN_ACCEPT = 0.8  # share an option's own title and phrases must explain to win over a specific intent
@@ -96,8 +96,9 @@ SYNONYMS: dict[str, str] = dict.fromkeys(
 NEVER_ANCHOR = word_set("пенсія пенсия гроші деньги кошти")
 FOREIGN_PATTERNS = re.compile(
     r"\b(?:(?:коли|когда) (?:дадуть|дадут|буде|будет|включать|включат|увімкнуть|вімкнуть|дасте)"
-    r" (?:світло|свет|опалення|отопление|газ|воду|тепло)"
+    r" (?:світло|свет|опалення|отопление|газ|воду|вода|тепло)"
     r"|(?:нема|немає|нет) (?:світла|света|газу|газа|води|воды|опалення|отопления)"
+    r"|(?:світла|света|газу|газа|води|воды|опалення|отопления) (?:нема|немає|нет)"
     r"|графік\w* відключень|график\w* отключений"
     r"|(?:котра|яка) година|скільки (?:зараз )?часу|который час|сколько (?:сейчас )?времени"
     r"|(?:водійськ\w*|водительск\w*) (?:права|посвідчення|удостоверение)"
@@ -191,7 +192,8 @@ class _Texts:
 
 
 class Matcher:
-    """Matches utterances against one tree; build once per published tree version."""
+    """Matches utterances against one tree. Make it with `Matcher.build`, once per tree version;
+    it is read-only afterwards apart from its word cache, so threads may share it."""
 
     def __init__(self, tree: Tree) -> None:
         intents = tree.intents()
@@ -259,12 +261,12 @@ class Matcher:
     def _index_profiles(self) -> None:
         for node, _ in self.tree.walk():
             own = self.own_profiles[node.slug] = self._profile(node)
+            # A category also answers to its children's titles and keywords ("коляска" → Інвалідність).
             children = node.children if node.kind is NodeKind.CATEGORY else ()
-            # A category answers to its own words and to its children's titles and keywords.
-            self.profiles[node.slug] = own.union(
-                *(x for c in children for kind, lang, text in _node_texts(c) if kind != "phrase"
-                  for x in _text_words(text, lang))
-            )
+            wider = [
+                _text_words(text, lang) for c in children for kind, lang, text in _node_texts(c) if kind != "phrase"
+            ]
+            self.profiles[node.slug] = own.union(*(x for words in wider for x in words))
 
     @staticmethod
     def _profile(node: Node) -> frozenset[str]:
@@ -309,8 +311,8 @@ class Matcher:
     def _fuzzy(self, word: str, lang: str) -> _Word | None:
         """The vocabulary lemma closest to a misspelt word ("субсідія", "каляска").
 
-        A word either dictionary knows is not a typo but another word ("справи" is not "справка"),
-        so only unknown words are corrected.
+        A word either dictionary knows is not a typo but another word ("справи" is not "справка",
+        "поїзд" is not "проїзд"), so only unknown words are corrected.
         """
         if any(is_known(word, lang_) for lang_ in LANGS):
             return None

@@ -15,6 +15,7 @@ from intents.commands import Command, command_of, guess_language, language_of_ch
         ("людина", "uk", Command.OPERATOR),
         ("з'єднайте з людиною", "uk", Command.OPERATOR),
         ("зʼєднайте з оператором будь ласка", "uk", Command.OPERATOR),
+        ("зєднайте з оператором", "uk", Command.OPERATOR),  # the apostrophe left out
         ("живой человек", "ru", Command.OPERATOR),
         ("соедините с оператором", "ru", Command.OPERATOR),
         ("хочу поговорити з живою людиною", "uk", Command.OPERATOR),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from intents.evaluation import evaluate, format_report, load_cases
 from intents.matcher import Match, Matcher
 from intents.pack import DEMO_PACK, load_pack
 from intents.tree import Action, Node, NodeKind, NodeText, Tree
@@ -224,6 +225,25 @@ def test_the_same_utterance_twice_gives_the_same_match(matcher: Matcher) -> None
     first: Match = matcher.match("субсидія не прийшла", "uk")
     assert matcher.match("субсидія не прийшла", "uk") == first
     assert matcher.match("субсидия не пришла", "ru").intent == first.intent
+
+
+def test_evaluation_report_counts_hits_false_accepts_and_confusions(matcher: Matcher, tmp_path: Path) -> None:
+    sample = tmp_path / "sample.tsv"
+    sample.write_text(
+        "lang\tintent\ttext\n"
+        "uk\tsubsidy_apply\tяк оформити субсидію\n"
+        "ru\tbirth_grant\tвыплата на новорожденного\n"
+        "uk\toffice_hours\tбезкоштовний проїзд\n"
+        "uk\tnone\tрецепт борщу\n"
+        "ru\tnone\tльготный проезд\n",
+        encoding="utf-8",
+    )
+    report = evaluate(matcher, load_cases(sample), name="sample")
+    assert (report.correct, report.in_domain, report.false_accepts, report.ood) == (2, 3, 1, 2)
+    assert report.right == {"uk": 1, "ru": 1}
+    text = format_report(report)
+    assert "2/3" in text and "1/2" in text
+    assert "office_hours → benefits_transport" in text and "none → benefits_transport" in text
 
 
 # -- the demo content pack -------------------------------------------------------------------
