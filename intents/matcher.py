@@ -19,7 +19,6 @@ Everything is precomputed in `Matcher.build`; a match touches only the postings 
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from intents.commands import spoken_number
+from intents.lexicon import CRISIS_LEMMAS, CRISIS_PATTERNS, FOREIGN_LEMMAS, FOREIGN_PATTERNS, NEVER_ANCHOR, SYNONYMS
 from intents.normalise import (
     LANGS,
     STOP_WORDS,
@@ -37,7 +37,6 @@ from intents.normalise import (
     lemma,
     lemma_set,
     normalise,
-    word_set,
 )
 from intents.tree import Action, Node, NodeKind, Tree
 
@@ -63,49 +62,6 @@ FUZZY_PENALTY = 0.85  # a corrected typo counts a little less than the exact wor
 MIN_FUZZY_LEN = 5
 SHORTLIST = 12  # at most this many intents get their phrases fitted one by one
 WORD_CACHE_SIZE = 100_000
-
-# Danger to a person, in either language: any of these sends the utterance to the emergency intent.
-CRISIS_LEMMAS = word_set(
-    """насильство насилля насилие побиття побої побои зґвалтування згвалтування изнасилование
-    ґвалтувати гвалтувати насиловать изнасиловать бити побити бить избить избивать знущатися
-    издеваться погрожувати угрожать суїцид суицид самогубство самоубийство кривдник абьюзер"""
-)
-CRISIS_PATTERNS = re.compile(
-    r"\b(?:не хочу (?:більше )?(?:жити|жить)"
-    r"|покінч\w* (?:з )?(?:собою|життям)|поконч\w* (?:с )?(?:собой|жизнью)"
-    r"|наклас\w* на себе руки|наложить на себя руки|(?:вбити|убить|вбю|вб'ю|убью) (?:себе|себя)"
-    r"|загроз\w* (?:для )?житт\w*|угроз\w* (?:для )?жизн\w*|вбива\w*|убива\w*|вб'?є|убьет)\b"
-)
-# Other offices' business that people ask a social-protection line about. Such a word is never
-# explained by an intent, never "corrected" into one ("поїзд" is not a typo of "проїзд"), and
-# weighs more than an unknown word.
-FOREIGN_LEMMAS = word_set(
-    """паспорт закордонний загранпаспорт погода футбол матч рецепт борщ долар доллар євро евро
-    валюта індексація индексация електрика электричество відключення отключение тцк мобілізація
-    мобилизация повістка повестка штраф кредит віза виза поїзд поезд квиток билет вакансія
-    вакансия зарплата бензин ціна цена магазин лікар врач поліклініка поликлиника лікарня больница
-    машина автомобіль автомобиль вокзал пошта почта посилка посылка таксі такси аптека"""
-)
-# The generic words for "a benefit" in both languages are one word to the matcher: a Russian
-# speaker's "пособие" must meet a phrase written with "помощь" or "допомога".
-SYNONYMS: dict[str, str] = dict.fromkeys(
-    ("пособие", "помощь", "допомога", "виплата", "выплата", "посібник", "матпомощь", "матдопомога"), "допомога"
-)
-# Words of a neighbouring office's business that intents mention in passing ("пенсія по
-# інвалідності"): they count when said, but never on their own make an intent a candidate.
-NEVER_ANCHOR = word_set("пенсія пенсия гроші деньги кошти")
-FOREIGN_PATTERNS = re.compile(
-    r"\b(?:(?:коли|когда) (?:дадуть|дадут|буде|будет|включать|включат|увімкнуть|вімкнуть|дасте)"
-    r" (?:світло|свет|опалення|отопление|газ|воду|вода|тепло)"
-    r"|(?:нема|немає|нет) (?:світла|света|газу|газа|води|воды|опалення|отопления)"
-    r"|(?:світла|света|газу|газа|води|воды|опалення|отопления) (?:нема|немає|нет)"
-    r"|графік\w* відключень|график\w* отключений"
-    r"|(?:котра|яка) година|скільки (?:зараз )?часу|который час|сколько (?:сейчас )?времени"
-    r"|(?:водійськ\w*|водительск\w*) (?:права|посвідчення|удостоверение)"
-    r"|(?:отримати|получить|замінити|поменять|відновити|восстановить) права"
-    r"|гуманітарк\w*|гуманитарк\w*|гуманітарн\w* допомог\w*|гуманитарн\w* помощ\w*"
-    r"|місц\w* роботи|места работы)\b"
-)
 
 
 @dataclass(frozen=True)
@@ -321,8 +277,9 @@ class Matcher:
             if len(form) < MIN_FUZZY_LEN:
                 continue
             cutoff = 75.0 if len(form) >= 7 else 80.0
-            found = process.extractOne(form, self._near_lengths(len(form), cutoff), scorer=fuzz.ratio,
-                                       score_cutoff=cutoff)
+            found = process.extractOne(
+                form, self._near_lengths(len(form), cutoff), scorer=fuzz.ratio, score_cutoff=cutoff
+            )
             if found is not None and (best is None or found[1] > best[1]):
                 best = (found[0], found[1])
         return self._word(frozenset((best[0],)), FUZZY_PENALTY) if best else None
@@ -338,9 +295,12 @@ class Matcher:
         # whatever rare lemma the dictionary also offers.
         weight = min(self.idf[x] for x in lemmas)
         return _Word(
-            lemmas, weight * factor, anchor=weight >= self.anchor_idf and not lemmas & NEVER_ANCHOR,
+            lemmas,
+            weight * factor,
+            anchor=weight >= self.anchor_idf and not lemmas & NEVER_ANCHOR,
             owners=frozenset().union(*(self.owners[x] for x in lemmas)),
-            phrases=self.phrases.of(lemmas), keywords=self.keywords.of(lemmas),
+            phrases=self.phrases.of(lemmas),
+            keywords=self.keywords.of(lemmas),
         )
 
     # -- scoring --------------------------------------------------------------------------
