@@ -15,7 +15,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: setup  ## start the service on http://127.0.0.1:8000 (SQLite + embedded Redis, demo content)
+REGISTRY_PORT ?= 8010
+
+# The sandbox registry runs beside the service and stops with it (a background job ignores Ctrl-C, hence the trap).
+run: setup  ## start the service on http://127.0.0.1:8000 (SQLite + embedded Redis, demo content) + sandbox registry
+	@$(BIN)/hotline registry-sandbox --host 127.0.0.1 --port $(REGISTRY_PORT) & sandbox=$$!; \
+	trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
+	HOTLINE_REGISTRY_URL="$${HOTLINE_REGISTRY_URL:-http://127.0.0.1:$(REGISTRY_PORT)/restapi}" \
 	$(BIN)/hotline serve --host 127.0.0.1 --port 8000
 
 test: setup  ## the whole suite: unit, integration (Redis, SQLite, PostgreSQL), browser

@@ -18,13 +18,27 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from channels.dialogue import Dialogue, NoPublishedTree, TreeCache
 from channels.state_store import StateStore
+from channels.viber import line as viber_line
+from channels.viber import routes as viber_routes
 from channels.webchat import api as webchat_api
-from hotline import auth, bootstrap, office_hours, pages
+from hotline import auth, bootstrap
+from hotline.admin import office as admin_office
+from hotline.admin import web as admin_web
 from hotline.db import make_engine, make_sessionmaker
 from hotline.deps import Parts, PartsDep
 from hotline.redis_conn import connect
 from hotline.secrets import session_key
 from hotline.settings import Settings
+from ivr import line as phone_line
+from ivr import routes as phone_routes
+from ivr.speech import line as speech_line
+from ivr.speech import routes as speech_routes
+from registry_client import api as registry_api
+from registry_client import pages as registry_pages
+from registry_client import runtime as registry_runtime
+from specialist_queue import api as queue_api
+from specialist_queue import console as queue_console
+from specialist_queue import runtime as queue_runtime
 
 log = logging.getLogger(__name__)
 WEBCHAT_STATIC = Path(webchat_api.__file__).parent / "static"
@@ -47,13 +61,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dialogue = Dialogue(
             StateStore(redis.client, settings.conversation_ttl_seconds, settings.redis_prefix), sessions, trees
         )
-        hours = office_hours.from_settings(settings.office_hours, settings.timezone)
+        office = admin_office.source(sessions, settings)  # the admins' calendar, HOTLINE_OFFICE_HOURS by default
+        specialists = queue_runtime.build(settings, sessions, redis, dialogue, office.hours, office.policy)
+        specialists.start()
+        speech = speech_line.start(settings, redis.client)  # Vosk models load here, once
+        viber = viber_line.open_line(
+            settings, redis=redis, sessions=sessions, dialogue=dialogue, queue=specialists.queue
+        )
+        registry = registry_runtime.start(settings, sessions)  # the registry's one HTTP client + request worker
         app.state.parts = Parts(
-            settings=settings, sessions=sessions, redis=redis, dialogue=dialogue, office_hours=lambda: hours
+            settings=settings,
+            sessions=sessions,
+            redis=redis,
+            dialogue=dialogue,
+            office_hours=office.hours,
+            phone=phone_line.build(settings, sessions, redis.client),
+            speech=speech,
+            office=office,
+            specialists=specialists,
+            viber=viber,
+            registry=registry,
         )
         try:
             yield
         finally:
+            await registry.aclose()
+            await viber.aclose()
+            await specialists.aclose()
+            speech.close()
             redis.close()
             engine.dispose()
 
@@ -72,10 +107,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     _add_error_handlers(app)
     app.include_router(webchat_api.router)
+    app.include_router(phone_routes.router)
+    app.include_router(viber_routes.router)
+    app.include_router(viber_routes.admin_router)
+    app.include_router(speech_routes.router)
     app.include_router(auth.router)
-    app.include_router(pages.router)
+    app.include_router(queue_console.router)
+    app.include_router(queue_api.router)
+    app.include_router(registry_api.router)
+    app.include_router(registry_pages.router)
+    admin_web.install(app)
     _add_health(app)
     app.mount("/static", StaticFiles(directory=WEBCHAT_STATIC), name="static")
+    app.mount("/operator/static", StaticFiles(directory=queue_console.STATIC), name="operator-static")
 
     @app.get("/", include_in_schema=False)
     def chat_page() -> FileResponse:
@@ -133,5 +177,6 @@ def _add_health(app: FastAPI) -> None:
             checks["tree"] = f"version {parts.dialogue.trees.current_version()}"
         except Exception as exc:
             checks["tree"] = f"error: {exc}"
+        checks["speech"] = parts.speech.readiness()
         ready = all(not v.startswith("error") for v in checks.values())
         return JSONResponse(status_code=200 if ready else 503, content={"ready": ready, "checks": checks})

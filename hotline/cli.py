@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from channels.viber.cli import viber_app
 from hotline.settings import Settings
 
 app = typer.Typer(
@@ -25,6 +27,7 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(tree_app, name="tree")
 app.add_typer(user_app, name="user")
 app.add_typer(db_app, name="db")
+app.add_typer(viber_app, name="viber")
 
 
 def _database(settings: Settings) -> Any:
@@ -123,22 +126,43 @@ def user_add(
     username: Annotated[str, typer.Argument()],
     role: Annotated[str, typer.Option(help="admin or operator")],
     display_name: Annotated[str, typer.Option("--name", help="The name colleagues see.")] = "",
+    skills: Annotated[
+        list[str] | None,
+        typer.Option("--skill", help="A queue the operator takes (a top-category slug); repeat it. None: all."),
+    ] = None,
+    languages: Annotated[
+        list[str] | None,
+        typer.Option("--lang", help="A language the operator speaks (uk, ru); repeat it. None: all."),
+    ] = None,
+    phone: Annotated[
+        str, typer.Option(help="The operator's phone, rung for accepted calls (else their Twilio Client).")
+    ] = "",
 ) -> None:
     """Add a staff user; the password is asked (or read from HOTLINE_NEW_PASSWORD)."""
     from hotline import users
     from hotline.db import transaction
+    from intents.pack import SLUG
+    from intents.tree import LANGUAGES
 
     try:
         chosen = users.Role(role)
     except ValueError:
         raise typer.BadParameter("choose admin or operator", param_hint="--role") from None
+    if not all(SLUG.match(skill) for skill in skills or []):
+        raise typer.BadParameter("a skill is a queue name: lower-case latin letters, digits, _", param_hint="--skill")
+    if not set(languages or []) <= set(LANGUAGES):
+        raise typer.BadParameter(f"choose from {', '.join(LANGUAGES)}", param_hint="--lang")
+    if phone and not re.fullmatch(r"\+?[0-9]{5,15}", phone):
+        raise typer.BadParameter("digits with an optional + in front", param_hint="--phone")
     password = os.environ.get("HOTLINE_NEW_PASSWORD") or typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
     sessions = _database(Settings())
     try:
         with transaction(sessions) as session:
-            users.create(session, username=username, password=password, role=chosen, display_name=display_name)
+            user = users.create(session, username=username, password=password, role=chosen, display_name=display_name)
+            user.skills, user.languages = sorted(set(skills or [])), sorted(set(languages or []))
+            user.phone = phone or None
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from None
@@ -225,6 +249,47 @@ def _batch_lines(source: str, default_lang: str) -> Iterator[tuple[str, str]]:
                 yield parts[0].strip(), parts[-1]
             else:
                 yield default_lang, line
+
+
+@app.command()
+def call(
+    url: Annotated[str, typer.Option(help="The server's public base URL (default: HOTLINE_PUBLIC_URL).")] = "",
+    number: Annotated[str, typer.Option("--from", help="The caller's phone number.")] = "+380501234567",
+    queue_rounds: Annotated[int, typer.Option(min=1, help="Wait rounds before a specialist answers.")] = 3,
+    confidence: Annotated[float, typer.Option(min=0.0, max=1.0, help="Speech confidence to report.")] = 0.9,
+) -> None:
+    """Call the phone line as Twilio would: type keys, '"words' or 'say: words', Enter for silence."""
+    from ivr.simulator import run
+
+    settings = Settings()
+    token = settings.twilio_auth_token.get_secret_value()
+    if not token:
+        typer.echo("set HOTLINE_TWILIO_AUTH_TOKEN (the token the server checks signatures with)", err=True)
+        raise typer.Exit(code=2)
+    lines = (line.rstrip("\n") for line in sys.stdin)
+    code = run(
+        url or settings.public_url, token, lines, sys.stdout,
+        number=number, queue_rounds=queue_rounds, confidence=confidence,
+    )
+    raise typer.Exit(code=code)
+
+
+@app.command("registry-sandbox")
+def registry_sandbox(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8010,
+    prefix: Annotated[str, typer.Option(help="Header prefix: Uxp- (Trembita) or X-Road-.")] = "Uxp-",
+    latency_ms: Annotated[int, typer.Option(min=0, help="Added before every answer.")] = 0,
+    fault: Annotated[str, typer.Option(help="none, timeout, error500, error503, malformed or gateway.")] = "none",
+) -> None:
+    """Run the sandbox community registry (seeded people, switchable faults; API at /docs)."""
+    from registry_client.sandbox import Fault, FaultSettings, serve
+
+    try:
+        chosen = Fault(fault)
+    except ValueError:
+        raise typer.BadParameter(", ".join(f.value for f in Fault), param_hint="--fault") from None
+    serve(host=host, port=port, prefix=prefix, faults=FaultSettings(fault=chosen, latency_ms=latency_ms))
 
 
 def main() -> None:

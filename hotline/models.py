@@ -1,8 +1,34 @@
 """Every SQL model of the application, imported in one place for Alembic and table creation."""
 
+from channels.viber.models import ViberAbuse, ViberBlock, ViberEvent, ViberRating
+from hotline.admin.models import AuditEntry, CalendarDay, OfficeSettings, WeekHours
 from hotline.conversation_log import Conversation, ConversationEvent
 from hotline.queue_log import QueueEvent
 from hotline.users import User
 from intents.models import TreeNode, TreeNodeText, TreeVersion
+from registry_client.models import Case, Certificate, Consent, RegistryAudit, RegistryJob
+from specialist_queue.chat import ChatMessage
 
-__all__ = ["Conversation", "ConversationEvent", "QueueEvent", "TreeNode", "TreeNodeText", "TreeVersion", "User"]
+__all__ = [
+    "AuditEntry",
+    "CalendarDay",
+    "Case",
+    "Certificate",
+    "ChatMessage",
+    "Consent",
+    "Conversation",
+    "ConversationEvent",
+    "OfficeSettings",
+    "QueueEvent",
+    "RegistryAudit",
+    "RegistryJob",
+    "TreeNode",
+    "TreeNodeText",
+    "TreeVersion",
+    "User",
+    "ViberAbuse",
+    "ViberBlock",
+    "ViberEvent",
+    "ViberRating",
+    "WeekHours",
+]

@@ -1,9 +1,17 @@
-"""When people staff the line: a weekly schedule plus closed days (holidays, closures). Pure."""
+"""When people staff the line (a weekly schedule plus closed days) and how its queue behaves.
+
+`OfficeHours` and `QueuePolicy` are pure values. `OfficeSource` keeps the office as the admins set
+it in SQL (`hotline.admin.office` reads and writes it; `HOTLINE_OFFICE_HOURS` is the default week)
+and is what `parts.office_hours()` and `parts.office.policy()` answer from.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -58,3 +66,70 @@ def parse_week(spec: str) -> dict[int, tuple[time, time]]:
 def from_settings(week: str, timezone: str) -> OfficeHours:
     """The office hours configured by `HOTLINE_OFFICE_HOURS` and `HOTLINE_TIMEZONE`."""
     return OfficeHours(week=parse_week(week), timezone=timezone)
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """How the specialists' queue treats people, as the admins set it (these are the defaults)."""
+
+    wrap_up_seconds: int = 30  # an operator's pause after a conversation before the next one
+    service_level_seconds: int = 60  # answered within this counts towards the service level
+    callback_enabled: bool = True
+    callback_offer_after_seconds: int = 120  # offer a callback when the expected wait is longer
+    callback_when_closed: bool = True  # outside office hours, take a callback request instead
+    callback_max_attempts: int = 3
+    callback_retry_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class Office:
+    """What every part asks about the office: when it is staffed and how its queue behaves."""
+
+    hours: OfficeHours
+    policy: QueuePolicy = field(default_factory=QueuePolicy)
+
+
+class OfficeSource:
+    """The office as last read from SQL, kept in the process and re-read when its revision moves.
+
+    Request handlers call `hours()` and `policy()` freely: the revision (one tiny query) is looked
+    at no more than every `recheck_seconds`, and `invalidate()` makes a change made in this process
+    visible here at once; other processes see it within `recheck_seconds`.
+    """
+
+    def __init__(
+        self,
+        load: Callable[[], tuple[int, Office]],
+        revision: Callable[[], int],
+        recheck_seconds: float = 2.0,
+        clock: Callable[[], float] = monotonic,
+    ) -> None:
+        self._load = load
+        self._revision = revision
+        self._recheck = recheck_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._snapshot: tuple[int, Office] | None = None
+        self._next_check = 0.0
+
+    def __call__(self) -> Office:
+        snapshot = self._snapshot
+        if snapshot is not None and self._clock() < self._next_check:
+            return snapshot[1]
+        with self._lock:
+            if self._snapshot is None or self._clock() >= self._next_check:
+                if self._snapshot is None or self._revision() != self._snapshot[0]:
+                    self._snapshot = self._load()
+                self._next_check = self._clock() + self._recheck
+            return self._snapshot[1]
+
+    def hours(self) -> OfficeHours:
+        return self().hours
+
+    def policy(self) -> QueuePolicy:
+        return self().policy
+
+    def invalidate(self) -> None:
+        """Forget the snapshot: the next call reads SQL again."""
+        with self._lock:
+            self._snapshot = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,11 +41,72 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str = ""
     twilio_auth_token: SecretStr = SecretStr("")
+    twilio_api_url: str = Field(
+        default="https://api.twilio.com", description="Twilio's REST API (tests point it at a local fake)."
+    )
+    queue_offer_timeout_seconds: float = Field(
+        default=20, gt=0, description="An offer not accepted in this time goes to the next specialist."
+    )
+    queue_default_handling_seconds: float = Field(
+        default=300, gt=0, description="Assumed handling time for the estimated wait until real ones are known."
+    )
+    queue_tick_seconds: float = Field(
+        default=0.5, ge=0, description="How often offers, wrap-ups and due callbacks are checked; 0 turns it off."
+    )
     viber_auth_token: SecretStr = SecretStr("")
     viber_api_url: str = "https://chatapi.viber.com/pa/"
-    asr: str = "twilio"
+    viber_bot_name: str = Field(
+        default="Соцзахист", max_length=28, description="The bot's name in Viber (at most 28 characters)."
+    )
+    viber_bot_avatar: str = Field(default="", description="URL of the bot's avatar picture in Viber (optional).")
+    viber_timeout_seconds: float = Field(default=5, gt=0, description="Timeout of one call to Viber's API.")
+    viber_send_attempts: int = Field(default=4, ge=1, le=10, description="Tries of one message to Viber's API.")
+    viber_retry_seconds: float = Field(default=0.5, gt=0, description="First wait before a Viber call is tried again.")
+    viber_unanswered_limit: int = Field(
+        default=100, ge=1, description="Messages to one Viber user per hour without a reply (Viber's limit is 100)."
+    )
+    asr: Literal["twilio", "vosk"] = Field(
+        default="twilio", description="Who recognises callers' speech: Twilio's <Gather>, or Vosk on our server."
+    )
     vosk_model_path_uk: Path | None = None
     vosk_model_path_ru: Path | None = None
+    asr_threads: int = Field(default=0, ge=0, description="Threads decoding speech; 0 means one per CPU core.")
+    asr_no_speech_seconds: float = Field(default=6, gt=0, description="Silence after which a question is asked again.")
+    asr_silence_seconds: float = Field(
+        default=0.4, gt=0, description="Words, then a quiet line for this long, end what the caller says."
+    )
+    asr_pause_seconds: float = Field(
+        default=1.5, gt=0, description="Words, then nothing new for this long, end an utterance on a noisy line."
+    )
+    asr_max_seconds: float = Field(default=20, gt=0, description="The longest a caller may speak in one turn.")
+    ivr_hold_music_url: str = Field(
+        default="", description="Audio played to callers waiting in the queue; empty means our own /twilio/hold.wav."
+    )
+    ivr_after_hours_queue: bool = Field(
+        default=True,
+        description="Out of office hours, a caller who insists (0 in the callback/voicemail offer) may wait "
+        "in the queue for a duty specialist; false when nobody answers at night.",
+    )
+    # The community registry (registry_client/, docs/REGISTRY.md).
+    registry_url: str = Field(
+        default="", description="Where certificate requests are POSTed (the security server's REST URL); empty: off."
+    )
+    registry_header_prefix: str = Field(default="Uxp-", description="'Uxp-' for Trembita, 'X-Road-' for X-Road.")
+    registry_client_id: str = Field(default="SEVDEIR-TEST/GOV/00000000/HOTLINE", description="Our client subsystem.")
+    registry_service_id: str = Field(default="SEVDEIR-TEST/GOV/00000000/RTG/GetResidenceExtract/v1")
+    registry_purpose_id: str = Field(default="", description="The purpose declaration id (Uxp-Purpose-Ids).")
+    registry_client_cert: Path | None = Field(default=None, description="PEM certificate for mutual TLS.")
+    registry_client_key: Path | None = Field(default=None, description="Its private key.")
+    registry_ca_cert: Path | None = Field(default=None, description="The security server's CA; empty: system CAs.")
+    registry_connect_timeout_seconds: float = Field(default=5, gt=0)
+    registry_read_timeout_seconds: float = Field(default=30, gt=0)
+    registry_attempts: int = Field(default=3, ge=1, le=10, description="Tries per run on the registry's failures.")
+    registry_backoff_seconds: float = Field(default=0.5, ge=0, description="First wait between tries; doubles.")
+    registry_circuit_threshold: int = Field(default=5, ge=1, description="Failures in a row that pause all calls.")
+    registry_circuit_reset_seconds: float = Field(default=30, gt=0, description="How long calls stay paused.")
+    registry_retry_seconds: float = Field(default=30, gt=0, description="First wait before a request runs again.")
+    registry_deadline_hours: float = Field(default=24, gt=0, description="After this a request stops retrying.")
+    registry_poll_seconds: float = Field(default=1, ge=0, description="How often due requests are looked for; 0: off.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from hotline.db import Base, utcnow
 
 _hasher = PasswordHasher()
+MIN_PASSWORD = 8
 
 
 class Role(StrEnum):
@@ -46,8 +47,7 @@ def get_by_username(session: Session, *, username: str) -> User | None:
 
 def create(session: Session, *, username: str, password: str, role: Role, display_name: str = "") -> User:
     """Add a user; refuse a taken username or a password shorter than 8 characters."""
-    if len(password) < 8:
-        raise ValueError("the password must have at least 8 characters")
+    _check_password(password)
     if get_by_username(session, username=username):
         raise UserExists(f"user {username!r} exists")
     user = User(
@@ -59,6 +59,17 @@ def create(session: Session, *, username: str, password: str, role: Role, displa
     session.add(user)
     session.flush()
     return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+def set_password(user: User, password: str) -> None:
+    """Give a user a new password (an admin's reset); the same rule as for a new user."""
+    _check_password(password)
+    user.password_hash = _hasher.hash(password)
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User | None:

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from intents.tree import LANGUAGES, Action, Node, NodeKind, NodeText, Priority, Tree
+from intents import checks
+from intents.tree import Action, Node, NodeKind, NodeText, Priority, Tree
 
 DEMO_PACK = Path(__file__).parent / "content" / "demo.yaml"
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
@@ -61,19 +62,6 @@ class NodeSpec(BaseModel):
         if not SLUG.match(value):
             raise ValueError("a slug is lower-case latin letters, digits and _ (2–63 characters)")
         return value
-
-    @model_validator(mode="after")
-    def kind_fits(self) -> NodeSpec:
-        if self.kind is NodeKind.CATEGORY and not self.children:
-            raise ValueError(f"category {self.slug!r} has no children")
-        if self.kind is NodeKind.INTENT:
-            if self.children:
-                raise ValueError(f"intent {self.slug!r} cannot have children")
-            for lang in LANGUAGES:
-                text: TextSpec = getattr(self, lang)
-                if not text.short or not text.long:
-                    raise ValueError(f"intent {self.slug!r} needs a short and a long answer in {lang!r}")
-        return self
 
 
 class PackSpec(BaseModel):
@@ -123,27 +111,19 @@ def parse_pack(source: str) -> Tree:
         loc = tuple(first["loc"])
         where = ".".join(str(part) for part in loc)
         raise PackError(_closest_line(lines, loc), f"{where}: {first['msg']}") from None
-    _check_tree(spec, lines)
-    return Tree(nodes=tuple(_build(n) for n in spec.tree), welcome=dict(spec.welcome))
+    tree = Tree(nodes=tuple(_build(n) for n in spec.tree), welcome=dict(spec.welcome))
+    # The same rules the admin editor shows before publishing (intents/checks.py).
+    for problem in checks.structure(tree):
+        raise PackError(_closest_line(lines, _pack_location(problem)), problem.message)
+    return tree
 
 
-def _check_tree(spec: PackSpec, lines: dict[tuple[Any, ...], int]) -> None:
-    seen: set[str] = set()
-
-    def check_menu(nodes: list[NodeSpec], path: tuple[Any, ...]) -> None:
-        keys: set[int] = set()
-        for index, node in enumerate(nodes):
-            here = (*path, index)
-            if node.slug in seen:
-                raise PackError(lines.get((*here, "slug"), 0), f"slug {node.slug!r} is used twice")
-            seen.add(node.slug)
-            if node.key is not None:
-                if node.key in keys:
-                    raise PackError(lines.get((*here, "key"), 0), f"key {node.key} is used twice in one menu")
-                keys.add(node.key)
-            check_menu(node.children, (*here, "children"))
-
-    check_menu(spec.tree, ("tree",))
+def _pack_location(problem: checks.Problem) -> tuple[Any, ...]:
+    """Where a problem's node and field sit in the pack document: ('tree', 0, 'children', 2, 'key')."""
+    location: tuple[Any, ...] = ("tree",)
+    for depth, index in enumerate(problem.path):
+        location += (index,) if depth == 0 else ("children", index)
+    return location + tuple(part for part in (problem.lang, problem.field) if part)
 
 
 def _build(spec: NodeSpec) -> Node:

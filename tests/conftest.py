@@ -116,7 +116,9 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
 
 @pytest.fixture
 def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, redis_url=redis_url, data_dir=tmp_path / "var")
+    # A prefix of its own, so test runs sharing one Redis never see each other's keys (login throttle).
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    return Settings(database_url=database_url, redis_url=redis_url, data_dir=tmp_path / "var", redis_prefix=prefix)
 
 
 @pytest.fixture
@@ -158,6 +160,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Ite
         "HOTLINE_DATABASE_URL": f"sqlite:///{data / 'hotline.sqlite3'}",
         "HOTLINE_REDIS_URL": redis_url,
         "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "HOTLINE_REDIS_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
     }
     log = (data / "server.log").open("wb")
     process = subprocess.Popen(

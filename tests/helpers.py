@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from typing import Any
 
@@ -21,3 +22,12 @@ def chat(client: Any, session_id: str, **body: Any) -> Any:
 
 def intents_of(answer: Any) -> list[str | None]:
     return [reply["intent"] for reply in answer["replies"]]
+
+
+def staff_login(client: Any, username: str, password: str, next: str = "") -> Any:
+    """Log in through the form as a browser does: fetch it (for its CSRF token), then post it."""
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token, "the login form has no CSRF token"
+    data = {"username": username, "password": password, "next": next, "csrf_token": token.group(1)}
+    return client.post("/login", data=data, follow_redirects=False)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path
+from anyio import to_thread
+from fastapi import APIRouter, HTTPException, Path, WebSocket, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from channels.dialogue import TurnResult, UnknownConversation
-from hotline.deps import PartsDep
+from hotline import conversation_log
+from hotline.deps import Parts, PartsDep
 from intents.engine import Input, InputKind
+from specialist_queue import live
 
 MAX_TEXT = 2000
 CHANNEL = "web"
@@ -78,6 +81,11 @@ class SessionCreated(BaseModel):
 class Replies(BaseModel):
     lang: str | None
     replies: list[BotReply]
+    specialist: bool = Field(
+        default=False,
+        description="True while a specialist holds the conversation: the text went to them (stored before "
+        "this answer) and the robot stays silent; their answers come over the live WebSocket.",
+    )
 
 
 def _replies(result: TurnResult) -> list[BotReply]:
@@ -114,6 +122,11 @@ def post_message(session_id: SessionId, message: Message, parts: PartsDep) -> Re
     """The citizen writes or presses a button; the robot answers."""
     if not SESSION_ID.match(session_id):
         raise HTTPException(status_code=404, detail="no such chat session")
+    if parts.specialists is not None and (held := parts.specialists.queue.held(session_id)):
+        if message.text is None:
+            raise HTTPException(status_code=409, detail="a specialist is talking with you: write your message")
+        parts.specialists.queue.citizen_message(session_id, message.text.strip(), client_id=message.message_id)
+        return Replies(lang=held.lang, replies=[], specialist=True)
     if message.button is not None:
         event = Input(InputKind.BUTTON, value=message.button)
     else:
@@ -124,3 +137,24 @@ def post_message(session_id: SessionId, message: Message, parts: PartsDep) -> Re
     except UnknownConversation:
         raise HTTPException(status_code=404, detail="no such chat session") from None
     return Replies(lang=result.lang, replies=_replies(result))
+
+
+@router.websocket("/sessions/{session_id}/live")
+async def live_updates(websocket: WebSocket, session_id: str, after: int = 0) -> None:
+    """After a handoff: the place in the queue and the estimated wait, the specialist joining and
+    leaving, and the specialist's messages (those with an id above `after`), as JSON frames."""
+    parts: Parts = websocket.app.state.parts
+    found = parts.specialists
+    if found is None or not SESSION_ID.match(session_id) or not await to_thread.run_sync(
+        lambda: _is_web_chat(parts, session_id)
+    ):
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        return
+    await websocket.accept()
+    await live.stream(websocket, lambda: live.citizen_updates(found.queue, found.live_redis, session_id, after))
+
+
+def _is_web_chat(parts: Parts, session_id: str) -> bool:
+    with parts.sessions() as session:
+        conversation = conversation_log.get(session, conversation_id=session_id)
+    return conversation is not None and conversation.channel == CHANNEL

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from hotline import users
 from hotline.db import transaction
+from tests.helpers import staff_login
 
 
 def _add(client: TestClient, username: str, role: users.Role) -> None:
@@ -14,8 +15,7 @@ def _add(client: TestClient, username: str, role: users.Role) -> None:
 
 
 def _login(client: TestClient, username: str, password: str = "s3cret-pass") -> int:
-    response = client.post("/login", data={"username": username, "password": password}, follow_redirects=False)
-    return response.status_code
+    return int(staff_login(client, username, password).status_code)
 
 
 def test_pages_send_strangers_to_the_login_form(client: TestClient) -> None:
@@ -43,7 +43,7 @@ def test_an_operator_reaches_the_console_but_not_admin(client: TestClient) -> No
 
 def test_an_admin_sees_the_published_tree_and_can_log_out(client: TestClient) -> None:
     _add(client, "admin", users.Role.ADMIN)
-    response = client.post("/login", data={"username": "admin", "password": "s3cret-pass"}, follow_redirects=False)
+    response = staff_login(client, "admin", "s3cret-pass")
     assert response.headers["location"] == "/admin"
     page = client.get("/admin")
     assert page.status_code == 200 and "Житлова субсидія" in page.text and "subsidies" in page.text
@@ -53,9 +53,5 @@ def test_an_admin_sees_the_published_tree_and_can_log_out(client: TestClient) ->
 
 def test_login_redirects_only_to_local_pages(client: TestClient) -> None:
     _add(client, "admin", users.Role.ADMIN)
-    response = client.post(
-        "/login",
-        data={"username": "admin", "password": "s3cret-pass", "next": "//evil.example/"},
-        follow_redirects=False,
-    )
+    response = staff_login(client, "admin", "s3cret-pass", next="//evil.example/")
     assert response.headers["location"] == "/admin"

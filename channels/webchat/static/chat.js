@@ -13,6 +13,8 @@ const REQUEST_TIMEOUT_MS = 20000; // a hung request must not lock the page: fail
 const KEEP_ENTRIES = 200; // enough to redraw after a reload; sessionStorage is small
 const STORED_LANG = "hotline.chat.lang"; // localStorage: the language the citizen chose
 const STORED_CHAT = "hotline.chat"; // sessionStorage: this tab's conversation
+const LIVE_RETRY_MAX_MS = 10000; // the live channel reconnects with a growing pause, up to this
+const LIVE_REFUSED = 1008; // the server does not stream this conversation: do not retry
 
 const UI = {
   uk: {
@@ -36,6 +38,13 @@ const UI = {
     kept: "Ваш текст збережено в полі введення.",
     retry: "Спробувати ще раз",
     restarted: "Попередня розмова завершилася, починаємо нову.",
+    specialist: "Фахівець: ",
+    queued: "Ви {position}-й у черзі, зачекайте близько {minutes} хв.",
+    queuedFirst: "Ви перший у черзі: фахівець відповість, щойно звільниться.",
+    joined: "Фахівець {name} на зв'язку. Пишіть — вам відповідає людина.",
+    joinedAnonymous: "Фахівець на зв'язку. Пишіть — вам відповідає людина.",
+    ended: "Фахівець завершив розмову. Далі вам відповідає робот.",
+    callback: "Фахівець зателефонує вам у робочий час.",
   },
   ru: {
     title: "Управление социальной защиты населения — круглосуточная линия",
@@ -58,6 +67,13 @@ const UI = {
     kept: "Ваш текст сохранён в поле ввода.",
     retry: "Попробовать ещё раз",
     restarted: "Предыдущий разговор завершён, начинаем новый.",
+    specialist: "Специалист: ",
+    queued: "Вы {position}-й в очереди, подождите около {minutes} мин.",
+    queuedFirst: "Вы первый в очереди: специалист ответит, как только освободится.",
+    joined: "Специалист {name} на связи. Пишите — вам отвечает человек.",
+    joinedAnonymous: "Специалист на связи. Пишите — вам отвечает человек.",
+    ended: "Специалист завершил разговор. Дальше вам отвечает робот.",
+    callback: "Специалист перезвонит вам в рабочее время.",
   },
 };
 
@@ -69,16 +85,19 @@ const chat = {
   lang: "uk", // the page's language; follows the server's `lang` once the robot knows it
   sessionId: null,
   sessionLang: null, // the conversation's language on the server; null while the robot asks for one
-  entries: [], // {who: "bot" | "me" | "note", text}
+  entries: [], // {who: "bot" | "me" | "op" | "note", text}
   buttons: [], // the latest bot reply's buttons
   handoff: false,
+  specialist: false, // a person holds the conversation: the robot is silent, they answer live
+  lastMessageId: 0, // the specialist's last message shown, so a reconnect resumes after it
   busy: false,
 };
+let live = null; // the WebSocket bringing the queue position and the specialist's messages
 
 document.addEventListener("DOMContentLoaded", init);
 
 function init() {
-  for (const id of ["messages", "scroller", "typing", "handoff", "composer", "text", "send", "counter"]) {
+  for (const id of ["messages", "scroller", "typing", "handoff", "live-status", "composer", "text", "send", "counter"]) {
     els[id] = document.getElementById(id);
   }
   els.composer.addEventListener("submit", onSubmit);
@@ -90,6 +109,7 @@ function init() {
   if (restore()) {
     applyLanguage(chat.lang);
     redraw();
+    openLive();
   } else {
     applyLanguage(preferredLanguage());
     startSession(rememberedLanguage());
@@ -250,6 +270,7 @@ function showReplies(data) {
   drawButtons();
   drawHandoff();
   scrollToNew(added[0]);
+  openLive();
 }
 
 function addEntry(who, text, element = messageElement(who, text)) {
@@ -266,7 +287,7 @@ function messageElement(who, text) {
     // Screen readers hear who is speaking; sighted citizens see it from the side.
     const speaker = document.createElement("span");
     speaker.className = "visually-hidden";
-    speaker.textContent = t(who === "me" ? "you" : "bot");
+    speaker.textContent = t({ me: "you", op: "specialist" }[who] || "bot");
     item.append(speaker);
   }
   const body = document.createElement("span");
@@ -335,7 +356,68 @@ function chipElement(button) {
 }
 
 function drawHandoff() {
-  els.handoff.hidden = !chat.handoff;
+  els.handoff.hidden = !chat.handoff || chat.specialist;
+}
+
+// ---- the specialist, live -------------------------------------------------------------------
+
+/** After a handoff: a WebSocket tells the place in the queue, and brings the specialist and their words. */
+function openLive(attempt = 0) {
+  if (live || !chat.handoff || !chat.sessionId) return;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const path = `${API}/${encodeURIComponent(chat.sessionId)}/live?after=${chat.lastMessageId}`;
+  const socket = new WebSocket(`${scheme}://${location.host}${path}`);
+  live = socket;
+  socket.addEventListener("open", () => {
+    attempt = 0;
+  });
+  socket.addEventListener("message", (event) => onLive(JSON.parse(event.data)));
+  socket.addEventListener("close", (event) => {
+    if (live !== socket) return; // closed on purpose
+    live = null;
+    if (event.code !== LIVE_REFUSED && chat.handoff) {
+      setTimeout(() => openLive(attempt + 1), Math.min(LIVE_RETRY_MAX_MS, 500 * 2 ** attempt));
+    }
+  });
+}
+
+function closeLive() {
+  const socket = live;
+  live = null;
+  if (socket) socket.close();
+}
+
+function onLive(update) {
+  if (update.type === "message") {
+    chat.lastMessageId = Math.max(chat.lastMessageId, update.id);
+    scrollToNew(addEntry("op", update.text));
+  } else if (update.state === "connected") {
+    if (!chat.specialist) {
+      chat.specialist = true;
+      chat.buttons = []; // the robot's menu means nothing to a person
+      drawButtons();
+      scrollToNew(addEntry("note", update.operator ? t("joined", { name: update.operator }) : t("joinedAnonymous")));
+    }
+    showLive("");
+  } else if (update.state === "waiting") {
+    const minutes = Math.max(1, Math.round((update.wait_seconds || 0) / 60));
+    showLive(update.position > 1 ? t("queued", { position: update.position, minutes }) : t("queuedFirst"));
+  } else if (update.state === "callback") {
+    showLive(t("callback"));
+  } else {
+    // Nobody holds or waits for the conversation any more: the robot answers again.
+    if (chat.specialist) scrollToNew(addEntry("note", t("ended")));
+    Object.assign(chat, { specialist: false, handoff: false });
+    showLive("");
+    closeLive();
+  }
+  drawHandoff();
+  save();
+}
+
+function showLive(text) {
+  els["live-status"].textContent = text;
+  els["live-status"].hidden = !text;
 }
 
 /**
@@ -446,9 +528,9 @@ function setBusy(on) {
 // ---- keeping the conversation across a reload -----------------------------------------------
 
 function save() {
-  const { lang, sessionId, sessionLang, entries, buttons, handoff } = chat;
+  const { lang, sessionId, sessionLang, entries, buttons, handoff, specialist, lastMessageId } = chat;
   if (!sessionId) return;
-  const saved = { lang, sessionId, sessionLang, entries, buttons, handoff };
+  const saved = { lang, sessionId, sessionLang, entries, buttons, handoff, specialist, lastMessageId };
   safeStorage(() => sessionStorage.setItem(STORED_CHAT, JSON.stringify(saved)));
 }
 
@@ -462,6 +544,8 @@ function restore() {
     entries: saved.entries,
     buttons: Array.isArray(saved.buttons) ? saved.buttons : [],
     handoff: Boolean(saved.handoff),
+    specialist: Boolean(saved.specialist),
+    lastMessageId: Number(saved.lastMessageId) || 0,
   });
   return true;
 }
@@ -474,9 +558,13 @@ function redraw() {
 }
 
 function resetConversation() {
-  Object.assign(chat, { sessionId: null, sessionLang: null, entries: [], buttons: [], handoff: false });
+  closeLive();
+  Object.assign(chat, {
+    sessionId: null, sessionLang: null, entries: [], buttons: [], handoff: false, specialist: false, lastMessageId: 0,
+  });
   safeStorage(() => sessionStorage.removeItem(STORED_CHAT));
   els.messages.replaceChildren();
+  showLive("");
   drawHandoff();
 }
 

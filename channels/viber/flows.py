@@ -1,0 +1,329 @@
+"""What each Viber callback does: the same `Dialogue` as every channel, plus Viber's own concerns.
+
+Runs in a worker thread (Redis and SQL calls block); returns what to answer in the webhook's body
+and what to send afterwards. Each step is idempotent per `message_token`, because Viber repeats a
+callback that did not get a 200: the dialogue turn key is `viber:{token}`, outgoing message ids
+derive from it, abuse and callbacks are unique on it in SQL, and the welcome is kept in Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels.dialogue import Dialogue, TurnResult, UnknownConversation
+from channels.viber import abuse, keys, render, service, texts
+from channels.viber.wire import Event, Look, Outgoing, ViberUser, text_message
+from hotline import conversation_log
+from hotline.db import transaction
+from intents.engine import T_BACK, T_LANG, T_MENU, T_OPERATOR, T_REPEAT, Input, InputKind
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "viber"
+MAX_TEXT = 2000  # what we pass on; Viber lets citizens send far more
+ABUSE_STEP = 2_000_000  # conversation-log step for abusive messages: no dialogue gets this far
+COMMANDS = frozenset({T_REPEAT, T_MENU, T_BACK, T_OPERATOR})
+_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+_SCORE = re.compile(r"^(?:rate:)?([1-5])$")
+
+
+class QueueDesk(Protocol):
+    """What the Viber channel asks of the specialist queue (`specialist_queue.service.SpecialistQueue`)."""
+
+    def held_by(self, conversation_id: str) -> int | None: ...
+
+    def wait_figures(self, conversation_id: str) -> tuple[int, int] | None: ...
+
+    def citizen_message(self, conversation_id: str, text: str, *, client_id: str | None = None) -> object: ...
+
+    def abandon(self, conversation_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Handled:
+    """The webhook's answer body (None: an empty 200) and the messages to send after it."""
+
+    answer: dict[str, Any] | None = None
+    outgoing: list[Outgoing] = field(default_factory=list)
+
+
+class ViberFlows:
+    def __init__(
+        self,
+        *,
+        dialogue: Dialogue,
+        sessions: sessionmaker[Session],
+        redis_client: redis.Redis,
+        prefix: str,
+        ttl_seconds: int,
+        look: Look,
+        queue: QueueDesk | None = None,
+    ) -> None:
+        self.dialogue = dialogue
+        self.sessions = sessions
+        self.redis = redis_client
+        self.prefix = prefix
+        self.ttl = ttl_seconds
+        self.look = look
+        self.queue = queue
+
+    def handle(self, event: Event) -> Handled:
+        """Dispatch one parsed callback."""
+        if event.event == "conversation_started":
+            return Handled(answer=self.conversation_started(event))
+        if event.event == "message":
+            return Handled(outgoing=self.message(event))
+        if event.event == "subscribed":
+            self.subscribed(event)
+        elif event.event == "unsubscribed":
+            self.unsubscribed(event)
+        elif event.event != "webhook":  # delivered, seen, failed, and whatever Viber adds one day
+            self._record(event.event, event.who, event.message_token, event.desc or "")
+        return Handled()
+
+    # ---- events -----------------------------------------------------------------------------
+
+    def conversation_started(self, event: Event) -> dict[str, Any] | None:
+        """The welcome (Viber shows it before the citizen has written): the top menu in their language."""
+        user, token = event.user, event.message_token
+        if user is None:
+            return None
+        cache = keys.welcome(self.prefix, token) if token is not None else None
+        if cache and (kept := self.redis.get(cache)):
+            return dict(json.loads(str(kept)))
+        body = self._welcome(user)
+        if cache:
+            self.redis.set(cache, json.dumps(body, ensure_ascii=False), nx=True, ex=self.ttl)
+        return body
+
+    def _welcome(self, user: ViberUser) -> dict[str, Any]:
+        if self._blocked(user.id):
+            return text_message(texts.say("blocked", user.lang), None, self.look)
+        current = self.conversation_of(user.id)
+        if current is not None and (waiting := self._with_people(current, user.lang)):
+            return text_message(waiting, render.keyboard((), user.lang), self.look)
+        started = self._start(user)
+        return render.welcome(started.replies, started.lang, self.look)
+
+    def message(self, event: Event) -> list[Outgoing]:
+        user, token, message = event.sender, event.message_token, event.message
+        if user is None or token is None or message is None:
+            self._record("unreadable_message", event.who, token)
+            return []
+        # The citizen wrote: Viber's count of our unanswered messages starts again, and they are subscribed.
+        self.redis.delete(keys.unanswered(self.prefix, user.id), keys.unsubscribed(self.prefix, user.id))
+        if self._blocked(user.id):
+            self._record("ignored_blocked", user.id, token)
+            return []
+        conversation_id, lang = self._current(user)
+        turn = f"viber:{token}"
+        text = (message.text or "").strip()[:MAX_TEXT] if message.type == "text" else ""
+        if not text:
+            self._record("unsupported_message", user.id, token, message.type)
+            return [render.note(texts.say("unsupported", lang), lang, self.look, receiver=user.id, turn=turn)]
+        if (rated := self._rating(user, text, lang, turn)) is not None:
+            return rated
+        screened = abuse.screen(text, lang or "uk")
+        if screened.abusive:
+            return self._abuse(user, conversation_id, token, screened.masked, lang, turn)
+        if self.queue is not None and self.queue.held_by(conversation_id) is not None:
+            # A person holds the conversation: the robot keeps quiet and the specialist reads it.
+            self.queue.citizen_message(conversation_id, text, client_id=turn)
+            return []
+        return self._robot(user, conversation_id, text, turn)
+
+    def subscribed(self, event: Event) -> None:
+        if event.user is not None:
+            self.redis.delete(keys.unsubscribed(self.prefix, event.user.id))
+        self._record("subscribed", event.who, event.message_token)
+
+    def unsubscribed(self, event: Event) -> None:
+        """Stop sending to this user; a conversation waiting for a specialist leaves the queue."""
+        user_id = event.who
+        if user_id is None:
+            return
+        self.redis.set(keys.unsubscribed(self.prefix, user_id), "1")
+        current = self.conversation_of(user_id)
+        if current is not None and self.queue is not None:
+            self.queue.abandon(current)
+        self._record("unsubscribed", user_id, event.message_token)
+
+    # ---- the specialists' side -------------------------------------------------------------
+
+    def closed(self, conversation_id: str) -> list[Outgoing]:
+        """A specialist closed the conversation: back to the robot, with a thank-you and a 1–5 question."""
+        found = self.user_of(conversation_id)
+        if found is None:
+            return []
+        user_id, lang = found
+        if self.conversation_of(user_id) == conversation_id:
+            self._start(ViberUser(id=user_id, language=lang))
+        self.redis.set(keys.rating(self.prefix, user_id), conversation_id, ex=self.ttl)
+        board = render.rating_keyboard(lang)
+        closing = texts.say("closed", lang)
+        return [render.note(closing, lang, self.look, receiver=user_id, turn=f"closed:{conversation_id}", board=board)]
+
+    def user_of(self, conversation_id: str) -> tuple[str, str | None] | None:
+        """The Viber user id and language of one of our conversations."""
+        with self.sessions() as session:
+            conversation = conversation_log.get(session, conversation_id=conversation_id)
+        if conversation is None or conversation.channel != CHANNEL or not conversation.external_id:
+            return None
+        return conversation.external_id, conversation.lang
+
+    # ---- conversations ----------------------------------------------------------------------
+
+    def conversation_of(self, user_id: str) -> str | None:
+        """The user's current conversation: Redis first, then the newest open one in SQL."""
+        key = keys.conversation(self.prefix, user_id)
+        if found := self.redis.get(key):
+            return str(found)
+        with self.sessions() as session:
+            conversation_id = session.scalar(
+                select(conversation_log.Conversation.id)
+                .where(
+                    conversation_log.Conversation.channel == CHANNEL,
+                    conversation_log.Conversation.external_id == user_id,
+                    conversation_log.Conversation.ended.is_(False),
+                )
+                .order_by(conversation_log.Conversation.started_at.desc())
+                .limit(1)
+            )
+        if conversation_id is not None:
+            self.redis.set(key, conversation_id, ex=self.ttl)
+        return conversation_id
+
+    def _start(self, user: ViberUser) -> TurnResult:
+        started = self.dialogue.start(channel=CHANNEL, lang=user.lang, external_id=user.id)
+        self.redis.set(keys.conversation(self.prefix, user.id), started.conversation_id, ex=self.ttl)
+        return started
+
+    def _current(self, user: ViberUser) -> tuple[str, str | None]:
+        conversation_id = self.conversation_of(user.id)
+        if conversation_id is None:
+            started = self._start(user)
+            return started.conversation_id, started.lang
+        with self.sessions() as session:
+            conversation = conversation_log.get(session, conversation_id=conversation_id)
+        lang = conversation.lang if conversation is not None else None
+        return conversation_id, lang or user.lang
+
+    # ---- what the robot says ----------------------------------------------------------------
+
+    def _robot(self, user: ViberUser, conversation_id: str, text: str, turn: str) -> list[Outgoing]:
+        event = Input(InputKind.BUTTON if self._is_button(text) else InputKind.TEXT, value=text)
+        try:
+            result = self.dialogue.handle(conversation_id, event, turn=turn)
+        except UnknownConversation:
+            result = self.dialogue.handle(self._start(user).conversation_id, event, turn=turn)
+        handed_off = any(reply["handoff"] for reply in result.replies)
+        footer = self._queue_place(result.conversation_id, result.lang) if handed_off else ""
+        return render.messages(result.replies, result.lang, self.look, receiver=user.id, turn=turn, footer=footer)
+
+    def _is_button(self, text: str) -> bool:
+        """A button press comes back as its `ActionBody`: an engine target nobody types."""
+        if text in COMMANDS or text.startswith(T_LANG):
+            return True
+        if not _SLUG.match(text):
+            return False
+        compiled = self.dialogue.trees.get(self.dialogue.trees.current_version())
+        return text in compiled.tree.index
+
+    def _queue_place(self, conversation_id: str, lang: str | None) -> str:
+        figures = self.queue.wait_figures(conversation_id) if self.queue is not None else None
+        if figures is None:
+            return ""
+        position, seconds = figures
+        return texts.say("queue_position", lang, position=position, wait=texts.wait(seconds, lang))
+
+    def _with_people(self, conversation_id: str, lang: str | None) -> str:
+        """What to say to someone who comes back while a specialist has, or is about to take, their case."""
+        if self.queue is None:
+            return ""
+        if self.queue.held_by(conversation_id) is not None:
+            return texts.say("with_specialist", lang)
+        place = self._queue_place(conversation_id, lang)
+        return f"{texts.say('still_waiting', lang)} {place}" if place else ""
+
+    def _rating(self, user: ViberUser, text: str, lang: str | None, turn: str) -> list[Outgoing] | None:
+        """The answer to "how did we help", when we asked and this is one; None lets the message through."""
+        key = keys.rating(self.prefix, user.id)
+        closed = self.redis.get(key)
+        if closed is None:
+            return None
+        self.redis.delete(key)
+        score = _SCORE.match(text)
+        if score is None:
+            return None  # they moved on to a new question
+        with transaction(self.sessions) as session:
+            service.rate(session, conversation_id=str(closed), user_id=user.id, score=int(score.group(1)))
+        conversation_id, _ = self._current(user)
+        menu = self.dialogue.handle(conversation_id, Input(InputKind.BUTTON, value=T_MENU), turn=turn)
+        board = render.keyboard(menu.replies[-1]["options"], menu.lang or lang)
+        return [render.note(texts.say("rated", lang), lang, self.look, receiver=user.id, turn=turn, board=board)]
+
+    def _abuse(
+        self, user: ViberUser, conversation_id: str, token: int, masked: str, lang: str | None, turn: str
+    ) -> list[Outgoing]:
+        """Warn the first time, block after that; only the masked text is kept or shown to anyone."""
+        with transaction(self.sessions) as session:
+            outcome = service.add_abuse(
+                session,
+                user_id=user.id,
+                name=user.name,
+                conversation_id=conversation_id,
+                message_token=token,
+                masked=masked,
+            )
+            if outcome.first_time:
+                _log_masked(session, conversation_id, masked, outcome.action.value)
+        held = self.queue is not None and self.queue.held_by(conversation_id) is not None
+        if held and self.queue is not None:
+            self.queue.citizen_message(conversation_id, masked, client_id=turn)
+        key = "abuse_warning" if outcome.action is service.AbuseAction.WARNED else "blocked"
+        return [render.note(texts.say(key, lang), lang, self.look, receiver=user.id, turn=turn)]
+
+    # ---- records ----------------------------------------------------------------------------
+
+    def _blocked(self, user_id: str) -> bool:
+        with self.sessions() as session:
+            return service.get_active_block(session, user_id=user_id) is not None
+
+    def _record(self, event: str, user_id: str | None, token: int | None, detail: str = "") -> None:
+        with transaction(self.sessions) as session:
+            service.record_event(session, event=event, user_id=user_id, message_token=token, detail=detail)
+
+    def record_outcome(self, event: str, user_id: str, detail: str) -> None:
+        """A send that did not happen (the outbox's recorder)."""
+        self._record(event, user_id, None, detail)
+
+
+def _log_masked(session: Session, conversation_id: str, masked: str, action: str) -> None:
+    """The abusive message as the console shows it, at a step of its own (one seq per message)."""
+    count = session.scalar(
+        select(conversation_log.ConversationEvent.seq)
+        .where(
+            conversation_log.ConversationEvent.conversation_id == conversation_id,
+            conversation_log.ConversationEvent.step == ABUSE_STEP,
+        )
+        .order_by(conversation_log.ConversationEvent.seq.desc())
+        .limit(1)
+    )
+    session.add(
+        conversation_log.ConversationEvent(
+            conversation_id=conversation_id,
+            step=ABUSE_STEP,
+            seq=(count or 0) + 1,
+            kind="citizen_abuse",
+            text=masked,
+            data={"action": action},
+        )
+    )

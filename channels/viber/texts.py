@@ -1,0 +1,72 @@
+"""What the Viber channel itself writes (not the tree's answers), in Ukrainian and Russian."""
+
+from __future__ import annotations
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "unsupported": {
+        "uk": "Я розумію лише текст. Будь ласка, опишіть своє питання словами або оберіть розділ кнопкою.",
+        "ru": "Я понимаю только текст. Пожалуйста, опишите свой вопрос словами или выберите раздел кнопкой.",
+    },
+    "abuse_warning": {
+        "uk": "Будь ласка, пишіть без лайки та образ: таке повідомлення не буде розглянуто. "
+        "Якщо це повториться, доступ до чату буде обмежено.",
+        "ru": "Пожалуйста, пишите без брани и оскорблений: такое сообщение не будет рассмотрено. "
+        "Если это повторится, доступ к чату будет ограничен.",
+    },
+    "blocked": {
+        "uk": "Через повторні образливі повідомлення доступ до чату обмежено. "
+        "Звернутися можна телефоном гарячої лінії або особисто.",
+        "ru": "Из-за повторных оскорбительных сообщений доступ к чату ограничен. "
+        "Обратиться можно по телефону горячей линии или лично.",
+    },
+    "queue_position": {
+        "uk": "Ви в черзі до фахівця: {position}-й. Орієнтовний час очікування — {wait}.",
+        "ru": "Вы в очереди к специалисту: {position}-й. Ориентировочное время ожидания — {wait}.",
+    },
+    "minutes": {"uk": "{minutes} хв", "ru": "{minutes} мин"},
+    "under_a_minute": {"uk": "менше хвилини", "ru": "меньше минуты"},
+    "still_waiting": {
+        "uk": "Ваше звернення вже передано фахівцю.",
+        "ru": "Ваше обращение уже передано специалисту.",
+    },
+    "with_specialist": {
+        "uk": "Вашу розмову веде фахівець: просто напишіть повідомлення.",
+        "ru": "Ваш разговор ведёт специалист: просто напишите сообщение.",
+    },
+    "joined": {
+        "uk": "До розмови приєднався фахівець{name}. Пишіть своє питання.",
+        "ru": "К разговору присоединился специалист{name}. Пишите свой вопрос.",
+    },
+    "closed": {
+        "uk": "Дякуємо за звернення! Оцініть, будь ласка, як вам допомогли: від 1 (погано) до 5 (чудово).",
+        "ru": "Спасибо за обращение! Оцените, пожалуйста, как вам помогли: от 1 (плохо) до 5 (отлично).",
+    },
+    "rated": {
+        "uk": "Дякуємо за оцінку! Якщо з'являться ще питання — пишіть.",
+        "ru": "Спасибо за оценку! Если появятся ещё вопросы — пишите.",
+    },
+    "label_back": {"uk": "Назад", "ru": "Назад"},
+    "label_menu": {"uk": "Меню", "ru": "Меню"},
+    "label_operator": {"uk": "Фахівець", "ru": "Специалист"},
+}
+
+
+def say(key: str, lang: str | None, **values: object) -> str:
+    """The text in `lang`; both languages (uk first) while the citizen's language is not known."""
+    texts = _TEXTS[key]
+    if lang in texts:
+        return texts[lang].format(**values)
+    uk, ru = texts["uk"].format(**values), texts["ru"].format(**values)
+    return uk if uk == ru else f"{uk}\n{ru}"
+
+
+def wait(seconds: int, lang: str | None) -> str:
+    """An estimated wait in whole minutes, rounded up."""
+    if seconds < 60:
+        return say("under_a_minute", lang)
+    return say("minutes", lang, minutes=-(-seconds // 60))
+
+
+def label(key: str, lang: str | None) -> str:
+    """A button label; both languages on one line while the language is not known."""
+    return say(key, lang).replace("\n", " / ")

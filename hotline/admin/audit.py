@@ -1,0 +1,43 @@
+"""The admin audit log: every change an admin makes, with who, when and exactly what."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.admin.models import AuditEntry
+
+
+class Actor(Protocol):
+    """Who did it: the logged-in staff user."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+
+def record(
+    session: Session, *, actor: Actor, action: str, target: str = "", detail: Mapping[str, Any] | None = None
+) -> AuditEntry:
+    """Write one entry in the caller's transaction, so the change and its record stand or fall together."""
+    entry = AuditEntry(
+        user_id=actor.id, username=actor.username, action=action, target=target[:200], detail=dict(detail or {})
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def recent(session: Session, *, limit: int = 100, before: int | None = None, action: str = "") -> list[AuditEntry]:
+    """The newest entries first; `before` pages back, `action` keeps those whose action starts with it."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(AuditEntry.id < before)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
+    return list(session.scalars(query))

@@ -1,0 +1,123 @@
+"""Staff accounts as admins manage them: roles, skills and languages (what the specialist queue
+routes by), phone, active or not, and password resets. Every change is audited; passwords never
+appear in the audit log."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hotline import users
+from hotline.admin import audit
+from hotline.admin.errors import AdminError, NotFound
+from hotline.users import Role, User
+from intents.pack import SLUG
+from intents.tree import LANGUAGES
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+PHONE = re.compile(r"^\+?[0-9]{5,15}$")
+MAX_SKILLS = 30
+
+
+class StaffError(AdminError):
+    pass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the user form sets besides the username and the password."""
+
+    display_name: str
+    role: Role
+    skills: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    phone: str = ""
+    active: bool = True
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.role, User.username)))
+
+
+def _clean(profile: Profile) -> dict[str, Any]:
+    skills = sorted({s.strip() for s in profile.skills if s.strip()})
+    if len(skills) > MAX_SKILLS or not all(SLUG.match(s) for s in skills):
+        raise StaffError("bad_skills", "skills are queue names: lower-case latin letters, digits and _")
+    languages = [lang for lang in LANGUAGES if lang in set(profile.languages)]
+    if len(languages) != len(set(profile.languages)):
+        raise StaffError("bad_lang", f"the languages are {', '.join(LANGUAGES)}")
+    phone = re.sub(r"[\s()\-]", "", profile.phone)
+    if phone and not PHONE.match(phone):
+        raise StaffError("bad_phone", "a phone number is digits with an optional + in front (5 to 15 digits)")
+    name = " ".join(profile.display_name.split())[:120]
+    return {
+        "display_name": name,
+        "role": profile.role.value,
+        "skills": skills,
+        "languages": languages,
+        "phone": phone or None,
+        "is_active": profile.active,
+    }
+
+
+def create(session: Session, *, actor: audit.Actor, username: str, password: str, profile: Profile) -> User:
+    username = username.strip()
+    if not USERNAME.match(username):
+        raise StaffError("bad_username", "a username is 2 to 64 latin letters, digits, '.', '_' or '-'")
+    values = _clean(profile)
+    try:
+        user = users.create(session, username=username, password=password, role=profile.role)
+    except users.UserExists:
+        raise StaffError("user_exists", f"user {username!r} exists", username=username) from None
+    except ValueError:
+        raise StaffError("short_password", "the password is too short", min=users.MIN_PASSWORD) from None
+    for name, value in values.items():
+        setattr(user, name, value)
+    user.display_name = user.display_name or username
+    session.flush()
+    audit.record(session, actor=actor, action="user.create", target=username, detail={"set": values})
+    return user
+
+
+def _get(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound("unknown_user", f"there is no user {user_id}")
+    return user
+
+
+def _other_active_admins(session: Session, user_id: int) -> int:
+    query = select(func.count()).where(User.role == Role.ADMIN.value, User.is_active, User.id != user_id)
+    return session.scalar(query) or 0
+
+
+def update(session: Session, *, actor: audit.Actor, user_id: int, profile: Profile) -> User:
+    """Change a user's profile; the last active admin cannot be demoted or deactivated."""
+    user = _get(session, user_id)
+    values = _clean(profile)
+    stays_admin = values["role"] == Role.ADMIN.value and values["is_active"]
+    if user.role == Role.ADMIN.value and not stays_admin and _other_active_admins(session, user.id) == 0:
+        raise StaffError("last_admin", "the line needs at least one active admin")
+    if user.id == actor.id and not values["is_active"]:
+        raise StaffError("not_yourself", "you cannot deactivate your own account")
+    changes = {k: [getattr(user, k), v] for k, v in values.items() if getattr(user, k) != v}
+    for name, value in values.items():
+        setattr(user, name, value)
+    if changes:
+        audit.record(session, actor=actor, action="user.update", target=user.username, detail={"changes": changes})
+    return user
+
+
+def reset_password(session: Session, *, actor: audit.Actor, user_id: int, password: str) -> User:
+    user = _get(session, user_id)
+    try:
+        users.set_password(user, password)
+    except ValueError:
+        raise StaffError("short_password", "the password is too short", min=users.MIN_PASSWORD) from None
+    audit.record(session, actor=actor, action="user.password_reset", target=user.username)
+    return user

@@ -1,0 +1,183 @@
+"""The statistics page (tables and SVG charts over a date range), its CSV export and its JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from hotline.admin import charts, drafts, stats
+from hotline.admin.errors import AdminError
+from hotline.admin.texts import say
+from hotline.admin.web import AdminUser, Matchers, api, page, pages
+from hotline.db import transaction
+from hotline.deps import PartsDep
+from hotline.pages import staff_lang
+from intents.normalise import normalise
+from intents.tree import Tree
+
+DEFAULT_DAYS = 30
+COLOURS = {"phone": "#1f4e79", "viber": "#7b519d", "web": "#2e8b57"}
+OTHER_COLOUR = "#999999"
+From = Annotated[str, Query(alias="from", max_length=10)]
+To = Annotated[str, Query(alias="to", max_length=10)]
+
+
+def _period(first: str, last: str, timezone: str) -> stats.Period:
+    today = stats.today(timezone)
+    try:
+        end = date.fromisoformat(last) if last else today
+        start = date.fromisoformat(first) if first else end - timedelta(days=DEFAULT_DAYS - 1)
+        return stats.Period(start, end, timezone)
+    except stats.BadPeriod as exc:
+        raise AdminError("bad_period", str(exc), max=stats.MAX_DAYS) from None
+    except ValueError:
+        raise AdminError("bad_date", "dates are written YYYY-MM-DD") from None
+
+
+def _known(tree: Tree) -> frozenset[tuple[str, str]]:
+    """(language, normalised phrase) of every example already in the draft."""
+    return frozenset(
+        (lang, normalise(phrase, lang))
+        for node in tree.intents()
+        for lang, t in node.texts.items()
+        for phrase in t.phrases
+    )
+
+
+def _charts(report: stats.Report, lang: str, threshold: int) -> dict[str, Markup]:
+    days = report.period.days()
+    labels = [d.strftime("%d.%m") for d in days]
+    names = {c: say(f"channel_{c}", lang) if c in stats.CHANNELS else c for c in report.channels}
+    per_channel = [
+        charts.Series(names[c], [report.cell(d, c).conversations for d in days], COLOURS.get(c, OTHER_COLOUR))
+        for c in report.channels
+    ]
+    settled = [
+        charts.Series(names[c], [report.cell(d, c).settled_share for d in days], COLOURS.get(c, OTHER_COLOUR))
+        for c in report.channels
+    ]
+    totals = [report.day_total(d) for d in days]
+    people = [
+        charts.Series(say("handoffs", lang), [t.handoffs for t in totals], "#d9822b"),
+        charts.Series(say("abandoned", lang), [t.abandoned for t in totals], "#a40000"),
+    ]
+    waits = [
+        charts.Series(say("average_wait", lang), [t.average_wait for t in totals], "#1f4e79"),
+        charts.Series(say("p90_wait", lang), [t.p90_wait for t in totals], "#8fb3d9"),
+    ]
+    level = [charts.Series(say("service_level", lang), [t.service_level(threshold) for t in totals], "#2e8b57")]
+    intents = [(i.slug, float(i.total)) for i in report.top_intents]
+    return {
+        "conversations": charts.bars(labels, per_channel, title=say("chart_conversations", lang)),
+        "settled": charts.lines(labels, settled, title=say("chart_settled", lang)),
+        "people": charts.bars(labels, people, title=say("chart_people", lang), stacked=False),
+        "waits": charts.bars(labels, waits, title=say("chart_waits", lang), unit=" s", stacked=False, whole=False),
+        "level": charts.lines(labels, level, title=say("chart_level", lang, seconds=threshold)),
+        "intents": charts.hbars(intents, title=say("chart_intents", lang), colour="#1f4e79"),
+    }
+
+
+@pages.get("/stats", response_class=HTMLResponse)
+def stats_page(
+    request: Request, parts: PartsDep, user: AdminUser, cache: Matchers, first: From = "", last: To = ""
+) -> Response:
+    period = _period(first, last, parts.settings.timezone)
+    threshold = parts.office.policy().service_level_seconds
+    with transaction(parts.sessions) as session:
+        tree = drafts.draft(session, author=user.username)
+        report = stats.report(session, period, known=_known(tree))
+    matcher = cache.get(tree)
+    suggestions = {}
+    for item in report.unmatched:
+        found = matcher.match(item.text, item.lang)
+        suggestions[(item.text, item.lang)] = found.intent or next((a.slug for a in found.alternatives), None)
+    context = {
+        "report": report,
+        "period": period,
+        "threshold": threshold,
+        "charts": _charts(report, staff_lang(request), threshold),
+        "intents": [(n.slug, n.text(staff_lang(request)).title) for n in tree.intents()],
+        "suggestions": suggestions,
+        "query": request.url.query,
+    }
+    return page(request, user, "admin_stats.html", context)
+
+
+def _cell(value: float | None, digits: int = 1) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _safe(text: str) -> str:
+    """A citizen's words as a spreadsheet cell that cannot run as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+HEADER = [
+    "day", "channel", "conversations", "settled_by_robot", "settled_share_pct", "handoffs",
+    "queued", "answered", "abandoned", "average_wait_s", "p90_wait_s", "service_level_pct",
+]  # fmt: skip
+
+
+def _rows(report: stats.Report, threshold: int) -> list[list[Any]]:
+    def row(day: str, channel: str, f: stats.Figures) -> list[Any]:
+        return [
+            day, channel, f.conversations, f.settled, _cell(f.settled_share), f.handoffs, f.queued, f.answered,
+            f.abandoned, _cell(f.average_wait), _cell(f.p90_wait), _cell(f.service_level(threshold)),
+        ]  # fmt: skip
+
+    rows = [row(d.isoformat(), c, report.cell(d, c)) for d in report.period.days() for c in report.channels]
+    rows += [row("total", c, report.channel_total(c)) for c in report.channels]
+    rows.append(row("total", "all", report.total()))
+    return rows
+
+
+@pages.get("/stats.csv")
+def stats_csv(parts: PartsDep, user: AdminUser, first: From = "", last: To = "", table: str = "days") -> Response:
+    """The figures per day and channel (or `table=unmatched`: what matched nothing) as CSV."""
+    period = _period(first, last, parts.settings.timezone)
+    threshold = parts.office.policy().service_level_seconds
+    with parts.sessions() as session:
+        report = stats.report(session, period, unmatched_limit=10_000)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if table == "unmatched":
+        writer.writerow(["text", "lang", "count", "last_at", "channels"])
+        for u in report.unmatched:
+            writer.writerow([_safe(u.text), u.lang, u.count, u.last_at.isoformat(), " ".join(u.channels)])
+    else:
+        writer.writerow(HEADER)
+        writer.writerows(_rows(report, threshold))
+    name = f"hotline-{table}-{period.first}-{period.last}.csv"
+    # A byte-order mark, so spreadsheet programs read the Cyrillic as UTF-8.
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@api.get("/stats")
+def stats_json(parts: PartsDep, user: AdminUser, first: From = "", last: To = "") -> dict[str, Any]:
+    """The same figures as the page: per day and channel, totals, top intents, unmatched phrases."""
+    period = _period(first, last, parts.settings.timezone)
+    threshold = parts.office.policy().service_level_seconds
+    with parts.sessions() as session:
+        report = stats.report(session, period)
+    return {
+        "from": period.first,
+        "to": period.last,
+        "service_level_seconds": threshold,
+        "columns": HEADER,
+        "rows": _rows(report, threshold),
+        "top_intents": [{"intent": i.slug, "total": i.total, "by_channel": i.by_channel} for i in report.top_intents],
+        "unmatched": [
+            {"text": u.text, "lang": u.lang, "count": u.count, "last_at": u.last_at, "channels": u.channels}
+            for u in report.unmatched
+        ],
+    }

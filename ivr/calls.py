@@ -1,0 +1,128 @@
+"""A call is a conversation: CallSid → conversation id in Redis (SQL as the fallback), and call events in SQL.
+
+A call's own events (queue, callback request, voice message, end) sit at one step no dialogue reaches,
+one `seq` per kind, so the conversation log's unique (conversation, step, seq) makes every write
+idempotent: a retried Twilio callback writes nothing twice and never takes a step the dialogue needs.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from typing import Any
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.conversation_log import Conversation, ConversationEvent
+from hotline.db import transaction
+
+CHANNEL = "phone"
+CALL_STEP = 1_000_000
+PENDING = "-"
+START_WAIT_SECONDS = 5.0
+
+
+class CallEvent(StrEnum):
+    ENQUEUED = "call_enqueued"
+    QUEUE_LEFT = "queue_left"
+    CALLBACK_REQUESTED = "callback_requested"
+    VOICEMAIL = "voicemail"
+    VOICEMAIL_TRANSCRIPTION = "voicemail_transcription"
+    ENDED = "call_ended"
+
+
+_SEQ = {kind: seq for seq, kind in enumerate(CallEvent, start=1)}
+
+
+class Calls:
+    """Where a call's conversation is, what the caller first heard, and what happened to the call."""
+
+    def __init__(self, client: redis.Redis, sessions: sessionmaker[Session], prefix: str, ttl_seconds: int) -> None:
+        self.client = client
+        self.sessions = sessions
+        self.prefix = prefix
+        self.ttl = ttl_seconds
+
+    def _key(self, call_sid: str, part: str = "") -> str:
+        return f"{self.prefix}:call:{call_sid}" + (f":{part}" if part else "")
+
+    def conversation_of(self, call_sid: str) -> str | None:
+        """The call's conversation: Redis first, then SQL (after Redis lost it), waiting out a start in flight."""
+        deadline = time.monotonic() + START_WAIT_SECONDS
+        while (found := self.client.get(self._key(call_sid))) == PENDING and time.monotonic() < deadline:
+            time.sleep(0.05)  # another request is starting this very call: its answer is moments away
+        if found and found != PENDING:
+            return str(found)
+        with self.sessions() as session:
+            conversation_id = session.scalar(
+                select(Conversation.id).where(Conversation.channel == CHANNEL, Conversation.external_id == call_sid)
+            )
+        if conversation_id is not None:
+            self.client.set(self._key(call_sid), conversation_id, ex=self.ttl)
+        return conversation_id
+
+    def claim(self, call_sid: str) -> bool:
+        """True for the one request that may start this call's conversation."""
+        return bool(self.client.set(self._key(call_sid), PENDING, nx=True, ex=int(START_WAIT_SECONDS) * 2))
+
+    def release(self, call_sid: str) -> None:
+        """Give up a claim whose start failed, so a retry can start the call."""
+        self.client.delete(self._key(call_sid))
+
+    def remember(self, call_sid: str, conversation_id: str, first_answer: str) -> None:
+        with self.client.pipeline() as pipe:
+            pipe.set(self._key(call_sid), conversation_id, ex=self.ttl)
+            pipe.set(self._key(call_sid, "first"), first_answer, ex=self.ttl)
+            pipe.execute()
+
+    def first_answer(self, call_sid: str) -> str | None:
+        """The TwiML the call was first answered with, for a retried incoming-call webhook."""
+        found = self.client.get(self._key(call_sid, "first"))
+        return None if found is None else str(found)
+
+    def last_announced(self, call_sid: str) -> int | None:
+        found = self.client.get(self._key(call_sid, "announced"))
+        return None if found is None else int(found)
+
+    def announced(self, call_sid: str, position: int) -> None:
+        self.client.set(self._key(call_sid, "announced"), position, ex=self.ttl)
+
+    def record(self, conversation_id: str, kind: CallEvent, data: dict[str, Any], text: str = "") -> bool:
+        """Write a call event once; False when it was written before (a retried callback)."""
+        try:
+            with transaction(self.sessions) as session:
+                session.add(_event(conversation_id, kind, data, text))
+        except IntegrityError:
+            return False
+        return True
+
+    def events(self, conversation_id: str) -> dict[CallEvent, ConversationEvent]:
+        """The call events written so far, by kind."""
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(ConversationEvent).where(
+                    ConversationEvent.conversation_id == conversation_id, ConversationEvent.step == CALL_STEP
+                )
+            )
+            return {CallEvent(row.kind): row for row in rows}
+
+    def end(self, conversation_id: str, data: dict[str, Any]) -> bool:
+        """Record the end of the call and close its conversation (once)."""
+        try:
+            with transaction(self.sessions) as session:
+                session.add(_event(conversation_id, CallEvent.ENDED, data))
+                conversation = session.get(Conversation, conversation_id)
+                if conversation is not None:
+                    conversation.ended = True
+        except IntegrityError:
+            return False
+        return True
+
+
+def _event(conversation_id: str, kind: CallEvent, data: dict[str, Any], text: str = "") -> ConversationEvent:
+    return ConversationEvent(
+        conversation_id=conversation_id, step=CALL_STEP, seq=_SEQ[kind], kind=kind.value, text=text, data=data
+    )

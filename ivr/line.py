@@ -1,0 +1,88 @@
+"""The phone line's parts, built once in the app's lifespan, and the check of Twilio's signature."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import redis
+from fastapi import HTTPException, Request
+from sqlalchemy.orm import Session, sessionmaker
+from twilio.request_validator import RequestValidator
+
+from hotline.settings import Settings
+from ivr.calls import Calls
+from ivr.twiml import Urls
+from ivr.waiting import CallbackDesk, LoggedCallbacks, TwilioWaitFigures, WaitSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PhoneLine:
+    """What every phone webhook shares: the validator, the call records and the two queue seams."""
+
+    validator: RequestValidator | None
+    account_sid: str
+    urls: Urls
+    calls: Calls
+    waits: WaitSource
+    callbacks: CallbackDesk
+    hold_url: str
+    after_hours_queue: bool
+
+
+def build(settings: Settings, sessions: sessionmaker[Session], client: redis.Redis) -> PhoneLine:
+    token = settings.twilio_auth_token.get_secret_value()
+    if not token:
+        log.warning("HOTLINE_TWILIO_AUTH_TOKEN is not set: every Twilio webhook will be refused with 403")
+    urls = Urls(settings.public_url)
+    calls = Calls(client, sessions, settings.redis_prefix, settings.conversation_ttl_seconds)
+    return PhoneLine(
+        validator=RequestValidator(token) if token else None,
+        account_sid=settings.twilio_account_sid,
+        urls=urls,
+        calls=calls,
+        waits=TwilioWaitFigures(),
+        callbacks=LoggedCallbacks(calls),
+        hold_url=settings.ivr_hold_music_url or urls.hold(),
+        after_hours_queue=settings.ivr_after_hours_queue,
+    )
+
+
+@dataclass(frozen=True)
+class TwilioCall:
+    """One signed webhook request: its form fields (first value of each)."""
+
+    params: Mapping[str, str]
+
+    @property
+    def sid(self) -> str:
+        return self.params["CallSid"]
+
+    def get(self, name: str) -> str:
+        return self.params.get(name, "").strip()
+
+
+async def verify(request: Request, line: PhoneLine) -> TwilioCall:
+    """The request's form if Twilio signed it for our public URL; 403 otherwise (and nothing changes)."""
+    if line.validator is None:
+        log.warning("refused a Twilio webhook: HOTLINE_TWILIO_AUTH_TOKEN is not set")
+        raise HTTPException(status_code=403, detail="the phone line is not configured (no Twilio auth token)")
+    form = await request.form()
+    # Behind a proxy the Host we see is not the one Twilio called: rebuild the URL it signed.
+    query = request.url.query
+    url = line.urls.base.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not line.validator.validate(url, form, signature):
+        raise HTTPException(status_code=403, detail="invalid or missing X-Twilio-Signature")
+    params: dict[str, str] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            params.setdefault(name, value)
+    if line.account_sid and params.get("AccountSid") != line.account_sid:
+        raise HTTPException(status_code=403, detail="the request is for another Twilio account")
+    if not params.get("CallSid"):
+        raise HTTPException(status_code=400, detail="CallSid is missing")
+    return TwilioCall(params)

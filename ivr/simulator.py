@@ -1,0 +1,242 @@
+"""`hotline call`: a phone call from the terminal, made to a running server exactly as Twilio makes it.
+
+Every request is a form post signed with the auth token (`RequestValidator`), to the URL the TwiML
+names. The simulator plays the TwiML like Twilio does: `<Say>` is printed, `<Gather>` waits for a
+line (keys, or words after `"` or `say:`, or an empty line for silence), `<Redirect>` and
+`<Gather action>` are followed, `<Enqueue>` runs its `waitUrl` rounds (with a queue position that
+goes down) until a simulated specialist answers, `<Record>` takes a typed message, and the call's
+end is reported to the status callback.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TextIO
+from urllib.parse import urljoin
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+SPEECH_PREFIXES = ('"', "say:")
+HANGUP_WORDS = {"hangup", "bye", "q"}
+
+
+class HungUp(Exception):
+    """The caller put the phone down (typed 'hangup' or the input ended)."""
+
+
+class CallFailed(Exception):
+    """The server answered something Twilio would not accept."""
+
+
+@dataclass
+class Caller:
+    """What the caller does next: read from `lines`, echoed to `out`."""
+
+    lines: Iterator[str]
+    out: TextIO
+    confidence: float = 0.9
+
+    def next(self, *, speech: bool) -> dict[str, str]:
+        try:
+            line = next(self.lines).strip()
+        except StopIteration:
+            raise HungUp from None
+        if line.lower() in HANGUP_WORDS:
+            raise HungUp
+        for prefix in SPEECH_PREFIXES:
+            if line.lower().startswith(prefix):
+                words = line[len(prefix) :].strip().strip('"')
+                if not speech:
+                    self.out.write(f"caller says: {words} (this prompt takes keys only: Twilio hears nothing)\n")
+                    return {}
+                self.out.write(f"caller says: {words}\n")
+                return {"SpeechResult": words, "Confidence": f"{self.confidence:.2f}"}
+        if not line:
+            self.out.write("caller: (silence)\n")
+            return {}
+        self.out.write(f"caller presses: {line}\n")
+        return {"Digits": line}
+
+
+@dataclass
+class Call:
+    """One simulated call against `base_url`."""
+
+    base_url: str
+    token: str
+    caller: Caller
+    http: httpx.Client
+    number: str = "+380501234567"
+    queue_rounds: int = 3
+    sid: str = field(default_factory=lambda: "CA" + uuid.uuid4().hex)
+    account_sid: str = "AC" + "0" * 32
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def out(self) -> TextIO:
+        return self.caller.out
+
+    def post(self, url: str, extra: dict[str, str] | None = None) -> ET.Element:
+        """A signed form post, as Twilio sends it; the TwiML answer parsed."""
+        url = urljoin(self.base_url.rstrip("/") + "/", url)
+        params = {
+            "CallSid": self.sid,
+            "AccountSid": self.account_sid,
+            "From": self.number,
+            "To": "+380800000000",
+            "CallStatus": "in-progress",
+            "ApiVersion": "2010-04-01",
+            "Direction": "inbound",
+            **(extra or {}),
+        }
+        signature = RequestValidator(self.token).compute_signature(url, params)
+        response = self.http.post(url, data=params, headers={"X-Twilio-Signature": signature})
+        if response.status_code != 200 or "xml" not in response.headers.get("content-type", ""):
+            raise CallFailed(f"{url} answered {response.status_code}: {response.text[:300]}")
+        try:
+            return ET.fromstring(response.content)
+        except ET.ParseError as exc:
+            raise CallFailed(f"{url} answered XML that does not parse: {exc}") from None
+
+    def run(self) -> None:
+        """The whole call: from the incoming-call webhook to the status callback."""
+        self.out.write(f"-- calling {self.base_url} from {self.number} (call {self.sid})\n")
+        document: ET.Element | None = self.post("/twilio/voice")
+        try:
+            while document is not None:
+                document = self.play(document)
+        except HungUp:
+            self.out.write("-- the caller hangs up\n")
+        seconds = int(time.monotonic() - self.started)
+        self.post("/twilio/status", {"CallStatus": "completed", "CallDuration": str(seconds)})
+        self.out.write(f"-- call ended after {seconds} s\n")
+
+    def play(self, document: ET.Element) -> ET.Element | None:
+        """Play one document; the next document Twilio would fetch, or None when the call ends."""
+        for verb in document:
+            if verb.tag in {"Say", "Play", "Pause"}:
+                self.hear(verb)
+            elif verb.tag == "Gather":
+                heard = self.gather(verb)
+                if heard is not None:
+                    return self.post(verb.get("action") or "", heard)
+            elif verb.tag == "Redirect":
+                return self.post((verb.text or "").strip())
+            elif verb.tag == "Enqueue":
+                return self.enqueue(verb)
+            elif verb.tag == "Record":
+                recorded = self.record(verb)
+                if recorded is not None:
+                    return recorded
+            elif verb.tag in {"Hangup", "Reject"}:
+                return None
+            else:
+                self.out.write(f"-- (the simulator does not play <{verb.tag}>)\n")
+        return None
+
+    def hear(self, verb: ET.Element) -> None:
+        if verb.tag == "Say":
+            self.out.write(f"robot ({verb.get('language', '?')}): {(verb.text or '').strip()}\n")
+        elif verb.tag == "Play":
+            self.out.write("-- (hold audio)\n")
+        else:
+            self.out.write(f"-- (pause {verb.get('length', '1')} s)\n")
+
+    def gather(self, verb: ET.Element) -> dict[str, str] | None:
+        """Play the prompt, take the caller's answer; None when Twilio would fall through to the next verb."""
+        for prompt in verb:
+            self.hear(prompt)
+        heard = self.caller.next(speech="speech" in (verb.get("input") or "dtmf"))
+        if not heard and verb.get("actionOnEmptyResult") != "true":
+            return None
+        return heard
+
+    def enqueue(self, verb: ET.Element) -> ET.Element | None:
+        """Wait in the queue (rounds of waitUrl) until a simulated specialist answers or the caller leaves."""
+        name = (verb.text or "").strip()
+        self.out.write(f"-- in the queue {name}\n")
+        entered = time.monotonic()
+        result = "bridged"
+        try:
+            for position in range(self.queue_rounds, 0, -1):
+                figures = {
+                    "QueuePosition": str(position),
+                    "QueueTime": str(int(time.monotonic() - entered)),
+                    "AvgQueueTime": str(60 * self.queue_rounds),
+                    "CurrentQueueSize": str(self.queue_rounds),
+                    "QueueSid": "QU" + "0" * 32,
+                }
+                if self.wait_round(self.post(verb.get("waitUrl") or "", figures)):
+                    result = "leave"
+                    break
+            else:
+                self.out.write("-- a specialist answers (the conversation with them is not simulated)\n")
+        except HungUp:
+            result = "hangup"
+        left = {"QueueResult": result, "QueueTime": str(int(time.monotonic() - entered))}
+        after = self.post(verb.get("action") or "", left) if verb.get("action") else None
+        if result == "hangup":
+            raise HungUp
+        return after
+
+    def wait_round(self, document: ET.Element) -> bool:
+        """One waitUrl document; True when it makes the caller leave the queue."""
+        for verb in document:
+            if verb.tag == "Leave":
+                return True
+            if verb.tag == "Gather":
+                heard = self.gather(verb)
+                if heard:
+                    return self.wait_round(self.post(verb.get("action") or "", heard))
+            elif verb.tag == "Redirect":
+                return self.wait_round(self.post((verb.text or "").strip()))
+            else:
+                self.hear(verb)
+        return False
+
+    def record(self, verb: ET.Element) -> ET.Element | None:
+        """A typed voice message; its recording and transcription reported as Twilio reports them."""
+        self.out.write("-- (beep: recording; type the message)\n")
+        try:
+            message = next(self.caller.lines).strip()
+        except StopIteration:
+            raise HungUp from None
+        if not message:
+            return None  # Twilio goes on with the next verb when nothing was recorded
+        self.out.write(f"caller records: {message}\n")
+        recording = {
+            "RecordingUrl": f"{self.base_url.rstrip('/')}/simulated/recordings/{self.sid}",
+            "RecordingSid": "RE" + uuid.uuid4().hex,
+            "RecordingDuration": str(max(1, len(message.split()) // 2)),
+        }
+        if callback := verb.get("recordingStatusCallback"):
+            self.post(callback, {**recording, "RecordingStatus": "completed"})
+        if callback := verb.get("transcribeCallback"):
+            self.post(callback, {**recording, "TranscriptionStatus": "completed", "TranscriptionText": message})
+        return self.post(verb.get("action") or "", recording)
+
+
+def run(
+    base_url: str,
+    token: str,
+    lines: Iterator[str],
+    out: TextIO,
+    *,
+    number: str = "+380501234567",
+    queue_rounds: int = 3,
+    confidence: float = 0.9,
+) -> int:
+    """Make one call; 0 when it ran to its end, 1 when the server answered what Twilio would refuse."""
+    with httpx.Client(timeout=15) as http:
+        call = Call(base_url, token, Caller(lines, out, confidence), http, number=number, queue_rounds=queue_rounds)
+        try:
+            call.run()
+        except (CallFailed, httpx.HTTPError) as exc:
+            out.write(f"-- the call failed: {exc}\n")
+            return 1
+    return 0

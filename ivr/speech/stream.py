@@ -1,0 +1,155 @@
+"""`WS /twilio/stream`: the transport loop of one media stream, and the call's turn (`Session`).
+
+The loop only moves frames: `codec` says what they mean, `TurnClock` says when the turn is over,
+the recognisers run in the line's thread pool (never on the event loop), one call's frames in
+order. When the turn is over the outcome goes to Redis and the server closes the socket, so
+Twilio continues at the `<Connect action>` URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from ivr.speech import codec, ulaw
+from ivr.speech.codec import Dtmf, Media, Start, Stop
+from ivr.speech.line import SpeechLine
+from ivr.speech.listening import ULAW_BYTES_PER_MS, Decision, Ear, End, Heard, TurnClock
+from ivr.speech.store import Listen, Outcome
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# Twilio sends a frame every 20 ms, silence included: this long without one, the call is gone.
+IDLE_SECONDS = 10.0
+POLICY_VIOLATION = 1008
+# A recogniser's current guess costs a search of its lattice: every 100 ms is soon enough for barge-in.
+PARTIAL_EVERY_MS = 100
+# Each trip to the decoding threads costs more than decoding 20 ms of a menu's grammar: audio goes in
+# 60 ms pieces (the turn may end up to 40 ms later).
+FEED_EVERY_MS = 60
+FEED_BYTES = FEED_EVERY_MS * ULAW_BYTES_PER_MS * 2
+
+
+class Session:
+    """One stream: the ears of the languages listened for, and the clock of the turn."""
+
+    def __init__(self, line: SpeechLine, start: Start, listen: Listen, ears: list[Ear]) -> None:
+        self.line = line
+        self.start = start
+        self.listen = listen
+        self.ears = ears
+        self.clock = TurnClock(line.limits)
+        self.received_ms = 0
+        self.last_loud_ms = 0
+        self.pending = bytearray()
+        self.next_partial_ms = PARTIAL_EVERY_MS
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.line.executor, work)
+
+    async def hear(self, media: Media) -> Decision:
+        """Take one frame; every `FEED_EVERY_MS` feed the ears and ask the clock."""
+        self.pending += ulaw.to_pcm16(media.payload)
+        self.received_ms += len(media.payload) // ULAW_BYTES_PER_MS
+        if ulaw.is_loud(media.payload):
+            self.last_loud_ms = self.received_ms
+        if len(self.pending) < FEED_BYTES:
+            return Decision()
+        pcm, self.pending = bytes(self.pending), bytearray()
+        partial = self.received_ms >= self.next_partial_ms
+        if partial:
+            self.next_partial_ms = self.received_ms + PARTIAL_EVERY_MS
+        hearings = await self._run(lambda: [ear.hear(pcm, partial=partial) for ear in self.ears])
+        return self.clock.after(hearings, self.received_ms, quiet_ms=self.received_ms - self.last_loud_ms)
+
+    async def outcome(self, decision: Decision) -> Outcome:
+        """The turn's outcome; unless an utterance was closed, whatever the ears still hold."""
+        end = decision.end or End.STOP
+        if decision.heard is not None:
+            return _outcome(end, decision.heard)
+        pcm, self.pending = bytes(self.pending), bytearray()
+        finished = await self._run(lambda: [ear.finish(pcm) for ear in self.ears])
+        return _outcome(end, next((heard for heard in finished if heard.has_words), Heard()))
+
+
+def _outcome(end: End, heard: Heard) -> Outcome:
+    return Outcome(end=end, transcript=heard.text, confidence=heard.confidence if heard.text else None)
+
+
+async def open_session(line: SpeechLine, start: Start) -> Session | None:
+    """The stream's session, if its token is one our TwiML gave out (once); None otherwise."""
+    listen = await asyncio.to_thread(line.store.take, start.parameters.get("token", ""))
+    if listen is None or str(listen.step) != start.parameters.get("step"):
+        log.warning("stream %s of call %s refused: unknown or used token", start.stream_sid, start.call_sid)
+        return None
+    models = [(line.models.get(listener.lang), listener) for listener in listen.listeners]
+    if (start.encoding, start.sample_rate) != codec.ULAW_8K or not all(model for model, _ in models):
+        log.warning("stream %s refused: %s at %s Hz", start.stream_sid, start.encoding, start.sample_rate)
+        return None
+    loop = asyncio.get_running_loop()
+    # A full-vocabulary recogniser takes ~0.1 s to build: off the event loop too.
+    ears = await loop.run_in_executor(
+        line.executor,
+        lambda: [Ear(listener.lang, model.model, listener.grammar) for model, listener in models if model],
+    )
+    await asyncio.to_thread(line.store.listening, start.call_sid, listen.step)
+    return Session(line, start, listen, ears)
+
+
+async def _receive(websocket: WebSocket) -> codec.Event | None:
+    """The next frame's event; a hang-up (or 10 s of nothing) raises `WebSocketDisconnect`."""
+    try:
+        async with asyncio.timeout(IDLE_SECONDS):  # unlike wait_for, no task per frame
+            message = await websocket.receive()
+    except TimeoutError:
+        raise WebSocketDisconnect(code=1001) from None
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(code=message.get("code", 1000))
+    frame: str | bytes = message.get("text") or message.get("bytes") or ""
+    return codec.parse(frame)
+
+
+async def serve(websocket: WebSocket, line: SpeechLine) -> None:
+    """Speak Twilio's media-stream protocol until the caller's turn is over."""
+    await websocket.accept()
+    session: Session | None = None
+    while session is None:
+        try:
+            event = await _receive(websocket)
+        except WebSocketDisconnect:
+            return
+        if isinstance(event, Start):  # `connected`, or anything else before `start`, is skipped
+            session = await open_session(line, event)
+            if session is None:
+                await websocket.close(code=POLICY_VIOLATION, reason="unknown or used stream token")
+                return
+    outcome = await _listen(websocket, session)
+    await asyncio.to_thread(line.store.heard, session.start.call_sid, session.listen.step, outcome)
+    log.info("call %s step %s: %s", session.start.call_sid, session.listen.step, outcome.end.value)
+    connected = WebSocketState.CONNECTED
+    if websocket.application_state is connected and websocket.client_state is connected:
+        await websocket.close()
+
+
+async def _listen(websocket: WebSocket, session: Session) -> Outcome:
+    """Frames into the session until the turn is over."""
+    try:
+        while True:
+            event = await _receive(websocket)
+            if isinstance(event, Media) and event.track == "inbound":
+                decision = await session.hear(event)
+                if decision.barge_in:
+                    # The caller talks: whatever is still queued for them must not talk over them.
+                    await websocket.send_text(codec.clear(session.start.stream_sid))
+                if decision.end is not None:
+                    return await session.outcome(decision)
+            elif isinstance(event, Dtmf):
+                return Outcome(end=End.DTMF, digits=event.digit)
+            elif isinstance(event, Stop):
+                return await session.outcome(Decision(End.STOP))
+    except WebSocketDisconnect:
+        return await session.outcome(Decision(End.STOP))

@@ -1,0 +1,205 @@
+"""The operator API: state, offers, chat, close, wrap-up, callbacks, figures; and its live WebSocket.
+
+Every route needs a logged-in operator (or admin); every state-changing one a CSRF token
+(`X-CSRF-Token`). The WebSocket checks the session cookie's user and that the page it comes from is
+ours (`Origin` = `HOTLINE_PUBLIC_URL`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, HTTPException, Path, WebSocket, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hotline.csrf import verify_csrf
+from hotline.deps import Parts, PartsDep, StaffUser, require
+from hotline.users import Role, User
+from ivr.twilio_rest import TwilioUnavailable
+from specialist_queue import context, live
+from specialist_queue.desk import NoPhoneLine
+from specialist_queue.runtime import Specialists
+from specialist_queue.store import Conflict, OperatorState
+
+Operator = Annotated[StaffUser, require(Role.OPERATOR, Role.ADMIN)]
+Admin = Annotated[StaffUser, require(Role.ADMIN)]
+ConversationId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+CSRF = [Depends(verify_csrf)]
+
+router = APIRouter(tags=["operator"])
+
+
+class StateChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: Literal["available", "paused", "offline"]
+    reason: str = Field(default="", max_length=100, description="Why the operator pauses (shown in statistics).")
+
+
+class OperatorMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=2000)
+    message_id: str | None = Field(default=None, max_length=64, description="A resent message is stored once.")
+
+    @field_validator("text")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the message is empty")
+        return value.strip()
+
+
+class WrapUp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    disposition: str = Field(min_length=1, max_length=63, description="An intent slug, or 'other'.")
+    note: str = Field(default="", max_length=2000)
+
+
+class CallbackOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["reached", "no_answer", "given_up"]
+
+
+def specialists(parts: Parts) -> Specialists:
+    if parts.specialists is None:
+        raise HTTPException(status_code=503, detail="the specialist queue is not running")
+    return parts.specialists
+
+
+def _conflict(exc: Exception) -> HTTPException:
+    return HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc))
+
+
+@router.get("/api/operator/state")
+async def my_state(user: Operator, parts: PartsDep) -> dict[str, Any]:
+    """My state, my offer and my conversation, with the queues' live figures."""
+    found = specialists(parts)
+    snapshot = await to_thread.run_sync(lambda: found.desk.snapshot(user.id))
+    return {**snapshot, "queues": await found.figures.get()}
+
+
+@router.post("/api/operator/state", dependencies=CSRF)
+def set_state(change: StateChange, user: Operator, parts: PartsDep) -> dict[str, Any]:
+    """Become available, pause (with a reason) or go offline."""
+    if change.state == "paused" and not change.reason.strip():
+        raise HTTPException(status_code=422, detail="say why you pause")
+    try:
+        me = specialists(parts).desk.set_state(user.id, OperatorState(change.state), reason=change.reason.strip())
+    except Conflict as exc:
+        raise _conflict(exc) from None
+    return {"state": me.state.value, "reason": me.reason}
+
+
+@router.post("/api/operator/offers/{conversation_id}/accept", dependencies=CSRF)
+async def accept(conversation_id: ConversationId, user: Operator, parts: PartsDep) -> dict[str, Any]:
+    """Take the conversation offered to me (409 when it is not, e.g. another specialist has it)."""
+    try:
+        entry = await specialists(parts).desk.accept(user.id, conversation_id)
+    except Conflict as exc:
+        raise _conflict(exc) from None
+    except (TwilioUnavailable, NoPhoneLine) as exc:
+        raise HTTPException(status_code=502, detail=f"the call could not be connected: {exc}") from None
+    return {"conversation_id": entry.conversation_id, "kind": entry.kind.value, "state": "connected"}
+
+
+@router.get("/api/operator/conversations/{conversation_id}")
+def conversation(conversation_id: ConversationId, user: Operator, parts: PartsDep, lang: str = "uk") -> dict[str, Any]:
+    """What the robot learned: channel, language, path through the tree, what the citizen said, intents."""
+    found = specialists(parts)
+    me = found.queue.store.operator(user.id)
+    if user.role is not Role.ADMIN and conversation_id not in {me.offer, me.conversation, me.last}:
+        raise HTTPException(status_code=403, detail="this conversation is not offered to you or held by you")
+    trees = parts.dialogue.trees
+    with parts.sessions() as session:
+        view = context.build(session, conversation_id, trees.get(trees.current_version()), lang)
+    if view is None:
+        raise HTTPException(status_code=404, detail="no such conversation")
+    entry = found.queue.store.entry(conversation_id)
+    view["phone"] = entry.phone if entry else ""
+    view["kind"] = entry.kind.value if entry else None
+    return view
+
+
+@router.post("/api/operator/conversations/{conversation_id}/messages", status_code=201, dependencies=CSRF)
+def send(conversation_id: ConversationId, message: OperatorMessage, user: Operator, parts: PartsDep) -> dict[str, Any]:
+    """Write to the citizen; answered once the message is stored."""
+    try:
+        stored = specialists(parts).desk.send(user.id, conversation_id, message.text, client_id=message.message_id)
+    except Conflict as exc:
+        raise _conflict(exc) from None
+    return context.message_view(stored)
+
+
+@router.post("/api/operator/conversations/{conversation_id}/close", dependencies=CSRF)
+def close(conversation_id: ConversationId, user: Operator, parts: PartsDep) -> dict[str, str]:
+    """End the conversation: the citizen is back with the robot and I wrap up."""
+    try:
+        specialists(parts).desk.close(user.id, conversation_id)
+    except Conflict as exc:
+        raise _conflict(exc) from None
+    return {"state": "wrap_up"}
+
+
+@router.post("/api/operator/conversations/{conversation_id}/wrap-up", dependencies=CSRF)
+def wrap_up(conversation_id: ConversationId, body: WrapUp, user: Operator, parts: PartsDep) -> dict[str, str]:
+    """What it was about (an intent, or 'other') and a note; then I am available again."""
+    try:
+        specialists(parts).desk.wrap_up(user.id, conversation_id, disposition=body.disposition, note=body.note)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    except Conflict as exc:
+        raise _conflict(exc) from None
+    return {"state": "done"}
+
+
+@router.post("/api/operator/conversations/{conversation_id}/callback-outcome", dependencies=CSRF)
+def callback_outcome(
+    conversation_id: ConversationId, body: CallbackOutcome, user: Operator, parts: PartsDep
+) -> dict[str, Any]:
+    """How a callback went: reached, no answer (tried again later) or given up."""
+    try:
+        entry = specialists(parts).desk.callback_outcome(user.id, conversation_id, body.outcome)
+    except Conflict as exc:
+        raise _conflict(exc) from None
+    return {"state": entry.state.value, "attempts": entry.attempts, "due": entry.due}
+
+
+@router.get("/api/queues")
+async def queues(user: Operator, parts: PartsDep) -> list[dict[str, Any]]:
+    """Every queue's live figures."""
+    return await specialists(parts).figures.get()
+
+
+@router.post("/api/queues/rebuild", dependencies=CSRF)
+def rebuild(user: Admin, parts: PartsDep) -> dict[str, int]:
+    """Put back into Redis every open conversation of the SQL queue log (after Redis lost data)."""
+    return {"restored": specialists(parts).queue.rebuild()}
+
+
+@router.websocket("/api/operator/live")
+async def operator_live(websocket: WebSocket) -> None:
+    parts: Parts = websocket.app.state.parts
+    user = await to_thread.run_sync(lambda: _websocket_user(websocket, parts))
+    if user is None or parts.specialists is None or not _same_origin(websocket, parts.settings.public_url):
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        return
+    found = parts.specialists
+    await websocket.accept()
+    await live.stream(websocket, lambda: live.operator_updates(found.desk, found.figures, found.live_redis, user.id))
+
+
+def _websocket_user(websocket: WebSocket, parts: Parts) -> User | None:
+    """The active operator or admin of the session cookie, or None."""
+    user_id = websocket.session.get("user_id") if "session" in websocket.scope else None
+    if user_id is None:
+        return None
+    with parts.sessions() as session:
+        user = session.get(User, user_id)
+    if user is None or not user.is_active or user.role not in {Role.OPERATOR, Role.ADMIN}:
+        return None
+    return user
+
+
+def _same_origin(websocket: WebSocket, public_url: str) -> bool:
+    """A browser always sends Origin; a page elsewhere must not borrow the operator's cookie."""
+    return websocket.headers.get("origin", "").rstrip("/") == public_url.rstrip("/")

@@ -1,0 +1,79 @@
+"""Messages between a citizen and a specialist, stored in SQL before either side is told "sent".
+
+Ordered by id; a message resent with the same client id is stored once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from hotline.db import Base, transaction, utcnow
+
+
+class Sender(StrEnum):
+    CITIZEN = "citizen"
+    OPERATOR = "operator"
+
+
+class ChatMessage(Base):
+    __tablename__ = "chat_messages"
+    __table_args__ = (UniqueConstraint("conversation_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    sender: Mapped[str] = mapped_column(String(16))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+def add(
+    sessions: sessionmaker[Session],
+    *,
+    conversation_id: str,
+    sender: Sender,
+    text: str,
+    operator_id: int | None = None,
+    client_id: str | None = None,
+) -> ChatMessage:
+    """Store a message (committed when this returns); a repeated client id returns the first one."""
+    try:
+        with transaction(sessions) as session:
+            message = ChatMessage(
+                conversation_id=conversation_id,
+                sender=sender.value,
+                text=text,
+                operator_id=operator_id,
+                client_id=client_id,
+            )
+            session.add(message)
+        return message
+    except IntegrityError:
+        if client_id is None:
+            raise
+    with sessions() as session:
+        found = session.scalar(
+            select(ChatMessage).where(
+                ChatMessage.conversation_id == conversation_id, ChatMessage.client_id == client_id
+            )
+        )
+    if found is None:
+        raise LookupError(f"message {client_id!r} of {conversation_id} vanished")
+    return found
+
+
+def since(session: Session, *, conversation_id: str, after: int = 0) -> list[ChatMessage]:
+    """The conversation's messages with an id above `after`, oldest first."""
+    return list(
+        session.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.conversation_id == conversation_id, ChatMessage.id > after)
+            .order_by(ChatMessage.id)
+        )
+    )

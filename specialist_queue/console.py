@@ -1,0 +1,123 @@
+"""The operator console page at `/operator`: a server-rendered shell, brought to life by console.js."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from channels.dialogue import NoPublishedTree
+from hotline.csrf import csrf_token
+from hotline.deps import PartsDep, current_user
+from hotline.pages import render, staff_lang
+from hotline.users import Role
+
+STATIC = Path(__file__).parent / "static"
+PAUSE_REASONS = ("break", "lunch", "training", "paperwork")
+
+_TEXT: dict[str, tuple[str, str]] = {
+    "title": ("Консоль фахівця", "Консоль специалиста"),
+    "log_out": ("Вийти", "Выйти"),
+    "my_state": ("Мій стан", "Моё состояние"),
+    "state_available": ("Готовий приймати звернення", "Готов принимать обращения"),
+    "state_busy": ("Розмова", "Разговор"),
+    "state_wrap_up": ("Завершення звернення", "Завершение обращения"),
+    "state_paused": ("Перерва", "Перерыв"),
+    "state_offline": ("Не на лінії", "Не на линии"),
+    "go_available": ("Приймати звернення", "Принимать обращения"),
+    "go_pause": ("Перерва", "Перерыв"),
+    "go_offline": ("Вийти з лінії", "Выйти с линии"),
+    "pause_reason": ("Причина перерви", "Причина перерыва"),
+    "reason_break": ("Коротка перерва", "Короткий перерыв"),
+    "reason_lunch": ("Обід", "Обед"),
+    "reason_training": ("Навчання", "Обучение"),
+    "reason_paperwork": ("Робота з документами", "Работа с документами"),
+    "reason_missed_offer": ("Пропущене звернення", "Пропущенное обращение"),
+    "offer": ("Нове звернення для вас", "Новое обращение для вас"),
+    "accept": ("Прийняти", "Принять"),
+    "offer_left": ("Залишилось {n} с", "Осталось {n} с"),
+    "taken": ("Це звернення вже прийняв інший фахівець.", "Это обращение уже принял другой специалист."),
+    "no_offer": ("Нових звернень поки немає.", "Новых обращений пока нет."),
+    "conversation": ("Розмова з громадянином", "Разговор с гражданином"),
+    "channel": ("Канал", "Канал"),
+    "channel_web": ("Веб-чат", "Веб-чат"),
+    "channel_phone": ("Телефон", "Телефон"),
+    "channel_viber": ("Viber", "Viber"),
+    "language": ("Мова", "Язык"),
+    "queue": ("Черга", "Очередь"),
+    "priority": ("Пріоритет", "Приоритет"),
+    "priority_emergency": ("Екстрений", "Экстренный"),
+    "priority_normal": ("Звичайний", "Обычный"),
+    "waited": ("Чекає", "Ждёт"),
+    "path": ("Шлях у меню", "Путь в меню"),
+    "intents": ("Розпізнані питання", "Распознанные вопросы"),
+    "transcript": ("Що було до вас", "Что было до вас"),
+    "robot": ("Робот", "Робот"),
+    "citizen": ("Громадянин", "Гражданин"),
+    "specialist": ("Фахівець", "Специалист"),
+    "chat": ("Листування", "Переписка"),
+    "reply": ("Ваша відповідь", "Ваш ответ"),
+    "send": ("Надіслати", "Отправить"),
+    "end": ("Завершити розмову", "Завершить разговор"),
+    "on_phone": (
+        "Дзвінок переведено на вас: розмовляйте по телефону.",
+        "Звонок переведён на вас: говорите по телефону.",
+    ),
+    "callback": ("Зворотний дзвінок", "Обратный звонок"),
+    "call_citizen": ("Зателефонуйте громадянину", "Позвоните гражданину"),
+    "outcome_reached": ("Додзвонився", "Дозвонился"),
+    "outcome_no_answer": ("Не відповідає", "Не отвечает"),
+    "outcome_given_up": ("Припинити спроби", "Прекратить попытки"),
+    "wrap_up": ("Підсумок звернення", "Итог обращения"),
+    "disposition": ("Тема звернення", "Тема обращения"),
+    "other": ("Інше", "Другое"),
+    "note": ("Примітка", "Примечание"),
+    "save": ("Зберегти", "Сохранить"),
+    "queues": ("Черги", "Очереди"),
+    "col_waiting": ("Чекають", "Ждут"),
+    "col_longest": ("Найдовше чекання", "Дольше всех ждёт"),
+    "col_estimate": ("Орієнтовне чекання", "Ожидаемое ожидание"),
+    "col_staffed": ("На лінії", "На линии"),
+    "col_answered": ("Прийнято сьогодні", "Принято сегодня"),
+    "col_service": ("Рівень обслуговування", "Уровень обслуживания"),
+    "col_abandoned": ("Не дочекались", "Не дождались"),
+    "no_queues": ("Черги порожні.", "Очереди пусты."),
+    "seconds": ("{n} с", "{n} с"),
+    "minutes": ("{m} хв {s} с", "{m} мин {s} с"),
+    "reconnecting": ("Зв'язок утрачено, відновлюю…", "Связь потеряна, восстанавливаю…"),
+    "failed": ("Не вдалося: {message}", "Не удалось: {message}"),
+}
+CONSOLE_TEXT = {key: {"uk": uk, "ru": ru} for key, (uk, ru) in _TEXT.items()}
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/operator", response_class=HTMLResponse)
+def operator_page(request: Request, parts: PartsDep) -> Response:
+    """The console: login first; operators and admins only."""
+    try:
+        user = current_user(request, parts)
+    except HTTPException:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    if user.role not in {Role.OPERATOR, Role.ADMIN}:
+        return HTMLResponse("403: your role may not open this page", status_code=403)
+    lang = staff_lang(request)
+    context = {
+        "user": user,
+        "csrf": csrf_token(request),
+        "texts": {key: text[lang] for key, text in CONSOLE_TEXT.items()},
+        "reasons": PAUSE_REASONS,
+        "dispositions": _dispositions(parts, lang),
+    }
+    return render(request, "operator.html", context, texts=CONSOLE_TEXT)
+
+
+def _dispositions(parts: PartsDep, lang: str) -> list[tuple[str, str]]:
+    """The published tree's intents as (slug, title), for the wrap-up form."""
+    trees = parts.dialogue.trees
+    try:
+        tree = trees.get(trees.current_version()).tree
+    except NoPublishedTree:
+        return []
+    return sorted(((n.slug, n.text(lang).title) for n in tree.intents()), key=lambda item: item[1])

@@ -1,0 +1,261 @@
+"""What a specialist does at the console: choose a state, accept an offer, chat, close, wrap up.
+
+Each action changes Redis atomically (`store`), then writes its queue event to SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from anyio import to_thread
+
+from hotline.db import transaction
+from hotline.queue_log import QueueEventKind
+from hotline.users import User
+from ivr.twilio_rest import TwilioRefused, TwilioRest
+from specialist_queue import chat, phone
+from specialist_queue.events import at, record
+from specialist_queue.service import SpecialistQueue
+from specialist_queue.store import Conflict, Entry, Kind, Operator, OperatorState
+
+OTHER = "other"
+CALLBACK_OUTCOMES = ("reached", "no_answer", "given_up")
+
+
+class UnknownOperator(LookupError):
+    pass
+
+
+class NoPhoneLine(RuntimeError):
+    """A call was accepted but no Twilio account is configured to connect it."""
+
+
+class Desk:
+    def __init__(
+        self,
+        queue: SpecialistQueue,
+        *,
+        twilio: TwilioRest | None,
+        dispositions: Callable[[], set[str]],
+    ) -> None:
+        self.queue = queue
+        self.store = queue.store
+        self.sessions = queue.sessions
+        self.twilio = twilio
+        self.dispositions = dispositions
+
+    def set_state(
+        self, operator_id: int, state: OperatorState, *, reason: str = "", now: float | None = None
+    ) -> Operator:
+        """Available, paused (with a reason) or offline; a pending offer goes back to its place."""
+        now = self.queue.now(now)
+        user = self._user(operator_id)
+        earlier = self.store.operator(operator_id)
+        before, returned = self.store.set_state(
+            operator_id,
+            state,
+            now=now,
+            reason=reason if state is OperatorState.PAUSED else "",
+            skills=tuple(user.skills or ()),
+            langs=tuple(user.languages or ()),
+            name=user.display_name or user.username,
+        )
+        with transaction(self.sessions) as session:
+            if before is OperatorState.PAUSED and (state is not OperatorState.PAUSED or reason != earlier.reason):
+                record(
+                    session, QueueEventKind.UNPAUSED, now=now, operator_id=operator_id, data={"reason": earlier.reason}
+                )
+            if state is OperatorState.PAUSED and (before is not OperatorState.PAUSED or reason != earlier.reason):
+                record(session, QueueEventKind.PAUSED, now=now, operator_id=operator_id, data={"reason": reason})
+            if returned and (entry := self.store.entry(returned)):
+                record(
+                    session,
+                    QueueEventKind.TIMED_OUT,
+                    now=now,
+                    entry=entry,
+                    operator_id=operator_id,
+                    wait_seconds=now - entry.enqueued,
+                    data={"reason": "operator_left"},
+                )
+        self.store.notify({"kind": "operator"})
+        if state is OperatorState.AVAILABLE:
+            self.queue.dispatch(now=now)
+        return self.store.operator(operator_id)
+
+    async def accept(self, operator_id: int, conversation_id: str, *, now: float | None = None) -> Entry:
+        """Take the offered conversation; a waiting call is redirected to the operator's phone."""
+        now = self.queue.now(now)
+        entry = await to_thread.run_sync(lambda: self.store.accept(operator_id, conversation_id, now=now))
+        if entry.kind is Kind.CALL:
+            await self._connect_call(entry, operator_id, now)
+        await to_thread.run_sync(lambda: self._connected(entry, operator_id, now))
+        return entry
+
+    async def _connect_call(self, entry: Entry, operator_id: int, now: float) -> None:
+        conversation, user = await to_thread.run_sync(
+            lambda: (self.queue.conversation(entry.conversation_id), self._user(operator_id))
+        )
+        twiml = phone.dial_operator(phone=user.phone, identity=user.username)
+        try:
+            if self.twilio is None:
+                raise NoPhoneLine("no Twilio account is configured (HOTLINE_TWILIO_ACCOUNT_SID)")
+            await self.twilio.update_call(str(conversation.external_id), twiml)
+        except TwilioRefused:
+            # Twilio will not redirect the call: the caller is gone. Nobody waits any more.
+            await to_thread.run_sync(lambda: self._caller_gone(entry, operator_id, now))
+            raise Conflict("the caller has hung up") from None
+        except BaseException:
+            await to_thread.run_sync(lambda: self.store.undo_accept(operator_id, entry.conversation_id, now=now))
+            raise
+
+    def _caller_gone(self, entry: Entry, operator_id: int, now: float) -> None:
+        self.store.undo_accept(operator_id, entry.conversation_id, now=now)
+        self.queue.abandon(entry.conversation_id, now=now)
+
+    def _connected(self, entry: Entry, operator_id: int, now: float) -> None:
+        with transaction(self.sessions) as session:
+            record(
+                session,
+                QueueEventKind.CONNECTED,
+                now=now,
+                entry=entry,
+                operator_id=operator_id,
+                wait_seconds=now - entry.enqueued,
+            )
+        self.store.notify({"kind": "queue"})
+        self.store.notify_chat(entry.conversation_id)
+
+    def send(
+        self, operator_id: int, conversation_id: str, text: str, *, client_id: str | None = None
+    ) -> chat.ChatMessage:
+        """Store the operator's message, then relay it to the citizen."""
+        if self.store.held_by(conversation_id) != operator_id:
+            raise Conflict("you are not holding this conversation")
+        message = chat.add(
+            self.sessions,
+            conversation_id=conversation_id,
+            sender=chat.Sender.OPERATOR,
+            text=text,
+            operator_id=operator_id,
+            client_id=client_id,
+        )
+        self.store.notify_chat(conversation_id)
+        return message
+
+    def close(self, operator_id: int, conversation_id: str, *, now: float | None = None) -> Entry:
+        """End the conversation (the citizen is back with the robot); the operator wraps up."""
+        now = self.queue.now(now)
+        entry, handled = self.store.close(
+            operator_id,
+            conversation_id,
+            now=now,
+            wrap_until=now + self.queue.policy().wrap_up_seconds,
+            keep_seconds=self.queue.timing.keep_closed_seconds,
+        )
+        with transaction(self.sessions) as session:
+            record(
+                session, QueueEventKind.CLOSED, now=now, entry=entry, operator_id=operator_id, data={"handled": handled}
+            )
+        self._changed(conversation_id)
+        return entry
+
+    def wrap_up(
+        self, operator_id: int, conversation_id: str, *, disposition: str, note: str, now: float | None = None
+    ) -> None:
+        """Record what the conversation was about; the operator is available again."""
+        now = self.queue.now(now)
+        if disposition != OTHER and disposition not in self.dispositions():
+            raise ValueError(f"unknown disposition {disposition!r}: choose an intent or {OTHER!r}")
+        if not self.store.end_wrap_up(operator_id, conversation_id, now=now):
+            raise Conflict("this conversation is not waiting for your wrap-up")
+        with transaction(self.sessions) as session:
+            record(
+                session,
+                QueueEventKind.WRAP_UP,
+                now=now,
+                operator_id=operator_id,
+                conversation_id=conversation_id,
+                entry=self.store.entry(conversation_id),
+                data={"disposition": disposition, "note": note},
+            )
+        self.store.notify({"kind": "operator"})
+        self.queue.dispatch(now=now)
+
+    def callback_outcome(
+        self, operator_id: int, conversation_id: str, outcome: str, *, now: float | None = None
+    ) -> Entry:
+        """Reached, or given up (closed); no answer: tried again later, up to the allowed attempts."""
+        now = self.queue.now(now)
+        if outcome not in CALLBACK_OUTCOMES:
+            raise ValueError(f"the outcome is one of {', '.join(CALLBACK_OUTCOMES)}")
+        entry = self.store.entry(conversation_id)
+        if entry is None or entry.kind is not Kind.CALLBACK or self.store.held_by(conversation_id) != operator_id:
+            raise Conflict("you are not holding this callback")
+        policy = self.queue.policy()
+        if outcome == "no_answer" and entry.attempts + 1 >= policy.callback_max_attempts:
+            outcome = "given_up"
+        if outcome != "no_answer":
+            with transaction(self.sessions) as session:
+                record(
+                    session,
+                    QueueEventKind.CALLBACK_OUTCOME,
+                    now=now,
+                    entry=entry,
+                    operator_id=operator_id,
+                    data={"outcome": outcome, "attempts": entry.attempts + 1},
+                )
+            return self.close(operator_id, conversation_id, now=now)
+        retry = self.queue.next_open(at(now + policy.callback_retry_minutes * 60))
+        entry, _ = self.store.callback_retry(
+            operator_id, conversation_id, now=now, wrap_until=now + policy.wrap_up_seconds, due=retry.timestamp()
+        )
+        with transaction(self.sessions) as session:
+            record(
+                session,
+                QueueEventKind.CALLBACK_OUTCOME,
+                now=now,
+                entry=entry,
+                operator_id=operator_id,
+                data={"outcome": outcome, "attempts": entry.attempts, "due": retry.timestamp()},
+            )
+        self._changed(conversation_id)
+        return entry
+
+    def snapshot(self, operator_id: int, *, now: float | None = None) -> dict[str, Any]:
+        """What the console shows live: my state, my offer, my conversation (without its history)."""
+        now = self.queue.now(now)
+        me = self.store.operator(operator_id)
+        offer = self.store.entry(me.offer) if me.offer else None
+        held = self.store.entry(me.conversation) if me.conversation else None
+        return {
+            "now": now,
+            "operator": {
+                "state": me.state.value,
+                "reason": me.reason,
+                "since": me.since,
+                "wrap_up": me.last or None,
+            },
+            "offer": _entry_view(offer, now) if offer and offer.operator == operator_id else None,
+            "conversation": _entry_view(held, now) if held else None,
+        }
+
+    def _changed(self, conversation_id: str) -> None:
+        self.store.notify({"kind": "operator"})
+        self.store.notify_chat(conversation_id)
+
+    def _user(self, operator_id: int) -> User:
+        with self.sessions() as session:
+            user = session.get(User, operator_id)
+        if user is None:
+            raise UnknownOperator(f"no user {operator_id}")
+        return user
+
+
+def _entry_view(entry: Entry, now: float) -> dict[str, Any]:
+    view = asdict(entry)
+    view["kind"] = entry.kind.value
+    view["state"] = entry.state.value
+    view["waited"] = round(now - entry.enqueued, 1)
+    return view

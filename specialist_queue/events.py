@@ -1,0 +1,52 @@
+"""Queue events into the SQL queue log (`hotline.queue_log`), like Asterisk's queue_log.
+
+Statistics read them, and the live queues are rebuilt from them when Redis loses its data, so an
+event carries what a rebuild needs (seq, class, kind, phone, due).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hotline.queue_log import QueueEvent, QueueEventKind
+from specialist_queue.store import Entry
+
+
+def at(now: float) -> datetime:
+    return datetime.fromtimestamp(now, UTC)
+
+
+def seconds(when: datetime) -> float:
+    """Seconds since the epoch; SQLite gives back naive datetimes, which are UTC here."""
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def record(
+    session: Session,
+    kind: QueueEventKind,
+    *,
+    now: float,
+    entry: Entry | None = None,
+    conversation_id: str | None = None,
+    operator_id: int | None = None,
+    wait_seconds: float | None = None,
+    data: dict[str, Any] | None = None,
+) -> QueueEvent:
+    """Add one event (the caller's transaction commits it)."""
+    event = QueueEvent(
+        at=at(now),
+        event=kind.value,
+        conversation_id=entry.conversation_id if entry else conversation_id,
+        channel=entry.channel if entry else None,
+        queue=entry.queue if entry else None,
+        lang=entry.lang if entry else None,
+        priority=entry.priority if entry else None,
+        operator_id=operator_id,
+        wait_seconds=None if wait_seconds is None else round(wait_seconds, 1),
+        data=data or {},
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,45 @@
+"""Live queue figures: pure arithmetic over what Redis and the queue log hold. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    queue: str
+    waiting: int
+    longest_wait: float  # seconds the longest-waiting conversation has waited, 0 with none
+    estimated_wait: int  # seconds a conversation joining now would wait
+    staffed: int  # operators serving this queue who are not paused or offline
+    available: int
+    answered: int  # today
+    service_level: float | None  # share answered within the threshold, None before the first
+    abandoned: int  # today
+
+
+def average_handling(recent: Sequence[float], default: float) -> float:
+    """The mean of the recent handling times, or `default` while there are none."""
+    return sum(recent) / len(recent) if recent else default
+
+
+def estimated_wait(position: int, recent: Sequence[float], staffed: int, default: float) -> int:
+    """Seconds until a conversation at `position` is answered: the ones ahead, shared by the staff.
+
+    With nobody staffed the estimate assumes one specialist, so a citizen still hears a figure.
+    """
+    return round(max(0, position) * average_handling(recent, default) / max(1, staffed))
+
+
+def service_level(answered_waits: Sequence[float], abandoned_waits: Sequence[float], threshold: float) -> float | None:
+    """Answered within `threshold` over all answered plus those abandoned after it (the usual rule:
+    someone who gave up quickly is not counted against the line)."""
+    counted = len(answered_waits) + sum(1 for w in abandoned_waits if w > threshold)
+    if counted == 0:
+        return None
+    return sum(1 for w in answered_waits if w <= threshold) / counted
+
+
+def longest_wait(enqueued: Sequence[float], now: float) -> float:
+    return max((now - t for t in enqueued), default=0.0)

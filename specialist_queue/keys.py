@@ -1,0 +1,456 @@
+"""Every Redis key of the specialist queue and every Lua script that changes them, in one place.
+
+Each change of the live queues is one script, so it happens atomically: under any interleaving of
+workers and operators no conversation is offered twice, connected twice or dropped.
+
+Layout under `P = "{settings.redis_prefix}:sq"`:
+
+- `P:seq` — global entry counter (started at the clock in ms, so entries made after Redis lost its
+  data still sort after the ones rebuilt from SQL); FIFO order inside a priority class.
+- `P:queues` — set of queue names `skill:lang`.
+- `P:q:{skill}:{lang}` — sorted set of waiting conversations, score `class * CLASS + seq`
+  (class 0 emergency, 1 callback due, 2 normal), lowest first.
+- `P:e:{conversation}` — hash: the entry (queue, class, seq, state, channel, kind, times, operator…).
+  A closed entry stays a while as a tombstone, so a rebuild from SQL cannot bring it back.
+- `P:offers` — sorted set conversation → offer deadline; `P:scheduled` — callbacks → due time.
+- `P:op:{id}` — hash: an operator's state, reason, skills, languages, offer, conversation.
+- `P:ops` — set of operators seen; `P:available` — available operators → since (longest idle first);
+  `P:wrapups` — operators in wrap-up → when it ends.
+- `P:aht:{queue}` — list of the latest handling times (seconds), for the estimated wait.
+- `P:offers_made` — counter numbering offers in the order Redis made them.
+- `P:alive` — set after a rebuild; its absence means Redis lost its data and the queues need one.
+- `P:notify` — pub/sub channel: something changed; `P:chat:{conversation}` — a new chat message.
+"""
+
+from __future__ import annotations
+
+CLASS = 10**13  # score step between priority classes; seq (≈ ms since 1970) stays far below it
+
+
+def base(prefix: str) -> str:
+    return f"{prefix}:sq"
+
+
+def entry(prefix: str, conversation_id: str) -> str:
+    return f"{base(prefix)}:e:{conversation_id}"
+
+
+def queue(prefix: str, name: str) -> str:
+    return f"{base(prefix)}:q:{name}"
+
+
+def queues(prefix: str) -> str:
+    return f"{base(prefix)}:queues"
+
+
+def operator(prefix: str, operator_id: int | str) -> str:
+    return f"{base(prefix)}:op:{operator_id}"
+
+
+def operators(prefix: str) -> str:
+    return f"{base(prefix)}:ops"
+
+
+def handling_times(prefix: str, name: str) -> str:
+    return f"{base(prefix)}:aht:{name}"
+
+
+def alive(prefix: str) -> str:
+    return f"{base(prefix)}:alive"
+
+
+def notify_channel(prefix: str) -> str:
+    return f"{base(prefix)}:notify"
+
+
+def chat_channel(prefix: str, conversation_id: str) -> str:
+    return f"{base(prefix)}:chat:{conversation_id}"
+
+
+# Shared by every script. ARGV[1] is always P; keys are built inside the scripts because an offer
+# looks at queues it only learns about while running (one Redis server, not a cluster).
+_PRELUDE = """
+local P = ARGV[1]
+local CLASS = 1e13
+local function key(...) return P .. ':' .. table.concat({...}, ':') end
+local function blank(v) return v == nil or v == false or v == '' end
+local function listed(csv, item)
+  if blank(csv) then return true end
+  for v in string.gmatch(csv, '[^,]+') do if v == item then return true end end
+  return false
+end
+local function num(v) return string.format('%.0f', v) end
+local function entry(conv)
+  local fields = redis.call('HGETALL', key('e', conv))
+  table.insert(fields, 1, conv)
+  return fields
+end
+local function place(conv)
+  local e = key('e', conv)
+  local q, class, seq = unpack(redis.call('HMGET', e, 'queue', 'class', 'seq'))
+  redis.call('ZADD', key('q', q), num(tonumber(class) * CLASS + tonumber(seq)), conv)
+  redis.call('SADD', key('queues'), q)
+  redis.call('HSET', e, 'state', 'waiting', 'operator', '', 'deadline', '')
+end
+local function head(q)
+  local h = redis.call('ZRANGE', key('q', q), 0, 0, 'WITHSCORES')
+  if h[1] then return {h[1], tonumber(h[2])} end
+  return nil
+end
+local function heads()
+  local found = {}
+  for _, q in ipairs(redis.call('SMEMBERS', key('queues'))) do found[q] = head(q) end
+  return found
+end
+local function free(op)
+  local state, offer, conv = unpack(redis.call('HMGET', key('op', op), 'state', 'offer', 'conv'))
+  return state == 'available' and blank(offer) and blank(conv)
+end
+-- The waiting head an operator may take with the best score: emergencies from any queue in a
+-- language they speak, everything else only from their skills.
+local function pick(found, op)
+  local skills, langs = unpack(redis.call('HMGET', key('op', op), 'skills', 'langs'))
+  local best, best_score = nil, nil
+  for q, h in pairs(found) do
+    local skill, lang = string.match(q, '^(.+):([^:]+)$')
+    if listed(langs, lang) and (h[2] < CLASS or listed(skills, skill)) and (best_score == nil or h[2] < best_score) then
+      best, best_score = q, h[2]
+    end
+  end
+  return best
+end
+local function offer(found, q, op, deadline)
+  local conv = found[q][1]
+  redis.call('ZREM', key('q', q), conv)
+  found[q] = head(q)
+  redis.call('HSET', key('e', conv), 'state', 'offered', 'operator', op, 'deadline', deadline)
+  redis.call('ZADD', key('offers'), deadline, conv)
+  redis.call('HSET', key('op', op), 'offer', conv)
+  local made = redis.call('INCR', key('offers_made'))
+  local result = entry(conv)
+  table.insert(result, 2, num(made))
+  table.insert(result, 3, redis.call('GET', key('seq')))
+  return result
+end
+local function become(op, state, now, reason)
+  local o = key('op', op)
+  local before = redis.call('HGET', o, 'state')
+  redis.call('HSET', o, 'state', state, 'since', now, 'reason', reason or '')
+  if state == 'available' then
+    if before ~= 'available' then redis.call('ZADD', key('available'), now, op) end
+  else
+    redis.call('ZREM', key('available'), op)
+  end
+  if state ~= 'wrap_up' then redis.call('ZREM', key('wrapups'), op) end
+end
+local function new_seq(now_ms)
+  if redis.call('EXISTS', key('seq')) == 0 then redis.call('SET', key('seq'), now_ms) end
+  return redis.call('INCR', key('seq'))
+end
+"""
+
+# ARGV: P, conversation, queue, class, now, now_ms, channel, kind, priority, lang
+# → {1, seq} entered; {0, seq, state} it is already there (enqueue is idempotent).
+ENQUEUE = (
+    _PRELUDE
+    + """
+local conv, q, class = ARGV[2], ARGV[3], ARGV[4]
+local e = key('e', conv)
+local state = redis.call('HGET', e, 'state')
+if state and state ~= 'closed' then return {0, redis.call('HGET', e, 'seq'), state} end
+local seq = new_seq(ARGV[6])
+redis.call('DEL', e)
+redis.call('HSET', e, 'queue', q, 'class', class, 'seq', num(seq), 'enqueued', ARGV[5], 'channel', ARGV[7],
+  'kind', ARGV[8], 'priority', ARGV[9], 'lang', ARGV[10], 'attempts', 0, 'phone', '')
+place(conv)
+return {1, num(seq)}
+"""
+)
+
+# ARGV: P, conversation, operator skills, operator langs, operator name, then field/value pairs of
+# the entry (state waiting|scheduled|connected). Puts back an entry read from SQL unless the
+# conversation is known here (even as a tombstone).
+RESTORE = (
+    _PRELUDE
+    + """
+local conv = ARGV[2]
+local e = key('e', conv)
+if redis.call('EXISTS', e) == 1 then return 0 end
+local fields = {}
+for i = 6, #ARGV, 2 do fields[ARGV[i]] = ARGV[i + 1]; redis.call('HSET', e, ARGV[i], ARGV[i + 1]) end
+local seq = tonumber(fields.seq)
+if tonumber(redis.call('GET', key('seq')) or '0') < seq then redis.call('SET', key('seq'), fields.seq) end
+if fields.state == 'scheduled' then
+  redis.call('ZADD', key('scheduled'), fields.due, conv)
+elseif fields.state == 'connected' then
+  local op = fields.operator
+  redis.call('SADD', key('ops'), op)
+  redis.call('HSET', key('op', op), 'conv', conv, 'offer', '', 'skills', ARGV[3], 'langs', ARGV[4], 'name', ARGV[5])
+  become(op, 'busy', fields.connected, '')
+else
+  place(conv)
+end
+return 1
+"""
+)
+
+# ARGV: P, operator, state (available|paused|offline), reason, now, skills csv, langs csv, name
+# → {'busy'} while they hold a conversation; else {'ok', previous state, offer given back or ''}.
+SET_STATE = (
+    _PRELUDE
+    + """
+local op, state = ARGV[2], ARGV[3]
+local o = key('op', op)
+local before, offered, conv = unpack(redis.call('HMGET', o, 'state', 'offer', 'conv'))
+if not blank(conv) then return {'busy', before or 'offline', ''} end
+local returned = ''
+if not blank(offered) and state ~= 'available' then
+  place(offered)
+  redis.call('ZREM', key('offers'), offered)
+  redis.call('HSET', o, 'offer', '')
+  returned = offered
+end
+redis.call('SADD', key('ops'), op)
+redis.call('HSET', o, 'skills', ARGV[6], 'langs', ARGV[7], 'name', ARGV[8])
+if before ~= state or state ~= 'available' then become(op, state, ARGV[5], ARGV[4]) end
+return {'ok', before or 'offline', returned}
+"""
+)
+
+# ARGV: P, operator, deadline → the offered entry {conv, offer no, seq horizon, fields…} or {}.
+OFFER = (
+    _PRELUDE
+    + """
+local op = ARGV[2]
+if not free(op) then return {} end
+local found = heads()
+local q = pick(found, op)
+if q == nil then return {} end
+return offer(found, q, op, ARGV[3])
+"""
+)
+
+# ARGV: P, deadline → one offered entry per free operator, longest idle first.
+DISPATCH = (
+    _PRELUDE
+    + """
+local made = {}
+local found = nil
+for _, op in ipairs(redis.call('ZRANGE', key('available'), 0, -1)) do
+  if free(op) then
+    found = found or heads()
+    if next(found) == nil then break end
+    local q = pick(found, op)
+    if q ~= nil then
+      local result = offer(found, q, op, ARGV[2])
+      table.insert(result, 1, op)
+      table.insert(made, result)
+    end
+  end
+end
+return made
+"""
+)
+
+# ARGV: P, operator, conversation, now → {'ok', conv, fields…} | {'not_offered'} | {'expired'}
+ACCEPT = (
+    _PRELUDE
+    + """
+local op, conv, now = ARGV[2], ARGV[3], ARGV[4]
+local e = key('e', conv)
+local state, operator, deadline = unpack(redis.call('HMGET', e, 'state', 'operator', 'deadline'))
+if state ~= 'offered' or operator ~= op then return {'not_offered'} end
+if tonumber(deadline) < tonumber(now) then return {'expired'} end
+redis.call('HSET', e, 'state', 'connected', 'connected', now)
+redis.call('ZREM', key('offers'), conv)
+redis.call('HSET', key('op', op), 'offer', '', 'conv', conv)
+become(op, 'busy', now, '')
+local result = entry(conv)
+table.insert(result, 1, 'ok')
+return result
+"""
+)
+
+# ARGV: P, operator, conversation, now → 1 when a connection that could not be made is undone:
+# the conversation goes back to its place and the operator is available again.
+UNDO_ACCEPT = (
+    _PRELUDE
+    + """
+local op, conv = ARGV[2], ARGV[3]
+local e = key('e', conv)
+if redis.call('HGET', e, 'state') ~= 'connected' or redis.call('HGET', e, 'operator') ~= op then return 0 end
+place(conv)
+redis.call('HSET', key('op', op), 'conv', '')
+become(op, 'available', ARGV[4], '')
+return 1
+"""
+)
+
+# The operator lets go of a conversation they hold and goes to wrap-up; the handling time is kept.
+_RELEASE = """
+local function release(op, conv, now, wrap_until)
+  local e = key('e', conv)
+  local state, operator, connected, q = unpack(redis.call('HMGET', e, 'state', 'operator', 'connected', 'queue'))
+  if state ~= 'connected' or operator ~= op then return nil end
+  local handled = string.format('%.1f', tonumber(now) - tonumber(connected))
+  redis.call('LPUSH', key('aht', q), handled)
+  redis.call('LTRIM', key('aht', q), 0, 49)
+  redis.call('HSET', key('op', op), 'conv', '', 'last', conv)
+  become(op, 'wrap_up', now, '')
+  redis.call('ZADD', key('wrapups'), wrap_until, op)
+  return handled
+end
+"""
+
+# ARGV: P, operator, conversation, now, wrap-up until, tombstone ttl → {handled seconds, conv, fields…} | {}
+CLOSE = (
+    _PRELUDE
+    + _RELEASE
+    + """
+local conv = ARGV[3]
+local handled = release(ARGV[2], conv, ARGV[4], ARGV[5])
+if handled == nil then return {} end
+redis.call('HSET', key('e', conv), 'state', 'closed', 'closed', ARGV[4])
+redis.call('EXPIRE', key('e', conv), ARGV[6])
+local result = entry(conv)
+table.insert(result, 1, handled)
+return result
+"""
+)
+
+# ARGV: P, operator, conversation, now, wrap-up until, due → {handled, conv, fields…} | {}
+# A callback nobody answered waits again, at its place, until `due`.
+CALLBACK_RETRY = (
+    _PRELUDE
+    + _RELEASE
+    + """
+local conv, due = ARGV[3], ARGV[6]
+local handled = release(ARGV[2], conv, ARGV[4], ARGV[5])
+if handled == nil then return {} end
+local e = key('e', conv)
+redis.call('HSET', e, 'state', 'scheduled', 'operator', '', 'due', due)
+redis.call('HINCRBY', e, 'attempts', 1)
+redis.call('ZADD', key('scheduled'), due, conv)
+local result = entry(conv)
+table.insert(result, 1, handled)
+return result
+"""
+)
+
+# ARGV: P, operator, conversation, now → 1 when this was the conversation they had to wrap up
+# (once); an operator still in wrap-up is available again.
+END_WRAP_UP = (
+    _PRELUDE
+    + """
+local op, o = ARGV[2], key('op', ARGV[2])
+if redis.call('HGET', o, 'last') ~= ARGV[3] then return 0 end
+redis.call('HSET', o, 'last', '')
+if redis.call('HGET', o, 'state') == 'wrap_up' then become(op, 'available', ARGV[4], '') end
+return 1
+"""
+)
+
+# ARGV: P, now → {op, …} whose wrap-up time is over (now available).
+EXPIRE_WRAP_UPS = (
+    _PRELUDE
+    + """
+local done = {}
+for _, op in ipairs(redis.call('ZRANGEBYSCORE', key('wrapups'), '-inf', ARGV[2])) do
+  if redis.call('HGET', key('op', op), 'state') == 'wrap_up' then
+    become(op, 'available', ARGV[2], '')
+    table.insert(done, op)
+  else
+    redis.call('ZREM', key('wrapups'), op)
+  end
+end
+return done
+"""
+)
+
+# ARGV: P, now → {{conv, fields…}, …}: offers not accepted in time go back to their place, and the
+# operator who let it ring is paused (as Asterisk's autopause), so it goes to the next operator.
+EXPIRE_OFFERS = (
+    _PRELUDE
+    + """
+local gone = {}
+for _, conv in ipairs(redis.call('ZRANGEBYSCORE', key('offers'), '-inf', ARGV[2])) do
+  local result = entry(conv)
+  local op = redis.call('HGET', key('e', conv), 'operator')
+  place(conv)
+  redis.call('ZREM', key('offers'), conv)
+  if not blank(op) then
+    redis.call('HSET', key('op', op), 'offer', '')
+    become(op, 'paused', ARGV[2], 'missed_offer')
+  end
+  table.insert(gone, result)
+end
+return gone
+"""
+)
+
+# ARGV: P, conversation, now, tombstone ttl → {previous state, conv, fields…} | {}
+# The citizen left (hung up, closed the chat) before a person took the conversation. A callback
+# is not abandoned when its call ends: the citizen is waiting to be called.
+ABANDON = (
+    _PRELUDE
+    + """
+local conv = ARGV[2]
+local e = key('e', conv)
+local state, q, op, kind = unpack(redis.call('HMGET', e, 'state', 'queue', 'operator', 'kind'))
+if kind == 'callback' or (state ~= 'waiting' and state ~= 'offered') then return {} end
+redis.call('ZREM', key('q', q), conv)
+redis.call('ZREM', key('offers'), conv)
+if state == 'offered' and not blank(op) then redis.call('HSET', key('op', op), 'offer', '') end
+redis.call('HSET', e, 'state', 'closed', 'closed', ARGV[3], 'operator', '')
+redis.call('EXPIRE', e, ARGV[4])
+local result = entry(conv)
+table.insert(result, 1, state)
+return result
+"""
+)
+
+# ARGV: P, conversation, phone, now, due, now_ms, queue, lang, channel, priority
+# → {'kept', seq} the waiting entry became a callback at its place; {'new', seq}; {'connected'}.
+CALLBACK = (
+    _PRELUDE
+    + """
+local conv, phone, now, due = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local e = key('e', conv)
+local state = redis.call('HGET', e, 'state')
+if state == 'connected' then return {'connected'} end
+local outcome = 'kept'
+if state ~= 'waiting' and state ~= 'offered' and state ~= 'scheduled' then
+  outcome = 'new'
+  redis.call('DEL', e)
+  redis.call('HSET', e, 'queue', ARGV[7], 'class', ARGV[10] == 'emergency' and 0 or 2, 'seq', num(new_seq(ARGV[6])),
+    'enqueued', now, 'channel', ARGV[9], 'priority', ARGV[10], 'lang', ARGV[8], 'attempts', 0, 'state', 'new')
+  redis.call('PERSIST', e)
+end
+local class = math.min(tonumber(redis.call('HGET', e, 'class')), 1)
+redis.call('HSET', e, 'kind', 'callback', 'phone', phone, 'class', class, 'due', due)
+state = redis.call('HGET', e, 'state')
+if state == 'offered' then return {outcome, redis.call('HGET', e, 'seq')} end
+redis.call('ZREM', key('q', redis.call('HGET', e, 'queue')), conv)
+if tonumber(due) <= tonumber(now) then
+  redis.call('ZREM', key('scheduled'), conv)
+  place(conv)
+else
+  redis.call('HSET', e, 'state', 'scheduled')
+  redis.call('ZADD', key('scheduled'), due, conv)
+end
+return {outcome, redis.call('HGET', e, 'seq')}
+"""
+)
+
+# ARGV: P, now → {conv, …}: callbacks whose time has come join their queue (called while open).
+PROMOTE_CALLBACKS = (
+    _PRELUDE
+    + """
+local due = redis.call('ZRANGEBYSCORE', key('scheduled'), '-inf', ARGV[2])
+for _, conv in ipairs(due) do
+  redis.call('ZREM', key('scheduled'), conv)
+  place(conv)
+end
+return due
+"""
+)

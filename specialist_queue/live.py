@@ -1,0 +1,156 @@
+"""Live updates over WebSocket: the operator's console and the waiting citizen's chat page.
+
+Redis pub/sub only wakes a stream up (several app workers share it); what is sent is read afresh
+from Redis and SQL, and chat messages are read by id from SQL, so they arrive in order and none is
+missed after a reconnect (the client says which id it saw last).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict
+from typing import Any
+
+import anyio
+import redis.asyncio as aioredis
+from anyio import to_thread
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from specialist_queue import chat, keys
+from specialist_queue.context import message_view
+from specialist_queue.desk import Desk
+from specialist_queue.service import SpecialistQueue
+from specialist_queue.store import EntryState
+
+HEARTBEAT = 1.0  # seconds between refreshes when nothing wakes a stream (waits grow by themselves)
+
+
+class FiguresCache:
+    """Queue figures computed at most once a second per process, however many consoles watch."""
+
+    def __init__(self, queue: SpecialistQueue, max_age: float = 1.0) -> None:
+        self.queue = queue
+        self.max_age = max_age
+        self._at = -1.0
+        self._value: list[dict[str, Any]] = []
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> list[dict[str, Any]]:
+        async with self._lock:
+            if time.monotonic() - self._at > self.max_age:
+                found = await to_thread.run_sync(self.queue.figures)
+                self._value = [asdict(f) for f in found]
+                self._at = time.monotonic()
+            return self._value
+
+
+async def operator_updates(
+    desk: Desk, figures: FiguresCache, client: aioredis.Redis, operator_id: int
+) -> AsyncIterator[dict[str, Any]]:
+    """The console's state (whenever it changes) and the chat messages of the held conversation."""
+    prefix = desk.store.prefix
+    async with _subscribed(client, keys.notify_channel(prefix)) as pubsub:
+        sent: dict[str, Any] | None = None
+        watching: str | None = None
+        after = 0
+        while True:
+            snapshot = await to_thread.run_sync(lambda: desk.snapshot(operator_id))
+            snapshot["queues"] = await figures.get()
+            held = snapshot["conversation"]["conversation_id"] if snapshot["conversation"] else None
+            if held != watching:
+                if watching:
+                    await pubsub.unsubscribe(keys.chat_channel(prefix, watching))
+                if held:
+                    await pubsub.subscribe(keys.chat_channel(prefix, held))
+                watching, after = held, 0
+            if _without_clock(snapshot) != _without_clock(sent):
+                sent = snapshot
+                yield {"type": "state", **snapshot}
+            if watching:
+                for message in await _messages(desk.queue, watching, after):
+                    after = message.id
+                    yield {"type": "message", "conversation_id": watching, **message_view(message)}
+            await _wake(pubsub)
+
+
+async def citizen_updates(
+    queue: SpecialistQueue, client: aioredis.Redis, conversation_id: str, after: int = 0
+) -> AsyncIterator[dict[str, Any]]:
+    """For the citizen's page: place in the queue and wait, the specialist joining or leaving, and
+    the specialist's messages (the citizen's own are on their page already)."""
+    prefix = queue.store.prefix
+    async with _subscribed(client, keys.notify_channel(prefix), keys.chat_channel(prefix, conversation_id)) as pubsub:
+        sent: dict[str, Any] | None = None
+        while True:
+            status = await to_thread.run_sync(lambda: citizen_status(queue, conversation_id))
+            if status != sent:
+                sent = status
+                yield status
+            for message in await _messages(queue, conversation_id, after):
+                after = message.id
+                if message.sender == chat.Sender.OPERATOR:
+                    yield {"type": "message", **message_view(message)}
+            await _wake(pubsub)
+
+
+def citizen_status(queue: SpecialistQueue, conversation_id: str) -> dict[str, Any]:
+    entry = queue.store.entry(conversation_id)
+    if entry is None or entry.state is EntryState.CLOSED:
+        return {"type": "status", "state": "none"}
+    if entry.state is EntryState.CONNECTED:
+        operator = queue.store.operator(entry.operator) if entry.operator is not None else None
+        return {"type": "status", "state": "connected", "operator": operator.name if operator else ""}
+    if entry.state is EntryState.SCHEDULED:
+        return {"type": "status", "state": "callback", "due": entry.due}
+    figures = queue.wait_figures(conversation_id)
+    position, wait = figures if figures else (None, None)
+    return {"type": "status", "state": "waiting", "position": position, "wait_seconds": wait}
+
+
+async def stream(websocket: WebSocket, updates: Callable[[], AsyncIterator[dict[str, Any]]]) -> None:
+    """Send `updates` until the client goes away (whatever it sends is ignored)."""
+
+    async def send_all() -> None:
+        async with contextlib.aclosing(updates()) as found:  # type: ignore[type-var]
+            async for update in found:
+                await websocket.send_json(update)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(send_all)
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                await websocket.receive_text()
+        group.cancel_scope.cancel()
+
+
+@contextlib.asynccontextmanager
+async def _subscribed(client: aioredis.Redis, *channels: str) -> AsyncIterator[Any]:
+    pubsub = client.pubsub()
+    try:
+        await pubsub.subscribe(*channels)
+        yield pubsub
+    finally:
+        with anyio.CancelScope(shield=True):  # a stream ends by being cancelled: still give the connection back
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+async def _messages(queue: SpecialistQueue, conversation_id: str, after: int) -> list[chat.ChatMessage]:
+    def read() -> list[chat.ChatMessage]:
+        with queue.sessions() as session:
+            return chat.since(session, conversation_id=conversation_id, after=after)
+
+    return await to_thread.run_sync(read)
+
+
+async def _wake(pubsub: Any) -> None:
+    """Until something is published, or the heartbeat; then drain what else arrived meanwhile."""
+    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=HEARTBEAT)
+    while message is not None:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.0)
+
+
+def _without_clock(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if snapshot is None else {k: v for k, v in snapshot.items() if k != "now"}

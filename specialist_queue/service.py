@@ -1,0 +1,337 @@
+"""The specialist queue as the channels see it, plus the periodic work (offers, callbacks, rebuild).
+
+Public surface for the channels (web chat, phone, Viber):
+
+- `on_handoff(request)` — the `Dialogue` handoff listener: the conversation joins its queue.
+- `enqueue(conversation_id, skill=, lang=, priority=)` — the same by hand (idempotent).
+- `wait_figures(conversation_id)` → `(position, estimated_wait_seconds)` or None when not waiting.
+- `request_callback(conversation_id, phone)` → when the call back is due (the place is kept).
+- `abandon(conversation_id)` — the citizen left before a person took the conversation.
+- `held_by(conversation_id)` → the operator holding it (the robot must keep quiet), or None;
+  `held(conversation_id)` → its entry then.
+- `citizen_message(conversation_id, text)` — a held conversation's message, stored, then relayed.
+
+Redis changes first (atomically, in `store`), then the event goes to the SQL queue log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels.dialogue import HandoffRequest
+from hotline import conversation_log
+from hotline.db import transaction
+from hotline.office_hours import OfficeHours, QueuePolicy
+from hotline.queue_log import QueueEvent, QueueEventKind
+from ivr.twilio_rest import CALL_SID
+from specialist_queue import chat, figures, rebuild
+from specialist_queue.events import at, record
+from specialist_queue.store import Entry, EntryState, Kind, Offer, OperatorState, QueueStore, queue_name
+
+log = logging.getLogger(__name__)
+
+PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+DEFAULT_SKILL = "general"
+STAFFED = (OperatorState.AVAILABLE, OperatorState.BUSY, OperatorState.WRAP_UP)
+
+
+class UnknownConversation(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Timing:
+    offer_timeout: float
+    default_handling: float
+    keep_closed_seconds: int = 24 * 3600  # how long a closed entry blocks a rebuild from reviving it
+
+
+class SpecialistQueue:
+    def __init__(
+        self,
+        *,
+        store: QueueStore,
+        sessions: sessionmaker[Session],
+        office_hours: Callable[[], OfficeHours],
+        policy: Callable[[], QueuePolicy],
+        timing: Timing,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.sessions = sessions
+        self.office_hours = office_hours
+        self.policy = policy
+        self.timing = timing
+        self.clock = clock
+
+    def now(self, now: float | None = None) -> float:
+        return self.clock() if now is None else now
+
+    # ---- the channels' side -----------------------------------------------------------------
+
+    def on_handoff(self, request: HandoffRequest) -> None:
+        self.enqueue(request.conversation_id, skill=request.queue, lang=request.lang or "uk", priority=request.priority)
+
+    def enqueue(
+        self, conversation_id: str, *, skill: str, lang: str, priority: str = "normal", now: float | None = None
+    ) -> bool:
+        """Put the conversation in the `skill:lang` queue; False when it is there already."""
+        now = self.now(now)
+        conversation = self.conversation(conversation_id)
+        queue = queue_name(skill, lang)
+        kind = Kind.CALL if conversation.external_id and CALL_SID.match(conversation.external_id) else Kind.CHAT
+        entered, _ = self.store.enqueue(
+            conversation_id, queue=queue, channel=conversation.channel, kind=kind, priority=priority, now=now
+        )
+        if not entered:
+            return False
+        entry = self._entry(conversation_id)
+        try:
+            with transaction(self.sessions) as session:
+                record(
+                    session,
+                    QueueEventKind.ENTERED,
+                    now=now,
+                    entry=entry,
+                    data={"seq": entry.seq, "kind": entry.kind.value, "class": entry.klass},
+                )
+        except Exception:
+            # Without its SQL record a rebuild could not bring it back: take it out and let it fail.
+            self.store.abandon(conversation_id, now=now, keep_seconds=1)
+            raise
+        self.dispatch(now=now)
+        return True
+
+    def wait_figures(self, conversation_id: str, *, now: float | None = None) -> tuple[int, int] | None:
+        """(position in its queue, estimated seconds to wait), or None when it is not waiting."""
+        entry = self.store.entry(conversation_id)
+        position = self.store.position(entry) if entry else None
+        if entry is None or position is None:
+            return None
+        staffed = sum(1 for op in self.store.operators() if op.state in STAFFED and op.serves(entry.queue))
+        recent = self.store.handling_times(entry.queue)
+        return position, figures.estimated_wait(position, recent, staffed, self.timing.default_handling)
+
+    def request_callback(
+        self,
+        conversation_id: str,
+        phone: str,
+        *,
+        skill: str | None = None,
+        not_before: datetime | None = None,
+        now: float | None = None,
+    ) -> datetime:
+        """Call the citizen back instead of keeping them waiting; returns when it is due.
+
+        A waiting conversation keeps its place. It is offered while the office is open, at
+        `not_before` at the earliest. Asking again with the same number changes nothing.
+        """
+        now = self.now(now)
+        if not PHONE.match(phone):
+            raise ValueError("a phone number is digits, optionally after a +")
+        conversation = self.conversation(conversation_id)
+        entry = self.store.entry(conversation_id)
+        if entry and entry.kind is Kind.CALLBACK and entry.phone == phone and entry.state is not EntryState.CLOSED:
+            return at(entry.due or now)  # asked again (a retried webhook): nothing changes
+        queue = (
+            entry.queue
+            if entry
+            else queue_name(skill or conversation.handoff_queue or DEFAULT_SKILL, conversation.lang or "uk")
+        )
+        due = self.next_open(max(at(now), not_before or at(now)))
+        outcome, _ = self.store.request_callback(
+            conversation_id,
+            phone=phone,
+            due=due.timestamp(),
+            now=now,
+            queue=queue,
+            channel=conversation.channel,
+            priority=entry.priority if entry else "normal",
+        )
+        entry = self._entry(conversation_id)
+        with transaction(self.sessions) as session:
+            data = {
+                "phone": phone,
+                "due": due.timestamp(),
+                "seq": entry.seq,
+                "class": entry.klass,
+                "state": entry.state.value,
+                "new": outcome == "new",
+            }
+            record(session, QueueEventKind.CALLBACK_REQUESTED, now=now, entry=entry, data=data)
+        self.store.notify({"kind": "queue"})
+        return due
+
+    def abandon(self, conversation_id: str, *, now: float | None = None) -> bool:
+        """The citizen left while waiting (hung up, gave up); False when nobody was waiting."""
+        now = self.now(now)
+        found = self.store.abandon(conversation_id, now=now, keep_seconds=self.timing.keep_closed_seconds)
+        if found is None:
+            return False
+        before, entry = found
+        with transaction(self.sessions) as session:
+            record(
+                session,
+                QueueEventKind.ABANDONED,
+                now=now,
+                entry=entry,
+                wait_seconds=now - entry.enqueued,
+                data={"state": before.value},
+            )
+        self.store.notify({"kind": "queue"})
+        return True
+
+    def held_by(self, conversation_id: str) -> int | None:
+        return self.store.held_by(conversation_id)
+
+    def held(self, conversation_id: str) -> Entry | None:
+        """The entry of a conversation a specialist holds now, or None (then the robot answers)."""
+        entry = self.store.entry(conversation_id)
+        return entry if entry is not None and entry.state is EntryState.CONNECTED else None
+
+    def citizen_message(self, conversation_id: str, text: str, *, client_id: str | None = None) -> chat.ChatMessage:
+        """Store what the citizen wrote to the specialist, then tell the specialist's console."""
+        message = chat.add(
+            self.sessions, conversation_id=conversation_id, sender=chat.Sender.CITIZEN, text=text, client_id=client_id
+        )
+        self.store.notify_chat(conversation_id)
+        return message
+
+    # ---- periodic work ----------------------------------------------------------------------
+
+    def dispatch(self, *, now: float | None = None) -> list[Offer]:
+        """Offer waiting conversations to free operators; each offer goes to the queue log."""
+        now = self.now(now)
+        offers = self.store.dispatch(deadline=now + self.timing.offer_timeout)
+        if offers:
+            with transaction(self.sessions) as session:
+                for offer in offers:
+                    record(
+                        session,
+                        QueueEventKind.OFFERED,
+                        now=now,
+                        entry=offer.entry,
+                        operator_id=offer.operator_id,
+                        wait_seconds=now - offer.entry.enqueued,
+                        data={"number": offer.number},
+                    )
+            self.store.notify({"kind": "queue"})
+        return offers
+
+    def tick(self, *, now: float | None = None) -> None:
+        """Rebuild if Redis lost its data; expire offers and wrap-ups; promote due callbacks; offer."""
+        now = self.now(now)
+        if not self.store.is_alive():
+            self.rebuild(now=now)
+        expired = self.store.expire_offers(now=now)
+        if expired:
+            with transaction(self.sessions) as session:
+                for entry in expired:
+                    record(
+                        session,
+                        QueueEventKind.TIMED_OUT,
+                        now=now,
+                        entry=entry,
+                        operator_id=entry.operator,
+                        wait_seconds=now - entry.enqueued,
+                    )
+                    record(
+                        session,
+                        QueueEventKind.PAUSED,
+                        now=now,
+                        operator_id=entry.operator,
+                        data={"reason": "missed_offer"},
+                    )
+        changed = bool(expired) | bool(self.store.expire_wrap_ups(now=now))
+        if self.office_hours().is_open(at(now)):
+            changed |= bool(self.store.promote_callbacks(now=now))
+        if changed:
+            self.store.notify({"kind": "queue"})
+        self.dispatch(now=now)
+
+    def rebuild(self, *, now: float | None = None) -> int:
+        """Put the open conversations of the SQL queue log back into Redis; how many were missing."""
+        now = self.now(now)
+        with self.sessions() as session:
+            restored = rebuild.rebuild(self.store, session, now=now)
+        if restored:
+            log.warning("rebuilt %d live queue entries from the queue log", restored)
+            self.store.notify({"kind": "queue"})
+        return restored
+
+    # ---- figures ----------------------------------------------------------------------------
+
+    def figures(self, *, now: float | None = None) -> list[figures.QueueFigures]:
+        """Every queue's live figures; answered, service level and abandoned count since midnight."""
+        now = self.now(now)
+        operators = self.store.operators()
+        answered, abandoned = self._today(now)
+        threshold = self.policy().service_level_seconds
+        found = []
+        names = sorted({*self.store.queue_names(), *answered, *abandoned})
+        for name in names:
+            waiting, firsts = self.store.heads(name)
+            serving = [op for op in operators if op.serves(name)]
+            staffed = sum(1 for op in serving if op.state in STAFFED)
+            recent = self.store.handling_times(name)
+            found.append(
+                figures.QueueFigures(
+                    queue=name,
+                    waiting=waiting,
+                    longest_wait=figures.longest_wait(self.store.enqueued_at(firsts), now),
+                    estimated_wait=figures.estimated_wait(waiting + 1, recent, staffed, self.timing.default_handling),
+                    staffed=staffed,
+                    available=sum(1 for op in serving if op.state is OperatorState.AVAILABLE),
+                    answered=len(answered.get(name, [])),
+                    service_level=figures.service_level(answered.get(name, []), abandoned.get(name, []), threshold),
+                    abandoned=len(abandoned.get(name, [])),
+                )
+            )
+        return found
+
+    def _today(self, now: float) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+        """Waits of today's answered and abandoned conversations, per queue."""
+        zone = ZoneInfo(self.office_hours().timezone)
+        local = at(now).astimezone(zone)
+        midnight = datetime.combine(local.date(), datetime.min.time(), zone).astimezone(UTC)
+        kinds = (QueueEventKind.CONNECTED.value, QueueEventKind.ABANDONED.value)
+        with self.sessions() as session:
+            rows = session.execute(
+                select(QueueEvent.event, QueueEvent.queue, QueueEvent.wait_seconds).where(
+                    QueueEvent.at >= midnight, QueueEvent.event.in_(kinds), QueueEvent.queue.is_not(None)
+                )
+            ).all()
+        answered: dict[str, list[float]] = {}
+        abandoned: dict[str, list[float]] = {}
+        for event, queue, wait in rows:
+            into = answered if event == QueueEventKind.CONNECTED.value else abandoned
+            into.setdefault(str(queue), []).append(float(wait or 0))
+        return answered, abandoned
+
+    # ---- helpers ----------------------------------------------------------------------------
+
+    def next_open(self, when: datetime) -> datetime:
+        hours = self.office_hours()
+        return when if hours.is_open(when) else hours.next_opening(when)
+
+    def conversation(self, conversation_id: str) -> conversation_log.Conversation:
+        with self.sessions() as session:
+            found = conversation_log.get(session, conversation_id=conversation_id)
+        if found is None:
+            raise UnknownConversation(conversation_id)
+        return found
+
+    def _entry(self, conversation_id: str) -> Entry:
+        entry = self.store.entry(conversation_id)
+        if entry is None:
+            raise UnknownConversation(f"{conversation_id} is not in the live queues")
+        return entry

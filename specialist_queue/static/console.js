@@ -1,0 +1,325 @@
+"use strict";
+/*
+ * Operator console: live state over a WebSocket (/api/operator/live), actions as JSON posts with the
+ * session's CSRF token. Everything a citizen typed goes on the page with textContent only.
+ */
+
+const root = document.getElementById("console");
+const TEXT = JSON.parse(document.getElementById("console-text").textContent);
+const CSRF = root.dataset.csrf;
+const LANG = root.dataset.lang;
+const RECONNECT_MAX_MS = 10000;
+
+const view = {
+  clockOffset: 0, // server seconds minus browser seconds
+  offer: null, // the offered entry
+  held: null, // the conversation I hold
+  wrapUp: null, // the conversation waiting for my wrap-up
+  messages: new Map(), // id → message of the held conversation
+  contexts: new Map(), // conversation id → the robot's context, fetched once
+};
+
+const $ = (id) => document.getElementById(id);
+
+function t(key, values = {}) {
+  const text = TEXT[key] || key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+}
+
+// ---- talking to the server ------------------------------------------------------------------
+
+async function post(path, body = {}) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
+    body: JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(data.message || `HTTP ${response.status}`);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+/** Runs one action; a failure is shown (`conflict` replaces the server's words for a 409). */
+async function act(work, conflict = null) {
+  hideNotice();
+  try {
+    return await work();
+  } catch (error) {
+    showNotice(error.status === 409 && conflict ? conflict : t("failed", { message: error.message }));
+    return null;
+  }
+}
+
+function connect(attempt = 0) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/api/operator/live`);
+  socket.addEventListener("open", () => {
+    attempt = 0;
+    hideNotice();
+  });
+  socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
+  socket.addEventListener("close", () => {
+    showNotice(t("reconnecting"));
+    const delay = Math.min(RECONNECT_MAX_MS, 500 * 2 ** attempt);
+    setTimeout(() => connect(attempt + 1), delay);
+  });
+}
+
+function receive(update) {
+  if (update.type === "state") showState(update);
+  else if (update.type === "message" && view.held && update.conversation_id === view.held.conversation_id) {
+    view.messages.set(update.id, update);
+    drawMessages();
+  }
+}
+
+// ---- the live state -------------------------------------------------------------------------
+
+function showState(update) {
+  view.clockOffset = update.now - Date.now() / 1000;
+  const me = update.operator;
+  $("my-state").textContent = t(`state_${me.state}`);
+  $("my-reason").textContent = me.reason ? `(${TEXT[`reason_${me.reason}`] || me.reason})` : "";
+  showOffer(update.offer);
+  showConversation(update.conversation);
+  showWrapUp(update.conversation ? null : me.wrap_up);
+  drawQueues(update.queues);
+}
+
+function showOffer(offer) {
+  const changed = (offer && offer.conversation_id) !== (view.offer && view.offer.conversation_id);
+  view.offer = offer;
+  $("offer").hidden = !offer;
+  $("no-offer").hidden = Boolean(offer) || Boolean(view.held);
+  if (offer && changed) {
+    $("accept").disabled = false;
+    fillContext("offer", offer);
+  }
+  drawCountdown();
+}
+
+function drawCountdown() {
+  if (!view.offer) return;
+  const left = Math.max(0, Math.round(view.offer.deadline - (Date.now() / 1000 + view.clockOffset)));
+  $("offer-left").textContent = t("offer_left", { n: left });
+}
+
+function showConversation(held) {
+  const changed = (held && held.conversation_id) !== (view.held && view.held.conversation_id);
+  view.held = held;
+  $("conversation").hidden = !held;
+  if (!held || !changed) return;
+  view.messages.clear();
+  drawMessages();
+  const isCallback = held.kind === "callback";
+  $("on-phone").hidden = held.kind !== "call";
+  $("callback").hidden = !isCallback;
+  $("chat").hidden = held.kind !== "chat";
+  if (isCallback) {
+    $("callback-phone").textContent = held.phone;
+    $("callback-phone").href = `tel:${held.phone}`;
+  }
+  fillContext("conversation", held);
+}
+
+function showWrapUp(conversationId) {
+  view.wrapUp = conversationId;
+  $("wrap-up").hidden = !conversationId;
+}
+
+async function fillContext(where, entry) {
+  const box = document.querySelector(`.context[data-for="${where}"]`);
+  box.replaceChildren(facts(entry));
+  const id = entry.conversation_id;
+  if (!view.contexts.has(id)) {
+    const response = await fetch(`/api/operator/conversations/${id}?lang=${LANG}`);
+    if (!response.ok) return;
+    view.contexts.set(id, await response.json());
+  }
+  box.append(...robotContext(view.contexts.get(id)));
+}
+
+function facts(entry) {
+  const list = document.createElement("dl");
+  list.className = "facts";
+  const rows = [
+    ["channel", TEXT[`channel_${entry.channel}`] || entry.channel],
+    ["language", entry.lang],
+    ["queue", entry.queue],
+    ["priority", t(`priority_${entry.priority}`)],
+    ["waited", duration(entry.waited)],
+  ];
+  for (const [key, value] of rows) {
+    const term = document.createElement("dt");
+    term.textContent = t(key);
+    const detail = document.createElement("dd");
+    detail.textContent = value;
+    if (key === "priority" && entry.priority === "emergency") detail.className = "urgent";
+    list.append(term, detail);
+  }
+  return list;
+}
+
+function robotContext(context) {
+  const parts = [];
+  parts.push(heading(t("path")), listOf(context.path.map((node) => node.title), "path"));
+  if (context.intents.length) {
+    parts.push(heading(t("intents")), listOf(context.intents.map((i) => `${i.title} (${i.score})`), "intents"));
+  }
+  parts.push(heading(t("transcript")));
+  const transcript = document.createElement("ol");
+  transcript.className = "transcript";
+  for (const turn of context.transcript) {
+    if (!turn.text || turn.kind === "start") continue;
+    const item = document.createElement("li");
+    item.className = `turn turn-${turn.who}`;
+    const who = document.createElement("strong");
+    who.textContent = `${t(turn.who)}: `;
+    const said = document.createElement("span");
+    said.textContent = turn.text;
+    item.append(who, said);
+    transcript.append(item);
+  }
+  parts.push(transcript);
+  return parts;
+}
+
+function heading(text) {
+  const h = document.createElement("h3");
+  h.textContent = text;
+  return h;
+}
+
+function listOf(items, className) {
+  const list = document.createElement("ol");
+  list.className = className;
+  for (const text of items) {
+    const item = document.createElement("li");
+    item.textContent = text;
+    list.append(item);
+  }
+  return list;
+}
+
+function drawMessages() {
+  const log = $("chat-log");
+  const ordered = [...view.messages.values()].sort((a, b) => a.id - b.id);
+  log.replaceChildren(
+    ...ordered.map((message) => {
+      const item = document.createElement("p");
+      item.className = `msg msg-${message.sender}`;
+      const who = document.createElement("strong");
+      who.textContent = `${t(message.sender === "operator" ? "specialist" : "citizen")}: `;
+      const said = document.createElement("span");
+      said.textContent = message.text;
+      item.append(who, said);
+      return item;
+    }),
+  );
+  log.scrollTop = log.scrollHeight;
+}
+
+function drawQueues(queues) {
+  const body = $("queues").querySelector("tbody");
+  $("no-queues").hidden = queues.length > 0;
+  body.replaceChildren(
+    ...queues.map((q) => {
+      const row = document.createElement("tr");
+      const level = q.service_level === null ? "—" : `${Math.round(q.service_level * 100)} %`;
+      const cells = [q.queue, q.waiting, duration(q.longest_wait), duration(q.estimated_wait), q.staffed, q.answered, level, q.abandoned];
+      for (const value of cells) {
+        const cell = document.createElement("td");
+        cell.textContent = String(value);
+        row.append(cell);
+      }
+      return row;
+    }),
+  );
+}
+
+function duration(seconds) {
+  const whole = Math.round(seconds || 0);
+  if (whole < 60) return t("seconds", { n: whole });
+  return t("minutes", { m: Math.floor(whole / 60), s: whole % 60 });
+}
+
+// ---- notices ----------------------------------------------------------------------------------
+
+function showNotice(text) {
+  $("notice").textContent = text;
+  $("notice").hidden = false;
+}
+
+function hideNotice() {
+  $("notice").hidden = true;
+}
+
+function randomId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// ---- actions ----------------------------------------------------------------------------------
+
+function setState(state, reason = "") {
+  return act(() => post("/api/operator/state", { state, reason }));
+}
+
+$("go-available").addEventListener("click", () => setState("available"));
+$("go-pause").addEventListener("click", () => setState("paused", $("pause-reason").value));
+$("go-offline").addEventListener("click", () => setState("offline"));
+
+$("accept").addEventListener("click", async () => {
+  if (!view.offer) return;
+  $("accept").disabled = true;
+  const done = await act(() => post(`/api/operator/offers/${view.offer.conversation_id}/accept`), t("taken"));
+  if (!done) $("accept").disabled = false;
+});
+
+$("reply-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("reply").value.trim();
+  if (!text || !view.held) return;
+  const sent = await act(() =>
+    post(`/api/operator/conversations/${view.held.conversation_id}/messages`, { text, message_id: randomId() }),
+  );
+  if (sent) {
+    $("reply").value = "";
+    view.messages.set(sent.id, { ...sent, conversation_id: view.held.conversation_id });
+    drawMessages();
+  }
+});
+
+$("reply").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("reply-form").requestSubmit();
+  }
+});
+
+$("end").addEventListener("click", () => {
+  if (view.held) act(() => post(`/api/operator/conversations/${view.held.conversation_id}/close`));
+});
+
+for (const button of document.querySelectorAll("[data-outcome]")) {
+  button.addEventListener("click", () => {
+    if (!view.held) return;
+    const path = `/api/operator/conversations/${view.held.conversation_id}/callback-outcome`;
+    act(() => post(path, { outcome: button.dataset.outcome }));
+  });
+}
+
+$("wrap-up-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!view.wrapUp) return;
+  const body = { disposition: $("disposition").value, note: $("note").value };
+  const done = await act(() => post(`/api/operator/conversations/${view.wrapUp}/wrap-up`, body));
+  if (done) $("note").value = "";
+});
+
+setInterval(drawCountdown, 500);
+connect();

@@ -1,0 +1,408 @@
+"""The live queues in Redis: typed calls around the Lua scripts of `keys`. No SQL, no clock.
+
+Every method takes `now` (seconds since the epoch) from its caller, so tests drive time by hand.
+The client must be made with `decode_responses=True`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import redis
+
+from specialist_queue import keys
+
+QUEUE_NAME = re.compile(r"^[a-z0-9_-]{1,48}:[a-z]{2,8}$")
+
+
+class Kind(StrEnum):
+    CHAT = "chat"
+    CALL = "call"
+    CALLBACK = "callback"
+
+
+class EntryState(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    CONNECTED = "connected"
+    SCHEDULED = "scheduled"
+    CLOSED = "closed"
+
+
+class OperatorState(StrEnum):
+    AVAILABLE = "available"
+    BUSY = "busy"
+    WRAP_UP = "wrap_up"
+    PAUSED = "paused"
+    OFFLINE = "offline"
+
+
+# Lower is served first; FIFO (by seq) inside a class.
+PRIORITY_CLASS = {"emergency": 0, "callback": 1, "normal": 2}
+
+
+class Conflict(Exception):
+    """The change does not fit the conversation's or the operator's current state."""
+
+
+def queue_name(skill: str, lang: str) -> str:
+    name = f"{skill}:{lang}"
+    if not QUEUE_NAME.match(name):
+        raise ValueError(f"not a queue name: {name!r}")
+    return name
+
+
+def _opt_float(value: str | None) -> float | None:
+    return float(value) if value else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A conversation in the live queues, as Redis holds it."""
+
+    conversation_id: str
+    queue: str
+    lang: str
+    channel: str
+    kind: Kind
+    priority: str
+    klass: int
+    seq: int
+    state: EntryState
+    enqueued: float
+    operator: int | None = None
+    deadline: float | None = None
+    connected: float | None = None
+    phone: str = ""
+    attempts: int = 0
+    due: float | None = None
+
+    @classmethod
+    def parse(cls, flat: list[str]) -> Entry:
+        """From a script's reply: the conversation id, then the hash's field/value pairs."""
+        fields = dict(zip(flat[1::2], flat[2::2], strict=True))
+        return cls(
+            conversation_id=flat[0],
+            queue=fields["queue"],
+            lang=fields.get("lang", ""),
+            channel=fields.get("channel", ""),
+            kind=Kind(fields.get("kind") or Kind.CHAT),
+            priority=fields.get("priority", "normal"),
+            klass=int(fields["class"]),
+            seq=int(fields["seq"]),
+            state=EntryState(fields["state"]),
+            enqueued=float(fields["enqueued"]),
+            operator=int(fields["operator"]) if fields.get("operator") else None,
+            deadline=_opt_float(fields.get("deadline")),
+            connected=_opt_float(fields.get("connected")),
+            phone=fields.get("phone", ""),
+            attempts=int(fields.get("attempts") or 0),
+            due=_opt_float(fields.get("due")),
+        )
+
+    @property
+    def skill(self) -> str:
+        return self.queue.rsplit(":", 1)[0]
+
+    def fields(self) -> dict[str, str]:
+        """The hash as `restore` writes it back."""
+        optional = {"operator": self.operator, "connected": self.connected, "due": self.due}
+        return {
+            "queue": self.queue,
+            "lang": self.lang,
+            "channel": self.channel,
+            "kind": self.kind.value,
+            "priority": self.priority,
+            "class": str(self.klass),
+            "seq": str(self.seq),
+            "state": self.state.value,
+            "enqueued": repr(self.enqueued),
+            "phone": self.phone,
+            "attempts": str(self.attempts),
+            **{k: str(v) for k, v in optional.items() if v is not None},
+        }
+
+
+@dataclass(frozen=True)
+class Offer:
+    operator_id: int
+    entry: Entry
+    number: int  # offers are numbered in the order Redis made them
+    horizon: int  # the newest seq that existed when it was made
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: int
+    state: OperatorState
+    since: float | None
+    reason: str
+    offer: str
+    conversation: str
+    last: str
+    skills: tuple[str, ...]
+    langs: tuple[str, ...]
+    name: str
+
+    def serves(self, queue: str) -> bool:
+        skill, lang = queue.rsplit(":", 1)
+        return (not self.langs or lang in self.langs) and (not self.skills or skill in self.skills)
+
+
+def _csv(values: tuple[str, ...] | list[str]) -> str:
+    return ",".join(values)
+
+
+class QueueStore:
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        register = client.register_script
+        self._enqueue = register(keys.ENQUEUE)
+        self._restore = register(keys.RESTORE)
+        self._set_state = register(keys.SET_STATE)
+        self._offer = register(keys.OFFER)
+        self._dispatch = register(keys.DISPATCH)
+        self._accept = register(keys.ACCEPT)
+        self._undo_accept = register(keys.UNDO_ACCEPT)
+        self._close = register(keys.CLOSE)
+        self._callback_retry = register(keys.CALLBACK_RETRY)
+        self._end_wrap_up = register(keys.END_WRAP_UP)
+        self._expire_wrap_ups = register(keys.EXPIRE_WRAP_UPS)
+        self._expire_offers = register(keys.EXPIRE_OFFERS)
+        self._abandon = register(keys.ABANDON)
+        self._callback = register(keys.CALLBACK)
+        self._promote = register(keys.PROMOTE_CALLBACKS)
+
+    def _run(self, script: Any, *args: object) -> Any:
+        return script(args=[keys.base(self.prefix), *(str(a) for a in args)])
+
+    # ---- conversations ----------------------------------------------------------------------
+
+    def enqueue(
+        self, conversation_id: str, *, queue: str, channel: str, kind: Kind, priority: str, now: float
+    ) -> tuple[bool, int]:
+        """Put a conversation in its queue once; (entered now?, its seq)."""
+        klass = PRIORITY_CLASS["emergency" if priority == "emergency" else "normal"]
+        lang = queue.rsplit(":", 1)[1]
+        reply = self._run(
+            self._enqueue, conversation_id, queue, klass, repr(now), int(now * 1000), channel, kind, priority, lang
+        )
+        return bool(int(reply[0])), int(reply[1])
+
+    def restore(self, entry: Entry, operator: Operator | None = None) -> bool:
+        """Put back an entry rebuilt from SQL, unless Redis still knows the conversation."""
+        pairs = [item for pair in entry.fields().items() for item in pair]
+        op = ("", "", "") if operator is None else (_csv(operator.skills), _csv(operator.langs), operator.name)
+        return bool(self._run(self._restore, entry.conversation_id, *op, *pairs))
+
+    def entry(self, conversation_id: str) -> Entry | None:
+        fields = self.client.hgetall(keys.entry(self.prefix, conversation_id))
+        if not fields:
+            return None
+        return Entry.parse([conversation_id, *(str(item) for pair in fields.items() for item in pair)])
+
+    def held_by(self, conversation_id: str) -> int | None:
+        """The operator holding this conversation now (the robot keeps quiet), or None."""
+        state, operator = self.client.hmget(keys.entry(self.prefix, conversation_id), ["state", "operator"])
+        return int(operator) if state == EntryState.CONNECTED and operator else None
+
+    def position(self, entry: Entry) -> int | None:
+        """1 for the next to be offered in its queue; None when it is not waiting there."""
+        if entry.state is EntryState.OFFERED:
+            return 1
+        if entry.state is not EntryState.WAITING:
+            return None
+        rank: int | None = self.client.zrank(keys.queue(self.prefix, entry.queue), entry.conversation_id)  # type: ignore[assignment]
+        return None if rank is None else rank + 1
+
+    def abandon(self, conversation_id: str, *, now: float, keep_seconds: int) -> tuple[EntryState, Entry] | None:
+        """Take out a conversation whose citizen left while waiting; (its state then, the entry)."""
+        reply = self._run(self._abandon, conversation_id, repr(now), keep_seconds)
+        return (EntryState(reply[0]), Entry.parse(reply[1:])) if reply else None
+
+    def request_callback(
+        self, conversation_id: str, *, phone: str, due: float, now: float, queue: str, channel: str, priority: str
+    ) -> tuple[str, int]:
+        """Make the conversation a callback at its place (or a new one); ('kept'|'new', seq)."""
+        lang = queue.rsplit(":", 1)[1]
+        reply = self._run(
+            self._callback,
+            conversation_id,
+            phone,
+            repr(now),
+            repr(due),
+            int(now * 1000),
+            queue,
+            lang,
+            channel,
+            priority,
+        )
+        if reply[0] == "connected":
+            raise Conflict("a specialist is already talking to this citizen")
+        return str(reply[0]), int(reply[1])
+
+    def promote_callbacks(self, *, now: float) -> list[str]:
+        """Callbacks that are due now join their queues; call it only while the office is open."""
+        return [str(c) for c in self._run(self._promote, repr(now))]
+
+    # ---- operators --------------------------------------------------------------------------
+
+    def set_state(
+        self,
+        operator_id: int,
+        state: OperatorState,
+        *,
+        now: float,
+        reason: str = "",
+        skills: tuple[str, ...] = (),
+        langs: tuple[str, ...] = (),
+        name: str = "",
+    ) -> tuple[OperatorState, str | None]:
+        """Available, paused or offline; (the state before, an offer this gave back)."""
+        if state not in {OperatorState.AVAILABLE, OperatorState.PAUSED, OperatorState.OFFLINE}:
+            raise ValueError(f"an operator cannot choose {state}")
+        reply = self._run(self._set_state, operator_id, state, reason, repr(now), _csv(skills), _csv(langs), name)
+        if reply[0] == "busy":
+            raise Conflict("finish the current conversation first")
+        return OperatorState(reply[1]), reply[2] or None
+
+    def operator(self, operator_id: int) -> Operator:
+        fields = self.client.hgetall(keys.operator(self.prefix, operator_id))
+        return _operator(operator_id, {str(k): str(v) for k, v in fields.items()})
+
+    def operators(self) -> list[Operator]:
+        ids = sorted(int(i) for i in self.client.smembers(keys.operators(self.prefix)))
+        with self.client.pipeline(transaction=False) as pipe:
+            for operator_id in ids:
+                pipe.hgetall(keys.operator(self.prefix, operator_id))
+            found = pipe.execute()
+        return [_operator(i, fields) for i, fields in zip(ids, found, strict=True)]
+
+    def offer(self, operator_id: int, *, deadline: float) -> Offer | None:
+        """Claim for this operator the best conversation they may take, if they are free."""
+        reply = self._run(self._offer, operator_id, repr(deadline))
+        return _offer(operator_id, reply) if reply else None
+
+    def dispatch(self, *, deadline: float) -> list[Offer]:
+        """Offer waiting conversations to every free operator, longest idle first."""
+        return [_offer(int(r[0]), r[1:]) for r in self._run(self._dispatch, repr(deadline))]
+
+    def accept(self, operator_id: int, conversation_id: str, *, now: float) -> Entry:
+        reply = self._run(self._accept, operator_id, conversation_id, repr(now))
+        if reply[0] == "not_offered":
+            raise Conflict("this conversation is not offered to you (another specialist may have it)")
+        if reply[0] == "expired":
+            raise Conflict("the offer has expired")
+        return Entry.parse(reply[1:])
+
+    def undo_accept(self, operator_id: int, conversation_id: str, *, now: float) -> bool:
+        return bool(self._run(self._undo_accept, operator_id, conversation_id, repr(now)))
+
+    def close(
+        self, operator_id: int, conversation_id: str, *, now: float, wrap_until: float, keep_seconds: int
+    ) -> tuple[Entry, float]:
+        """End a held conversation; the operator goes to wrap-up. (entry, handling seconds)."""
+        reply = self._run(self._close, operator_id, conversation_id, repr(now), repr(wrap_until), keep_seconds)
+        if not reply:
+            raise Conflict("you are not holding this conversation")
+        return Entry.parse(reply[1:]), float(reply[0])
+
+    def callback_retry(
+        self, operator_id: int, conversation_id: str, *, now: float, wrap_until: float, due: float
+    ) -> tuple[Entry, float]:
+        """Nobody answered the callback: it waits again, at its place, until `due`."""
+        reply = self._run(self._callback_retry, operator_id, conversation_id, repr(now), repr(wrap_until), repr(due))
+        if not reply:
+            raise Conflict("you are not holding this conversation")
+        return Entry.parse(reply[1:]), float(reply[0])
+
+    def end_wrap_up(self, operator_id: int, conversation_id: str, *, now: float) -> bool:
+        """Wrap-up of this conversation done (True once); the operator is available again."""
+        return bool(self._run(self._end_wrap_up, operator_id, conversation_id, repr(now)))
+
+    def expire_wrap_ups(self, *, now: float) -> list[int]:
+        return [int(op) for op in self._run(self._expire_wrap_ups, repr(now))]
+
+    def expire_offers(self, *, now: float) -> list[Entry]:
+        """Offers not accepted in time go back to their place; each entry still names the operator."""
+        return [Entry.parse(flat) for flat in self._run(self._expire_offers, repr(now))]
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    def queue_names(self) -> list[str]:
+        return sorted(str(name) for name in self.client.smembers(keys.queues(self.prefix)))
+
+    def waiting(self, queue: str) -> list[str]:
+        """The conversations waiting in a queue, next first."""
+        return [str(c) for c in self.client.zrange(keys.queue(self.prefix, queue), 0, -1)]
+
+    def heads(self, queue: str) -> tuple[int, list[str]]:
+        """How many wait in the queue, and the first of each priority class (the oldest of each)."""
+        name = keys.queue(self.prefix, queue)
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.zcard(name)
+            for klass in PRIORITY_CLASS.values():
+                low = klass * keys.CLASS
+                pipe.zrangebyscore(name, low, low + keys.CLASS - 1, start=0, num=1)
+            count, *firsts = pipe.execute()
+        return int(count), [f[0] for f in firsts if f]
+
+    def enqueued_at(self, conversation_ids: list[str]) -> list[float]:
+        with self.client.pipeline(transaction=False) as pipe:
+            for conversation_id in conversation_ids:
+                pipe.hget(keys.entry(self.prefix, conversation_id), "enqueued")
+            return [float(t) for t in pipe.execute() if t]
+
+    def handling_times(self, queue: str) -> list[float]:
+        return [float(t) for t in self.client.lrange(keys.handling_times(self.prefix, queue), 0, -1)]
+
+    def remember_handling_times(self, queue: str, seconds: list[float]) -> None:
+        """Refill the recent handling times of a queue (after Redis lost them), newest first."""
+        name = keys.handling_times(self.prefix, queue)
+        if seconds and not self.client.exists(name):
+            self.client.rpush(name, *(f"{s:.1f}" for s in seconds[:50]))
+
+    def is_alive(self) -> bool:
+        return bool(self.client.exists(keys.alive(self.prefix)))
+
+    def mark_alive(self, now: float) -> None:
+        self.client.set(keys.alive(self.prefix), repr(now))
+
+    def notify(self, what: dict[str, Any]) -> None:
+        self.client.publish(keys.notify_channel(self.prefix), json.dumps(what))
+
+    def notify_chat(self, conversation_id: str) -> None:
+        self.client.publish(keys.chat_channel(self.prefix, conversation_id), "1")
+
+
+def _operator(operator_id: int, fields: dict[str, str]) -> Operator:
+    def split(value: str | None) -> tuple[str, ...]:
+        return tuple(v for v in (value or "").split(",") if v)
+
+    return Operator(
+        id=operator_id,
+        state=OperatorState(fields.get("state") or OperatorState.OFFLINE),
+        since=_opt_float(fields.get("since")),
+        reason=fields.get("reason", ""),
+        offer=fields.get("offer", ""),
+        conversation=fields.get("conv", ""),
+        last=fields.get("last", ""),
+        skills=split(fields.get("skills")),
+        langs=split(fields.get("langs")),
+        name=fields.get("name", ""),
+    )
+
+
+def _offer(operator_id: int, reply: list[str]) -> Offer:
+    conversation, number, horizon, *fields = reply
+    return Offer(
+        operator_id=operator_id,
+        entry=Entry.parse([conversation, *fields]),
+        number=int(number),
+        horizon=int(horizon),
+    )

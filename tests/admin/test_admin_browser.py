@@ -1,0 +1,223 @@
+"""The admin pages in a real headless Chromium against `hotline serve`: edit, publish, see the web chat
+change, be stopped by a validation error, roll back, read the statistics, and keep operators out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+import hotline.models  # noqa: F401  (every table, for the foreign keys)
+from hotline.conversation_log import Conversation, ConversationEvent
+from hotline.db import make_engine, make_sessionmaker, transaction
+from hotline.queue_log import QueueEvent
+from tests.conftest import ROOT, LiveServer
+from tests.e2e.conftest import browser  # noqa: F401  (the shared headless Chromium fixture)
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a long admin password"
+QUESTION = "Коли ви працюєте?"
+NEW_ANSWER = "Фахівці відповідають щодня з 8:00 до 20:00. Оновлено в адмінці."
+SCREENSHOTS = ROOT / "test-results"
+
+
+def _expect() -> Any:
+    from playwright.sync_api import expect
+
+    return expect
+
+
+@pytest.fixture(scope="module")
+def staff(live_server: LiveServer) -> LiveServer:
+    """The live server with an admin `anna` and an operator `olena`."""
+    live_server.env["HOTLINE_NEW_PASSWORD"] = PASSWORD
+    for name, role in (("anna", "admin"), ("olena", "operator")):
+        added = live_server.hotline("user", "add", name, "--role", role)
+        assert added.returncode == 0, added.stderr
+    return live_server
+
+
+def _tab(chromium: Any, staff: LiveServer, username: str) -> Iterator[Any]:
+    """A logged-in page that accepts confirmations; any script error fails the test."""
+    context = chromium.new_context(base_url=staff.url, viewport={"width": 1400, "height": 1000}, locale="uk-UA")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto("/login")
+    page.get_by_label("Користувач").fill(username)
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Увійти").click()
+    page.wait_for_load_state()
+    yield page
+    context.close()
+    assert not errors, f"script errors on the page: {errors}"
+
+
+@pytest.fixture
+def admin(browser: Any, staff: LiveServer) -> Iterator[Any]:  # noqa: F811
+    yield from _tab(browser, staff, "anna")
+
+
+@pytest.fixture
+def operator(browser: Any, staff: LiveServer) -> Iterator[Any]:  # noqa: F811
+    yield from _tab(browser, staff, "olena")
+
+
+def _chat_answer(staff: LiveServer, text: str = QUESTION) -> dict[str, Any]:
+    created = httpx.post(f"{staff.url}/api/chat/sessions", json={"lang": "uk"}, timeout=30).json()
+    answer = httpx.post(
+        f"{staff.url}/api/chat/sessions/{created['session_id']}/messages", json={"text": text}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    reply: dict[str, Any] = answer.json()["replies"][0]
+    return reply
+
+
+def _publish(page: Any, note: str) -> None:
+    page.goto("/admin/publish")
+    page.get_by_label("Примітка").fill(note)
+    page.get_by_role("button", name="Опублікувати").click()
+    _expect()(page.locator(".flash")).to_contain_text("Опубліковано версію")
+
+
+def test_edit_an_answer_publish_it_and_the_web_chat_answers_anew(admin: Any, staff: LiveServer) -> None:
+    expect, page = _expect(), admin
+    before = _chat_answer(staff)
+    assert before["intent"] == "office_hours" and before["text_long"] != NEW_ANSWER
+    page.goto("/admin/tree?node=office_hours")
+    form = page.locator("#node-form")
+    form.locator("textarea[name=uk_long]").fill(NEW_ANSWER)
+    page.get_by_role("button", name="Як це виглядає").click()
+    expect(page.locator("#preview .web .bubble")).to_have_text(NEW_ANSWER)  # unsaved, already previewed
+    expect(page.locator("#preview .phone .speech")).to_contain_text("Повторити — 1")
+    form.get_by_role("button", name="Зберегти").click()
+    expect(page.locator(".flash")).to_contain_text("Збережено «office_hours»")
+    assert _chat_answer(staff)["text_long"] == before["text_long"]  # the draft is not what citizens get
+
+    page.goto("/admin/tree")
+    page.get_by_label("Фраза громадянина").fill("коли працюєте")
+    page.locator("#try-form").get_by_role("button").click()
+    expect(page.locator("#try-result .found")).to_have_attribute("data-intent", "office_hours")
+
+    _publish(page, "нові години роботи")
+    assert _chat_answer(staff)["text_long"] == NEW_ANSWER
+    page.goto("/admin/audit")
+    expect(page.locator("table.audit")).to_contain_text("tree.publish")
+
+
+def test_a_validation_error_blocks_publishing(admin: Any, staff: LiveServer) -> None:
+    expect, page = _expect(), admin
+    page.goto("/admin/tree?node=office_hours")
+    page.locator("#node-form textarea[name=ru_short]").fill("")
+    page.locator("#node-form").get_by_role("button", name="Зберегти").click()
+    expect(page.locator(".node-pane .error").first).to_contain_text("немає відповіді (ru)")
+    page.goto("/admin/publish")
+    expect(page.locator(".problems-box")).to_contain_text("office_hours")
+    button = page.get_by_role("button", name="Опублікувати")
+    expect(button).to_be_disabled()
+    # Even a forced submit is refused by the server, and nothing is published.
+    page.get_by_label("Примітка").fill("спроба")
+    button.evaluate("b => { b.disabled = false; }")
+    button.click()
+    expect(page.locator("p.error[role=alert]")).to_contain_text("Публікацію зупинено")
+    assert _chat_answer(staff)["text_long"] == NEW_ANSWER
+    page.goto("/admin/tree?node=office_hours")
+    page.locator("#node-form textarea[name=ru_short]").fill("Специалисты работают ежедневно.")
+    page.locator("#node-form").get_by_role("button", name="Зберегти").click()
+    page.goto("/admin/publish")
+    expect(page.get_by_role("button", name="Опублікувати")).to_be_enabled()
+
+
+def test_a_rollback_publishes_the_earlier_answer_again(admin: Any, staff: LiveServer) -> None:
+    expect, page = _expect(), admin
+    page.goto("/admin/versions")
+    rows = page.locator("table.versions tbody tr")
+    oldest = rows.last
+    oldest.get_by_role("textbox").fill("повертаємо демо")
+    oldest.get_by_role("button").click()
+    expect(page.locator(".flash")).to_contain_text("опубліковано знову")
+    expect(rows.first).to_contain_text("rollback to version")
+    answer = _chat_answer(staff)
+    assert answer["intent"] == "office_hours" and answer["text_long"] != NEW_ANSWER
+
+
+def test_nodes_move_up_and_down(admin: Any) -> None:
+    expect, page = _expect(), admin
+    page.goto("/admin/tree")
+    menu = page.locator(".tree-pane > ol.tree > li.node")
+    first, second = menu.nth(0).get_attribute("data-slug"), menu.nth(1).get_attribute("data-slug")
+    page.get_by_role("button", name=f"Нижче: {first}").click()
+    expect(page.locator(".flash")).to_contain_text("Переміщено")
+    menu = page.locator(".tree-pane > ol.tree > li.node")
+    assert [menu.nth(0).get_attribute("data-slug"), menu.nth(1).get_attribute("data-slug")] == [second, first]
+
+
+def _seed(staff: LiveServer) -> int:
+    """A week of conversations on three channels with queue waits, in the live server's database;
+    how many conversations there are now (earlier tests chatted too)."""
+    engine = make_engine(staff.env["HOTLINE_DATABASE_URL"])
+    start = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
+    with transaction(make_sessionmaker(engine)) as session:
+        for n in range(42):
+            at = start - timedelta(days=n % 7, minutes=n)
+            cid, channel = f"seeded{n}", ("phone", "viber", "web")[n % 3]
+            handoff = n % 4 == 0
+            session.add(
+                Conversation(
+                    id=cid, channel=channel, lang="uk", started_at=at, handoff_queue="subsidies" if handoff else None
+                )
+            )
+            session.flush()
+            session.add(
+                ConversationEvent(conversation_id=cid, step=1, seq=1, at=at, kind="bot", intent="housing_subsidy_apply")
+            )
+            if handoff:
+                session.add(QueueEvent(at=at, event="entered", conversation_id=cid, channel=channel))
+                session.add(
+                    QueueEvent(at=at, event="connected", conversation_id=cid, channel=channel, wait_seconds=10.0 * n)
+                )
+        session.add(
+            ConversationEvent(
+                conversation_id="seeded1",
+                step=2,
+                seq=0,
+                at=start,
+                kind="citizen_text",
+                text="<b>де мій паспорт</b>",
+                score=5.0,
+            )
+        )
+    with make_sessionmaker(engine)() as session:
+        total = session.scalar(select(func.count()).select_from(Conversation)) or 0
+    engine.dispose()
+    return total
+
+
+def test_the_statistics_page_draws_charts_for_seeded_events(admin: Any, staff: LiveServer) -> None:
+    expect, page = _expect(), admin
+    total = _seed(staff)
+    page.goto("/admin/stats")
+    expect(page.locator("figure.chart-box svg.chart")).to_have_count(6)
+    bars = page.locator("figure[data-chart=conversations] svg rect[fill]:not([width='10'])")
+    assert bars.count() >= 7 * 3
+    expect(page.locator("tr[data-channel=all] td").nth(1)).to_have_text(str(total))
+    expect(page.locator("figure[data-chart=intents]")).to_contain_text("housing_subsidy_apply")
+    # A citizen's words are shown as text, never as markup.
+    expect(page.locator("td.citizen-text").first).to_have_text("<b>де мій паспорт</b>")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "admin-stats.png"), full_page=True)
+
+
+def test_an_operator_cannot_open_admin_pages_or_call_the_admin_api(operator: Any) -> None:
+    expect, page = _expect(), operator
+    response = page.goto("/admin/tree")
+    assert response is not None and response.status == 403
+    expect(page.locator("p.error")).to_have_text("Ця сторінка лише для адміністраторів.")
+    status = page.evaluate("fetch('/api/admin/tree').then(r => r.status)")
+    assert status == 403

@@ -1,0 +1,90 @@
+"""A local stand-in for Twilio's REST API (the calls update), on 127.0.0.1 over real HTTP.
+
+It checks the Basic auth like Twilio, records every request it receives, and answers like Twilio:
+the call resource as JSON, or Twilio's error body. `fail_next` and `hang_next` make it misbehave.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+CALL_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Calls/(CA[0-9a-f]{32})\.json$")
+
+
+@dataclass(frozen=True)
+class Received:
+    account_sid: str
+    call_sid: str
+    form: dict[str, str]
+
+
+@dataclass
+class FakeTwilioApi:
+    account_sid: str
+    auth_token: str
+    received: list[Received] = field(default_factory=list)
+    failures: list[tuple[int, int, str]] = field(default_factory=list)  # (status, code, message)
+    hang_seconds: float = 0.0
+    gone: set[str] = field(default_factory=set)  # calls that have ended
+    url: str = ""
+
+    def fail_next(self, status: int, code: int, message: str) -> None:
+        self.failures.append((status, code, message))
+
+    def start(self) -> FakeTwilioApi:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length).decode()
+        found = CALL_PATH.match(request.path)
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if request.headers.get("Authorization") != expected:
+            return _reply(request, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+        if found is None or found.group(1) != self.account_sid:
+            return _reply(
+                request, 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
+            )
+        form = {k: v[0] for k, v in parse_qs(body).items()}
+        self.received.append(Received(account_sid=found.group(1), call_sid=found.group(2), form=form))
+        if self.hang_seconds:
+            time.sleep(self.hang_seconds)
+        if self.failures:
+            status, code, message = self.failures.pop(0)
+            return _reply(request, status, {"code": code, "message": message, "status": status})
+        if found.group(2) in self.gone:
+            message = "Call is not in-progress. Cannot redirect."
+            return _reply(request, 400, {"code": 21220, "message": message, "status": 400})
+        return _reply(request, 200, {"sid": found.group(2), "account_sid": self.account_sid, "status": "in-progress"})
+
+
+def _reply(request: BaseHTTPRequestHandler, status: int, body: dict[str, object]) -> None:
+    data = json.dumps(body).encode()
+    request.send_response(status)
+    request.send_header("Content-Type", "application/json")
+    request.send_header("Content-Length", str(len(data)))
+    request.end_headers()
+    request.wfile.write(data)

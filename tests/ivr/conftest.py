@@ -1,0 +1,74 @@
+"""The phone line under test: the whole app per database (module scope: the matcher is built once),
+configured with a Twilio token, a public URL behind which it is reached, and an office that is always open."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.app import create_app
+from hotline.db import make_engine
+from hotline.deps import Parts
+from hotline.office_hours import OfficeHours
+from hotline.settings import Settings
+from tests.conftest import _empty_tables
+from tests.ivr.phone import ACCOUNT, ALWAYS_OPEN, PUBLIC_URL, TOKEN
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def phone_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, redis_url: str
+) -> Iterator[TestClient]:
+    data: Path = tmp_path_factory.mktemp("phone")
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{data / 'hotline.sqlite3'}"
+    else:
+        database_url = request.getfixturevalue("postgres_url")
+        engine = make_engine(database_url)
+        _empty_tables(engine)
+        engine.dispose()
+    settings = Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        data_dir=data / "var",
+        public_url=PUBLIC_URL,
+        twilio_auth_token=TOKEN,
+        twilio_account_sid=ACCOUNT,
+        redis_prefix=f"test-{uuid.uuid4().hex[:8]}",
+        office_hours=ALWAYS_OPEN,
+    )
+    with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
+        yield client
+
+
+@pytest.fixture
+def client(phone_app: TestClient) -> Iterator[TestClient]:
+    """The phone app with the office open, as most tests want it (a test may close it)."""
+    parts: Parts = phone_app.app.state.parts  # type: ignore[attr-defined]
+    office_hours, after_hours_queue = parts.office_hours, parts.phone.after_hours_queue
+    yield phone_app
+    parts.office_hours, parts.phone.after_hours_queue = office_hours, after_hours_queue
+
+
+@pytest.fixture
+def parts(client: TestClient) -> Parts:
+    found: Parts = client.app.state.parts  # type: ignore[attr-defined]
+    return found
+
+
+@pytest.fixture
+def closed(parts: Parts) -> Parts:
+    """The office closed all week (no opening to announce), for the out-of-hours paths."""
+    hours = OfficeHours(week={})
+    parts.office_hours = lambda: hours
+    return parts
+
+
+@pytest.fixture
+def sessions(parts: Parts) -> sessionmaker[Session]:
+    return parts.sessions

@@ -1,0 +1,215 @@
+"""A call through the webhooks, turn by turn, with the exact TwiML Twilio gets on the main paths."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.deps import Parts
+from hotline.office_hours import OfficeHours, parse_week
+from intents.pack import DEMO_PACK, load_pack
+from tests.ivr.phone import EMPTY, PUBLIC_URL, Doc, Phone, events_of, xml
+
+UK = 'language="uk-UA" voice="Google.uk-UA-Standard-A"'
+RU = 'language="ru-RU" voice="Google.ru-RU-Standard-A"'
+TREE = load_pack(DEMO_PACK)
+MENU_ITEMS = (
+    "Житлова субсидія — 1. Пільги — 2. Сім'ї з дітьми — 3. Малозабезпечені, матеріальна допомога — 4. "
+    "Інвалідність і догляд — 5. Переселенці (ВПО) — 6. Консультація, довідки, прийом — 7. "
+    "Статус заяви, виплати, скарги — 8. Безпека: кризові ситуації, шахраї — 9. Фахівець — 0."
+)
+LISTEN = (
+    'actionOnEmptyResult="true" bargeIn="true" finishOnKey="" hints="{hints}" input="dtmf speech" '
+    'language="{language}" method="POST" numDigits="1" speechTimeout="3" timeout="6"'
+)
+
+
+def gather_attributes(step: int, hints: str, language: str = "uk-UA") -> dict[str, str]:
+    listen = LISTEN.format(hints=hints, language=language)
+    pairs = dict(part.split("=", 1) for part in listen.split('" '))
+    attributes = {name: value.strip('"') for name, value in pairs.items()}
+    return {"action": f"{PUBLIC_URL}/twilio/gather?step={step}", **attributes}
+
+
+def in_ukrainian(phone: Phone) -> Doc:
+    return phone.answer(phone.call(), Digits="1")
+
+
+def test_an_incoming_call_asks_for_the_language_in_both_voices(client) -> None:
+    doc = Phone(client).call()
+    listen = LISTEN.format(hints="українська, русский, російська, украинский", language="uk-UA")
+    assert doc.xml == xml(
+        f'<Gather action="{PUBLIC_URL}/twilio/gather?step=1" {listen}>'
+        f"<Say {UK}>Вітаємо! Оберіть мову: українська — 1.</Say>"
+        f"<Say {RU}>Здравствуйте! Выберите язык: русский — 2.</Say>"
+        "</Gather>"
+    )
+
+
+def test_key_1_chooses_ukrainian_and_reads_the_menu_inside_a_gather(client) -> None:
+    doc = in_ukrainian(Phone(client))
+    gather = doc.gather
+    hints = gather.get("hints").split(", ")
+    assert dict(gather.attrib) == gather_attributes(2, gather.get("hints"))
+    # The menu's titles first, then the phrases of each category, at most 60, no commas inside one.
+    assert hints[:3] == ["житлова субсидія", "пільги", "сім'ї з дітьми"]
+    assert "субсидія на комуналку" in hints and len(hints) <= 60
+    assert doc.xml.endswith(f"<Say {UK}>{TREE.welcome['uk']} {MENU_ITEMS}</Say></Gather></Response>")
+
+
+def test_saying_the_language_chooses_russian(client) -> None:
+    phone = Phone(client)
+    doc = phone.answer(phone.call(), SpeechResult="русский", Confidence="0.8")
+    assert doc.gather.get("language") == "ru-RU"
+    assert doc.said[0].startswith(TREE.welcome["ru"])
+    assert "Жилищная субсидия — 1." in doc.said[0]
+    assert all(say.get("voice") == "Google.ru-RU-Standard-A" for say in doc.root.iter("Say"))
+
+
+def test_a_spoken_question_is_answered_in_short_with_the_after_answer_keys(client) -> None:
+    phone = Phone(client)
+    doc = phone.answer(in_ukrainian(phone), SpeechResult="Як мені оформити житлову субсидію", Confidence="0.92")
+    short = TREE.index["housing_subsidy_apply"].text("uk").short
+    assert dict(doc.gather.attrib) == gather_attributes(3, doc.gather.get("hints"))
+    assert doc.gather.get("hints").startswith("повторити, головне меню, зв'язатися з фахівцем")
+    assert doc.xml.endswith(f"<Say {UK}>{short} Повторити — 1, до меню — 2, фахівець — 0.</Say></Gather></Response>")
+    again = phone.answer(doc, Digits="1")
+    assert again.said == doc.said
+
+
+def test_low_speech_confidence_asks_which_was_meant(client) -> None:
+    phone = Phone(client)
+    doc = phone.answer(in_ukrainian(phone), SpeechResult="субсидія документи", Confidence="0.3")
+    assert doc.said == ["Ви питаєте про: Документи для субсидії? Так — 1, ні — 2."]
+    answer = phone.answer(doc, Digits="1")
+    assert answer.said[0].startswith(TREE.index["housing_subsidy_documents"].text("uk").short)
+
+
+def test_silence_gets_the_prompt_again_then_the_menu_then_a_person(client) -> None:
+    phone = Phone(client)
+    menu = phone.answer(in_ukrainian(phone), Digits="1")
+    first = phone.answer(menu)
+    assert first.said == [
+        "Вибачте, я вас не почув. Як оформити субсидію — 1. Перепризначення субсидії — 2. "
+        "Документи для субсидії — 3. Субсидію не нарахували або зменшили — 4. Назад — решітка. Фахівець — 0."
+    ]
+    second = phone.answer(first)
+    assert second.said == menu.said
+    third = phone.answer(second)
+    assert third.xml == xml(
+        f"<Say {UK}>Мені не вдалося вас зрозуміти, тож передаю розмову фахівцю. Будь ласка, зачекайте.</Say>"
+        f'<Enqueue action="{PUBLIC_URL}/twilio/queue?queue=subsidies&amp;lang=uk" method="POST" '
+        f'waitUrl="{PUBLIC_URL}/twilio/wait?queue=subsidies&amp;lang=uk" waitUrlMethod="POST">subsidies-uk</Enqueue>'
+    )
+
+
+def test_zero_enqueues_into_the_queue_of_the_category_and_language(client, sessions: sessionmaker[Session]) -> None:
+    phone = Phone(client)
+    menu = phone.answer(in_ukrainian(phone), Digits="2")
+    doc = phone.answer(menu, Digits="0")
+    assert doc.xml == xml(
+        f"<Say {UK}>З'єдную вас із фахівцем. Будь ласка, зачекайте.</Say>"
+        f'<Enqueue action="{PUBLIC_URL}/twilio/queue?queue=benefits&amp;lang=uk" method="POST" '
+        f'waitUrl="{PUBLIC_URL}/twilio/wait?queue=benefits&amp;lang=uk" waitUrlMethod="POST">benefits-uk</Enqueue>'
+    )
+    kinds = [event.kind for event in events_of(sessions, phone)]
+    assert kinds[-2:] == ["handoff_requested", "call_enqueued"]
+
+
+def test_a_crisis_is_put_through_at_night_too(client, closed: Parts) -> None:
+    phone = Phone(client)
+    doc = phone.answer(in_ukrainian(phone), SpeechResult="мені погано не хочу жити", Confidence="0.9")
+    assert "112" in doc.said[0] and "102" in doc.said[0]
+    assert doc.tags() == ["Response", "Say", "Enqueue"]
+    assert doc.first("Enqueue").text == "crisis-uk"
+
+
+def test_out_of_hours_a_person_is_not_offered_but_a_callback_or_a_message(client, closed: Parts) -> None:
+    phone = Phone(client)
+    doc = phone.answer(in_ukrainian(phone), Digits="0")
+    assert doc.xml == xml(
+        f'<Gather action="{PUBLIC_URL}/twilio/choices?queue=general&amp;lang=uk&amp;attempt=1" '
+        'actionOnEmptyResult="true" finishOnKey="" input="dtmf" method="POST" numDigits="1" timeout="6">'
+        f"<Say {UK}>Зараз фахівці не працюють.</Say>"
+        f"<Say {UK}>Щоб замовити зворотний дзвінок, натисніть 1. Щоб залишити голосове повідомлення — 2.</Say>"
+        f"<Say {UK}>Щоб дочекатися на лінії чергового фахівця — 0.</Say>"
+        "</Gather>"
+    )
+
+
+def test_out_of_hours_the_caller_hears_when_specialists_answer_again(client, parts: Parts) -> None:
+    hours = OfficeHours(week=parse_week("mon-sun 00:00-00:00:01"))
+    parts.office_hours = lambda: hours
+    phone = Phone(client)
+    doc = phone.answer(in_ukrainian(phone), Digits="0")
+    assert doc.said[1] in {"Вони відповідатимуть завтра о 00:00.", "Вони відповідатимуть сьогодні о 00:00."}
+
+
+def test_a_callback_request_out_of_hours(client, closed: Parts, sessions: sessionmaker[Session]) -> None:
+    phone = Phone(client)
+    offer = phone.answer(phone.answer(in_ukrainian(phone), Digits="1"), Digits="0")
+    doc = phone.answer(offer, Digits="1")
+    assert doc.xml == xml(
+        f"<Say {UK}>Дякуємо! Фахівець передзвонить вам на цей номер у порядку черги. До побачення.</Say><Hangup />"
+    )
+    event = events_of(sessions, phone)[-1]
+    assert event.kind == "callback_requested"
+    assert event.data == {
+        "phone": phone.number,
+        "queue": "subsidies",
+        "lang": "uk",
+        "position": None,
+        "call_sid": phone.sid,
+    }
+
+
+def test_out_of_hours_zero_waits_for_the_duty_specialist_only_where_there_is_one(client, closed: Parts) -> None:
+    phone = Phone(client)
+    offer = phone.answer(in_ukrainian(phone), Digits="0")
+    queued = phone.answer(offer, Digits="0")
+    assert queued.said == ["Залишайтеся на лінії, вам відповість черговий фахівець."]
+    assert queued.first("Enqueue").text == "general-uk"
+
+    closed.phone.after_hours_queue = False
+    other = Phone(client)
+    offer = other.answer(in_ukrainian(other), Digits="0")
+    assert "Щоб дочекатися на лінії чергового фахівця — 0." not in offer.said
+    again = other.answer(offer, Digits="0")
+    assert again.tags()[:2] == ["Response", "Gather"] and again.first("Enqueue") is None
+    assert again.gather.get("action").endswith("attempt=2")
+    assert other.answer(again).xml == xml(
+        f"<Say {UK}>Будь ласка, зателефонуйте в робочий час. До побачення.</Say><Hangup />"
+    )
+
+
+def test_a_voice_message_is_recorded_and_stored_with_its_transcription(
+    client, closed: Parts, sessions: sessionmaker[Session]
+) -> None:
+    phone = Phone(client)
+    offer = phone.answer(in_ukrainian(phone), Digits="0")
+    doc = phone.answer(offer, Digits="2")
+    assert doc.xml == xml(
+        f"<Say {UK}>Після сигналу назвіть своє ім'я, номер телефону і коротко питання. "
+        "Щоб закінчити, натисніть решітку.</Say>"
+        f'<Record action="{PUBLIC_URL}/twilio/recorded?lang=uk" finishOnKey="#" maxLength="120" method="POST" '
+        f'playBeep="true" recordingStatusCallback="{PUBLIC_URL}/twilio/recording" '
+        f'recordingStatusCallbackMethod="POST" transcribeCallback="{PUBLIC_URL}/twilio/transcription" />'
+    )
+    record = doc.first("Record")
+    recording = {"RecordingUrl": "https://api.twilio.com/rec/RE1", "RecordingSid": "RE1", "RecordingDuration": "14"}
+    status = phone.twiml(record.get("recordingStatusCallback"), {**recording, "RecordingStatus": "completed"})
+    assert status.xml == EMPTY
+    done = phone.twiml(record.get("action"), recording)
+    assert done.said == [
+        "Дякуємо, ваше повідомлення збережено. Фахівець зв'яжеться з вами в робочий час. До побачення."
+    ]
+    text = {"TranscriptionText": "Прошу передзвонити щодо субсидії", "TranscriptionStatus": "completed"}
+    phone.twiml(record.get("transcribeCallback"), {**text, "RecordingUrl": recording["RecordingUrl"]})
+    events = {event.kind: event for event in events_of(sessions, phone)}
+    assert events["voicemail"].data == {
+        "url": "https://api.twilio.com/rec/RE1",
+        "sid": "RE1",
+        "duration": "14",
+        "from": phone.number,
+    }
+    assert events["voicemail_transcription"].text == "Прошу передзвонити щодо субсидії"
+    assert [e.kind for e in events_of(sessions, phone)].count("voicemail") == 1

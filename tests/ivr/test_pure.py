@@ -1,0 +1,128 @@
+"""The phone line's pure parts: input mapping, wait announcements and figures, phrases, TwiML helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from intents.engine import Input, InputKind
+from ivr import phrases, twiml
+from ivr.turns import caller_input
+from ivr.waiting import TwilioWaitFigures, WaitFigures, announcement
+from tests.ivr.twiml_check import checked
+
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+@pytest.mark.parametrize(
+    ("params", "state", "expected"),
+    [
+        ({"Digits": "7"}, {}, Input(InputKind.DIGIT, "7")),
+        ({"Digits": "#", "SpeechResult": "ignored"}, {}, Input(InputKind.DIGIT, "#")),
+        (
+            {"SpeechResult": " субсидія   на газ ", "Confidence": "0.61"},
+            {},
+            Input(InputKind.SPEECH, "субсидія на газ", 0.61),
+        ),
+        ({"SpeechResult": "так", "Confidence": "1.7"}, {}, Input(InputKind.SPEECH, "так", 1.0)),
+        ({"SpeechResult": "так", "Confidence": "n/a"}, {}, Input(InputKind.SPEECH, "так", None)),
+        ({"SpeechResult": "  "}, {}, Input(InputKind.NO_INPUT)),
+        ({}, {"expect": "menu", "failures": 2}, Input(InputKind.NO_INPUT)),
+        ({}, {"expect": "language", "failures": 0}, Input(InputKind.NO_INPUT)),
+        ({}, {"expect": "language", "failures": 1}, Input(InputKind.BUTTON, "lang:uk")),
+    ],
+)
+def test_what_the_caller_did_as_engine_input(params: dict[str, str], state: dict[str, object], expected: Input) -> None:
+    assert caller_input(params, state) == expected
+
+
+@pytest.mark.parametrize(
+    ("position", "last", "said"),
+    [
+        (1, None, []),
+        (2, None, ["Ваш номер у черзі — 2.", "Орієнтовний час очікування — 2 хвилини."]),
+        (4, 4, []),
+        (5, 4, []),
+        (3, 4, ["Ваш номер у черзі — 3.", "Орієнтовний час очікування — 2 хвилини."]),
+    ],
+)
+def test_announced_at_first_and_when_the_place_improves_never_at_the_head(
+    position: int, last: int | None, said: list[str]
+) -> None:
+    assert announcement(WaitFigures(position=position, estimated_seconds=61), last, "uk") == said
+
+
+def test_wait_figures_from_the_wait_url_request() -> None:
+    source = TwilioWaitFigures()
+    params = {"QueuePosition": "3", "QueueTime": "40", "AvgQueueTime": "100", "CurrentQueueSize": "6"}
+    assert source.figures(conversation_id=None, queue="q", lang="uk", params=params) == WaitFigures(3, 60, 6)
+    late = {**params, "QueueTime": "500"}
+    assert source.figures(conversation_id=None, queue="q", lang="uk", params=late).estimated_seconds == 0
+    assert source.figures(conversation_id=None, queue="q", lang="uk", params={}) == WaitFigures(1, None, None)
+    assert announcement(WaitFigures(3, 0), None, "ru") == ["Ваш номер в очереди — 3."]
+
+
+@pytest.mark.parametrize(
+    ("count", "uk", "ru"),
+    [
+        (1, "1 хвилина", "1 минута"),
+        (3, "3 хвилини", "3 минуты"),
+        (5, "5 хвилин", "5 минут"),
+        (11, "11 хвилин", "11 минут"),
+        (21, "21 хвилина", "21 минута"),
+        (22, "22 хвилини", "22 минуты"),
+        (112, "112 хвилин", "112 минут"),
+    ],
+)
+def test_minutes_in_the_right_plural(count: int, uk: str, ru: str) -> None:
+    assert phrases.minutes(count, "uk") == uk
+    assert phrases.minutes(count, "ru") == ru
+
+
+def test_when_the_office_opens_is_said_from_now() -> None:
+    now = datetime(2026, 11, 20, 22, 0, tzinfo=KYIV)  # a Friday night
+    assert phrases.when(datetime(2026, 11, 20, 23, 0, tzinfo=KYIV), now, "uk") == "сьогодні о 23:00"
+    assert phrases.when(datetime(2026, 11, 21, 8, 0, tzinfo=KYIV), now, "ru") == "завтра в 08:00"
+    assert phrases.when(datetime(2026, 11, 23, 8, 0, tzinfo=KYIV), now, "uk") == "у понеділок о 08:00"
+    assert phrases.when(datetime(2026, 11, 24, 8, 0, tzinfo=KYIV), now, "ru") == "во вторник в 08:00"
+    assert phrases.when(datetime(2027, 1, 5, 8, 0, tzinfo=KYIV), now, "uk") == "у вівторок, 05.01 о 08:00"
+
+
+def test_waits_round_up_to_whole_minutes() -> None:
+    assert [phrases.wait_seconds_to_minutes(s) for s in (0, 1, 60, 61, 600)] == [1, 1, 1, 2, 10]
+
+
+def test_queue_names_fit_twilio() -> None:
+    assert twiml.queue_name("subsidies", "ru") == "subsidies-ru"
+    assert len(twiml.queue_name("x" * 63, "uk")) == 64
+
+
+def test_hints_carry_no_commas_repeats_or_overlong_phrases() -> None:
+    hints = twiml.hints_text(["Пільги, знижки", "пільги,  знижки", "", "a" * 150, *[f"h{i}" for i in range(100)]])
+    assert hints[:2] == ["пільги знижки", "a" * 100]
+    assert len(hints) == twiml.MAX_HINTS
+
+
+def test_every_document_builder_gives_valid_twiml() -> None:
+    urls = twiml.Urls("https://hotline.example.org/")
+    documents = [
+        twiml.language_question(urls.gather(1)),
+        twiml.ask(["Питання"], "ru", urls.gather(2), ["субсидия"]),
+        twiml.enqueue(["Соединяю"], "ru", "benefits", urls),
+        twiml.choices(["Зараз фахівці не працюють."], "uk", urls.choices("general", "uk"), duty=True),
+        twiml.voicemail("ru", urls),
+        twiml.goodbye(["До побачення."], "uk"),
+        twiml.apology(urls),
+        twiml.empty(),
+    ]
+    for document in documents:
+        checked(document.to_xml())
+    for waiting in (
+        twiml.wait("ru", ["Ваш номер в очереди — 2."], hold_url=urls.hold(), keys_action=urls.wait_keys("a", "ru", 2)),
+        twiml.hold(urls.hold()),
+        twiml.leave(),
+    ):
+        checked(waiting.to_xml(), wait=True)
+    assert urls.gather(3) == "https://hotline.example.org/twilio/gather?step=3"

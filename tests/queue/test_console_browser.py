@@ -1,0 +1,182 @@
+"""The operator console in headless Chromium against `hotline serve`: two operators in two browser
+contexts race for one conversation and one gets it; it is accepted, answered (the citizen's chat page
+gets the reply live), and wrapped up with a disposition and a note."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from hotline.db import make_engine, make_sessionmaker
+from hotline.queue_log import QueueEvent
+from tests.conftest import LiveServer
+from tests.e2e.conftest import PHONE, Tab, _open_tab, browser  # noqa: F401  (the browser fixture)
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "s3cret-pass-123"
+REPLY = "Добрий день! Підкажу, як подати заяву на субсидію."
+# What a citizen typed is shown as text on the console, never as markup.
+TRICK = '<img src=x onerror="alert(1)"> субсидія'
+
+
+@pytest.fixture(scope="module")
+def own_prefix(redis_url: str) -> Iterator[str]:
+    """The live server below gets Redis keys of its own (several test runs share one Redis)."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOTLINE_REDIS_PREFIX", prefix)
+        patch.setenv("HOTLINE_QUEUE_TICK_SECONDS", "0.2")
+        yield prefix
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"{prefix}:*", count=1000):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(own_prefix: str, live_server: LiveServer) -> LiveServer:
+    return live_server
+
+
+def _expect() -> Any:
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def add_operator(server: LiveServer, name: str) -> None:
+    added = server.hotline(
+        "user",
+        "add",
+        name,
+        "--role",
+        "operator",
+        "--name",
+        name.title(),
+        "--lang",
+        "uk",
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert added.returncode == 0, added.stderr
+
+
+def console(browser: Any, server: LiveServer, name: str) -> Iterator[Tab]:  # noqa: F811
+    for tab in _open_tab(browser, server, viewport={"width": 1280, "height": 900}, locale="uk-UA"):
+        page = tab.page
+        page.goto("/operator")  # → the login form, and back here after it
+        page.get_by_label("Користувач").fill(name)
+        page.get_by_label("Пароль").fill(PASSWORD)
+        page.get_by_role("button", name="Увійти").click()
+        _expect()(page.get_by_role("heading", level=1)).to_have_text("Консоль фахівця")
+        _expect()(page.locator("#my-state")).to_have_text("Не на лінії")
+        yield tab
+
+
+@pytest.fixture
+def olena(browser: Any, live_server: LiveServer) -> Iterator[Tab]:  # noqa: F811
+    add_operator(live_server, "olena")
+    yield from console(browser, live_server, "olena")
+
+
+@pytest.fixture
+def petro(browser: Any, live_server: LiveServer) -> Iterator[Tab]:  # noqa: F811
+    add_operator(live_server, "petro")
+    yield from console(browser, live_server, "petro")
+
+
+@pytest.fixture
+def citizen(browser: Any, live_server: LiveServer) -> Iterator[Tab]:  # noqa: F811
+    yield from _open_tab(browser, live_server, viewport=PHONE, locale="uk-UA", has_touch=True)
+
+
+def click_together(tabs: list[Tab], selector: str) -> None:
+    """Each page clicks at the same wall-clock instant (the browsers share this machine's clock)."""
+    at = time.time() * 1000 + 700
+    for tab in tabs:
+        tab.page.evaluate(
+            "([selector, at]) => setTimeout(() => document.querySelector(selector).click(), at - Date.now())",
+            [selector, at],
+        )
+
+
+def test_two_operators_race_for_one_conversation_and_one_answers_it(
+    olena: Tab, petro: Tab, citizen: Tab, live_server: LiveServer
+) -> None:
+    expect, chat = _expect(), citizen.page
+    chat.goto("/")
+    chat.get_by_role("button", name="Українська", exact=True).click()
+    chat.get_by_role("button", name="Житлова субсидія").click()
+    chat.get_by_label("Ваше повідомлення").fill(TRICK)
+    chat.keyboard.press("Enter")
+    expect(chat.locator(".msg-me")).to_have_count(3)
+    chat.get_by_role("button", name="Фахівець").last.click()
+    expect(chat.get_by_role("status").filter(has_text="Ви перший у черзі")).to_be_visible()
+
+    # Both become available at the same moment; the one conversation is offered to exactly one.
+    click_together([olena, petro], "#go-available")
+    for tab in (olena, petro):
+        expect(tab.page.locator("#my-state")).to_have_text("Готовий приймати звернення")
+    deadline = time.monotonic() + 15
+    while not any(tab.page.locator("#offer").is_visible() for tab in (olena, petro)):
+        assert time.monotonic() < deadline, "nobody was offered the conversation"
+        time.sleep(0.05)
+    winner, loser = (olena, petro) if olena.page.locator("#offer").is_visible() else (petro, olena)
+    expect(winner.page.locator("#offer .path li")).to_have_text(["Житлова субсидія"])
+    # The other console shows no offer, and the server refuses it the conversation if it asks.
+    expect(loser.page.locator("#no-offer")).to_be_visible()
+    assert loser.page.locator("#offer").is_hidden()
+    conversation = chat.evaluate("JSON.parse(sessionStorage.getItem('hotline.chat')).sessionId")
+    refused = loser.page.evaluate(
+        """async (id) => (await fetch(`/api/operator/offers/${id}/accept`, {method: "POST",
+             headers: {"X-CSRF-Token": document.getElementById("console").dataset.csrf}})).status""",
+        conversation,
+    )
+    assert refused == 409
+
+    page = winner.page
+    page.get_by_role("button", name="Прийняти").click()
+    expect(page.locator("#conversation")).to_be_visible()
+    expect(page.locator("#my-state")).to_have_text("Розмова")
+    transcript = page.locator("#conversation .transcript")
+    expect(transcript).to_contain_text(TRICK)  # as text…
+    assert page.locator("#conversation .transcript img").count() == 0  # …never as markup
+    expect(chat.locator(".msg-note").last).to_contain_text("на зв'язку")
+    expect(chat.locator(".chips")).to_have_count(0)  # the robot's menu is gone while a person answers
+
+    page.get_by_label("Ваша відповідь").fill(REPLY)
+    page.keyboard.press("Enter")
+    expect(chat.locator(".msg-op .msg-text")).to_have_text([REPLY])  # live, without the citizen asking
+    chat.get_by_label("Ваше повідомлення").fill("Дякую, а які документи?")
+    chat.keyboard.press("Enter")
+    expect(page.locator("#chat-log .msg")).to_have_text([f"Фахівець: {REPLY}", "Громадянин: Дякую, а які документи?"])
+
+    page.get_by_role("button", name="Завершити розмову").click()
+    expect(page.locator("#wrap-up")).to_be_visible()
+    expect(page.locator("#my-state")).to_have_text("Завершення звернення")
+    page.get_by_label("Тема звернення").select_option(label="Як оформити субсидію")
+    page.get_by_label("Примітка").fill("Порадила подати через Дію")
+    page.get_by_role("button", name="Зберегти").click()
+    expect(page.locator("#wrap-up")).to_be_hidden()
+    expect(page.locator("#my-state")).to_have_text("Готовий приймати звернення")
+    expect(chat.locator(".msg-note").last).to_have_text("Фахівець завершив розмову. Далі вам відповідає робот.")
+
+    engine = make_engine(live_server.env["HOTLINE_DATABASE_URL"])
+    with make_sessionmaker(engine)() as session:
+        log = session.scalars(
+            select(QueueEvent).where(QueueEvent.conversation_id == conversation).order_by(QueueEvent.id)
+        ).all()
+    engine.dispose()
+    assert [e.event for e in log] == ["entered", "offered", "connected", "closed", "wrap_up"]
+    assert log[-1].data == {"disposition": "housing_subsidy_apply", "note": "Порадила подати через Дію"}
+    assert {e.operator_id for e in log[1:]} == {log[1].operator_id}
+    page.goto("/operator?lang=ru")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Консоль специалиста")
+    expect(page.locator("#my-state")).to_have_text("Готов принимать обращения")
+    assert citizen.dialogs == [] and winner.dialogs == []

@@ -1,0 +1,84 @@
+"""Hand-off to a person, with the real specialist queue: place and wait, the specialist's messages out
+to Viber in order, the citizen's in to the console (masked if abusive), closing, the rating."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels.viber import service
+from hotline import users
+from hotline.db import transaction
+from specialist_queue import chat
+from specialist_queue.store import OperatorState
+from tests.fakes.viber_api import FakeViberApi
+from tests.viber.conftest import button_bodies, conversation_started, new_user, post, text_message
+
+
+def _operator(client: TestClient) -> int:
+    parts = client.app.state.parts  # type: ignore[attr-defined]
+    with transaction(parts.sessions) as session:
+        user = users.create(
+            session,
+            username=f"op-{time.monotonic_ns()}",
+            password="s3cret-pass",
+            role=users.Role.OPERATOR,
+            display_name="Олена",
+        )
+        return user.id
+
+
+def _chat(sessions: sessionmaker[Session], conversation_id: str) -> list[tuple[str, str]]:
+    with sessions() as session:
+        return [(m.sender, m.text) for m in chat.since(session, conversation_id=conversation_id)]
+
+
+def test_a_specialist_takes_over_and_hands_back_with_a_rating(
+    viber_client: TestClient, fake_viber: FakeViberApi, sessions_of: sessionmaker[Session]
+) -> None:
+    parts: Any = viber_client.app.state.parts  # type: ignore[attr-defined]
+    desk = parts.specialists.desk
+    user = new_user()
+    post(viber_client, conversation_started(user))
+    post(viber_client, text_message(user, "operator"))
+    waiting = fake_viber.sent_to(user["id"])[-1]
+    assert "З'єдную вас із фахівцем" in waiting["text"] and "Ви в черзі до фахівця: 1-й" in waiting["text"]
+    assert button_bodies(waiting)[-3:] == ["back", "menu", "operator"]
+    conversation_id = parts.viber.flows.conversation_of(user["id"])
+
+    operator_id = _operator(viber_client)
+    desk.set_state(operator_id, OperatorState.AVAILABLE)
+    asyncio.run(desk.accept(operator_id, conversation_id))
+    joined = fake_viber.wait_for(user["id"], 2)
+    assert "приєднався фахівець Олена" in joined[-1]["text"]
+
+    post(viber_client, text_message(user, "Мені не нарахували субсидію"))
+    post(viber_client, text_message(user, "Ви там ідіоти?"))
+    assert _chat(sessions_of, conversation_id) == [
+        ("citizen", "Мені не нарахували субсидію"),
+        ("citizen", "Ви там і*****?"),  # the specialist reads it masked
+    ]
+    assert "без лайки" in fake_viber.wait_for(user["id"], 3)[-1]["text"]  # the robot said nothing else
+
+    for n in range(1, 4):
+        desk.send(operator_id, conversation_id, f"Відповідь фахівця {n}")
+    relayed = fake_viber.wait_for(user["id"], 6)
+    assert [m["text"] for m in relayed[3:6]] == [f"Відповідь фахівця {n}" for n in range(1, 4)]
+
+    desk.close(operator_id, conversation_id)
+    closing = fake_viber.wait_for(user["id"], 7)[-1]
+    assert "Оцініть" in closing["text"] and button_bodies(closing)[:5] == [f"rate:{n}" for n in range(1, 6)]
+    post(viber_client, text_message(user, "rate:5"))
+    thanks = fake_viber.sent_to(user["id"])[-1]
+    assert "Дякуємо за оцінку" in thanks["text"] and "subsidies" in button_bodies(thanks)
+    with sessions_of() as session:
+        rating = service.get_rating(session, conversation_id=conversation_id)
+    assert rating is not None and rating.score == 5
+
+    post(viber_client, text_message(user, "Як оформити житлову субсидію"))  # the robot answers again
+    assert "субсид" in fake_viber.sent_to(user["id"])[-1]["text"].lower()
+    assert len(fake_viber.sent_to(user["id"])) == 9
