@@ -13,6 +13,7 @@ section of docs/BENCHMARKS.md. Never run as a test.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import statistics
@@ -151,7 +152,8 @@ def render(rows: list[tuple[str, int, float]], cached_ns: float, reread_ms: floa
         START,
         "## Admin statistics and office hours (`bench/admin_bench.py`)",
         "",
-        f"Machine: {machine()}. Command: `{command}`.",
+        f"Machine: {machine()}, load average {os.getloadavg()[0]:.1f} when it finished (other work shares "
+        f"the cores). Command: `{command}`.",
         "",
         "| database | conversations | days | `stats.report` (median of 3) |",
         "|---|---|---|---|",

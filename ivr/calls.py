@@ -8,6 +8,7 @@ idempotent: a retried Twilio callback writes nothing twice and never takes a ste
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -37,6 +38,22 @@ class CallEvent(StrEnum):
 _SEQ = {kind: seq for seq, kind in enumerate(CallEvent, start=1)}
 
 
+@dataclass(frozen=True)
+class CallRecord:
+    """The call's conversation and the tree version it runs on (kept with it, so a turn needs no other read)."""
+
+    conversation_id: str
+    tree_version: int | None = None
+
+    def encode(self) -> str:
+        return f"{self.conversation_id} {self.tree_version or ''}".strip()
+
+    @classmethod
+    def decode(cls, raw: str) -> CallRecord:
+        conversation_id, _, version = raw.partition(" ")
+        return cls(conversation_id, int(version) if version else None)
+
+
 class Calls:
     """Where a call's conversation is, what the caller first heard, and what happened to the call."""
 
@@ -49,20 +66,24 @@ class Calls:
     def _key(self, call_sid: str, part: str = "") -> str:
         return f"{self.prefix}:call:{call_sid}" + (f":{part}" if part else "")
 
-    def conversation_of(self, call_sid: str) -> str | None:
+    def find(self, call_sid: str) -> CallRecord | None:
         """The call's conversation: Redis first, then SQL (after Redis lost it), waiting out a start in flight."""
         deadline = time.monotonic() + START_WAIT_SECONDS
         while (found := self.client.get(self._key(call_sid))) == PENDING and time.monotonic() < deadline:
             time.sleep(0.05)  # another request is starting this very call: its answer is moments away
         if found and found != PENDING:
-            return str(found)
+            return CallRecord.decode(str(found))
         with self.sessions() as session:
-            conversation_id = session.scalar(
-                select(Conversation.id).where(Conversation.channel == CHANNEL, Conversation.external_id == call_sid)
-            )
-        if conversation_id is not None:
-            self.client.set(self._key(call_sid), conversation_id, ex=self.ttl)
-        return conversation_id
+            row = session.execute(
+                select(Conversation.id, Conversation.tree_version)
+                .where(Conversation.channel == CHANNEL, Conversation.external_id == call_sid)
+                .order_by(Conversation.started_at.desc())
+            ).first()
+        if row is None:
+            return None
+        record = CallRecord(row.id, row.tree_version)
+        self.client.set(self._key(call_sid), record.encode(), ex=self.ttl)
+        return record
 
     def claim(self, call_sid: str) -> bool:
         """True for the one request that may start this call's conversation."""
@@ -72,9 +93,9 @@ class Calls:
         """Give up a claim whose start failed, so a retry can start the call."""
         self.client.delete(self._key(call_sid))
 
-    def remember(self, call_sid: str, conversation_id: str, first_answer: str) -> None:
+    def remember(self, call_sid: str, record: CallRecord, first_answer: str) -> None:
         with self.client.pipeline() as pipe:
-            pipe.set(self._key(call_sid), conversation_id, ex=self.ttl)
+            pipe.set(self._key(call_sid), record.encode(), ex=self.ttl)
             pipe.set(self._key(call_sid, "first"), first_answer, ex=self.ttl)
             pipe.execute()
 

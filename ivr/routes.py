@@ -18,13 +18,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline.db import utcnow
 from hotline.deps import Parts, PartsDep
+from ivr import answering, phrases, twiml
 from ivr import calls as call_log
-from ivr import phrases, twiml
 from ivr.calls import CallEvent
 from ivr.line import PhoneLine, TwilioCall, verify
-from ivr.turns import Turn, caller_input, render_turn
 from ivr.waiting import CallbackRequest, announcement
 
 log = logging.getLogger(__name__)
@@ -43,10 +41,6 @@ async def _signed(request: Request, parts: PartsDep) -> TwilioCall:
 SignedCall = Annotated[TwilioCall, Depends(_signed)]
 Lang = Annotated[str, Query(pattern="^(uk|ru)$")]
 QueueSlug = Annotated[str, Query(pattern="^[a-z0-9_-]{1,63}$")]
-
-
-class UnknownCall(LookupError):
-    pass
 
 
 def _twiml(body: VoiceResponse | str) -> Response:
@@ -87,86 +81,26 @@ def _nothing(_: PhoneLine) -> VoiceResponse:
     return twiml.empty()
 
 
-def _conversation(parts: Parts, call: TwilioCall) -> str:
-    conversation_id = parts.phone.calls.conversation_of(call.sid)
-    if conversation_id is None:
-        raise UnknownCall(call.sid)
-    return conversation_id
-
-
-def _open_now(parts: Parts) -> bool:
-    return parts.office_hours().is_open(utcnow())
-
-
-def _begin(parts: Parts, call: TwilioCall) -> VoiceResponse | str:
-    """Start the call's conversation once; a retried incoming-call webhook hears the same first words."""
-    line = parts.phone
-    # The claim comes first: a new call (nearly every one) then costs no SQL look-up.
-    if line.calls.claim(call.sid):
-        try:
-            result = parts.dialogue.start(channel=call_log.CHANNEL, lang=None, external_id=call.sid)
-        except Exception:
-            line.calls.release(call.sid)
-            raise
-        first = render_turn(Turn(result), line.urls).to_xml()
-        line.calls.remember(call.sid, result.conversation_id, first)
-        return first
-    existing = _conversation(parts, call)
-    # Redis lost the first answer: carry on from wherever the conversation stands.
-    return line.calls.first_answer(call.sid) or _advance(parts, call, existing, step=0)
-
-
-def _advance(parts: Parts, call: TwilioCall, conversation_id: str, *, step: int) -> VoiceResponse:
-    """One turn of the engine for what the caller pressed or said, rendered for the phone."""
-    line = parts.phone
-    dialogue = parts.dialogue
-    seen = dialogue.store.read(conversation_id)
-    engine_state = (seen.data or {}).get("engine", {})
-    event = caller_input(call.params, engine_state)
-    result = dialogue.handle(conversation_id, event, turn=f"{call.sid}:{step}")
-    version = engine_state.get("tree_version") or dialogue.trees.current_version()
-    turn = Turn(result, tree=dialogue.trees.get(version).tree, heard_nothing=not event.value)
-    handoff = turn.handoff
-    if handoff is None:
-        return render_turn(turn, line.urls)
-    if handoff["priority"] == "emergency" or _open_now(parts):
-        _enqueued(line, conversation_id, handoff["queue"], turn.lang, reason=handoff["reason"])
-        return render_turn(turn, line.urls)
-    return render_turn(turn, line.urls, closed=_closed_words(parts, turn.lang), duty=line.after_hours_queue)
-
-
-def _closed_words(parts: Parts, lang: str) -> list[str]:
-    now = utcnow()
-    hours = parts.office_hours()
-    try:
-        opens = hours.next_opening(now)
-    except ValueError:  # a schedule with no hours at all: there is no "when" to tell
-        return [phrases.say("closed", lang)]
-    return [phrases.say("closed", lang), phrases.say("opens", lang, when=phrases.when(opens, now, lang))]
-
-
-def _enqueued(line: PhoneLine, conversation_id: str, queue: str, lang: str, reason: str) -> None:
-    data = {"queue": queue, "lang": lang, "twilio_queue": twiml.queue_name(queue, lang), "reason": reason}
-    line.calls.record(conversation_id, CallEvent.ENQUEUED, data)
-
-
 @router.post("/voice", response_class=Response, response_model=None, summary="A call comes in")
 @answers_twilio(_apology)
 def voice(call: SignedCall, parts: PartsDep) -> VoiceResponse | str:
     """Greet the caller and ask for the language (keys 1/2 or the language's name)."""
-    return _begin(parts, call)
+    return answering.begin(parts, call)
 
 
 @router.post("/gather", response_class=Response, response_model=None, summary="The caller pressed or said")
 @answers_twilio(_apology)
 def gather(
-    call: SignedCall, parts: PartsDep, step: Annotated[int, Query(ge=0, le=call_log.CALL_STEP)]
+    call: SignedCall,
+    parts: PartsDep,
+    step: Annotated[int, Query(ge=0, le=call_log.CALL_STEP)],
+    ask: Annotated[str | None, Query(pattern="^language$")] = None,
 ) -> VoiceResponse | str:
     """What a `<Gather>` heard (Digits, or SpeechResult + Confidence, or nothing) goes to the engine."""
-    conversation_id = parts.phone.calls.conversation_of(call.sid)
-    if conversation_id is None:  # a call we never answered (its start was lost): answer it now
-        return _begin(parts, call)
-    return _advance(parts, call, conversation_id, step=step)
+    record = parts.phone.calls.find(call.sid)
+    if record is None:  # a call we never answered (its start was lost): answer it now
+        return answering.begin(parts, call)
+    return answering.advance(parts, call, record, step=step, language_asked=ask == "language")
 
 
 @router.post("/choices", response_class=Response, response_model=None, summary="No person now: callback or message")
@@ -181,16 +115,18 @@ def choices(
     """1 asks for a callback, 2 leaves a voice message, 0 waits for the duty specialist (out of hours)."""
     line = parts.phone
     key = call.get("Digits")
-    duty = line.after_hours_queue and not _open_now(parts)
+    duty = line.after_hours_queue and not answering.open_now(parts)
     if key == "1":
         line.callbacks.request(
-            CallbackRequest(_conversation(parts, call), call.sid, call.get("From"), queue, lang, position=None)
+            CallbackRequest(
+                answering.conversation_of(parts, call), call.sid, call.get("From"), queue, lang, position=None
+            )
         )
         return twiml.goodbye([phrases.say("callback_confirmed", lang)], lang)
     if key == "2":
         return twiml.voicemail(lang, line.urls)
     if key == "0" and duty:
-        _enqueued(line, _conversation(parts, call), queue, lang, reason="after_hours_duty")
+        answering.enqueued(line, answering.conversation_of(parts, call), queue, lang, reason="after_hours_duty")
         return twiml.enqueue([phrases.say("duty_wait", lang)], lang, queue, line.urls)
     if attempt >= 2:
         return twiml.goodbye([phrases.say("call_later", lang)], lang)
@@ -203,7 +139,7 @@ def choices(
 def queue_done(call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang) -> VoiceResponse:
     """The `<Enqueue action>`: served, gone, or the queue failed (then callback or voice message)."""
     line = parts.phone
-    conversation_id = _conversation(parts, call)
+    conversation_id = answering.conversation_of(parts, call)
     result = call.get("QueueResult")
     line.calls.record(
         conversation_id, CallEvent.QUEUE_LEFT, {"result": result, "queue_time": call.get("QueueTime"), "queue": queue}
@@ -223,7 +159,8 @@ def queue_done(call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang) 
 def wait(call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang) -> VoiceResponse:
     """The waitUrl: the place and estimate when they improved, the callback offer, hold audio."""
     line = parts.phone
-    conversation_id = line.calls.conversation_of(call.sid)
+    record = line.calls.find(call.sid)
+    conversation_id = record.conversation_id if record else None
     figures = line.waits.figures(conversation_id=conversation_id, queue=queue, lang=lang, params=call.params)
     news = announcement(figures, line.calls.last_announced(call.sid), lang)
     if news:
@@ -241,7 +178,7 @@ def wait_keys(
     if call.get("Digits") != "1":
         return twiml.empty()  # the wait round ends and Twilio asks the waitUrl again
     line = parts.phone
-    request = CallbackRequest(_conversation(parts, call), call.sid, call.get("From"), queue, lang, position)
+    request = CallbackRequest(answering.conversation_of(parts, call), call.sid, call.get("From"), queue, lang, position)
     line.callbacks.request(request)
     return twiml.leave()
 
@@ -271,7 +208,7 @@ def _store_recording(parts: Parts, call: TwilioCall) -> None:
         "duration": call.get("RecordingDuration"),
         "from": call.get("From"),
     }
-    parts.phone.calls.record(_conversation(parts, call), CallEvent.VOICEMAIL, data)
+    parts.phone.calls.record(answering.conversation_of(parts, call), CallEvent.VOICEMAIL, data)
 
 
 @router.post("/transcription", response_class=Response, response_model=None, summary="A voice message transcribed")
@@ -283,7 +220,7 @@ def transcription(call: SignedCall, parts: PartsDep) -> VoiceResponse:
         "recording_url": call.get("RecordingUrl"),
     }
     text = call.get("TranscriptionText")
-    parts.phone.calls.record(_conversation(parts, call), CallEvent.VOICEMAIL_TRANSCRIPTION, data, text=text)
+    parts.phone.calls.record(answering.conversation_of(parts, call), CallEvent.VOICEMAIL_TRANSCRIPTION, data, text=text)
     return twiml.empty()
 
 
@@ -295,9 +232,10 @@ def status(call: SignedCall, parts: PartsDep) -> VoiceResponse:
     if state not in FINAL_STATUSES:
         return twiml.empty()
     line = parts.phone
-    conversation_id = line.calls.conversation_of(call.sid)
-    if conversation_id is None:
+    record = line.calls.find(call.sid)
+    if record is None:
         return twiml.empty()  # a call that never reached us (e.g. rejected before the first webhook)
+    conversation_id = record.conversation_id
     events = line.calls.events(conversation_id)
     left = events.get(CallEvent.QUEUE_LEFT)
     # Hung up while waiting: the queue's own report of it may still be on its way.

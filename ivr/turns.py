@@ -24,7 +24,7 @@ DEFAULT_LANGUAGE = "uk"
 _HANDOFF_WORDS = ("handoff", "handoff_not_understood", "handoff_waiting")
 
 
-def caller_input(params: Mapping[str, str], engine_state: Mapping[str, Any]) -> Input:
+def caller_input(params: Mapping[str, str], *, language_asked_again: bool = False) -> Input:
     """Keys, or words with Twilio's confidence, or nothing heard."""
     digits = params.get("Digits", "").strip()
     if digits:
@@ -32,7 +32,7 @@ def caller_input(params: Mapping[str, str], engine_state: Mapping[str, Any]) -> 
     speech = " ".join(params.get("SpeechResult", "").split())[:MAX_SPEECH]
     if speech:
         return Input(InputKind.SPEECH, value=speech, confidence=_confidence(params.get("Confidence", "")))
-    if engine_state.get("expect") == Expect.LANGUAGE and engine_state.get("failures", 0) >= 1:
+    if language_asked_again:
         # A phone cannot wait for ever: asked twice and silent, the caller is taken on in Ukrainian.
         return Input(InputKind.BUTTON, value=f"{T_LANG}{DEFAULT_LANGUAGE}")
     return Input(InputKind.NO_INPUT)
@@ -72,7 +72,7 @@ def render_turn(turn: Turn, urls: twiml.Urls, *, closed: list[str] | None = None
     """The TwiML for a turn: a question, the queue, or (with `closed` words) the out-of-hours choices."""
     last, lang = turn.last, turn.lang
     if last["expect"] == Expect.LANGUAGE:
-        return twiml.language_question(urls.gather(turn.result.step))
+        return twiml.language_question(urls.gather(turn.result.step, language=True))
     texts = [_spoken(reply, turn) for reply in turn.result.replies]
     handoff = turn.handoff
     if handoff is not None:

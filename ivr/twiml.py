@@ -40,8 +40,9 @@ class Urls:
         tail = f"?{urlencode(query)}" if query else ""
         return f"{self.base.rstrip('/')}/twilio/{path}{tail}"
 
-    def gather(self, step: int) -> str:
-        return self._url("gather", step=step)
+    def gather(self, step: int, *, language: bool = False) -> str:
+        """Where a Gather's answer goes; `language` marks the answer to the language question."""
+        return self._url("gather", step=step, ask="language") if language else self._url("gather", step=step)
 
     def choices(self, queue: str, lang: str, attempt: int = 1) -> str:
         return self._url("choices", queue=queue, lang=lang, attempt=attempt)

@@ -19,8 +19,8 @@ from hotline.users import Role, User
 from ivr.twilio_rest import TwilioUnavailable
 from specialist_queue import context, live
 from specialist_queue.desk import NoPhoneLine
+from specialist_queue.model import Conflict, OperatorState
 from specialist_queue.runtime import Specialists
-from specialist_queue.store import Conflict, OperatorState
 
 Operator = Annotated[StaffUser, require(Role.OPERATOR, Role.ADMIN)]
 Admin = Annotated[StaffUser, require(Role.ADMIN)]
@@ -103,7 +103,9 @@ async def accept(conversation_id: ConversationId, user: Operator, parts: PartsDe
 
 
 @router.get("/api/operator/conversations/{conversation_id}")
-def conversation(conversation_id: ConversationId, user: Operator, parts: PartsDep, lang: str = "uk") -> dict[str, Any]:
+def conversation(
+    conversation_id: ConversationId, user: Operator, parts: PartsDep, lang: Literal["uk", "ru"] = "uk"
+) -> dict[str, Any]:
     """What the robot learned: channel, language, path through the tree, what the citizen said, intents."""
     found = specialists(parts)
     me = found.queue.store.operator(user.id)

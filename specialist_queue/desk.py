@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+import anyio
 from anyio import to_thread
 
 from hotline.db import transaction
@@ -17,8 +18,8 @@ from hotline.users import User
 from ivr.twilio_rest import TwilioRefused, TwilioRest
 from specialist_queue import chat, phone
 from specialist_queue.events import at, record
+from specialist_queue.model import Conflict, Entry, Kind, Operator, OperatorState
 from specialist_queue.service import SpecialistQueue
-from specialist_queue.store import Conflict, Entry, Kind, Operator, OperatorState
 
 OTHER = "other"
 CALLBACK_OUTCOMES = ("reached", "no_answer", "given_up")
@@ -107,7 +108,8 @@ class Desk:
             await to_thread.run_sync(lambda: self._caller_gone(entry, operator_id, now))
             raise Conflict("the caller has hung up") from None
         except BaseException:
-            await to_thread.run_sync(lambda: self.store.undo_accept(operator_id, entry.conversation_id, now=now))
+            with anyio.CancelScope(shield=True):  # even a cancelled request must give the call its place back
+                await to_thread.run_sync(lambda: self.store.undo_accept(operator_id, entry.conversation_id, now=now))
             raise
 
     def _caller_gone(self, entry: Entry, operator_id: int, now: float) -> None:

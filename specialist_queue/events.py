@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hotline.queue_log import QueueEvent, QueueEventKind
-from specialist_queue.store import Entry
+from specialist_queue.model import Entry
 
 
 def at(now: float) -> datetime:

@@ -22,8 +22,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from specialist_queue import chat, keys
 from specialist_queue.context import message_view
 from specialist_queue.desk import Desk
+from specialist_queue.model import EntryState
 from specialist_queue.service import SpecialistQueue
-from specialist_queue.store import EntryState
 
 HEARTBEAT = 1.0  # seconds between refreshes when nothing wakes a stream (waits grow by themselves)
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from hotline.queue_log import QueueEvent, QueueEventKind
 from hotline.users import User
 from specialist_queue.events import seconds
-from specialist_queue.store import Entry, EntryState, Kind, Operator, OperatorState, QueueStore
+from specialist_queue.model import Entry, EntryState, Kind, Operator, OperatorState
+from specialist_queue.store import QueueStore
 
 _ENDED = (QueueEventKind.CLOSED, QueueEventKind.ABANDONED, QueueEventKind.WRAP_UP)
 HANDLING_SAMPLES = 50

@@ -35,11 +35,12 @@ from hotline.queue_log import QueueEvent, QueueEventKind
 from ivr.twilio_rest import CALL_SID
 from specialist_queue import chat, figures, rebuild
 from specialist_queue.events import at, record
-from specialist_queue.store import Entry, EntryState, Kind, Offer, OperatorState, QueueStore, queue_name
+from specialist_queue.model import Entry, EntryState, Kind, Offer, OperatorState, queue_name
+from specialist_queue.store import QueueStore
 
 log = logging.getLogger(__name__)
 
-PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+PHONE = re.compile(r"^\+?[0-9]{5,15}$")  # as the staff form checks phones
 DEFAULT_SKILL = "general"
 STAFFED = (OperatorState.AVAILABLE, OperatorState.BUSY, OperatorState.WRAP_UP)
 

@@ -6,6 +6,7 @@ and come back to the editor. The JSON API (`/api/admin/...`) serves the page's s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from hotline.admin.errors import AdminError
 from hotline.admin.preview import preview
 from hotline.admin.web import AdminUser, Matchers, api, done, page, pages
 from hotline.db import transaction
-from hotline.deps import PartsDep
+from hotline.deps import Parts, PartsDep, StaffUser
 from intents.checks import Problem
 from intents.pack import dump_pack
 from intents.tree import LANGUAGES, Action, Node, NodeKind, NodeText, Priority, Tree
@@ -132,7 +133,8 @@ def tree_page(request: Request, parts: PartsDep, user: AdminUser, node: str = ""
     return page(request, user, "admin_tree.html", context)
 
 
-def _edit(parts: PartsDep, user: AdminUser, action: str, target: str, change: Any) -> None:
+def _edit(parts: Parts, user: StaffUser, action: str, target: str, change: Callable[[Tree], Tree]) -> None:
+    """One editor function applied to the draft, audited, in its own transaction."""
     with transaction(parts.sessions) as session:
         drafts.edit(session, actor=user, action=action, target=target, change=change)
 

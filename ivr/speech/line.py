@@ -63,8 +63,10 @@ class SpeechLine:
         problems = "; ".join(f"{lang}: {problem}" for lang, problem in sorted(self.models.problems.items()))
         return f"fallback to keypad and twilio speech ({problems}); vosk: {loaded}"
 
-    def action(self, step: int) -> str:
-        return f"{self.urls.base.rstrip('/')}/twilio/speech?{urlencode({'step': step})}"
+    def action(self, step: int, *, language: bool = False) -> str:
+        """The `<Connect action>`; `language` marks the answer to the language question, as for a Gather."""
+        query = {"step": step, "ask": "language"} if language else {"step": step}
+        return f"{self.urls.base.rstrip('/')}/twilio/speech?{urlencode(query)}"
 
     def _model(self, lang: str) -> LoadedModel | None:
         return self.models.get(lang) if self.mode == "vosk" else None
@@ -86,14 +88,15 @@ class SpeechLine:
         """The first question: each loaded language listens for the languages' names."""
         models = [model for lang in LANGUAGES if (model := self._model(lang)) is not None]
         if not models:
-            return phone_twiml.language_question(self.urls.gather(step))
+            return phone_twiml.language_question(self.urls.gather(step, language=True))
         listeners = tuple(_listener(model, _LANGUAGE_NAMES, name=f"{model.lang} language question") for model in models)
-        return self._listen(phrases.LANGUAGE_PROMPTS, Listen(step, listeners))
+        return self._listen(phrases.LANGUAGE_PROMPTS, Listen(step, listeners), language=True)
 
-    def _listen(self, prompts: Iterable[tuple[str, str]], listen: Listen) -> VoiceResponse:
+    def _listen(self, prompts: Iterable[tuple[str, str]], listen: Listen, *, language: bool = False) -> VoiceResponse:
         token = self.store.expect(listen)
         parameters = {"token": token, "step": str(listen.step)}
-        return twiml.listen(prompts, action=self.action(listen.step), stream=self.stream_url, parameters=parameters)
+        action = self.action(listen.step, language=language)
+        return twiml.listen(prompts, action=action, stream=self.stream_url, parameters=parameters)
 
     def close(self) -> None:
         if self.executor is not None:

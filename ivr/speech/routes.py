@@ -29,7 +29,10 @@ async def media_stream(websocket: WebSocket) -> None:
 
 @router.post("/speech", response_class=Response, response_model=None, summary="The caller's speech stream ended")
 def speech_ended(
-    call: phone.SignedCall, parts: PartsDep, step: Annotated[int, Query(ge=0, le=call_log.CALL_STEP)]
+    call: phone.SignedCall,
+    parts: PartsDep,
+    step: Annotated[int, Query(ge=0, le=call_log.CALL_STEP)],
+    ask: Annotated[str | None, Query(pattern="^language$")] = None,
 ) -> Response:
     """The `<Connect action>`: the stream's outcome goes to the engine as a `<Gather>`'s would."""
     outcome = parts.speech.store.outcome(call.sid, step)
@@ -37,4 +40,4 @@ def speech_ended(
     params = {
         name: value for name, value in call.params.items() if name not in {"Digits", "SpeechResult", "Confidence"}
     }
-    return phone.gather(call=TwilioCall({**params, **heard}), parts=parts, step=step)
+    return phone.gather(call=TwilioCall({**params, **heard}), parts=parts, step=step, ask=ask)

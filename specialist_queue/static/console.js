@@ -84,8 +84,8 @@ function showState(update) {
   const me = update.operator;
   $("my-state").textContent = t(`state_${me.state}`);
   $("my-reason").textContent = me.reason ? `(${TEXT[`reason_${me.reason}`] || me.reason})` : "";
-  showOffer(update.offer);
   showConversation(update.conversation);
+  showOffer(update.offer);
   showWrapUp(update.conversation ? null : me.wrap_up);
   drawQueues(update.queues);
 }

@@ -38,11 +38,21 @@ def test_an_incoming_call_asks_for_the_language_in_both_voices(client) -> None:
     doc = Phone(client).call()
     listen = LISTEN.format(hints="українська, русский, російська, украинский", language="uk-UA")
     assert doc.xml == xml(
-        f'<Gather action="{PUBLIC_URL}/twilio/gather?step=1" {listen}>'
+        f'<Gather action="{PUBLIC_URL}/twilio/gather?step=1&amp;ask=language" {listen}>'
         f"<Say {UK}>Вітаємо! Оберіть мову: українська — 1.</Say>"
         f"<Say {RU}>Здравствуйте! Выберите язык: русский — 2.</Say>"
         "</Gather>"
     )
+
+
+def test_a_caller_silent_at_the_language_question_twice_is_taken_on_in_ukrainian(client) -> None:
+    phone = Phone(client)
+    again = phone.answer(phone.call())
+    assert again.gather.get("action") == f"{PUBLIC_URL}/twilio/gather?step=2&ask=language"
+    assert again.said == ["Вітаємо! Оберіть мову: українська — 1.", "Здравствуйте! Выберите язык: русский — 2."]
+    menu = phone.answer(again)
+    assert menu.gather.get("language") == "uk-UA"
+    assert menu.said[0].startswith(TREE.welcome["uk"])
 
 
 def test_key_1_chooses_ukrainian_and_reads_the_menu_inside_a_gather(client) -> None:

@@ -17,25 +17,24 @@ KYIV = ZoneInfo("Europe/Kyiv")
 
 
 @pytest.mark.parametrize(
-    ("params", "state", "expected"),
+    ("params", "asked_again", "expected"),
     [
-        ({"Digits": "7"}, {}, Input(InputKind.DIGIT, "7")),
-        ({"Digits": "#", "SpeechResult": "ignored"}, {}, Input(InputKind.DIGIT, "#")),
+        ({"Digits": "7"}, False, Input(InputKind.DIGIT, "7")),
+        ({"Digits": "#", "SpeechResult": "ignored"}, False, Input(InputKind.DIGIT, "#")),
         (
             {"SpeechResult": " субсидія   на газ ", "Confidence": "0.61"},
-            {},
+            False,
             Input(InputKind.SPEECH, "субсидія на газ", 0.61),
         ),
-        ({"SpeechResult": "так", "Confidence": "1.7"}, {}, Input(InputKind.SPEECH, "так", 1.0)),
-        ({"SpeechResult": "так", "Confidence": "n/a"}, {}, Input(InputKind.SPEECH, "так", None)),
-        ({"SpeechResult": "  "}, {}, Input(InputKind.NO_INPUT)),
-        ({}, {"expect": "menu", "failures": 2}, Input(InputKind.NO_INPUT)),
-        ({}, {"expect": "language", "failures": 0}, Input(InputKind.NO_INPUT)),
-        ({}, {"expect": "language", "failures": 1}, Input(InputKind.BUTTON, "lang:uk")),
+        ({"SpeechResult": "так", "Confidence": "1.7"}, False, Input(InputKind.SPEECH, "так", 1.0)),
+        ({"SpeechResult": "так", "Confidence": "n/a"}, False, Input(InputKind.SPEECH, "так", None)),
+        ({"SpeechResult": "  "}, False, Input(InputKind.NO_INPUT)),
+        ({"Digits": "2"}, True, Input(InputKind.DIGIT, "2")),
+        ({}, True, Input(InputKind.BUTTON, "lang:uk")),
     ],
 )
-def test_what_the_caller_did_as_engine_input(params: dict[str, str], state: dict[str, object], expected: Input) -> None:
-    assert caller_input(params, state) == expected
+def test_what_the_caller_did_as_engine_input(params: dict[str, str], asked_again: bool, expected: Input) -> None:
+    assert caller_input(params, language_asked_again=asked_again) == expected
 
 
 @pytest.mark.parametrize(
@@ -108,7 +107,7 @@ def test_hints_carry_no_commas_repeats_or_overlong_phrases() -> None:
 def test_every_document_builder_gives_valid_twiml() -> None:
     urls = twiml.Urls("https://hotline.example.org/")
     documents = [
-        twiml.language_question(urls.gather(1)),
+        twiml.language_question(urls.gather(1, language=True)),
         twiml.ask(["Питання"], "ru", urls.gather(2), ["субсидия"]),
         twiml.enqueue(["Соединяю"], "ru", "benefits", urls),
         twiml.choices(["Зараз фахівці не працюють."], "uk", urls.choices("general", "uk"), duty=True),
@@ -126,3 +125,4 @@ def test_every_document_builder_gives_valid_twiml() -> None:
     ):
         checked(waiting.to_xml(), wait=True)
     assert urls.gather(3) == "https://hotline.example.org/twilio/gather?step=3"
+    assert urls.gather(1, language=True) == "https://hotline.example.org/twilio/gather?step=1&ask=language"

@@ -95,6 +95,16 @@ def test_a_retried_incoming_call_hears_the_same_and_starts_one_conversation(
     assert conversations_of(sessions, phone) == 1
 
 
+def test_a_callsid_used_again_after_its_call_went_on_is_a_new_call(client, sessions: sessionmaker[Session]) -> None:
+    phone = Phone(client)
+    phone.answer(phone.answer(phone.call(), Digits="2"), Digits="1")
+    again = phone.call()
+    assert again.said[0] == "Вітаємо! Оберіть мову: українська — 1."
+    assert again.gather.get("action") == f"{PUBLIC_URL}/twilio/gather?step=1&ask=language"
+    assert conversations_of(sessions, phone) == 2
+    assert phone.answer(again, Digits="1").gather.get("language") == "uk-UA"
+
+
 def test_an_internal_error_apologises_and_puts_the_caller_through(client, parts: Parts) -> None:
     phone = Phone(client)
     menu = phone.answer(phone.call(), Digits="1")

@@ -20,9 +20,10 @@ from hotline.db import make_engine, transaction
 from hotline.office_hours import OfficeHours, QueuePolicy
 from hotline.settings import Settings
 from specialist_queue.desk import Desk
+from specialist_queue.model import OperatorState
 from specialist_queue.runtime import Specialists
 from specialist_queue.service import SpecialistQueue, Timing
-from specialist_queue.store import OperatorState, QueueStore
+from specialist_queue.store import QueueStore
 from tests.conftest import _empty_tables
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.helpers import staff_login

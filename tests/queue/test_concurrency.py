@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from specialist_queue import keys
-from specialist_queue.store import PRIORITY_CLASS, Conflict, Kind, Offer, OperatorState, QueueStore
+from specialist_queue.model import PRIORITY_CLASS, Conflict, Kind, Offer, OperatorState
+from specialist_queue.store import QueueStore
 
 CONVERSATIONS = 5000
 OPERATORS = 50

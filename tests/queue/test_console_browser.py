@@ -52,18 +52,8 @@ def _expect() -> Any:
 
 
 def add_operator(server: LiveServer, name: str) -> None:
-    added = server.hotline(
-        "user",
-        "add",
-        name,
-        "--role",
-        "operator",
-        "--name",
-        name.title(),
-        "--lang",
-        "uk",
-        input=f"{PASSWORD}\n{PASSWORD}\n",
-    )
+    options = ["--name", name.title(), "--lang", "uk", "--skill", "subsidies"]
+    added = server.hotline("user", "add", name, "--role", "operator", *options, input=f"{PASSWORD}\n{PASSWORD}\n")
     assert added.returncode == 0, added.stderr
 
 

@@ -8,6 +8,7 @@ import threading
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -18,9 +19,10 @@ from hotline import conversation_log
 from hotline.queue_log import QueueEvent
 from hotline.users import Role
 from intents.engine import Input, InputKind
+from specialist_queue import runtime
 from specialist_queue.chat import ChatMessage
+from specialist_queue.model import EntryState
 from specialist_queue.runtime import Specialists
-from specialist_queue.store import EntryState
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.helpers import chat
 from tests.queue.conftest import ACCOUNT, PUBLIC_URL, StaffClient, staff
@@ -248,15 +250,18 @@ def test_the_console_speaks_ukrainian_and_russian(app: TestClient) -> None:
     assert "Консоль специалиста" in page and "Принимать обращения" in page and "Итог обращения" in page
 
 
-def test_a_new_start_rebuilds_what_redis_lost(app: TestClient) -> None:
+def test_starting_again_rebuilds_what_redis_lost(app: TestClient) -> None:
     session_id = asks_for_a_person(app)
-    queue = specialists(app).queue
-    for key in queue.store.client.scan_iter(f"{queue.store.prefix}:sq:*"):
-        queue.store.client.delete(key)  # this line's keys only: other test runs share the server
-    assert queue.store.entry(session_id) is None
-    settings = app.app.state.parts.settings  # type: ignore[attr-defined]
-    from hotline.app import create_app
-
-    with TestClient(create_app(settings), base_url=PUBLIC_URL):
-        assert queue.store.entry(session_id).state is EntryState.WAITING
-        assert queue.wait_figures(session_id)[0] == 1
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    store = specialists(app).queue.store
+    for key in store.client.scan_iter(f"{store.prefix}:sq:*"):
+        store.client.delete(key)  # this line's keys only: other test runs share the server
+    assert store.entry(session_id) is None
+    # What the app's start does (the whole app is not started twice here: one Redis prefix, one line).
+    again = runtime.build(
+        parts.settings, parts.sessions, parts.redis, parts.dialogue, parts.office_hours, parts.office.policy
+    )
+    parts.dialogue.handoff_listeners.remove(again.queue.on_handoff)
+    anyio.run(again.aclose)
+    assert store.entry(session_id).state is EntryState.WAITING
+    assert specialists(app).queue.wait_figures(session_id)[0] == 1

@@ -14,8 +14,8 @@ from hotline.queue_log import QueueEvent
 from intents.matcher import Matcher
 from intents.pack import DEMO_PACK, load_pack
 from specialist_queue import context, figures, phone
+from specialist_queue.model import EntryState, Kind
 from specialist_queue.rebuild import replay
-from specialist_queue.store import EntryState, Kind
 
 
 @cache

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.office_hours import OfficeHours
 from hotline.queue_log import QueueEvent
 from specialist_queue.desk import Desk
+from specialist_queue.model import Conflict, EntryState, Kind, OperatorState
 from specialist_queue.service import SpecialistQueue
-from specialist_queue.store import Conflict, EntryState, Kind, OperatorState, QueueStore
+from specialist_queue.store import QueueStore
 from tests.queue.conftest import INTENTS, Office, conversation, operator
 
 MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC).timestamp()

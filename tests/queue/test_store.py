@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from specialist_queue.store import Conflict, EntryState, Kind, OperatorState, QueueStore
+from specialist_queue.model import Conflict, EntryState, Kind, OperatorState
+from specialist_queue.store import QueueStore
 
 T0 = 1_000_000.0
 

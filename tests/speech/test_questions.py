@@ -68,7 +68,7 @@ def test_the_language_question_listens_in_every_loaded_language(redis_client, mo
     assert q.xml == xml(
         f"<Say {UK}>Вітаємо! Оберіть мову: українська — 1.</Say>"
         f"<Say {RU}>Здравствуйте! Выберите язык: русский — 2.</Say>"
-        f'<Connect action="{PUBLIC_URL}/twilio/speech?step=1" method="POST">'
+        f'<Connect action="{PUBLIC_URL}/twilio/speech?step=1&amp;ask=language" method="POST">'
         '<Stream url="wss://hotline.example.org/twilio/stream">'
         f'<Parameter name="token" value="{token}" /><Parameter name="step" value="1" />'
         "</Stream></Connect>"
@@ -90,7 +90,7 @@ def test_a_language_without_a_model_and_twilio_mode_use_twilios_gather(redis_cli
     assert twilio.ask(menu_turn("c1", 2, "ru"), texts, hints).to_xml() == gather
     assert (
         twilio.language_question(1).to_xml()
-        == phone_twiml.language_question(f"{PUBLIC_URL}/twilio/gather?step=1").to_xml()
+        == phone_twiml.language_question(f"{PUBLIC_URL}/twilio/gather?step=1&ask=language").to_xml()
     )
     assert twilio.readiness() == "twilio speech (HOTLINE_ASR=twilio)"
 

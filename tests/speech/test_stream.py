@@ -30,9 +30,9 @@ def in_menu(server: SpeechServer) -> tuple[Phone, str]:
     phone = Phone(server.http)
     phone.twiml(f"{server.url}/twilio/voice")
     phone.twiml(f"{server.url}/twilio/gather?step=1", {"Digits": "1"})
-    conversation_id = server.parts.phone.calls.conversation_of(phone.sid)
-    assert conversation_id is not None
-    return phone, conversation_id
+    record = server.parts.phone.calls.find(phone.sid)
+    assert record is not None
+    return phone, record.conversation_id
 
 
 def ask_menu(server: SpeechServer, *, open_question: bool = False) -> tuple[Phone, Question, TwilioStream]:
@@ -188,3 +188,15 @@ def test_the_connect_action_must_be_signed_by_twilio(server: SpeechServer) -> No
     phone, q, _ = ask_menu(server)
     refused = phone.post(q.action, signature="forged")
     assert refused.status_code == 403 and "X-Twilio-Signature" in refused.json()["message"]
+
+
+def test_the_language_question_asked_twice_in_silence_takes_the_caller_on_in_ukrainian(server: SpeechServer) -> None:
+    phone = Phone(server.http)
+    phone.twiml(f"{server.url}/twilio/voice")
+    silence = Audio(b"", b"").then_silence(7)
+    for step in (1, 2):  # the answer to a language question asked again carries ask=language, as a Gather's does
+        q = question(server.parts.speech.language_question(step).to_xml())
+        assert q.action.endswith(f"/twilio/speech?step={step}&ask=language")
+        play(q.stream, q.parameters, frames(silence), TwilioStream(call_sid=phone.sid))
+        doc = phone.twiml(q.action)
+    assert doc.gather.get("language") == "uk-UA" and "Житлова субсидія — 1." in " ".join(doc.said)
