@@ -17,7 +17,7 @@ from ivr.speech.twilio_side import TwilioStream
 from tests.ivr.phone import Doc, Phone, events_of
 from tests.speech.audio import Audio, read_directly
 from tests.speech.calls import Question, menu_turn, play, question
-from tests.speech.conftest import SpeechServer
+from tests.speech.conftest import NO_SPEECH, SpeechServer
 
 # Korean words the test model knows; espeak-ng's robotic voice is understood for a few of them.
 MENU = ("하나", "둘", "셋", "넷", "다섯", "오", "네", "예", "아니요")
@@ -116,7 +116,7 @@ def test_stop_ends_the_turn_with_what_was_heard_so_far(server: SpeechServer, say
 
 def test_silence_gets_the_prompt_again(server: SpeechServer, say) -> None:
     phone, q, twilio = ask_menu(server)
-    silence = Audio(b"", b"").then_silence(7)  # past HOTLINE_ASR_NO_SPEECH_SECONDS (6)
+    silence = Audio(b"", b"").then_silence(NO_SPEECH + 0.5)
     played = play(q.stream, q.parameters, frames(silence), twilio)
     doc, heard = reaches_engine(server, phone, q)
     assert played.close_code == 1000 and played.received == []
@@ -193,7 +193,7 @@ def test_the_connect_action_must_be_signed_by_twilio(server: SpeechServer) -> No
 def test_the_language_question_asked_twice_in_silence_takes_the_caller_on_in_ukrainian(server: SpeechServer) -> None:
     phone = Phone(server.http)
     phone.twiml(f"{server.url}/twilio/voice")
-    silence = Audio(b"", b"").then_silence(7)
+    silence = Audio(b"", b"").then_silence(NO_SPEECH + 0.5)
     for step in (1, 2):  # the answer to a language question asked again carries ask=language, as a Gather's does
         q = question(server.parts.speech.language_question(step).to_xml())
         assert q.action.endswith(f"/twilio/speech?step={step}&ask=language")
