@@ -11,10 +11,7 @@ that has been up for a while).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -24,14 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import machine, percentile, write_section  # noqa: E402
 from intents.evaluation import default_dev_file, load_cases  # noqa: E402
 from intents.matcher import Matcher  # noqa: E402
 from intents.pack import DEMO_PACK, load_pack  # noqa: E402
 from intents.tree import Action, Node, NodeKind, NodeText, Tree  # noqa: E402
 
 HOLDOUT = ROOT / "tests" / "data" / "intents_holdout.tsv"
-BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
-START, END = "<!-- match_bench:start -->", "<!-- match_bench:end -->"
 
 # Domain words to combine into plausible intents: (uk, ru) pairs.
 SUBJECTS = [
@@ -126,11 +122,6 @@ def synthetic_utterances(tree: Tree, count: int, seed: int = 7) -> list[tuple[st
     return out
 
 
-def _percentile(samples: Sequence[int], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000
-
-
 def _time(matcher: Matcher, utterances: Sequence[tuple[str, str]]) -> list[int]:
     samples = []
     for lang, text in utterances:
@@ -149,19 +140,10 @@ def measure(name: str, tree: Tree, utterances: list[tuple[str, str]], rounds: in
         steady += _time(matcher, utterances)
     return Figures(
         name, len(tree.intents()), len(utterances),
-        _percentile(first, 0.5), _percentile(first, 0.99),
-        _percentile(steady, 0.5), _percentile(steady, 0.99),
+        percentile(first, 0.5) / 1000, percentile(first, 0.99) / 1000,
+        percentile(steady, 0.5) / 1000, percentile(steady, 0.99) / 1000,
         1e9 * len(steady) / sum(steady),
     )
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
-        model = found.group(1).strip() if found else model
-    return f"{os.cpu_count()} CPUs (nproc), {model}, Python {platform.python_version()}, {platform.system()}"
 
 
 def render(figures: Sequence[Figures], command: str) -> str:
@@ -171,7 +153,6 @@ def render(figures: Sequence[Figures], command: str) -> str:
         for f in figures
     ]
     return "\n".join([
-        START,
         "## Intent matcher (`bench/match_bench.py`)",
         "",
         f"Machine: {machine()}. Command: `{command}`. One thread; `time.perf_counter_ns` around "
@@ -187,16 +168,7 @@ def render(figures: Sequence[Figures], command: str) -> str:
         "",
         "First pass: every utterance once on a fresh matcher (new words are lemmatised and fuzzy-"
         "corrected then). Steady: the same utterances again, word caches warm.",
-        END,
     ])
-
-
-def write(section: str) -> None:
-    old = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.is_file() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
-    new = pattern.sub(lambda _: section, old) if pattern.search(old) else old.rstrip() + "\n\n" + section + "\n"
-    BENCHMARKS.parent.mkdir(parents=True, exist_ok=True)
-    BENCHMARKS.write_text(new, encoding="utf-8")
 
 
 def main() -> int:
@@ -219,8 +191,8 @@ def main() -> int:
               f"p99 {f.steady_p99_us / 1000:.2f} ms; {f.per_second:,.0f} utterances/s")
     if args.write:
         command = ".venv/bin/python bench/match_bench.py " + " ".join(sys.argv[1:])
-        write(render(figures, command.strip()))
-        print(f"wrote {BENCHMARKS.relative_to(ROOT)}")
+        written = write_section("match_bench", render(figures, command.strip()))
+        print(f"wrote {written.relative_to(ROOT)}")
     return 0
 
 

@@ -19,8 +19,6 @@ import argparse
 import csv
 import io
 import os
-import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -37,11 +35,10 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import load_average, machine, percentile, write_section  # noqa: E402
 from specialist_queue.model import Kind, OperatorState  # noqa: E402
 from specialist_queue.store import QueueStore  # noqa: E402
 
-BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
-START, END = "<!-- queue_bench:start -->", "<!-- queue_bench:end -->"
 QUEUES = [f"{skill}:{lang}" for skill in ("subsidies", "benefits", "families", "idp") for lang in ("uk", "ru")]
 
 
@@ -55,11 +52,6 @@ class Figures:
     p50_ms: float
     p99_ms: float
     server_us: float  # Redis's own time per script call (INFO commandstats), other clients' scripts included
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def connect(url: str | None) -> tuple[redis.Redis, str, object]:
@@ -184,10 +176,9 @@ def key(kind: str, f: Figures) -> str:
 
 def render(figures: list[Figures], ceilings: dict[str, tuple[float, float, float]], command: str) -> str:
     lines = [
-        START,
         "## Specialist queue (`bench/queue_bench.py`)",
         "",
-        f"Machine: {os.cpu_count()} CPUs (nproc), Python {platform.python_version()}, {platform.system()}; "
+        f"Machine: {machine()}; load average {load_average():.1f}; "
         f"Redis on the same machine (shared with other work while measured). Command: `{command}`. "
         "Client threads with redis-py, one connection each from the pool; `time.perf_counter_ns` around "
         "each operation.",
@@ -213,16 +204,8 @@ def render(figures: list[Figures], ceilings: dict[str, tuple[float, float, float
         "returning the entry; the last column, from the server's INFO commandstats, counts every client's "
         "scripts on a shared server). With many client threads an operation's latency is mostly its wait for the "
         "GIL; one client shows what a single request costs.",
-        END,
     ]
     return "\n".join(lines)
-
-
-def write(section: str) -> None:
-    old = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.is_file() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
-    new = pattern.sub(lambda _: section, old) if pattern.search(old) else old.rstrip() + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(new, encoding="utf-8")
 
 
 def main() -> int:
@@ -251,8 +234,8 @@ def main() -> int:
         )
     if args.write:
         command = ".venv/bin/python bench/queue_bench.py " + " ".join(sys.argv[1:])
-        write(render(figures, ceilings, command.strip()))
-        print(f"wrote {BENCHMARKS.relative_to(ROOT)}")
+        written = write_section("queue_bench", render(figures, ceilings, command.strip()))
+        print(f"wrote {written.relative_to(ROOT)}")
     return 0
 
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -26,6 +23,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import load_average, machine, write_section  # noqa: E402
 from hotline.bootstrap import migrate  # noqa: E402
 from hotline.db import make_engine, make_sessionmaker, transaction  # noqa: E402
 from hotline.users import Role, create  # noqa: E402
@@ -40,8 +38,6 @@ from registry_client.wire import ExtractRequest, Subject  # noqa: E402
 from registry_client.worker import Worker  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
 
-BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
-START, END = "<!-- registry_bench:start -->", "<!-- registry_bench:end -->"
 PERSON = ("Шевченко Марія Іванівна", date(1978, 4, 12), IdKind.RNOKPP, "2876543211")
 
 
@@ -120,13 +116,11 @@ def backlog(url: str, count: int, folder: Path) -> dict[str, float]:
 
 
 def section(f: dict[str, float], command: str) -> str:
-    machine = f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()}"
     return "\n".join(
         [
-            START,
             "## Registry requests (`bench/registry_bench.py`)",
             "",
-            f"Machine: {machine}. Command: `{command}`. Sandbox registry on 127.0.0.1 answering after "
+            f"Machine: {machine()}. Command: `{command}`. Sandbox registry on 127.0.0.1 answering after "
             f"{f['latency_ms']:.0f} ms; fresh SQLite file; one worker (batches of 4 side by side). Load average "
             f"when run: {f['load']:.1f} (other work on the same cores inflates the figures).",
             "",
@@ -140,16 +134,8 @@ def section(f: dict[str, float], command: str) -> str:
             "second is bounded by the registry's latency times the batch of 4, plus the SQL claim and record of "
             "each job. One call: `RegistryClient.fetch_extract` against the sandbox with no added latency "
             "(headers, JSON, breaker, HTTP on loopback).",
-            END,
         ]
     )
-
-
-def write(text: str) -> None:
-    old = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.is_file() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip() + "\n\n" + text + "\n"
-    BENCHMARKS.write_text(new, encoding="utf-8")
 
 
 def main() -> int:
@@ -162,15 +148,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         figures = backlog(serve_sandbox(args.latency_ms), args.requests, Path(folder))
     figures |= {
-        "load": os.getloadavg()[0],
+        "load": load_average(),
         "latency_ms": args.latency_ms,
         "call_p50_ms": statistics.median(took) * 1000,
         "call_p95_ms": sorted(took)[int(len(took) * 0.95) - 1] * 1000,
     }
     print(json.dumps({k: round(v, 2) for k, v in figures.items()}))
     if args.write:
-        write(section(figures, ".venv/bin/python bench/registry_bench.py " + " ".join(sys.argv[1:])))
-        print(f"wrote {BENCHMARKS.relative_to(ROOT)}")
+        command = ".venv/bin/python bench/registry_bench.py " + " ".join(sys.argv[1:])
+        written = write_section("registry_bench", section(figures, command.strip()))
+        print(f"wrote {written.relative_to(ROOT)}")
     return 0
 
 

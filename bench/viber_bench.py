@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -25,14 +23,13 @@ sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from bench.report import machine, percentile, write_section  # noqa: E402
 from channels.viber.abuse import screen  # noqa: E402
 from channels.viber.wire import SIGNATURE_HEADER, signature  # noqa: E402
 from hotline.app import create_app  # noqa: E402
 from hotline.settings import Settings  # noqa: E402
 from tests.fakes.viber_api import FakeViberApi  # noqa: E402
 
-BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
-START, END = "<!-- viber_bench:start -->", "<!-- viber_bench:end -->"
 TOKEN = "bench-token"
 QUESTIONS = ["Як мені оформити житлову субсидію", "Как получить справку переселенца", "subsidies"]
 
@@ -100,26 +97,20 @@ def run(users: int, redis_url: str) -> dict[str, float]:
         "users": users,
         "sent": sent,
         "welcome_p50": statistics.median(welcome) * 1000,
-        "welcome_p95": _p95(welcome) * 1000,
+        "welcome_p95": percentile(welcome, 0.95) * 1000,
         "answer_p50": statistics.median(answered) * 1000,
-        "answer_p95": _p95(answered) * 1000,
+        "answer_p95": percentile(answered, 0.95) * 1000,
         "screen_us": per_line * 1e6,
     }
 
 
-def _p95(values: list[float]) -> float:
-    return sorted(values)[max(0, round(len(values) * 0.95) - 1)]
-
-
 def section(f: dict[str, float], command: str) -> str:
-    machine = f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()}"
     return "\n".join(
         [
-            START,
             "## Viber webhook (`bench/viber_bench.py`)",
             "",
-            f"Machine: {machine}. Command: `{command}`. Whole app in-process (SQLite, real Redis), the fake Viber API "
-            "on 127.0.0.1; one citizen after another.",
+            f"Machine: {machine()}. Command: `{command}`. Whole app in-process (SQLite, real Redis), "
+            "the fake Viber API on 127.0.0.1; one citizen after another.",
             "",
             "| citizens | messages sent | welcome p50 | welcome p95 | message + send p50 | message + send p95 "
             "| abuse screen |",
@@ -130,16 +121,8 @@ def section(f: dict[str, float], command: str) -> str:
             "Welcome: `conversation_started` until its 200 (a new conversation, the welcome in the body). "
             "Message + send: a `message` callback until its 200 plus the background send to the fake API "
             "(the engine turn, the SQL log, the Redis claims). Viber itself waits only for the 200; the send follows.",
-            END,
         ]
     )
-
-
-def write(text: str) -> None:
-    old = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.is_file() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip() + "\n\n" + text + "\n"
-    BENCHMARKS.write_text(new, encoding="utf-8")
 
 
 def main() -> int:
@@ -151,8 +134,9 @@ def main() -> int:
     figures = run(args.users, redis_url)
     print(json.dumps({k: round(v, 2) for k, v in figures.items()}))
     if args.write:
-        write(section(figures, ".venv/bin/python bench/viber_bench.py " + " ".join(sys.argv[1:])))
-        print(f"wrote {BENCHMARKS.relative_to(ROOT)}")
+        command = ".venv/bin/python bench/viber_bench.py " + " ".join(sys.argv[1:])
+        written = write_section("viber_bench", section(figures, command.strip()))
+        print(f"wrote {written.relative_to(ROOT)}")
     return 0
 
 

@@ -26,6 +26,7 @@ from hotline.admin import office as admin_office
 from hotline.admin import web as admin_web
 from hotline.db import make_engine, make_sessionmaker
 from hotline.deps import Parts, PartsDep
+from hotline.metrics import Metrics, RequestMetrics
 from hotline.redis_conn import connect
 from hotline.secrets import session_key
 from hotline.settings import Settings
@@ -46,6 +47,7 @@ WEBCHAT_STATIC = Path(webchat_api.__file__).parent / "static"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         office = admin_office.source(sessions, settings)  # the admins' calendar, HOTLINE_OFFICE_HOURS by default
         specialists = queue_runtime.build(settings, sessions, redis, dialogue, office.hours, office.policy)
         specialists.start()
+        metrics.queue = specialists.queue
         speech = speech_line.start(settings, redis.client)  # Vosk models load here, once
         viber = viber_line.open_line(
             settings, redis=redis, sessions=sessions, dialogue=dialogue, queue=specialists.queue
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.public_url.startswith("https://"),
     )
+    app.add_middleware(RequestMetrics, requests=metrics.requests, latency=metrics.latency)
     _add_error_handlers(app)
     app.include_router(webchat_api.router)
     app.include_router(phone_routes.router)
@@ -118,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_pages.router)
     admin_web.install(app)
     _add_health(app)
+    app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=WEBCHAT_STATIC), name="static")
     app.mount("/operator/static", StaticFiles(directory=queue_console.STATIC), name="operator-static")
 

@@ -39,6 +39,19 @@ def _database(settings: Settings) -> Any:
     return make_sessionmaker(engine)
 
 
+def _share_metrics(settings: Settings) -> None:
+    """Workers write their request counters to files that a scrape of any worker adds up."""
+    import os
+    import shutil
+
+    from hotline.metrics import MULTIPROCESS_ENV
+
+    folder = settings.data_dir / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)  # counters of an earlier run would be added in
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROCESS_ENV] = str(folder)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -58,6 +71,7 @@ def serve(
                 "several workers need HOTLINE_DATABASE_URL and HOTLINE_REDIS_URL", param_hint="--workers"
             )
         _database(settings)  # migrate once, before the workers start
+        _share_metrics(settings)
         uvicorn.run("hotline.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
         return
     from hotline.app import create_app
