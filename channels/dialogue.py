@@ -10,15 +10,14 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.state_store import StateStore, Stored
 from hotline import conversation_log
-from hotline.db import transaction
+from hotline.db import transaction, utcnow
 from intents import engine, versions
 from intents.codec import handoff_to_dict, reply_to_dict, state_from_dict, state_to_dict
 from intents.engine import Expect, Input, InputKind, State
@@ -26,6 +25,7 @@ from intents.matcher import Matcher
 from intents.tree import Tree
 
 MAX_ADVANCE_ATTEMPTS = 8
+NO_TREE = "no tree is published yet: run 'hotline tree import FILE.yaml'"
 
 
 class UnknownConversation(LookupError):
@@ -50,30 +50,44 @@ class TreeCache:
         self.size = size
         self._compiled: OrderedDict[int, Compiled] = OrderedDict()
         self._lock = threading.Lock()
+        # One build at a time: requests that miss together wait for it instead of each building a matcher.
+        self._building = threading.Lock()
 
     def current_version(self) -> int:
         """The newest published version; read from SQL so every process sees a publish at once."""
         with self.sessions() as session:
             version = versions.current_version_id(session)
         if version is None:
-            raise NoPublishedTree("no tree is published yet: run 'hotline tree import FILE.yaml'")
+            raise NoPublishedTree(NO_TREE)
         return version
 
     def get(self, version_id: int) -> Compiled:
-        with self._lock:
-            if version_id in self._compiled:
-                self._compiled.move_to_end(version_id)
-                return self._compiled[version_id]
+        if (found := self._cached(version_id)) is not None:
+            return found
+        with self._building:
+            compiled = self._cached(version_id) or self._build(version_id)  # built meanwhile by the one we waited for?
+        if compiled is None:  # that version is gone: the current one instead
+            return self.get(self.current_version())
+        return compiled
+
+    def _build(self, version_id: int) -> Compiled | None:
         with self.sessions() as session:
             tree = versions.load(session, version_id=version_id)
         if tree is None:
-            return self.get(self.current_version())
+            return None
         compiled = Compiled(tree=tree, matcher=Matcher.build(tree))
         with self._lock:
             self._compiled[version_id] = compiled
             while len(self._compiled) > self.size:
                 self._compiled.popitem(last=False)
         return compiled
+
+    def _cached(self, version_id: int) -> Compiled | None:
+        with self._lock:
+            if version_id in self._compiled:
+                self._compiled.move_to_end(version_id)
+                return self._compiled[version_id]
+        return None
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,7 @@ class TurnResult:
     replies: list[dict[str, Any]]
     lang: str | None
     handoff_requested: dict[str, Any] | None = None
+    tree_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +114,16 @@ class HandoffRequest:
 HandoffListener = Callable[[HandoffRequest], None]
 
 
+@dataclass(frozen=True)
+class _Computed:
+    """A turn computed from the state `seen`, not yet stored."""
+
+    seen: Stored
+    result: dict[str, Any]
+    stored: dict[str, Any]
+    log: conversation_log.Turn
+
+
 class Dialogue:
     def __init__(self, store: StateStore, sessions: sessionmaker[Session], trees: TreeCache) -> None:
         self.store = store
@@ -107,127 +132,133 @@ class Dialogue:
         self.handoff_listeners: list[HandoffListener] = []
 
     def start(self, *, channel: str, lang: str | None, external_id: str | None = None) -> TurnResult:
-        """Open a new conversation and return the robot's first words."""
+        """Open a new conversation on the newest published tree and return the robot's first words."""
         conversation_id = uuid.uuid4().hex
-        version = self.trees.current_version()
+        event = Input(InputKind.START, lang=lang)
+        # One transaction creates the conversation (reading the current version in the same statement)
+        # and logs its first turn; the state goes to Redis only once SQL has the conversation.
         with transaction(self.sessions) as session:
-            conversation_log.create(
-                session, conversation_id=conversation_id, channel=channel, lang=lang, external_id=external_id
+            connection = session.connection()
+            version = conversation_log.start(
+                connection, conversation_id=conversation_id, channel=channel, lang=lang, external_id=external_id
             )
-        state = State(tree_version=version)
-        result = self._advance(conversation_id, Input(InputKind.START, lang=lang), state, Stored("", None), None)
-        if result is None:
+            if version is None:
+                raise NoPublishedTree(NO_TREE)
+            turn = self._turn(conversation_id, event, State(tree_version=version), Stored("", None), last_step=0)
+            conversation_log.write_turns(connection, [turn.log])
+        if not self.store.advance(conversation_id, seen=turn.seen, state=turn.stored, result=turn.result, turn=None):
             raise RuntimeError(f"conversation {conversation_id} was started twice")
-        return result
+        return self._announce(conversation_id, turn)
 
     def handle(self, conversation_id: str, event: Input, *, turn: str | None = None) -> TurnResult:
         """Feed one input; a repeated `turn` key returns the first answer and changes nothing."""
-        if turn and (done := self.store.answered(conversation_id, turn)):
-            self._log(conversation_id, event, done)
-            return _result(conversation_id, done)
         for _ in range(MAX_ADVANCE_ATTEMPTS):
-            seen = self.store.read(conversation_id)
-            state = self._state(conversation_id, seen)
-            result = self._advance(conversation_id, event, state, seen, turn)
-            if result is not None:
-                return result
-            if turn and (done := self.store.answered(conversation_id, turn)):
-                return _result(conversation_id, done)
+            seen = self.store.read(conversation_id, turn)
+            if seen.answered is not None:
+                # A retry: its first run may have died before the log, so the log is written (at most once).
+                self._write(_log_entry(conversation_id, event, seen.answered, lang_changed=True))
+                return _result(conversation_id, seen.answered)
+            state, last_step = self._state(conversation_id, seen)
+            computed = self._turn(conversation_id, event, state, seen, last_step=last_step)
+            if self.store.advance(conversation_id, seen=seen, state=computed.stored, result=computed.result, turn=turn):
+                self._write(computed.log)
+                return self._announce(conversation_id, computed)
         raise RuntimeError(f"conversation {conversation_id} is being changed by too many requests at once")
 
-    def _state(self, conversation_id: str, seen: Stored) -> State:
+    def _state(self, conversation_id: str, seen: Stored) -> tuple[State, int]:
+        """The engine's state and the last turn's step."""
         if seen.data is not None:
-            return state_from_dict(seen.data["engine"])
+            return state_from_dict(seen.data["engine"]), int(seen.data["step"])
         with self.sessions() as session:
             conversation = conversation_log.get(session, conversation_id=conversation_id)
+            last_step = conversation_log.last_turn(session, conversation_id=conversation_id)
         if conversation is None:
             raise UnknownConversation(conversation_id)
-        # The state expired or Redis lost it: carry on from the top menu in the known language.
-        version = self.trees.current_version()
+        # The state expired or Redis lost it: carry on from the top menu in the known language, on the
+        # conversation's own tree version, numbering turns after the last one logged (a reused step
+        # would be taken for a retry and not logged).
+        version = conversation.tree_version or self.trees.current_version()
         if conversation.lang:
-            return State(lang=conversation.lang, expect=Expect.MENU, tree_version=version)
-        return State(tree_version=version)
+            return State(lang=conversation.lang, expect=Expect.MENU, tree_version=version), last_step
+        return State(tree_version=version), last_step
 
-    def _advance(
-        self, conversation_id: str, event: Input, state: State, seen: Stored, turn: str | None
-    ) -> TurnResult | None:
-        """One engine turn written with compare-and-set; None when another request got there first."""
+    def _turn(self, conversation_id: str, event: Input, state: State, seen: Stored, *, last_step: int) -> _Computed:
+        """One engine turn: the state to store, the answer to keep for retries, and the log entry."""
         compiled = self.trees.get(state.tree_version)
         outcome = engine.handle(state, event, compiled.tree, compiled.matcher)
-        step = (seen.data or {}).get("step", 0) + 1
         understood = outcome.understood
         result = {
-            "step": step,
+            "step": last_step + 1,
             "lang": outcome.state.lang,
+            "tree_version": outcome.state.tree_version,
             "replies": [reply_to_dict(r) for r in outcome.replies],
             "match": None if understood is None else {"intent": understood.intent, "score": understood.score},
             "handoff_requested": handoff_to_dict(outcome.state.handoff) if state.handoff is None else None,
         }
-        stored = {"step": step, "engine": state_to_dict(outcome.state)}
-        if not self.store.advance(conversation_id, seen=seen, state=stored, result=result, turn=turn):
-            return None
-        self._log(conversation_id, event, result)
+        stored = {"step": result["step"], "engine": state_to_dict(outcome.state)}
+        log = _log_entry(conversation_id, event, result, lang_changed=outcome.state.lang != state.lang)
+        return _Computed(seen=seen, result=result, stored=stored, log=log)
+
+    def _write(self, entry: conversation_log.Turn) -> None:
+        """Write a turn to SQL: one INSERT that does nothing when a retry of the turn wrote it first."""
+        with transaction(self.sessions) as session:
+            conversation_log.write_turns(session.connection(), [entry])
+
+    def _announce(self, conversation_id: str, computed: _Computed) -> TurnResult:
+        """Tell the handoff listeners (once: only the request that advanced the state gets here)."""
+        result = computed.result
         if handoff := result["handoff_requested"]:
-            request = HandoffRequest(conversation_id=conversation_id, lang=outcome.state.lang, **handoff)
+            request = HandoffRequest(conversation_id=conversation_id, lang=result["lang"], **handoff)
             for listener in self.handoff_listeners:
                 listener(request)
         return _result(conversation_id, result)
 
-    def _log(self, conversation_id: str, event: Input, result: dict[str, Any]) -> None:
-        """Write the turn to SQL once, however often it is retried."""
-        step = int(result["step"])
-        match = result.get("match") or {}
-        try:
-            with transaction(self.sessions) as session:
-                if conversation_log.has_step(session, conversation_id=conversation_id, step=step):
-                    return
-                rows = [_input_event(conversation_id, step, event, match)]
-                for seq, reply in enumerate(result["replies"], start=1):
-                    rows.append(
-                        conversation_log.ConversationEvent(
-                            conversation_id=conversation_id,
-                            step=step,
-                            seq=seq,
-                            kind="bot",
-                            text=reply["text_long"],
-                            intent=reply["intent"],
-                            data={"expect": reply["expect"], "handoff": reply["handoff"]},
-                        )
-                    )
-                handoff = result.get("handoff_requested")
-                if handoff:
-                    rows.append(
-                        conversation_log.ConversationEvent(
-                            conversation_id=conversation_id,
-                            step=step,
-                            seq=len(rows),
-                            kind="handoff_requested",
-                            text=handoff["reason"],
-                            data=handoff,
-                        )
-                    )
-                session.add_all(rows)
-                conversation = conversation_log.get(session, conversation_id=conversation_id)
-                if conversation is not None:
-                    conversation.lang = result.get("lang") or conversation.lang
-                    if handoff:
-                        conversation.handoff_queue = handoff["queue"]
-        except IntegrityError:
-            pass  # a concurrent retry of the same turn wrote it first
+    def release(self, conversation_id: str) -> bool:
+        """A specialist let go of the conversation: the robot answers again and a new handoff can happen.
+
+        False when there was no handoff to clear (or no state: the next turn starts afresh anyway).
+        """
+        for _ in range(MAX_ADVANCE_ATTEMPTS):
+            seen = self.store.read(conversation_id)
+            if seen.data is None or seen.data["engine"].get("handoff") is None:
+                return False
+            freed = replace(state_from_dict(seen.data["engine"]), handoff=None)
+            stored = {**seen.data, "engine": state_to_dict(freed)}
+            if self.store.advance(conversation_id, seen=seen, state=stored, result={}, turn=None):
+                return True
+        raise RuntimeError(f"conversation {conversation_id} is being changed by too many requests at once")
 
 
-def _input_event(
-    conversation_id: str, step: int, event: Input, match: dict[str, Any]
-) -> conversation_log.ConversationEvent:
-    return conversation_log.ConversationEvent(
+def _log_entry(
+    conversation_id: str, event: Input, result: dict[str, Any], *, lang_changed: bool
+) -> conversation_log.Turn:
+    """The turn as the conversation log keeps it: what the citizen did, each reply, and a handoff."""
+    match = result.get("match") or {}
+    said = {
+        "kind": f"citizen_{event.kind.value}",
+        "text": event.value,
+        "intent": match.get("intent"),
+        "score": match.get("score"),
+        "data": {"confidence": event.confidence} if event.confidence is not None else {},
+    }
+    replies = [
+        {
+            "kind": "bot",
+            "text": r["text_long"],
+            "intent": r["intent"],
+            "data": {"expect": r["expect"], "handoff": r["handoff"]},
+        }
+        for r in result["replies"]
+    ]
+    handoff = result.get("handoff_requested")
+    handed = [{"kind": "handoff_requested", "text": handoff["reason"], "data": handoff}] if handoff else []
+    return conversation_log.Turn(
         conversation_id=conversation_id,
-        step=step,
-        seq=0,
-        kind=f"citizen_{event.kind.value}",
-        text=event.value,
-        intent=match.get("intent"),
-        score=match.get("score"),
-        data={"confidence": event.confidence} if event.confidence is not None else {},
+        step=int(result["step"]),
+        at=utcnow(),
+        events=[said, *replies, *handed],
+        lang=result.get("lang") if lang_changed else None,
+        handoff_queue=handoff["queue"] if handoff else None,
     )
 
 
@@ -238,4 +269,5 @@ def _result(conversation_id: str, result: dict[str, Any]) -> TurnResult:
         replies=result["replies"],
         lang=result.get("lang"),
         handoff_requested=result.get("handoff_requested"),
+        tree_version=result.get("tree_version"),
     )

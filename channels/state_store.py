@@ -32,10 +32,14 @@ def turn_key(prefix: str, conversation_id: str, turn: str) -> str:
 
 @dataclass(frozen=True)
 class Stored:
-    """The state as read, kept raw so the compare-and-set compares exactly what was read."""
+    """The state as read, kept raw so the compare-and-set compares exactly what was read.
+
+    `answered` is what the turn asked about produced already (it ran before: a retry), else None.
+    """
 
     raw: str
     data: dict[str, Any] | None
+    answered: dict[str, Any] | None = None
 
 
 class StateStore:
@@ -45,14 +49,14 @@ class StateStore:
         self.ttl = ttl_seconds
         self._advance = client.register_script(_ADVANCE)
 
-    def read(self, conversation_id: str) -> Stored:
-        raw = self.client.get(state_key(self.prefix, conversation_id)) or ""
-        return Stored(raw=str(raw), data=json.loads(raw) if raw else None)
-
-    def answered(self, conversation_id: str, turn: str) -> dict[str, Any] | None:
-        """What a turn with this key produced already, if it ran."""
-        raw = self.client.get(turn_key(self.prefix, conversation_id, turn))
-        return json.loads(str(raw)) if raw else None
+    def read(self, conversation_id: str, turn: str | None = None) -> Stored:
+        """The state, and with `turn` that turn's answer if it ran already, in one round trip."""
+        keys = [state_key(self.prefix, conversation_id)]
+        if turn is not None:
+            keys.append(turn_key(self.prefix, conversation_id, turn))
+        raw, *done = self.client.mget(keys)
+        answered = json.loads(done[0]) if done and done[0] else None
+        return Stored(raw=str(raw or ""), data=json.loads(raw) if raw else None, answered=answered)
 
     def advance(
         self, conversation_id: str, *, seen: Stored, state: dict[str, Any], result: dict[str, Any], turn: str | None

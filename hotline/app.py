@@ -34,12 +34,14 @@ from ivr import line as phone_line
 from ivr import routes as phone_routes
 from ivr.speech import line as speech_line
 from ivr.speech import routes as speech_routes
+from ivr.waiting import TwilioWaitFigures
 from registry_client import api as registry_api
 from registry_client import pages as registry_pages
 from registry_client import runtime as registry_runtime
 from specialist_queue import api as queue_api
 from specialist_queue import console as queue_console
 from specialist_queue import runtime as queue_runtime
+from specialist_queue.phone_line import LiveQueueDoor, LiveWaitFigures, QueueCallbacks
 
 log = logging.getLogger(__name__)
 WEBCHAT_STATIC = Path(webchat_api.__file__).parent / "static"
@@ -78,7 +80,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             redis=redis,
             dialogue=dialogue,
             office_hours=office.hours,
-            phone=phone_line.build(settings, sessions, redis.client),
+            phone=phone_line.build(
+                settings,
+                sessions,
+                redis.client,
+                waits=LiveWaitFigures(specialists.queue, TwilioWaitFigures()),
+                callbacks=QueueCallbacks(specialists.queue),
+                door=LiveQueueDoor(specialists.queue),
+            ),
             speech=speech,
             office=office,
             specialists=specialists,

@@ -135,7 +135,10 @@ async def login(
 
 
 @router.post("/logout")
-def logout(request: Request) -> RedirectResponse:
+async def logout(request: Request) -> RedirectResponse:
+    """End the session; only the session's own pages may (CSRF), so no other site can log staff out."""
+    if request.session.get("user_id") is not None:
+        await verify_csrf(request)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

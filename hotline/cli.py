@@ -57,6 +57,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL + Redis only).")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (a line per webhook costs CPU under load: turn it off there).")
+    ] = True,
 ) -> None:
     """Run the service (web chat, webhooks, staff pages)."""
     import logging
@@ -65,18 +68,40 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    # uvicorn's loop/http "auto" take uvloop and httptools (uvicorn[standard]) when installed: both in C.
     if workers > 1:
         if not settings.redis_url or not settings.database_url:
             raise typer.BadParameter(
                 "several workers need HOTLINE_DATABASE_URL and HOTLINE_REDIS_URL", param_hint="--workers"
             )
-        _database(settings)  # migrate once, before the workers start
+        from hotline.bootstrap import ensure_content
+
+        # Migrate and load the demo pack once, before the workers start: workers racing to fill an
+        # empty database would each publish the pack.
+        ensure_content(_database(settings), load_demo=settings.load_demo_pack)
         _share_metrics(settings)
-        uvicorn.run("hotline.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+        uvicorn.run(
+            "hotline.app:create_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            proxy_headers=True,
+            access_log=access_log,
+            ws_per_message_deflate=False,
+        )
         return
     from hotline.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+    # Media-stream frames are base64 audio that hardly compresses: deflating WebSockets would only cost CPU.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        access_log=access_log,
+        ws_per_message_deflate=False,
+    )
 
 
 @db_app.command("upgrade")
@@ -269,7 +294,7 @@ def _batch_lines(source: str, default_lang: str) -> Iterator[tuple[str, str]]:
 def call(
     url: Annotated[str, typer.Option(help="The server's public base URL (default: HOTLINE_PUBLIC_URL).")] = "",
     number: Annotated[str, typer.Option("--from", help="The caller's phone number.")] = "+380501234567",
-    queue_rounds: Annotated[int, typer.Option(min=1, help="Wait rounds before a specialist answers.")] = 3,
+    queue_rounds: Annotated[int, typer.Option(min=1, help="Wait rounds before the caller hangs up.")] = 3,
     confidence: Annotated[float, typer.Option(min=0.0, max=1.0, help="Speech confidence to report.")] = 0.9,
 ) -> None:
     """Call the phone line as Twilio would: type keys, '"words' or 'say: words', Enter for silence."""
@@ -283,7 +308,7 @@ def call(
     lines = (line.rstrip("\n") for line in sys.stdin)
     code = run(
         url or settings.public_url, token, lines, sys.stdout,
-        number=number, queue_rounds=queue_rounds, confidence=confidence,
+        number=number, queue_rounds=queue_rounds, confidence=confidence, account_sid=settings.twilio_account_sid,
     )
     raise typer.Exit(code=code)
 

@@ -1,18 +1,24 @@
 """The conversation log in SQL: one row per conversation and one event per turn.
 
 Statistics and the operator's context are read from here, so they survive a Redis restart.
-Events are keyed by (conversation, step, seq), so writing a retried turn again changes nothing.
+Events are keyed by (conversation, step, seq), so writing a retried turn again changes nothing:
+`write_turns` inserts with ON CONFLICT DO NOTHING, one statement for any number of turns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Connection, ForeignKey, String, Text, UniqueConstraint, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.dml import Insert
 
 from hotline.db import Base, utcnow
+from intents.models import PUBLISHED, TreeVersion
 
 
 class Conversation(Base):
@@ -58,13 +64,92 @@ def create(
     return conversation
 
 
-def has_step(session: Session, *, conversation_id: str, step: int) -> bool:
-    found = session.scalar(
-        select(ConversationEvent.id)
-        .where(ConversationEvent.conversation_id == conversation_id, ConversationEvent.step == step)
-        .limit(1)
+def start(
+    connection: Connection, *, conversation_id: str, channel: str, lang: str | None, external_id: str | None
+) -> int | None:
+    """Create the conversation on the newest published tree, and say which (None: nothing is published)."""
+    newest = select(func.max(TreeVersion.id)).where(TreeVersion.status == PUBLISHED).scalar_subquery()
+    row = {"id": conversation_id, "channel": channel, "lang": lang, "external_id": external_id}
+    statement = insert(Conversation).values(**row, tree_version=newest).returning(Conversation.tree_version)
+    version: int | None = connection.scalar(statement)
+    return version
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn as the log keeps it: its events, and what it changed on the conversation."""
+
+    conversation_id: str
+    step: int
+    at: datetime
+    events: list[dict[str, Any]]  # kind, text, intent, score, data; seq is the position
+    lang: str | None = None  # set when the turn chose or changed the language
+    handoff_queue: str | None = None  # set when the turn handed the conversation to a queue
+
+    def changes(self) -> dict[str, Any]:
+        """The conversation's columns this turn sets."""
+        changes = {"lang": self.lang, "handoff_queue": self.handoff_queue}
+        return {name: value for name, value in changes.items() if value is not None}
+
+
+def write_turns(connection: Connection, turns: Sequence[Turn]) -> int:
+    """Insert the turns' events once (a turn written before is skipped); returns the turns newly written.
+
+    The conversation row is updated only for a turn written now that changed it, so a retried turn
+    costs one INSERT that inserts nothing.
+    """
+    rows = [
+        {"conversation_id": t.conversation_id, "step": t.step, "seq": seq, "at": t.at, **_event_columns(event)}
+        for t in turns
+        for seq, event in enumerate(t.events)
+    ]
+    if not rows:
+        return 0
+    if connection.dialect.name == "postgresql":
+        # The log is not worth a disk flush per turn: a crash of PostgreSQL itself may lose the last
+        # fraction of a second of turns (docs/ARCHITECTURE.md), never corrupt or half-write one.
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+    # One statement with the rows as parameters (not inlined values), so it is compiled once per process and
+    # SQLAlchemy sends the rows as one multi-row INSERT; RETURNING names only the rows inserted now.
+    statement = _insert_ignoring_duplicates(connection).returning(
+        ConversationEvent.conversation_id, ConversationEvent.step
     )
-    return found is not None
+    inserted = {(r.conversation_id, r.step) for r in connection.execute(statement, rows)}
+    for turn in turns:
+        if (changes := turn.changes()) and (turn.conversation_id, turn.step) in inserted:
+            changed = update(Conversation).where(Conversation.id == turn.conversation_id)
+            connection.execute(changed.values(**changes, updated_at=turn.at))
+    return len(inserted)
+
+
+def _event_columns(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": event["kind"],
+        "text": event.get("text") or "",
+        "intent": event.get("intent"),
+        "score": event.get("score"),
+        "data": event.get("data") or {},
+    }
+
+
+def _insert_ignoring_duplicates(connection: Connection) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect (PostgreSQL or SQLite)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(ConversationEvent).on_conflict_do_nothing()
+    if connection.dialect.name == "sqlite":
+        return sqlite.insert(ConversationEvent).on_conflict_do_nothing()
+    raise NotImplementedError(f"the conversation log supports PostgreSQL and SQLite, not {connection.dialect.name}")
+
+
+def last_turn(session: Session, *, conversation_id: str) -> int:
+    """The step of the conversation's last logged turn (0 for none); every turn logs the citizen's input
+    first, while channel events (a call's end, a recording) sit on steps of their own."""
+    found = session.scalar(
+        select(func.max(ConversationEvent.step)).where(
+            ConversationEvent.conversation_id == conversation_id, ConversationEvent.kind.startswith("citizen_")
+        )
+    )
+    return int(found or 0)
 
 
 def events(session: Session, *, conversation_id: str) -> list[ConversationEvent]:

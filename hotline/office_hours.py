@@ -49,18 +49,40 @@ class OfficeHours:
 
 
 def parse_week(spec: str) -> dict[int, tuple[time, time]]:
-    """'mon-thu 08:00-17:00; fri 08:00-15:45' → {0: (8:00, 17:00), …}."""
+    """'mon-thu 08:00-17:00; fri 08:00-15:45' → {0: (8:00, 17:00), …}; '24:00' closes at midnight.
+
+    A round-the-clock office writes 'mon-sun 00:00-24:00'. Errors name the part that is wrong.
+    """
     week: dict[int, tuple[time, time]] = {}
     for part in filter(None, (p.strip() for p in spec.split(";"))):
-        days, hours = part.split()
-        first, _, last = days.lower().partition("-")
-        start, end = (time.fromisoformat(h) for h in hours.split("-"))
+        try:
+            days, hours = part.split()
+            first, _, last = days.lower().partition("-")
+            span = range(DAYS.index(first), DAYS.index(last or first) + 1)
+            opens, _, closes = hours.partition("-")
+            start, end = time.fromisoformat(opens), closing_time(closes)
+        except ValueError as exc:
+            raise ValueError(
+                f"{part!r}: expected days and hours like 'mon-fri 08:00-17:00' (days {', '.join(DAYS)})"
+            ) from exc
         if end <= start:
             raise ValueError(f"{part!r}: the office must close after it opens")
-        span = range(DAYS.index(first), DAYS.index(last or first) + 1)
+        if not span:
+            raise ValueError(f"{part!r}: the first day must come before the last")
         for day in span:
             week[day] = (start, end)
     return week
+
+
+def closing_time(text: str) -> time:
+    """A closing time; '24:00' or '00:00' is midnight at the end of the day (`time` has no 24:00)."""
+    text = text.strip()
+    return time.max if text in ("24:00", "24:00:00", "00:00", "00:00:00") else time.fromisoformat(text)
+
+
+def clock(moment: time) -> str:
+    """'08:00'; the end-of-day midnight reads '00:00', as a time field shows and takes it."""
+    return moment.strftime("%H:%M") if moment != time.max else "00:00"
 
 
 def from_settings(week: str, timezone: str) -> OfficeHours:

@@ -1,5 +1,7 @@
 """Staff pages (server-rendered): the login form; `render` for every staff page.
 
+`STAFF_TEXT` is what every staff page may say (the login form and the layout); each area adds its own.
+
 The admin pages live in `hotline/admin/`, the operator console in `specialist_queue/console.py`."""
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+
+from hotline.csrf import csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -29,18 +33,6 @@ STAFF_TEXT: dict[str, dict[str, str]] = {
         "uk": "Сторінка застаріла: спробуйте увійти ще раз.",
         "ru": "Страница устарела: попробуйте войти ещё раз.",
     },
-    "operator_title": {"uk": "Консоль фахівця", "ru": "Консоль специалиста"},
-    "admin_title": {"uk": "Адміністрування", "ru": "Администрирование"},
-    "handoffs": {"uk": "Звернення, передані фахівцю", "ru": "Обращения, переданные специалисту"},
-    "none_yet": {"uk": "Поки немає.", "ru": "Пока нет."},
-    "channel": {"uk": "Канал", "ru": "Канал"},
-    "language": {"uk": "Мова", "ru": "Язык"},
-    "queue": {"uk": "Черга", "ru": "Очередь"},
-    "started": {"uk": "Почато", "ru": "Начато"},
-    "published": {"uk": "Опублікована версія дерева", "ru": "Опубликованная версия дерева"},
-    "categories": {"uk": "Розділи", "ru": "Разделы"},
-    "intents": {"uk": "Питань (інтентів)", "ru": "Вопросов (интентов)"},
-    "conversations": {"uk": "Розмов усього", "ru": "Разговоров всего"},
 }
 
 
@@ -57,8 +49,8 @@ def render(
     texts: Mapping[str, Mapping[str, str]] = STAFF_TEXT,
 ) -> Response:
     lang = staff_lang(request)
-    context = {**context, "lang": lang, "t": lambda key: texts[key][lang]}
+    # Every staff page has the session's CSRF token: the layout's log-out form sends it too.
+    context = {"csrf": csrf_token(request), **context, "lang": lang, "t": lambda key: texts[key][lang]}
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.set_cookie("staff_lang", lang, samesite="lax", httponly=True)
     return response
-

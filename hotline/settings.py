@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Kyiv", description="The office's time zone (business hours, statistics).")
     office_hours: str = Field(
         default="mon-thu 08:00-17:00; fri 08:00-15:45",
-        description="When specialists answer, in the office's time zone (admins refine it with holidays).",
+        description="When specialists answer, in the office's time zone ('mon-sun 00:00-24:00' round the clock; "
+        "admins refine it with holidays).",
     )
     conversation_ttl_seconds: int = Field(default=6 * 3600, ge=60)
     session_max_age_seconds: int = Field(default=8 * 3600, ge=300)
@@ -107,6 +108,14 @@ class Settings(BaseSettings):
     registry_retry_seconds: float = Field(default=30, gt=0, description="First wait before a request runs again.")
     registry_deadline_hours: float = Field(default=24, gt=0, description="After this a request stops retrying.")
     registry_poll_seconds: float = Field(default=1, ge=0, description="How often due requests are looked for; 0: off.")
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours_parse(cls, value: str) -> str:
+        from hotline.office_hours import parse_week  # a wrong week is refused at start, with the part named
+
+        parse_week(value)
+        return value
 
     def resolved_database_url(self) -> str:
         if self.database_url:

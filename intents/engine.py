@@ -13,7 +13,7 @@ from typing import Protocol
 
 from intents.commands import Command, command_of, guess_language, language_of_choice
 from intents.matcher import Match
-from intents.messages import LANGUAGE_CHOICE, LANGUAGE_LABELS, LANGUAGE_QUESTION, say
+from intents.messages import LANGUAGE_CHOICE, LANGUAGE_LABELS, LANGUAGE_QUESTION, promises_a_person, say
 from intents.normalise import normalise
 from intents.tree import LANGUAGES, Action, Node, Priority, Tree
 
@@ -146,6 +146,10 @@ class _Dialogue:
 
     def on_language(self, event: Input) -> Turn:
         value = event.value.strip()
+        if value == "0" or (event.kind is InputKind.BUTTON and value == T_OPERATOR):
+            # A person at once, as everywhere else; in the line's first language until they say otherwise.
+            self.begin(LANGUAGES[0])
+            return self.hand_off("operator_requested")
         chosen: str | None = None
         if value.startswith(T_LANG):
             chosen = value.removeprefix(T_LANG)
@@ -158,9 +162,16 @@ class _Dialogue:
                 self.begin(guessed)
                 return self.on_words(value, event.confidence)
         if chosen not in LANGUAGES:
-            state = replace(self.state, failures=self.state.failures + 1)
-            return Turn(state, (self.language_question(),))
+            return self.language_failed()
         return self.start(chosen)
+
+    def language_failed(self) -> Turn:
+        """The question again; then the menu in the line's first language (where one more failure is a person)."""
+        failures = self.state.failures + 1
+        if failures < FAILURES_BEFORE_MENU:
+            return Turn(replace(self.state, failures=failures), (self.language_question(),))
+        turn = self.start(LANGUAGES[0])
+        return replace(turn, state=replace(turn.state, failures=failures))
 
     def begin(self, lang: str) -> None:
         self.lang = lang
@@ -190,8 +201,10 @@ class _Dialogue:
     def on_clarify_key(self, key: int) -> Turn:
         candidates = self.state.candidates
         if len(candidates) == 1:
-            # "Did you mean X? yes — 1, no — 2"
-            return self.enter(self.tree.index[candidates[0]]) if key == 1 else self.failed()
+            # "Did you mean X? yes — 1, no — 2": no is the menu again, as the word "no" is.
+            if key in (1, 2):
+                return self.enter(self.tree.index[candidates[0]]) if key == 1 else self.show_menu(self.state.menu)
+            return self.failed(say("no_such_key", self.lang))
         if 1 <= key <= len(candidates):
             return self.enter(self.tree.index[candidates[key - 1]])
         return self.failed(say("no_such_key", self.lang))
@@ -280,8 +293,12 @@ class _Dialogue:
         handoff = self.handoff_for(node)
         if handoff is not None:
             self.state = replace(self.state, handoff=handoff)
+            # Most handoff answers say themselves that a person is coming: then it is said once.
+            said = text.short
+            if not promises_a_person(said, self.lang):
+                said = f"{said} {say('handoff', self.lang)}"
             reply = Reply(
-                text=f"{text.short} {say('handoff', self.lang)}",
+                text=said,
                 text_long=text.long,
                 options=(),
                 intent=node.slug,
@@ -367,6 +384,12 @@ class _Dialogue:
         )
 
     def clarify(self, slugs: Sequence[str]) -> Turn:
+        text, options = self.clarify_question(slugs)
+        self.state = replace(self.state, expect=Expect.CLARIFY, candidates=tuple(slugs))
+        reply = Reply(text=text, text_long=text, options=options, handoff=self.state.handoff, expect=Expect.CLARIFY)
+        return Turn(self.state, (reply,))
+
+    def clarify_question(self, slugs: Sequence[str]) -> tuple[str, tuple[Option, ...]]:
         titles = [self.tree.index[s].text(self.lang).title for s in slugs]
         if len(titles) == 1:
             text = say("clarify_one", self.lang, first=titles[0])
@@ -379,9 +402,7 @@ class _Dialogue:
             pairs = enumerate(zip(slugs, titles, strict=True), start=1)
             options = tuple(Option(key=str(i), label=title, target=slug) for i, (slug, title) in pairs)
         options += (Option(key="0", label=say("label_operator", self.lang), target=T_OPERATOR),)
-        self.state = replace(self.state, expect=Expect.CLARIFY, candidates=tuple(slugs))
-        reply = Reply(text=text, text_long=text, options=options, handoff=self.state.handoff, expect=Expect.CLARIFY)
-        return Turn(self.state, (reply,))
+        return text, options
 
     def repeat(self) -> Turn:
         state = self.state
@@ -403,15 +424,22 @@ class _Dialogue:
         self.state = replace(self.state, failures=failures)
         if failures >= FAILURES_BEFORE_MENU:
             return self.show_menu(self.state.menu, intro=why)
-        text = " ".join(p for p in (why, say("not_understood", self.lang)) if p)
-        reply = Reply(
-            text=text,
-            text_long=text,
-            options=self.menu_options(self.state.menu),
-            handoff=self.state.handoff,
-            expect=self.state.expect,
-        )
-        return Turn(self.state, (reply,))
+        return Turn(self.state, (self.reprompt(why),))
+
+    def reprompt(self, why: str) -> Reply:
+        """Not understood, with the choices of this very question: after an answer or in a clarifying
+        question the keys do not pick sections, so the menu is not offered there."""
+        state = self.state
+        sorry, ask = say("not_understood_choice", self.lang), ""
+        clarifying = state.candidates and all(slug in self.tree.index for slug in state.candidates)
+        if state.expect is Expect.AFTER_ANSWER:
+            ask, options = say("after_answer", self.lang), self.after_answer_options()
+        elif state.expect is Expect.CLARIFY and clarifying:
+            ask, options = self.clarify_question(state.candidates)
+        else:
+            sorry, options = say("not_understood", self.lang), self.menu_options(state.menu)
+        text = " ".join(p for p in (why, sorry, ask) if p)
+        return Reply(text=text, text_long=text, options=options, handoff=state.handoff, expect=state.expect)
 
     def menu_node_by_key(self, key: int) -> Node | None:
         return next((n for n in self.tree.children_of(self.state.menu) if n.key == key), None)

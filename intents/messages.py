@@ -25,6 +25,11 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "uk": "Вибачте, я не зрозумів. Спробуйте сказати інакше або оберіть розділ.",
         "ru": "Извините, я не понял. Попробуйте сказать иначе или выберите раздел.",
     },
+    # Where the keys do not choose a section (after an answer, in a clarifying question).
+    "not_understood_choice": {
+        "uk": "Вибачте, я не зрозумів.",
+        "ru": "Извините, я не понял.",
+    },
     "no_such_key": {
         "uk": "Такого пункту немає.",
         "ru": "Такого пункта нет.",
@@ -58,6 +63,15 @@ _MESSAGES: dict[str, dict[str, str]] = {
 }
 
 LANGUAGE_LABELS = {"uk": "Українська", "ru": "Русский"}
+
+# Words by which an answer itself tells the citizen a person is being put through ("з'єдную вас…").
+_PROMISING_A_PERSON = {"uk": ("з'єдную", "передаю"), "ru": ("соединяю", "передаю")}
+
+
+def promises_a_person(text: str, lang: str) -> bool:
+    """True when `text` already says the citizen is being put through to a person."""
+    plain = text.lower().replace("’", "'").replace("ʼ", "'")
+    return any(word in plain for word in _PROMISING_A_PERSON.get(lang, _PROMISING_A_PERSON["uk"]))
 
 
 def say(message: str, lang: str, **values: str | int) -> str:

@@ -5,6 +5,8 @@ The webhooks in `ivr.routes` call these; they hold no HTTP and no Twilio paramet
 
 from __future__ import annotations
 
+import logging
+
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.db import utcnow
@@ -13,7 +15,10 @@ from ivr import calls as call_log
 from ivr import phrases, twiml
 from ivr.calls import CallEvent, CallRecord
 from ivr.line import PhoneLine, TwilioCall
-from ivr.turns import Turn, caller_input, render_turn
+from ivr.turns import DEFAULT_LANGUAGE, Turn, caller_input, render_turn
+from ivr.waiting import CallbackRequest
+
+log = logging.getLogger(__name__)
 
 
 class UnknownCall(LookupError):
@@ -55,32 +60,83 @@ def start(parts: Parts, call: TwilioCall) -> str:
     except Exception:
         line.calls.release(call.sid)
         raise
-    first: str = render_turn(Turn(result), line.urls).to_xml()
-    started = parts.dialogue.store.read(result.conversation_id).data or {}
-    version = started.get("engine", {}).get("tree_version")
-    line.calls.remember(call.sid, CallRecord(result.conversation_id, version), first)
+    first: str = render_turn(Turn(result), line.urls, questions=parts.speech).to_xml()
+    line.calls.remember(call.sid, CallRecord(result.conversation_id, result.tree_version), first)
     return first
 
 
-def advance(
-    parts: Parts, call: TwilioCall, record: CallRecord, *, step: int, language_asked: bool = False
-) -> VoiceResponse:
+def advance(parts: Parts, call: TwilioCall, record: CallRecord, *, step: int) -> VoiceResponse:
     """One turn of the engine for what the caller pressed or said, rendered for the phone."""
     line = parts.phone
     dialogue = parts.dialogue
-    # The first language question is step 1: an answer to a later one means it was asked again.
-    event = caller_input(call.params, language_asked_again=language_asked and step >= 2)
+    event = caller_input(call.params)
     conversation_id = record.conversation_id
     result = dialogue.handle(conversation_id, event, turn=f"{call.sid}:{step}")
     version = record.tree_version or dialogue.trees.current_version()
     turn = Turn(result, tree=dialogue.trees.get(version).tree, heard_nothing=not event.value)
     handoff = turn.handoff
     if handoff is None:
-        return render_turn(turn, line.urls)
+        return render_turn(turn, line.urls, questions=parts.speech)
     if handoff["priority"] == "emergency" or open_now(parts):
-        enqueued(line, conversation_id, handoff["queue"], turn.lang, reason=handoff["reason"])
+        enqueued(
+            line, conversation_id, handoff["queue"], turn.lang, reason=handoff["reason"], priority=handoff["priority"]
+        )
         return render_turn(turn, line.urls)
-    return render_turn(turn, line.urls, closed=closed_words(parts, turn.lang), duty=line.after_hours_queue)
+    # No person now: the caller is not waiting for one (not in our queue) until they choose the duty wait.
+    choices = {"queue": handoff["queue"], "lang": turn.lang, "reason": handoff["reason"]}
+    line.calls.record(conversation_id, CallEvent.AFTER_HOURS_CHOICES, choices)
+    return render_turn(
+        turn,
+        line.urls,
+        closed=closed_words(parts, turn.lang),
+        duty=line.after_hours_queue,
+        callback=callback_allowed(parts, call, office_open=False),
+    )
+
+
+def callback_allowed(parts: Parts, call: TwilioCall, *, office_open: bool) -> bool:
+    """May this caller ask to be called back now: the admins' queue policy, and a number to call."""
+    policy = parts.office.policy()
+    allowed = policy.callback_enabled and (office_open or policy.callback_when_closed)
+    return allowed and parts.phone.callbacks.takes(call.get("From"))
+
+
+def call_back(parts: Parts, call: TwilioCall, *, queue: str, lang: str, position: int | None) -> None:
+    """The caller's callback request: into the specialists' queue (keeping a waiting caller's place), then
+    the call's own event (number, queue, language, place; `position` is None when they were not waiting)."""
+    request = CallbackRequest(conversation_of(parts, call), call.sid, call.get("From"), queue, lang, position)
+    parts.phone.callbacks.request(request)
+    data = {"phone": request.phone, "queue": queue, "lang": lang, "position": position, "call_sid": call.sid}
+    parts.phone.calls.record(request.conversation_id, CallEvent.CALLBACK_REQUESTED, data)
+
+
+def voice_message(parts: Parts, call: TwilioCall, *, queue: str, lang: str) -> None:
+    """A recorded voice message: stored with the call, then a callback request for the specialists to listen
+    to it and call back (listen-only for a hidden number), due when the office opens. Retries change nothing."""
+    line = parts.phone
+    conversation_id = conversation_of(parts, call)
+    data = {
+        "url": call.get("RecordingUrl"),
+        "sid": call.get("RecordingSid"),
+        "duration": call.get("RecordingDuration"),
+        "from": call.get("From"),
+    }
+    line.calls.record(conversation_id, CallEvent.VOICEMAIL, data)
+    request = CallbackRequest(conversation_id, call.sid, call.get("From"), queue, lang, None)
+    line.callbacks.voice_message(request)
+    phone = request.phone if line.callbacks.takes(request.phone) else ""
+    callback = {"phone": phone, "queue": queue, "lang": lang, "position": None, "call_sid": call.sid}
+    line.calls.record(conversation_id, CallEvent.CALLBACK_REQUESTED, {**callback, "voice_message": True})
+
+
+def queue_anyway(parts: Parts, call: TwilioCall) -> None:
+    """After a fault the caller is told a person comes: put the call in the general queue so one does."""
+    try:
+        record = parts.phone.calls.find(call.sid)
+        if record is not None:
+            parts.phone.door.let_in(record.conversation_id, queue=twiml.FALLBACK_QUEUE, lang=DEFAULT_LANGUAGE)
+    except Exception:  # already handling a fault: a second one must not turn the apology into a 500
+        log.exception("call %s could not be put in the general queue after a fault", call.sid)
 
 
 def closed_words(parts: Parts, lang: str) -> list[str]:
@@ -93,6 +149,11 @@ def closed_words(parts: Parts, lang: str) -> list[str]:
     return [phrases.say("closed", lang), phrases.say("opens", lang, when=phrases.when(opens, now, lang))]
 
 
-def enqueued(line: PhoneLine, conversation_id: str, queue: str, lang: str, reason: str) -> None:
+def enqueued(
+    line: PhoneLine, conversation_id: str, queue: str, lang: str, *, reason: str, priority: str = "normal"
+) -> None:
+    """The caller is put in Twilio's queue: they wait for a person, so they wait in ours too (first), then the
+    call's event."""
+    line.door.let_in(conversation_id, queue=queue, lang=lang, priority=priority)
     data = {"queue": queue, "lang": lang, "twilio_queue": twiml.queue_name(queue, lang), "reason": reason}
     line.calls.record(conversation_id, CallEvent.ENQUEUED, data)

@@ -33,6 +33,7 @@ class CallEvent(StrEnum):
     VOICEMAIL = "voicemail"
     VOICEMAIL_TRANSCRIPTION = "voicemail_transcription"
     ENDED = "call_ended"
+    AFTER_HOURS_CHOICES = "after_hours_choices"  # last: each kind's seq is its place in this list
 
 
 _SEQ = {kind: seq for seq, kind in enumerate(CallEvent, start=1)}

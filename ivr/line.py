@@ -14,14 +14,14 @@ from twilio.request_validator import RequestValidator
 from hotline.settings import Settings
 from ivr.calls import Calls
 from ivr.twiml import Urls
-from ivr.waiting import CallbackDesk, LoggedCallbacks, TwilioWaitFigures, WaitSource
+from ivr.waiting import CallbackDesk, QueueDoor, WaitSource
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class PhoneLine:
-    """What every phone webhook shares: the validator, the call records and the two queue seams."""
+    """What every phone webhook shares: the validator, the call records and the queue's seams."""
 
     validator: RequestValidator | None
     account_sid: str
@@ -29,11 +29,21 @@ class PhoneLine:
     calls: Calls
     waits: WaitSource
     callbacks: CallbackDesk
+    door: QueueDoor
     hold_url: str
     after_hours_queue: bool
 
 
-def build(settings: Settings, sessions: sessionmaker[Session], client: redis.Redis) -> PhoneLine:
+def build(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    client: redis.Redis,
+    *,
+    waits: WaitSource,
+    callbacks: CallbackDesk,
+    door: QueueDoor,
+) -> PhoneLine:
+    """The phone line, with the specialist queue's seams plugged in (`specialist_queue.phone_line`)."""
     token = settings.twilio_auth_token.get_secret_value()
     if not token:
         log.warning("HOTLINE_TWILIO_AUTH_TOKEN is not set: every Twilio webhook will be refused with 403")
@@ -44,8 +54,9 @@ def build(settings: Settings, sessions: sessionmaker[Session], client: redis.Red
         account_sid=settings.twilio_account_sid,
         urls=urls,
         calls=calls,
-        waits=TwilioWaitFigures(),
-        callbacks=LoggedCallbacks(calls),
+        waits=waits,
+        callbacks=callbacks,
+        door=door,
         hold_url=settings.ivr_hold_music_url or urls.hold(),
         after_hours_queue=settings.ivr_after_hours_queue,
     )

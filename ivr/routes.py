@@ -22,8 +22,8 @@ from hotline.deps import Parts, PartsDep
 from ivr import answering, phrases, twiml
 from ivr import calls as call_log
 from ivr.calls import CallEvent
-from ivr.line import PhoneLine, TwilioCall, verify
-from ivr.waiting import CallbackRequest, announcement
+from ivr.line import TwilioCall, verify
+from ivr.waiting import WaitFigures, announcement
 
 log = logging.getLogger(__name__)
 HOLD_AUDIO = Path(__file__).parent / "static" / "hold.wav"
@@ -47,9 +47,10 @@ def _twiml(body: VoiceResponse | str) -> Response:
     return Response(content=body if isinstance(body, str) else body.to_xml(), media_type="text/xml")
 
 
-def answers_twilio(
-    fallback: Callable[[PhoneLine], VoiceResponse],
-) -> Callable[[Callable[..., VoiceResponse | str]], Callable[..., Response]]:
+Fallback = Callable[[Parts, TwilioCall], VoiceResponse]
+
+
+def answers_twilio(fallback: Fallback) -> Callable[[Callable[..., VoiceResponse | str]], Callable[..., Response]]:
     """Turn a handler's TwiML into the response, and any fault into `fallback`'s TwiML instead of a 500."""
 
     def decorate(handler: Callable[..., VoiceResponse | str]) -> Callable[..., Response]:
@@ -61,23 +62,23 @@ def answers_twilio(
                 raise
             except Exception:
                 log.exception("phone webhook %s failed; the caller gets the fallback", handler.__name__)
-                parts: Parts = kwargs["parts"]
-                return _twiml(fallback(parts.phone))
+                return _twiml(fallback(kwargs["parts"], kwargs["call"]))
 
         return guarded
 
     return decorate
 
 
-def _apology(line: PhoneLine) -> VoiceResponse:
-    return twiml.apology(line.urls)
+def _apology(parts: Parts, call: TwilioCall) -> VoiceResponse:
+    answering.queue_anyway(parts, call)
+    return twiml.apology(parts.phone.urls)
 
 
-def _hold(line: PhoneLine) -> VoiceResponse:
-    return twiml.hold(line.hold_url)
+def _hold(parts: Parts, _: TwilioCall) -> VoiceResponse:
+    return twiml.hold(parts.phone.hold_url)
 
 
-def _nothing(_: PhoneLine) -> VoiceResponse:
+def _nothing(_: Parts, __: TwilioCall) -> VoiceResponse:
     return twiml.empty()
 
 
@@ -96,11 +97,14 @@ def gather(
     step: Annotated[int, Query(ge=0, le=call_log.CALL_STEP)],
     ask: Annotated[str | None, Query(pattern="^language$")] = None,
 ) -> VoiceResponse | str:
-    """What a `<Gather>` heard (Digits, or SpeechResult + Confidence, or nothing) goes to the engine."""
+    """What a `<Gather>` heard (Digits, or SpeechResult + Confidence, or nothing) goes to the engine.
+
+    `ask=language` marks the answer to the language question in the URL (and the log); the engine
+    knows what it asked, so nothing here depends on it."""
     record = parts.phone.calls.find(call.sid)
     if record is None:  # a call we never answered (its start was lost): answer it now
         return answering.begin(parts, call)
-    return answering.advance(parts, call, record, step=step, language_asked=ask == "language")
+    return answering.advance(parts, call, record, step=step)
 
 
 @router.post("/choices", response_class=Response, response_model=None, summary="No person now: callback or message")
@@ -112,26 +116,25 @@ def choices(
     lang: Lang,
     attempt: Annotated[int, Query(ge=1, le=9)] = 1,
 ) -> VoiceResponse:
-    """1 asks for a callback, 2 leaves a voice message, 0 waits for the duty specialist (out of hours)."""
+    """1 asks for a callback (where allowed), 2 leaves a voice message, 0 waits for the duty specialist
+    (out of hours)."""
     line = parts.phone
     key = call.get("Digits")
-    duty = line.after_hours_queue and not answering.open_now(parts)
-    if key == "1":
-        line.callbacks.request(
-            CallbackRequest(
-                answering.conversation_of(parts, call), call.sid, call.get("From"), queue, lang, position=None
-            )
-        )
+    office_open = answering.open_now(parts)
+    duty = line.after_hours_queue and not office_open
+    callback = answering.callback_allowed(parts, call, office_open=office_open)
+    if key == "1" and callback:
+        answering.call_back(parts, call, queue=queue, lang=lang, position=None)
         return twiml.goodbye([phrases.say("callback_confirmed", lang)], lang)
     if key == "2":
-        return twiml.voicemail(lang, line.urls)
+        return twiml.voicemail(lang, line.urls, queue)
     if key == "0" and duty:
         answering.enqueued(line, answering.conversation_of(parts, call), queue, lang, reason="after_hours_duty")
         return twiml.enqueue([phrases.say("duty_wait", lang)], lang, queue, line.urls)
     if attempt >= 2:
         return twiml.goodbye([phrases.say("call_later", lang)], lang)
     again = phrases.say("not_heard", lang) if not key else ""
-    return twiml.choices([again], lang, line.urls.choices(queue, lang, attempt + 1), duty=duty)
+    return twiml.choices([again], lang, line.urls.choices(queue, lang, attempt + 1), duty=duty, callback=callback)
 
 
 @router.post("/queue", response_class=Response, response_model=None, summary="The caller left the queue")
@@ -147,11 +150,13 @@ def queue_done(call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang) 
     if result in SERVED:
         return twiml.goodbye([phrases.say("goodbye", lang)], lang)
     if result == "hangup":
+        line.door.hung_up(conversation_id)  # no specialist may be offered a caller who is gone
         return twiml.empty()
     if result == "leave" and CallEvent.CALLBACK_REQUESTED in line.calls.events(conversation_id):
         return twiml.goodbye([phrases.say("callback_confirmed", lang)], lang)
     failed = [phrases.say("queue_failed", lang)]
-    return twiml.choices(failed, lang, line.urls.choices(queue, lang), duty=False)
+    callback = answering.callback_allowed(parts, call, office_open=answering.open_now(parts))
+    return twiml.choices(failed, lang, line.urls.choices(queue, lang), duty=False, callback=callback)
 
 
 @router.post("/wait", response_class=Response, response_model=None, summary="A round of waiting in the queue")
@@ -165,8 +170,22 @@ def wait(call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang) -> Voi
     news = announcement(figures, line.calls.last_announced(call.sid), lang)
     if news:
         line.calls.announced(call.sid, figures.position)
-    keys = line.urls.wait_keys(queue, lang, figures.position)
+    keys = line.urls.wait_keys(queue, lang, figures.position) if _offer_callback(parts, call, figures) else None
     return twiml.wait(lang, news, hold_url=line.hold_url, keys_action=keys)
+
+
+def _callback_while_waiting(parts: Parts, call: TwilioCall) -> bool:
+    """Only while the office is open does a callback keep the caller's place (at night it would be due in
+    the morning: the out-of-hours choices offered it before the caller chose to wait)."""
+    return answering.open_now(parts) and answering.callback_allowed(parts, call, office_open=True)
+
+
+def _offer_callback(parts: Parts, call: TwilioCall, figures: WaitFigures) -> bool:
+    """The admins' policy: offered when allowed and the wait is longer than their threshold; never in a crisis."""
+    if figures.urgent or not _callback_while_waiting(parts, call):
+        return False
+    seconds = figures.estimated_seconds
+    return seconds is None or seconds > parts.office.policy().callback_offer_after_seconds
 
 
 @router.post("/wait/keys", response_class=Response, response_model=None, summary="A key pressed while waiting")
@@ -175,40 +194,32 @@ def wait_keys(
     call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang, position: Annotated[int, Query(ge=0)]
 ) -> VoiceResponse:
     """1: a callback request that keeps the caller's place, then out of the queue; other keys: keep waiting."""
-    if call.get("Digits") != "1":
+    if call.get("Digits") != "1" or not _callback_while_waiting(parts, call):
         return twiml.empty()  # the wait round ends and Twilio asks the waitUrl again
-    line = parts.phone
-    request = CallbackRequest(answering.conversation_of(parts, call), call.sid, call.get("From"), queue, lang, position)
-    line.callbacks.request(request)
+    answering.call_back(parts, call, queue=queue, lang=lang, position=position)
     return twiml.leave()
 
 
 @router.post("/recorded", response_class=Response, response_model=None, summary="The voice message ended")
 @answers_twilio(_nothing)
-def recorded(call: SignedCall, parts: PartsDep, lang: Lang) -> VoiceResponse:
-    """The `<Record action>`: thank the caller (the recording is stored from here or its status callback)."""
+def recorded(call: SignedCall, parts: PartsDep, lang: Lang, queue: QueueSlug = twiml.FALLBACK_QUEUE) -> VoiceResponse:
+    """The `<Record action>`: the message goes to the specialists (from here or its status callback), thanks."""
     if not call.get("RecordingUrl"):
         return twiml.goodbye([phrases.say("voicemail_empty", lang)], lang)
-    _store_recording(parts, call)
+    answering.voice_message(parts, call, queue=queue, lang=lang)
     return twiml.goodbye([phrases.say("voicemail_saved", lang)], lang)
 
 
 @router.post("/recording", response_class=Response, response_model=None, summary="A recording is ready")
 @answers_twilio(_nothing)
-def recording(call: SignedCall, parts: PartsDep) -> VoiceResponse:
+def recording(
+    call: SignedCall, parts: PartsDep, queue: QueueSlug = twiml.FALLBACK_QUEUE, lang: Lang = "uk"
+) -> VoiceResponse:
+    """The recording's status callback (the message reaches the specialists even if `/recorded` failed);
+    without `queue` (a URL from before it was added) it goes to the general queue."""
     if call.get("RecordingUrl") and call.get("RecordingStatus") in {"", "completed"}:
-        _store_recording(parts, call)
+        answering.voice_message(parts, call, queue=queue, lang=lang)
     return twiml.empty()
-
-
-def _store_recording(parts: Parts, call: TwilioCall) -> None:
-    data = {
-        "url": call.get("RecordingUrl"),
-        "sid": call.get("RecordingSid"),
-        "duration": call.get("RecordingDuration"),
-        "from": call.get("From"),
-    }
-    parts.phone.calls.record(answering.conversation_of(parts, call), CallEvent.VOICEMAIL, data)
 
 
 @router.post("/transcription", response_class=Response, response_model=None, summary="A voice message transcribed")
@@ -244,8 +255,12 @@ def status(call: SignedCall, parts: PartsDep) -> VoiceResponse:
         and CallEvent.CALLBACK_REQUESTED not in events
         and (left is None or left.data.get("result") == "hangup")
     )
-    data = {"status": state, "duration": int(call.get("CallDuration") or 0), "abandoned": abandoned}
+    # Hung up at the out-of-hours choices: not waiting for anyone, so a call event, not a queue statistic.
+    chose = {CallEvent.ENQUEUED, CallEvent.CALLBACK_REQUESTED, CallEvent.VOICEMAIL} & events.keys()
+    left_at = "after_hours_choices" if CallEvent.AFTER_HOURS_CHOICES in events and not chose else None
+    data = {"status": state, "duration": int(call.get("CallDuration") or 0), "abandoned": abandoned, "left_at": left_at}
     line.calls.end(conversation_id, {**data, "from": call.get("From")})
+    line.door.hung_up(conversation_id)  # still waiting in our queue (from anywhere in the call): not any more
     return twiml.empty()
 
 

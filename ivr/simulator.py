@@ -4,8 +4,12 @@ Every request is a form post signed with the auth token (`RequestValidator`), to
 names. The simulator plays the TwiML like Twilio does: `<Say>` is printed, `<Gather>` waits for a
 line (keys, or words after `"` or `say:`, or an empty line for silence), `<Redirect>` and
 `<Gather action>` are followed, `<Enqueue>` runs its `waitUrl` rounds (with a queue position that
-goes down) until a simulated specialist answers, `<Record>` takes a typed message, and the call's
-end is reported to the status callback.
+goes down; announcements, hold audio and the callback offer are played, and a key typed at the offer
+is posted) until the caller leaves the queue; nobody answers in the simulator, so after the last round
+the caller hangs up (and the queue records exactly that), `<Record>` takes a typed message, and the
+call's end is reported to the status callback. In `HOTLINE_ASR=vosk` mode a `<Connect><Stream>` question
+opens the media stream as Twilio does (`ivr.speech.twilio_side`): keys go as `dtmf` frames and
+silence as silent audio; typed words cannot be streamed (the recogniser needs real audio).
 """
 
 from __future__ import annotations
@@ -20,9 +24,19 @@ from urllib.parse import urljoin
 
 import httpx
 from twilio.request_validator import RequestValidator
+from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.sync.client import connect
+
+from ivr.speech.twilio_side import TwilioStream
 
 SPEECH_PREFIXES = ('"', "say:")
 HANGUP_WORDS = {"hangup", "bye", "q"}
+KEYS_ONLY = "this prompt takes keys only: Twilio hears nothing"
+NO_AUDIO = "the simulator has no voice for our recogniser: press keys"
+# Silence long enough for any turn limit of the recogniser (HOTLINE_ASR_MAX_SECONDS is 20 by default);
+# the server closes the stream as soon as its own limit is reached.
+SILENCE = b"\xff" * 8000 * 25
+STREAM_SECONDS = 60
 
 
 class HungUp(Exception):
@@ -41,7 +55,7 @@ class Caller:
     out: TextIO
     confidence: float = 0.9
 
-    def next(self, *, speech: bool) -> dict[str, str]:
+    def next(self, *, speech: bool, unheard: str = KEYS_ONLY) -> dict[str, str]:
         try:
             line = next(self.lines).strip()
         except StopIteration:
@@ -52,7 +66,7 @@ class Caller:
             if line.lower().startswith(prefix):
                 words = line[len(prefix) :].strip().strip('"')
                 if not speech:
-                    self.out.write(f"caller says: {words} (this prompt takes keys only: Twilio hears nothing)\n")
+                    self.out.write(f"caller says: {words} ({unheard})\n")
                     return {}
                 self.out.write(f"caller says: {words}\n")
                 return {"SpeechResult": words, "Confidence": f"{self.confidence:.2f}"}
@@ -129,6 +143,8 @@ class Call:
                 return self.post((verb.text or "").strip())
             elif verb.tag == "Enqueue":
                 return self.enqueue(verb)
+            elif verb.tag == "Connect":
+                return self.stream(verb)
             elif verb.tag == "Record":
                 recorded = self.record(verb)
                 if recorded is not None:
@@ -156,12 +172,35 @@ class Call:
             return None
         return heard
 
+    def stream(self, verb: ET.Element) -> ET.Element:
+        """A `<Connect><Stream>` question: the caller's keys or silence on the media stream, as Twilio
+        frames them, until the server closes it; then Twilio goes on at the `<Connect action>`."""
+        media = verb.find("Stream")
+        if media is None:
+            raise CallFailed("a <Connect> without a <Stream>")
+        parameters = {item.get("name", ""): item.get("value", "") for item in media.findall("Parameter")}
+        digits = self.caller.next(speech=False, unheard=NO_AUDIO).get("Digits", "")
+        twilio = TwilioStream(call_sid=self.sid, account_sid=self.account_sid)
+        heard = [twilio.dtmf(key) for key in digits] if digits else list(twilio.media(SILENCE))
+        with connect(media.get("url", ""), open_timeout=10, close_timeout=10) as socket:
+            try:
+                for frame in [twilio.connected(), twilio.start(parameters), *heard]:
+                    socket.send(frame)
+                while True:  # what the server sends back (a barge-in `clear`) until it closes the stream
+                    socket.recv(timeout=STREAM_SECONDS)
+            except ConnectionClosed:
+                pass
+            except TimeoutError:
+                raise CallFailed("the media stream was not closed by the server") from None
+        return self.post(verb.get("action") or "")
+
     def enqueue(self, verb: ET.Element) -> ET.Element | None:
-        """Wait in the queue (rounds of waitUrl) until a simulated specialist answers or the caller leaves."""
+        """Wait in the queue (rounds of waitUrl) until the caller leaves it: a callback request, or hanging up
+        (typed, or after the last round, since no specialist answers a simulated call)."""
         name = (verb.text or "").strip()
-        self.out.write(f"-- in the queue {name}\n")
+        self.out.write(f"-- in the queue {name} (no specialist answers in the simulator)\n")
         entered = time.monotonic()
-        result = "bridged"
+        result = "hangup"
         try:
             for position in range(self.queue_rounds, 0, -1):
                 figures = {
@@ -175,9 +214,9 @@ class Call:
                     result = "leave"
                     break
             else:
-                self.out.write("-- a specialist answers (the conversation with them is not simulated)\n")
+                self.out.write(f"-- nobody answered in {self.queue_rounds} wait rounds: the caller gives up\n")
         except HungUp:
-            result = "hangup"
+            pass
         left = {"QueueResult": result, "QueueTime": str(int(time.monotonic() - entered))}
         after = self.post(verb.get("action") or "", left) if verb.get("action") else None
         if result == "hangup":
@@ -230,13 +269,17 @@ def run(
     number: str = "+380501234567",
     queue_rounds: int = 3,
     confidence: float = 0.9,
+    account_sid: str = "",
 ) -> int:
-    """Make one call; 0 when it ran to its end, 1 when the server answered what Twilio would refuse."""
+    """Make one call; 0 when it ran to its end, 1 when the server answered what Twilio would refuse.
+    `account_sid` is the account the server expects (HOTLINE_TWILIO_ACCOUNT_SID), if it checks one."""
     with httpx.Client(timeout=15) as http:
         call = Call(base_url, token, Caller(lines, out, confidence), http, number=number, queue_rounds=queue_rounds)
+        if account_sid:
+            call.account_sid = account_sid
         try:
             call.run()
-        except (CallFailed, httpx.HTTPError) as exc:
+        except (CallFailed, httpx.HTTPError, WebSocketException, OSError) as exc:
             out.write(f"-- the call failed: {exc}\n")
             return 1
     return 0

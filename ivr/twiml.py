@@ -56,11 +56,11 @@ class Urls:
     def wait_keys(self, queue: str, lang: str, position: int) -> str:
         return self._url("wait/keys", queue=queue, lang=lang, position=position)
 
-    def recorded(self, lang: str) -> str:
-        return self._url("recorded", lang=lang)
+    def recorded(self, queue: str, lang: str) -> str:
+        return self._url("recorded", queue=queue, lang=lang)
 
-    def recording(self) -> str:
-        return self._url("recording")
+    def recording(self, queue: str, lang: str) -> str:
+        return self._url("recording", queue=queue, lang=lang)
 
     def transcription(self) -> str:
         return self._url("transcription")
@@ -137,8 +137,9 @@ def enqueue(texts: Iterable[str], lang: str, queue: str, urls: Urls) -> VoiceRes
     return response
 
 
-def choices(texts: Iterable[str], lang: str, action: str, *, duty: bool) -> VoiceResponse:
-    """When no person can take the call: 1 a callback request, 2 a voice message (0 the duty specialist)."""
+def choices(texts: Iterable[str], lang: str, action: str, *, duty: bool, callback: bool) -> VoiceResponse:
+    """When no person can take the call: 1 a callback request (where the office's policy allows it),
+    2 a voice message, 0 the duty specialist (with `duty`)."""
     response = VoiceResponse()
     gather = Gather(
         input="dtmf",
@@ -149,24 +150,26 @@ def choices(texts: Iterable[str], lang: str, action: str, *, duty: bool) -> Voic
         timeout=DIGIT_TIMEOUT,
         action_on_empty_result=True,
     )
-    _say_all(gather, (*texts, phrases.say("closed_choices", lang)), lang)
+    offer = phrases.say("closed_choices" if callback else "closed_voicemail", lang)
+    _say_all(gather, (*texts, offer), lang)
     if duty:
         _say(gather, phrases.say("closed_duty", lang), lang)
     response.append(gather)
     return response
 
 
-def voicemail(lang: str, urls: Urls) -> VoiceResponse:
-    """Record a voice message; Twilio reports the recording (and its transcription) to our callbacks."""
+def voicemail(lang: str, urls: Urls, queue: str) -> VoiceResponse:
+    """Record a voice message for `queue`'s specialists; Twilio reports the recording (and its transcription)
+    to our callbacks."""
     response = VoiceResponse()
     _say(response, phrases.say("voicemail_prompt", lang), lang)
     response.record(
-        action=urls.recorded(lang),
+        action=urls.recorded(queue, lang),
         method="POST",
         max_length=VOICEMAIL_SECONDS,
         finish_on_key="#",
         play_beep=True,
-        recording_status_callback=urls.recording(),
+        recording_status_callback=urls.recording(queue, lang),
         recording_status_callback_method="POST",
         transcribe_callback=urls.transcription(),
     )
@@ -180,10 +183,14 @@ def goodbye(texts: Iterable[str], lang: str) -> VoiceResponse:
     return response
 
 
-def wait(lang: str, announcement: Iterable[str], *, hold_url: str, keys_action: str) -> VoiceResponse:
-    """A round of waiting: the news (if any), the callback offer, hold audio; Twilio asks again after it."""
+def wait(lang: str, announcement: Iterable[str], *, hold_url: str, keys_action: str | None) -> VoiceResponse:
+    """A round of waiting: the news (if any), the callback offer (with `keys_action`), hold audio;
+    Twilio asks again after it."""
     response = VoiceResponse()
     _say_all(response, announcement, lang)
+    if keys_action is None:
+        response.play(hold_url)
+        return response
     gather = Gather(input="dtmf", action=keys_action, method="POST", num_digits=1, timeout=1)
     _say(gather, phrases.say("offer_callback", lang), lang)
     gather.play(hold_url)

@@ -1,8 +1,10 @@
 """The caller's wait in the queue: where the figures come from, where callback requests go, what to announce.
 
-Two small interfaces are the seams for the specialist queue (issue 4): `WaitSource` gives a waiting
-caller's position and estimated wait (today from Twilio's own waitUrl parameters), and `CallbackDesk`
-takes a callback request (today: an event in the conversation log). Plug the live queue in there.
+Three small interfaces are the seams for the specialist queue: `WaitSource` gives a waiting caller's
+position and estimated wait, `CallbackDesk` takes a callback request or a voice message, and `QueueDoor`
+lets a call in (whenever the caller is put in a Twilio queue) and out (the caller hung up). The app plugs
+the live queue in (`specialist_queue.phone_line`); `TwilioWaitFigures` reads Twilio's own figures for a
+call our queue does not know.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ivr import phrases
-from ivr.calls import CallEvent, Calls
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class WaitFigures:
     position: int
     estimated_seconds: int | None = None
     queue_size: int | None = None
+    urgent: bool = False  # an emergency (crisis) call: nobody is invited to hang up and wait for a callback
 
 
 class WaitSource(Protocol):
@@ -43,7 +45,29 @@ class CallbackRequest:
 class CallbackDesk(Protocol):
     """Takes a caller's request to be called back; it must be idempotent per conversation."""
 
+    def takes(self, phone: str) -> bool:
+        """Whether `phone` can be called back (a hidden or malformed number cannot)."""
+        ...
+
     def request(self, callback: CallbackRequest) -> None: ...
+
+    def voice_message(self, callback: CallbackRequest) -> None:
+        """A voice message for the specialists: a callback request to listen to it and call back; for a
+        number that `takes()` refuses (hidden) an entry to listen to only. Idempotent per conversation."""
+        ...
+
+
+class QueueDoor(Protocol):
+    """The specialists' queue: a call is in it exactly while its caller waits for a person."""
+
+    def let_in(self, conversation_id: str, *, queue: str, lang: str, priority: str = "normal") -> None:
+        """Put the call in `queue` (idempotent) when the caller really waits for a person: the line renders
+        `<Enqueue>` (in hours, in danger, the duty wait at night, after an internal error)."""
+        ...
+
+    def hung_up(self, conversation_id: str) -> bool:
+        """The caller is gone: no specialist may be offered the call; True when it was waiting."""
+        ...
 
 
 def _int(params: Mapping[str, str], name: str) -> int | None:
@@ -61,26 +85,6 @@ class TwilioWaitFigures:
         average, waited = _int(params, "AvgQueueTime"), _int(params, "QueueTime") or 0
         estimate = None if not average else max(average - waited, 0)
         return WaitFigures(position=position, estimated_seconds=estimate, queue_size=_int(params, "CurrentQueueSize"))
-
-
-class LoggedCallbacks:
-    """Callback requests written to the conversation log (with the number, queue, language and place)."""
-
-    def __init__(self, calls: Calls) -> None:
-        self.calls = calls
-
-    def request(self, callback: CallbackRequest) -> None:
-        self.calls.record(
-            callback.conversation_id,
-            CallEvent.CALLBACK_REQUESTED,
-            {
-                "phone": callback.phone,
-                "queue": callback.queue,
-                "lang": callback.lang,
-                "position": callback.position,
-                "call_sid": callback.call_sid,
-            },
-        )
 
 
 def announcement(figures: WaitFigures, last_announced: int | None, lang: str) -> list[str]:

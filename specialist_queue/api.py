@@ -203,5 +203,12 @@ def _websocket_user(websocket: WebSocket, parts: Parts) -> User | None:
 
 
 def _same_origin(websocket: WebSocket, public_url: str) -> bool:
-    """A browser always sends Origin; a page elsewhere must not borrow the operator's cookie."""
-    return websocket.headers.get("origin", "").rstrip("/") == public_url.rstrip("/")
+    """A browser always sends Origin; a page elsewhere must not borrow the operator's cookie.
+
+    The page may be the public URL or the host the browser asked for (http://localhost:8000 while
+    the public URL says 127.0.0.1): both are this server; any other site is refused.
+    """
+    origin = websocket.headers.get("origin", "").rstrip("/")
+    host = websocket.headers.get("host", "")
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    return bool(origin) and origin in {public_url.rstrip("/"), f"{scheme}://{host}"}

@@ -38,6 +38,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "accept": ("Прийняти", "Принять"),
     "offer_left": ("Залишилось {n} с", "Осталось {n} с"),
     "taken": ("Це звернення вже прийняв інший фахівець.", "Это обращение уже принял другой специалист."),
+    "not_yours": ("Ця розмова вже не у вас: стан оновлено.", "Этот разговор уже не у вас: состояние обновлено."),
+    "finish_first": ("Спершу завершіть поточну розмову.", "Сначала завершите текущий разговор."),
+    "call_failed": (
+        "Не вдалося з'єднати дзвінок; він чекає далі. Спробуйте ще раз.",
+        "Не удалось соединить звонок; он ждёт дальше. Попробуйте ещё раз.",
+    ),
     "no_offer": ("Нових звернень поки немає.", "Новых обращений пока нет."),
     "conversation": ("Розмова з громадянином", "Разговор с гражданином"),
     "channel": ("Канал", "Канал"),
@@ -45,7 +51,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "channel_phone": ("Телефон", "Телефон"),
     "channel_viber": ("Viber", "Viber"),
     "language": ("Мова", "Язык"),
+    "lang_uk": ("українська", "украинский"),
+    "lang_ru": ("російська", "русский"),
     "queue": ("Черга", "Очередь"),
+    "skill_general": ("Загальні питання", "Общие вопросы"),
+    "skill_crisis": ("Кризова допомога", "Кризисная помощь"),
     "priority": ("Пріоритет", "Приоритет"),
     "priority_emergency": ("Екстрений", "Экстренный"),
     "priority_normal": ("Звичайний", "Обычный"),
@@ -60,12 +70,21 @@ _TEXT: dict[str, tuple[str, str]] = {
     "reply": ("Ваша відповідь", "Ваш ответ"),
     "send": ("Надіслати", "Отправить"),
     "end": ("Завершити розмову", "Завершить разговор"),
+    "open_case": ("Відкрити справу в реєстрі", "Открыть дело в реестре"),
     "on_phone": (
         "Дзвінок переведено на вас: розмовляйте по телефону.",
         "Звонок переведён на вас: говорите по телефону.",
     ),
     "callback": ("Зворотний дзвінок", "Обратный звонок"),
     "call_citizen": ("Зателефонуйте громадянину", "Позвоните гражданину"),
+    "voice_message": ("Голосове повідомлення", "Голосовое сообщение"),
+    "listen": ("Прослухати запис", "Прослушать запись"),
+    "listen_only": (
+        "Номер приховано: лише прослухати повідомлення",
+        "Номер скрыт: только прослушать сообщение",
+    ),
+    "transcription_pending": ("Розшифровка ще не надійшла.", "Расшифровка ещё не пришла."),
+    "transcription_none": ("Розшифровки немає: прослухайте запис.", "Расшифровки нет: прослушайте запись."),
     "outcome_reached": ("Додзвонився", "Дозвонился"),
     "outcome_no_answer": ("Не відповідає", "Не отвечает"),
     "outcome_given_up": ("Припинити спроби", "Прекратить попытки"),
@@ -89,6 +108,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "failed": ("Не вдалося: {message}", "Не удалось: {message}"),
 }
 CONSOLE_TEXT = {key: {"uk": uk, "ru": ru} for key, (uk, ru) in _TEXT.items()}
+# Queues that are not a top category of the tree (see the engine's `skill_of` and the crisis intent).
+OTHER_SKILLS = ("general", "crisis")
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,6 +130,7 @@ def operator_page(request: Request, parts: PartsDep) -> Response:
         "texts": {key: text[lang] for key, text in CONSOLE_TEXT.items()},
         "reasons": PAUSE_REASONS,
         "dispositions": _dispositions(parts, lang),
+        "skills": _skills(parts, lang),
     }
     return render(request, "operator.html", context, texts=CONSOLE_TEXT)
 
@@ -121,3 +143,14 @@ def _dispositions(parts: PartsDep, lang: str) -> list[tuple[str, str]]:
     except NoPublishedTree:
         return []
     return sorted(((n.slug, n.text(lang).title) for n in tree.intents()), key=lambda item: item[1])
+
+
+def _skills(parts: PartsDep, lang: str) -> dict[str, str]:
+    """Queue skill → what the console calls it: the tree's top categories, and the queues beside them."""
+    titles = {skill: CONSOLE_TEXT[f"skill_{skill}"][lang] for skill in OTHER_SKILLS}
+    trees = parts.dialogue.trees
+    try:
+        tree = trees.get(trees.current_version()).tree
+    except NoPublishedTree:
+        return titles
+    return titles | {node.slug: node.text(lang).title for node in tree.children_of(None) if not node.is_intent}

@@ -15,12 +15,15 @@ from channels.dialogue import Compiled
 from hotline import conversation_log
 from hotline.conversation_log import ConversationEvent
 from intents import engine
-from intents.engine import Expect, Input, InputKind
+from intents.engine import T_BACK, T_LANG, T_MENU, T_OPERATOR, T_REPEAT, Expect, Input, InputKind
+from intents.messages import LANGUAGE_LABELS, say
 from intents.tree import Tree
+from ivr.calls import CALL_STEP, CallEvent
 from specialist_queue import chat
 from specialist_queue.events import at, seconds
 
 CITIZEN = "citizen_"
+COMMANDS = (T_REPEAT, T_MENU, T_BACK, T_OPERATOR)  # buttons whose label is `label_<target>`
 
 
 def build(session: Session, conversation_id: str, compiled: Compiled | None, lang: str) -> dict[str, Any] | None:
@@ -38,8 +41,25 @@ def build(session: Session, conversation_id: str, compiled: Compiled | None, lan
         "queue": conversation.handoff_queue,
         "path": [_node(tree, slug, lang) for slug in path(events, compiled, conversation.lang)],
         "intents": matched_intents(events, tree, lang),
-        "transcript": [_turn(e) for e in events if e.kind.startswith(CITIZEN) or e.kind == "bot"],
+        "transcript": [_turn(e, tree, lang) for e in events if e.kind.startswith(CITIZEN) or e.kind == "bot"],
         "messages": [message_view(m) for m in chat.since(session, conversation_id=conversation_id)],
+        "voice_message": voice_message(events),
+    }
+
+
+def voice_message(events: list[ConversationEvent]) -> dict[str, Any] | None:
+    """A phone caller's voice message: its recording (a link only when it is http(s)), and the transcription
+    once Twilio has posted it (later than the recording, if ever); None when the caller left none."""
+    call = {e.kind: e for e in events if e.step == CALL_STEP}
+    recording, transcribed = call.get(CallEvent.VOICEMAIL), call.get(CallEvent.VOICEMAIL_TRANSCRIPTION)
+    if recording is None:
+        return None
+    url = str(recording.data.get("url") or "")
+    return {
+        "url": url if url.startswith(("https://", "http://")) else None,
+        "duration": recording.data.get("duration"),
+        "transcription": (transcribed.text or None) if transcribed else None,
+        "transcription_status": transcribed.data.get("status") if transcribed else None,
     }
 
 
@@ -81,15 +101,25 @@ def iso(when: datetime) -> str:
     return at(seconds(when)).isoformat()
 
 
-def _turn(event: ConversationEvent) -> dict[str, Any]:
+def _turn(event: ConversationEvent, tree: Tree | None, lang: str) -> dict[str, Any]:
     who = "robot" if event.kind == "bot" else "citizen"
+    kind = event.kind.removeprefix(CITIZEN)
     return {
         "at": iso(event.at),
         "who": who,
-        "kind": event.kind.removeprefix(CITIZEN),
-        "text": event.text,
+        "kind": kind,
+        "text": button_label(event.text, tree, lang) if kind == InputKind.BUTTON and event.text else event.text,
         "intent": event.intent,
     }
+
+
+def button_label(target: str, tree: Tree | None, lang: str) -> str:
+    """What the button the citizen pressed said, instead of its id (`lang:uk`, `operator`, a slug)."""
+    if target.startswith(T_LANG):
+        return LANGUAGE_LABELS.get(target.removeprefix(T_LANG), target)
+    if target in COMMANDS:
+        return say(f"label_{target}", lang)
+    return _node(tree, target, lang)["title"]
 
 
 def _node(tree: Tree | None, slug: str, lang: str) -> dict[str, str]:

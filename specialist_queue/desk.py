@@ -12,12 +12,11 @@ from typing import Any
 import anyio
 from anyio import to_thread
 
-from hotline.db import transaction
-from hotline.queue_log import QueueEventKind
+from hotline.queue_log import QueueEvent, QueueEventKind
 from hotline.users import User
 from ivr.twilio_rest import TwilioRefused, TwilioRest
-from specialist_queue import chat, phone
-from specialist_queue.events import at, record
+from specialist_queue import chat, events, phone
+from specialist_queue.events import at
 from specialist_queue.model import Conflict, Entry, Kind, Operator, OperatorState
 from specialist_queue.service import SpecialistQueue
 
@@ -40,12 +39,14 @@ class Desk:
         *,
         twilio: TwilioRest | None,
         dispositions: Callable[[], set[str]],
+        release: Callable[[str], object],
     ) -> None:
         self.queue = queue
         self.store = queue.store
         self.sessions = queue.sessions
         self.twilio = twilio
         self.dispositions = dispositions
+        self.release = release  # `Dialogue.release`: the robot answers a closed conversation again
 
     def set_state(
         self, operator_id: int, state: OperatorState, *, reason: str = "", now: float | None = None
@@ -63,23 +64,21 @@ class Desk:
             langs=tuple(user.languages or ()),
             name=user.display_name or user.username,
         )
-        with transaction(self.sessions) as session:
-            if before is OperatorState.PAUSED and (state is not OperatorState.PAUSED or reason != earlier.reason):
-                record(
-                    session, QueueEventKind.UNPAUSED, now=now, operator_id=operator_id, data={"reason": earlier.reason}
-                )
-            if state is OperatorState.PAUSED and (before is not OperatorState.PAUSED or reason != earlier.reason):
-                record(session, QueueEventKind.PAUSED, now=now, operator_id=operator_id, data={"reason": reason})
-            if returned and (entry := self.store.entry(returned)):
-                record(
-                    session,
-                    QueueEventKind.TIMED_OUT,
-                    now=now,
-                    entry=entry,
-                    operator_id=operator_id,
-                    wait_seconds=now - entry.enqueued,
-                    data={"reason": "operator_left"},
-                )
+        changed: list[QueueEvent] = []
+        if before is OperatorState.PAUSED and (state is not OperatorState.PAUSED or reason != earlier.reason):
+            changed.append(
+                events.event(QueueEventKind.UNPAUSED, now=now, operator_id=operator_id, data={"reason": earlier.reason})
+            )
+        if state is OperatorState.PAUSED and (before is not OperatorState.PAUSED or reason != earlier.reason):
+            changed.append(
+                events.event(QueueEventKind.PAUSED, now=now, operator_id=operator_id, data={"reason": reason})
+            )
+        if returned and (entry := self.store.entry(returned)):
+            left = {"reason": "operator_left"}
+            changed.append(
+                events.event(QueueEventKind.TIMED_OUT, now=now, entry=entry, operator_id=operator_id, data=left)
+            )
+        events.log(self.sessions, *changed)
         self.store.notify({"kind": "operator"})
         if state is OperatorState.AVAILABLE:
             self.queue.dispatch(now=now)
@@ -117,15 +116,7 @@ class Desk:
         self.queue.abandon(entry.conversation_id, now=now)
 
     def _connected(self, entry: Entry, operator_id: int, now: float) -> None:
-        with transaction(self.sessions) as session:
-            record(
-                session,
-                QueueEventKind.CONNECTED,
-                now=now,
-                entry=entry,
-                operator_id=operator_id,
-                wait_seconds=now - entry.enqueued,
-            )
+        events.log(self.sessions, events.event(QueueEventKind.CONNECTED, now=now, entry=entry, operator_id=operator_id))
         self.store.notify({"kind": "queue"})
         self.store.notify_chat(entry.conversation_id)
 
@@ -156,10 +147,11 @@ class Desk:
             wrap_until=now + self.queue.policy().wrap_up_seconds,
             keep_seconds=self.queue.timing.keep_closed_seconds,
         )
-        with transaction(self.sessions) as session:
-            record(
-                session, QueueEventKind.CLOSED, now=now, entry=entry, operator_id=operator_id, data={"handled": handled}
-            )
+        closed = events.event(
+            QueueEventKind.CLOSED, now=now, entry=entry, operator_id=operator_id, data={"handled": handled}
+        )
+        events.log(self.sessions, closed)
+        self.release(conversation_id)
         self._changed(conversation_id)
         return entry
 
@@ -172,16 +164,15 @@ class Desk:
             raise ValueError(f"unknown disposition {disposition!r}: choose an intent or {OTHER!r}")
         if not self.store.end_wrap_up(operator_id, conversation_id, now=now):
             raise Conflict("this conversation is not waiting for your wrap-up")
-        with transaction(self.sessions) as session:
-            record(
-                session,
-                QueueEventKind.WRAP_UP,
-                now=now,
-                operator_id=operator_id,
-                conversation_id=conversation_id,
-                entry=self.store.entry(conversation_id),
-                data={"disposition": disposition, "note": note},
-            )
+        done = events.event(
+            QueueEventKind.WRAP_UP,
+            now=now,
+            operator_id=operator_id,
+            conversation_id=conversation_id,
+            entry=self.store.entry(conversation_id),
+            data={"disposition": disposition, "note": note},
+        )
+        events.log(self.sessions, done)
         self.store.notify({"kind": "operator"})
         self.queue.dispatch(now=now)
 
@@ -199,31 +190,23 @@ class Desk:
         if outcome == "no_answer" and entry.attempts + 1 >= policy.callback_max_attempts:
             outcome = "given_up"
         if outcome != "no_answer":
-            with transaction(self.sessions) as session:
-                record(
-                    session,
-                    QueueEventKind.CALLBACK_OUTCOME,
-                    now=now,
-                    entry=entry,
-                    operator_id=operator_id,
-                    data={"outcome": outcome, "attempts": entry.attempts + 1},
-                )
+            self._callback_outcome(entry, operator_id, now, {"outcome": outcome, "attempts": entry.attempts + 1})
             return self.close(operator_id, conversation_id, now=now)
         retry = self.queue.next_open(at(now + policy.callback_retry_minutes * 60))
         entry, _ = self.store.callback_retry(
             operator_id, conversation_id, now=now, wrap_until=now + policy.wrap_up_seconds, due=retry.timestamp()
         )
-        with transaction(self.sessions) as session:
-            record(
-                session,
-                QueueEventKind.CALLBACK_OUTCOME,
-                now=now,
-                entry=entry,
-                operator_id=operator_id,
-                data={"outcome": outcome, "attempts": entry.attempts, "due": retry.timestamp()},
-            )
+        self._callback_outcome(
+            entry, operator_id, now, {"outcome": outcome, "attempts": entry.attempts, "due": retry.timestamp()}
+        )
         self._changed(conversation_id)
         return entry
+
+    def _callback_outcome(self, entry: Entry, operator_id: int, now: float, data: dict[str, Any]) -> None:
+        outcome = events.event(
+            QueueEventKind.CALLBACK_OUTCOME, now=now, entry=entry, operator_id=operator_id, data=data
+        )
+        events.log(self.sessions, outcome)
 
     def snapshot(self, operator_id: int, *, now: float | None = None) -> dict[str, Any]:
         """What the console shows live: my state, my offer, my conversation (without its history)."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.db import transaction
 from hotline.queue_log import QueueEvent, QueueEventKind
 from specialist_queue.model import Entry
 
@@ -24,19 +25,23 @@ def seconds(when: datetime) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
-def record(
-    session: Session,
+# The events that say how long the citizen had waited by then (from the entry's arrival).
+WAITED = frozenset(
+    {QueueEventKind.OFFERED, QueueEventKind.CONNECTED, QueueEventKind.TIMED_OUT, QueueEventKind.ABANDONED}
+)
+
+
+def event(
     kind: QueueEventKind,
     *,
     now: float,
     entry: Entry | None = None,
     conversation_id: str | None = None,
     operator_id: int | None = None,
-    wait_seconds: float | None = None,
     data: dict[str, Any] | None = None,
 ) -> QueueEvent:
-    """Add one event (the caller's transaction commits it)."""
-    event = QueueEvent(
+    """One row of the queue log, not stored yet (`log` stores it)."""
+    return QueueEvent(
         at=at(now),
         event=kind.value,
         conversation_id=entry.conversation_id if entry else conversation_id,
@@ -45,8 +50,12 @@ def record(
         lang=entry.lang if entry else None,
         priority=entry.priority if entry else None,
         operator_id=operator_id,
-        wait_seconds=None if wait_seconds is None else round(wait_seconds, 1),
+        wait_seconds=round(now - entry.enqueued, 1) if entry and kind in WAITED else None,
         data=data or {},
     )
-    session.add(event)
-    return event
+
+
+def log(sessions: sessionmaker[Session], *events: QueueEvent) -> None:
+    """Store events in one transaction (committed when this returns)."""
+    with transaction(sessions) as session:
+        session.add_all(events)

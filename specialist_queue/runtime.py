@@ -93,7 +93,7 @@ def build(
         queue.rebuild()  # Redis is new or lost its data: the SQL queue log knows who was waiting
     return Specialists(
         queue=queue,
-        desk=Desk(queue, twilio=twilio, dispositions=dispositions),
+        desk=Desk(queue, twilio=twilio, dispositions=dispositions, release=dialogue.release),
         figures=FiguresCache(queue),
         live_redis=aioredis.Redis.from_url(redis.url, decode_responses=True),
         twilio=twilio,

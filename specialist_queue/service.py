@@ -29,12 +29,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.dialogue import HandoffRequest
 from hotline import conversation_log
-from hotline.db import transaction
 from hotline.office_hours import OfficeHours, QueuePolicy
 from hotline.queue_log import QueueEvent, QueueEventKind
 from ivr.twilio_rest import CALL_SID
-from specialist_queue import chat, figures, rebuild
-from specialist_queue.events import at, record
+from specialist_queue import chat, events, figures, rebuild
+from specialist_queue.events import at
 from specialist_queue.model import Entry, EntryState, Kind, Offer, OperatorState, queue_name
 from specialist_queue.store import QueueStore
 
@@ -80,6 +79,12 @@ class SpecialistQueue:
     # ---- the channels' side -----------------------------------------------------------------
 
     def on_handoff(self, request: HandoffRequest) -> None:
+        """The conversation joins its queue; not a phone call out of hours (unless in danger): its caller first
+        hears the choices, and the phone line lets it in only if they choose to wait (`ivr.answering`)."""
+        if request.priority != "emergency" and not self.office_hours().is_open(at(self.now())):
+            external_id = self.conversation(request.conversation_id).external_id
+            if external_id and CALL_SID.match(external_id):
+                return
         self.enqueue(request.conversation_id, skill=request.queue, lang=request.lang or "uk", priority=request.priority)
 
     def enqueue(
@@ -97,14 +102,8 @@ class SpecialistQueue:
             return False
         entry = self._entry(conversation_id)
         try:
-            with transaction(self.sessions) as session:
-                record(
-                    session,
-                    QueueEventKind.ENTERED,
-                    now=now,
-                    entry=entry,
-                    data={"seq": entry.seq, "kind": entry.kind.value, "class": entry.klass},
-                )
+            data = {"seq": entry.seq, "kind": entry.kind.value, "class": entry.klass}
+            events.log(self.sessions, events.event(QueueEventKind.ENTERED, now=now, entry=entry, data=data))
         except Exception:
             # Without its SQL record a rebuild could not bring it back: take it out and let it fail.
             self.store.abandon(conversation_id, now=now, keep_seconds=1)
@@ -129,15 +128,17 @@ class SpecialistQueue:
         *,
         skill: str | None = None,
         not_before: datetime | None = None,
+        listen_only: bool = False,
         now: float | None = None,
     ) -> datetime:
         """Call the citizen back instead of keeping them waiting; returns when it is due.
 
         A waiting conversation keeps its place. It is offered while the office is open, at
         `not_before` at the earliest. Asking again with the same number changes nothing.
+        `listen_only`: a voice message from a hidden number, with no `phone`: a specialist listens to it.
         """
         now = self.now(now)
-        if not PHONE.match(phone):
+        if not (PHONE.match(phone) or (listen_only and phone == "")):
             raise ValueError("a phone number is digits, optionally after a +")
         conversation = self.conversation(conversation_id)
         entry = self.store.entry(conversation_id)
@@ -159,16 +160,15 @@ class SpecialistQueue:
             priority=entry.priority if entry else "normal",
         )
         entry = self._entry(conversation_id)
-        with transaction(self.sessions) as session:
-            data = {
-                "phone": phone,
-                "due": due.timestamp(),
-                "seq": entry.seq,
-                "class": entry.klass,
-                "state": entry.state.value,
-                "new": outcome == "new",
-            }
-            record(session, QueueEventKind.CALLBACK_REQUESTED, now=now, entry=entry, data=data)
+        data = {
+            "phone": phone,
+            "due": due.timestamp(),
+            "seq": entry.seq,
+            "class": entry.klass,
+            "state": entry.state.value,
+            "new": outcome == "new",
+        }
+        events.log(self.sessions, events.event(QueueEventKind.CALLBACK_REQUESTED, now=now, entry=entry, data=data))
         self.store.notify({"kind": "queue"})
         return due
 
@@ -179,15 +179,9 @@ class SpecialistQueue:
         if found is None:
             return False
         before, entry = found
-        with transaction(self.sessions) as session:
-            record(
-                session,
-                QueueEventKind.ABANDONED,
-                now=now,
-                entry=entry,
-                wait_seconds=now - entry.enqueued,
-                data={"state": before.value},
-            )
+        events.log(
+            self.sessions, events.event(QueueEventKind.ABANDONED, now=now, entry=entry, data={"state": before.value})
+        )
         self.store.notify({"kind": "queue"})
         return True
 
@@ -214,17 +208,13 @@ class SpecialistQueue:
         now = self.now(now)
         offers = self.store.dispatch(deadline=now + self.timing.offer_timeout)
         if offers:
-            with transaction(self.sessions) as session:
-                for offer in offers:
-                    record(
-                        session,
-                        QueueEventKind.OFFERED,
-                        now=now,
-                        entry=offer.entry,
-                        operator_id=offer.operator_id,
-                        wait_seconds=now - offer.entry.enqueued,
-                        data={"number": offer.number},
-                    )
+            made = [
+                events.event(
+                    QueueEventKind.OFFERED, now=now, entry=o.entry, operator_id=o.operator_id, data={"number": o.number}
+                )
+                for o in offers
+            ]
+            events.log(self.sessions, *made)
             self.store.notify({"kind": "queue"})
         return offers
 
@@ -235,23 +225,15 @@ class SpecialistQueue:
             self.rebuild(now=now)
         expired = self.store.expire_offers(now=now)
         if expired:
-            with transaction(self.sessions) as session:
-                for entry in expired:
-                    record(
-                        session,
-                        QueueEventKind.TIMED_OUT,
-                        now=now,
-                        entry=entry,
-                        operator_id=entry.operator,
-                        wait_seconds=now - entry.enqueued,
+            missed: list[QueueEvent] = []
+            for entry in expired:  # the operator who let it ring is paused for it
+                missed.append(events.event(QueueEventKind.TIMED_OUT, now=now, entry=entry, operator_id=entry.operator))
+                missed.append(
+                    events.event(
+                        QueueEventKind.PAUSED, now=now, operator_id=entry.operator, data={"reason": "missed_offer"}
                     )
-                    record(
-                        session,
-                        QueueEventKind.PAUSED,
-                        now=now,
-                        operator_id=entry.operator,
-                        data={"reason": "missed_offer"},
-                    )
+                )
+            events.log(self.sessions, *missed)
         changed = bool(expired) | bool(self.store.expire_wrap_ups(now=now))
         if self.office_hours().is_open(at(now)):
             changed |= bool(self.store.promote_callbacks(now=now))
@@ -322,7 +304,10 @@ class SpecialistQueue:
 
     def next_open(self, when: datetime) -> datetime:
         hours = self.office_hours()
-        return when if hours.is_open(when) else hours.next_opening(when)
+        try:
+            return when if hours.is_open(when) else hours.next_opening(when)
+        except ValueError:  # a calendar with no opening ahead: due at once, offered whenever the office opens
+            return when
 
     def conversation(self, conversation_id: str) -> conversation_log.Conversation:
         with self.sessions() as session:

@@ -31,3 +31,11 @@ def staff_login(client: Any, username: str, password: str, next: str = "") -> An
     assert token, "the login form has no CSRF token"
     data = {"username": username, "password": password, "next": next, "csrf_token": token.group(1)}
     return client.post("/login", data=data, follow_redirects=False)
+
+
+def staff_logout(client: Any) -> Any:
+    """Log out as the pages' log-out button does, with the session's CSRF token (any staff page has it)."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, "the page has no CSRF token"
+    return client.post("/logout", data={"csrf_token": token.group(1)}, follow_redirects=False)

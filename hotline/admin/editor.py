@@ -115,6 +115,11 @@ def _check_titles(titles: Mapping[str, str]) -> None:
             )
 
 
+def _clean_text(text: str) -> str:
+    """One kind of line break (a browser sends a textarea's as CRLF), no blank space around."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _clean_list(items: tuple[str, ...]) -> tuple[str, ...]:
     """Stripped, without blanks and repeats (compared case-insensitively), in the order given."""
     seen: set[str] = set()
@@ -141,7 +146,15 @@ def update_node(tree: Tree, slug: str, edit: NodeEdit, *, seen: str | None = Non
         raise EditError("bad_queue", "a queue is named like a slug: lower-case latin letters, digits and _")
     _check_titles({lang: t.title for lang, t in edit.texts.items()})
     texts = {
-        lang: replace(t, phrases=_clean_list(t.phrases), keywords=_clean_list(t.keywords))
+        lang: replace(
+            t,
+            title=_clean_text(t.title),
+            prompt=_clean_text(t.prompt),
+            short=_clean_text(t.short),
+            long=_clean_text(t.long),
+            phrases=_clean_list(t.phrases),
+            keywords=_clean_list(t.keywords),
+        )
         for lang, t in edit.texts.items()
         if lang in LANGUAGES
     }
@@ -216,4 +229,4 @@ def add_phrase(tree: Tree, slug: str, lang: str, phrase: str) -> Tree:
 
 def set_welcome(tree: Tree, welcome: Mapping[str, str]) -> Tree:
     """The first words of every conversation, per language (empty: the robot's standard greeting)."""
-    return replace(tree, welcome={lang: welcome.get(lang, "").strip() for lang in LANGUAGES if welcome.get(lang)})
+    return replace(tree, welcome={lang: _clean_text(welcome[lang]) for lang in LANGUAGES if welcome.get(lang)})

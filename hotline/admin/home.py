@@ -27,7 +27,9 @@ def dashboard(request: Request, parts: PartsDep, user: AdminUser) -> Response:
         version = session.get(TreeVersion, version_id) if version_id else None
         tree = versions.to_tree(version) if version else None
         pending = len(drafts.unpublished(session)) if versions.get_draft(session) else 0
-        week = stats.report(session, period, unmatched_limit=5, intents_limit=5)
+        week = stats.report(
+            session, period, threshold=parts.office.policy().service_level_seconds, unmatched_limit=5, intents_limit=5
+        )
         recent = audit.recent(session, limit=10)
     hours = parts.office_hours()
     now = utcnow()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Time
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hotline.conversation_log import Conversation, ConversationEvent
 from hotline.db import Base, utcnow
 from hotline.office_hours import QueuePolicy
+from hotline.queue_log import QueueEvent
 
 _DEFAULT = QueuePolicy()
 
@@ -68,3 +70,15 @@ class CalendarDay(Base):
     kind: Mapped[str] = mapped_column(String(16))  # holiday | closure
     name: Mapped[str] = mapped_column(String(200), default="")
     closed: Mapped[bool] = mapped_column(default=True)
+
+
+# Covering indexes for the statistics page (hotline/admin/stats.py; migration 0003_admin_stats): the
+# tables belong to the conversation and queue logs, the way the admin pages read them to us.
+STATS_INDEXES = (
+    Index("ix_stats_conversations", Conversation.started_at, Conversation.channel, Conversation.handoff_queue,
+          Conversation.id),
+    Index("ix_stats_conversation_events", ConversationEvent.kind, ConversationEvent.at, ConversationEvent.intent,
+          ConversationEvent.conversation_id),
+    Index("ix_stats_queue_events", QueueEvent.at, QueueEvent.event, QueueEvent.channel, QueueEvent.wait_seconds,
+          QueueEvent.conversation_id),
+)  # fmt: skip

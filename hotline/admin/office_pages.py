@@ -22,7 +22,7 @@ from hotline.admin.errors import AdminError
 from hotline.admin.web import AdminUser, done, page, pages
 from hotline.db import transaction
 from hotline.deps import Parts, PartsDep
-from hotline.office_hours import DAYS, QueuePolicy, from_settings
+from hotline.office_hours import DAYS, QueuePolicy, clock, closing_time, from_settings
 
 YEARS_BACK, YEARS_AHEAD = 1, 5  # how far the calendar page goes (holidays are preloaded on the way)
 LIMITS = {  # bounds of each queue setting, in its own unit
@@ -65,7 +65,7 @@ def office_page(request: Request, parts: PartsDep, user: AdminUser, year: int | 
     context = {
         "year": year,
         "years": range(this_year - YEARS_BACK, this_year + YEARS_AHEAD + 1),
-        "week": week,
+        "week": {day: (clock(opens), clock(closes)) for day, (opens, closes) in week.items()},
         "days": DAYS,
         "policy": policy,
         "limits": LIMITS,
@@ -76,9 +76,9 @@ def office_page(request: Request, parts: PartsDep, user: AdminUser, year: int | 
     return page(request, user, "admin_office.html", context)
 
 
-def _time(value: str) -> time:
+def _time(value: str, read: Callable[[str], time] = time.fromisoformat) -> time:
     try:
-        return time.fromisoformat(value.strip())
+        return read(value.strip())
     except ValueError:
         raise AdminError("bad_time", f"{value!r} is not a time like 08:00") from None
 
@@ -87,14 +87,15 @@ def _time(value: str) -> time:
 async def save_week(request: Request, parts: PartsDep, user: AdminUser) -> Response:
     form = await request.form()
     schedule = {
-        day: (_time(str(form.get(f"opens_{day}", ""))), _time(str(form.get(f"closes_{day}", ""))))
+        # Closing at 00:00 is midnight at the end of the day: a round-the-clock day is 00:00-00:00.
+        day: (_time(str(form.get(f"opens_{day}", ""))), _time(str(form.get(f"closes_{day}", "")), closing_time))
         for day in range(7)
         if form.get(f"open_{day}")
     }
 
     def work(session: Session) -> dict[str, Any]:
         office.save_week(session, schedule)
-        return {"week": {DAYS[d]: f"{o:%H:%M}-{c:%H:%M}" for d, (o, c) in sorted(schedule.items())}}
+        return {"week": {DAYS[d]: f"{clock(o)}-{clock(c)}" for d, (o, c) in sorted(schedule.items())}}
 
     await run_in_threadpool(_change, parts, user, "office.week", "week", work)
     return done(request, "/admin/office", "saved_week")

@@ -1,7 +1,10 @@
 """How the line serves people, per day (in the office's time zone) and per channel.
 
-The queries fetch plain rows with SQLAlchemy (the same on SQLite and PostgreSQL); days, shares and
-percentiles are worked out here in Python, which keeps the time-zone arithmetic in one place.
+The counting is done by the database (GROUP BY day and channel, percentiles with window functions),
+the same SQL on SQLite and PostgreSQL, so the page reads a few hundred rows however many
+conversations there were. A day is found by comparing the stored UTC time with the UTC start of each
+of the period's days, worked out here from the time zone: no time-zone support is needed in SQL and
+a day with a clock change is still a day.
 
 Definitions (docs/ADMIN.md explains them to admins):
 * settled by the robot: a conversation with at least one answer from the tree and no handoff;
@@ -12,14 +15,14 @@ Definitions (docs/ADMIN.md explains them to admins):
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from hotline.conversation_log import Conversation, ConversationEvent
@@ -29,7 +32,11 @@ from intents.normalise import normalise
 CHANNELS = ("phone", "viber", "web")
 FREE_TEXT = ("citizen_text", "citizen_speech")
 MAX_DAYS = 366
-MAX_UNMATCHED_ROWS = 20_000  # the newest; enough to rank what people ask that nothing answers
+MAX_UNMATCHED_ROWS = 20_000  # the newest groups; enough to rank what people ask that nothing answers
+P90 = (9, 10)  # the percentile as a fraction of integers, so the rank is found without rounding
+# What each 90th percentile is taken over: (per day, per channel).
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+SCOPES = {"cell": (True, True), "day": (True, False), "channel": (False, True), "total": (False, False)}
 
 
 class BadPeriod(ValueError):
@@ -50,16 +57,31 @@ class Period:
 
     def bounds(self) -> tuple[datetime, datetime]:
         """The period's start and end in UTC (SQLite compares stored UTC wall-clock times as text)."""
+        starts = self.day_starts()
+        return starts[0], starts[-1]
+
+    def day_starts(self) -> list[datetime]:
+        """The UTC start of each day and of the day after the last."""
         zone = ZoneInfo(self.timezone)
-        start = datetime.combine(self.first, time(), zone)
-        end = datetime.combine(self.last + timedelta(days=1), time(), zone)
-        return start.astimezone(UTC), end.astimezone(UTC)
+        return [datetime.combine(self.first + timedelta(days=n), time(), zone).astimezone(UTC) for n in
+                range((self.last - self.first).days + 2)]  # fmt: skip
 
     def days(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
 
-    def day_of(self, at: datetime) -> date:
-        return aware(at).astimezone(ZoneInfo(self.timezone)).date()
+    def day_index(self, stored: Any) -> ColumnElement[int]:
+        """SQL: which day of the period (0, 1, …) a stored time inside the period falls on."""
+        return _bisect(stored, self.day_starts()[1:-1], 0)
+
+
+def _bisect(stored: Any, starts: list[datetime], first: int) -> ColumnElement[int]:
+    """A CASE tree over the days' starts: a few comparisons a row however long the period is."""
+    if not starts:
+        return literal(first)
+    middle = len(starts) // 2
+    earlier = _bisect(stored, starts[:middle], first)
+    later = _bisect(stored, starts[middle + 1 :], first + middle + 1)
+    return case((stored < starts[middle], earlier), else_=later)
 
 
 def today(timezone: str) -> date:
@@ -72,14 +94,6 @@ def aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def percentile(values: Sequence[float], share: float) -> float | None:
-    """Nearest-rank percentile (`share` 0..1); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
 @dataclass
 class Figures:
     """One cell of the report: a day and a channel, or a total."""
@@ -90,12 +104,14 @@ class Figures:
     queued: int = 0
     answered: int = 0
     abandoned: int = 0
-    waits: list[float] = field(default_factory=list)
+    wait_total: float = 0.0  # seconds, over the answered
+    within: int = 0  # answered within the service-level threshold
+    p90_wait: float | None = None
 
     def add(self, other: Figures) -> None:
-        for name in ("conversations", "settled", "handoffs", "queued", "answered", "abandoned"):
+        """Add the counts (a percentile does not add up: the report has its own for each total)."""
+        for name in ("conversations", "settled", "handoffs", "queued", "answered", "abandoned", "wait_total", "within"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.waits.extend(other.waits)
 
     @property
     def settled_share(self) -> float | None:
@@ -103,16 +119,12 @@ class Figures:
 
     @property
     def average_wait(self) -> float | None:
-        return sum(self.waits) / len(self.waits) if self.waits else None
+        return self.wait_total / self.answered if self.answered else None
 
     @property
-    def p90_wait(self) -> float | None:
-        return percentile(self.waits, 0.9)
-
-    def service_level(self, threshold: float) -> float | None:
+    def service_level(self) -> float | None:
         offered = self.answered + self.abandoned
-        within = sum(1 for w in self.waits if w <= threshold)
-        return 100.0 * within / offered if offered else None
+        return 100.0 * self.within / offered if offered else None
 
 
 @dataclass(frozen=True)
@@ -131,25 +143,48 @@ class Unmatched:
     channels: tuple[str, ...]
 
 
-@dataclass
-class Report:
+@dataclass(frozen=True)
+class Percentiles:
+    """The 90th-percentile wait of each cell, each day, each channel and the whole period."""
+
+    cells: dict[tuple[date, str], float] = field(default_factory=dict)
+    days: dict[date, float] = field(default_factory=dict)
+    channels: dict[str, float] = field(default_factory=dict)
+    total: float | None = None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The figures over a period: everything the report has but the phrases nothing matched."""
+
     period: Period
+    threshold: float  # the service-level threshold, seconds
     channels: tuple[str, ...]
     cells: dict[tuple[date, str], Figures]
+    p90: Percentiles
     top_intents: list[IntentCount]
+
+
+@dataclass(frozen=True)
+class Report(Counts):
     unmatched: list[Unmatched]
+
+    @classmethod
+    def of(cls, counts: Counts, unmatched: list[Unmatched]) -> Report:
+        return cls(**{f.name: getattr(counts, f.name) for f in fields(Counts)}, unmatched=unmatched)
 
     def cell(self, day: date, channel: str) -> Figures:
         return self.cells.get((day, channel)) or Figures()
 
     def day_total(self, day: date) -> Figures:
-        return _sum(self.cell(day, c) for c in self.channels)
+        return replace(_sum(self.cell(day, c) for c in self.channels), p90_wait=self.p90.days.get(day))
 
     def channel_total(self, channel: str) -> Figures:
-        return _sum(self.cell(d, channel) for d in self.period.days())
+        figures = _sum(self.cell(d, channel) for d in self.period.days())
+        return replace(figures, p90_wait=self.p90.channels.get(channel))
 
     def total(self) -> Figures:
-        return _sum(self.channel_total(c) for c in self.channels)
+        return replace(_sum(self.channel_total(c) for c in self.channels), p90_wait=self.p90.total)
 
 
 def _sum(parts: Iterable[Figures]) -> Figures:
@@ -163,72 +198,140 @@ def report(
     session: Session,
     period: Period,
     *,
+    threshold: float,
     known: frozenset[tuple[str, str]] = frozenset(),
     unmatched_limit: int = 50,
     intents_limit: int = 15,
 ) -> Report:
     """Everything the statistics page shows; `known` phrases (lang, normalised) are left out of "unmatched"."""
+    found = unmatched(session, period, known=known, limit=unmatched_limit)
+    return Report.of(count(session, period, threshold=threshold, intents_limit=intents_limit), found)
+
+
+def count(session: Session, period: Period, *, threshold: float, intents_limit: int = 15) -> Counts:
+    """The figures per day and channel, their totals and percentiles, and the top intents."""
     cells: dict[tuple[date, str], Figures] = defaultdict(Figures)
     _conversations(session, period, cells)
-    _queue(session, period, cells)
+    _queue(session, period, threshold, cells)
+    p90 = _p90(session, period)
+    for key, wait in p90.cells.items():
+        cells[key].p90_wait = wait
     seen = {channel for _, channel in cells}
-    channels = (*CHANNELS, *sorted(seen - set(CHANNELS)))
-    return Report(
+    return Counts(
         period=period,
-        channels=channels,
+        threshold=threshold,
+        channels=(*CHANNELS, *sorted(seen - set(CHANNELS))),
         cells=dict(cells),
+        p90=p90,
         top_intents=top_intents(session, period, limit=intents_limit),
-        unmatched=unmatched(session, period, known=known, limit=unmatched_limit),
     )
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _conversations(session: Session, period: Period, cells: dict[tuple[date, str], Figures]) -> None:
     start, end = period.bounds()
-    in_period = (Conversation.started_at >= start, Conversation.started_at < end)
-    answered = set(
-        session.scalars(
-            select(ConversationEvent.conversation_id)
-            .distinct()
-            .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
-            .where(*in_period, ConversationEvent.kind == "bot", ConversationEvent.intent.is_not(None))
+    # Conversations the robot answered (its answers come after the conversation started, so only the
+    # period's events are read; the database looks each conversation up in that set).
+    answered = Conversation.id.in_(
+        select(ConversationEvent.conversation_id).where(
+            ConversationEvent.at >= start, ConversationEvent.kind == "bot", ConversationEvent.intent.is_not(None)
         )
+    )
+    handed = Conversation.handoff_queue.is_not(None)
+    each = (
+        select(
+            period.day_index(Conversation.started_at).label("day"),
+            Conversation.channel.label("channel"),
+            handed.label("handed"),
+            and_(~handed, answered).label("settled"),
+        )
+        .where(Conversation.started_at >= start, Conversation.started_at < end)
+        .subquery()
     )
     rows = session.execute(
-        select(Conversation.id, Conversation.started_at, Conversation.channel, Conversation.handoff_queue).where(
-            *in_period
+        select(each.c.day, each.c.channel, func.count(), _count(each.c.handed), _count(each.c.settled)).group_by(
+            each.c.day, each.c.channel
         )
     )
-    for conversation_id, started_at, channel, handoff_queue in rows:
-        figures = cells[(period.day_of(started_at), channel)]
-        figures.conversations += 1
-        if handoff_queue is not None:
-            figures.handoffs += 1
-        elif conversation_id in answered:
-            figures.settled += 1
+    days = period.days()
+    for day, channel, count, handoffs, settled in rows:
+        figures = cells[(days[day], channel)]
+        figures.conversations, figures.handoffs, figures.settled = count, handoffs, settled
 
 
-def _queue(session: Session, period: Period, cells: dict[tuple[date, str], Figures]) -> None:
+def _queue_rows(period: Period) -> Select[int, str, str, float]:
+    """SQL: the period's queue events (entered, connected, abandoned) with their day, channel and wait."""
     start, end = period.bounds()
     kinds = (QueueEventKind.ENTERED.value, QueueEventKind.CONNECTED.value, QueueEventKind.ABANDONED.value)
-    rows = session.execute(
+    return (
         select(
-            QueueEvent.at,
-            QueueEvent.event,
-            func.coalesce(QueueEvent.channel, Conversation.channel),
-            QueueEvent.wait_seconds,
+            period.day_index(QueueEvent.at).label("day"),
+            func.coalesce(QueueEvent.channel, Conversation.channel, "unknown").label("channel"),
+            QueueEvent.event.label("event"),
+            func.coalesce(QueueEvent.wait_seconds, 0.0).label("wait"),
         )
         .outerjoin(Conversation, Conversation.id == QueueEvent.conversation_id)
         .where(QueueEvent.at >= start, QueueEvent.at < end, QueueEvent.event.in_(kinds))
     )
-    for at, event, channel, wait in rows:
-        figures = cells[(period.day_of(at), channel or "unknown")]
-        if event == QueueEventKind.ENTERED:
-            figures.queued += 1
-        elif event == QueueEventKind.ABANDONED:
-            figures.abandoned += 1
+
+
+def _queue(session: Session, period: Period, threshold: float, cells: dict[tuple[date, str], Figures]) -> None:
+    each = _queue_rows(period).subquery()
+    connected = each.c.event == QueueEventKind.CONNECTED.value
+    rows = session.execute(
+        select(
+            each.c.day,
+            each.c.channel,
+            _count(each.c.event == QueueEventKind.ENTERED.value),
+            _count(connected),
+            _count(each.c.event == QueueEventKind.ABANDONED.value),
+            func.coalesce(func.sum(case((connected, each.c.wait), else_=0.0)), 0.0),
+            _count(and_(connected, each.c.wait <= threshold)),
+        ).group_by(each.c.day, each.c.channel)
+    )
+    days = period.days()
+    for day, channel, queued, answered, abandoned, wait_total, within in rows:
+        figures = cells[(days[day], channel)]
+        figures.queued, figures.answered, figures.abandoned = queued, answered, abandoned
+        figures.wait_total, figures.within = float(wait_total), within
+
+
+def _p90(session: Session, period: Period) -> Percentiles:
+    """Nearest-rank 90th percentile of the answered waits, per cell, day, channel and overall, in one query."""
+    answered = _queue_rows(period).where(QueueEvent.event == QueueEventKind.CONNECTED.value).subquery()
+    # Worked out once (MATERIALIZED, on SQLite and PostgreSQL alike), then ranked four ways.
+    waits = select(answered.c.day, answered.c.channel, answered.c.wait).cte("waits").prefix_with("MATERIALIZED")
+    part, whole = P90
+    selects = []
+    for scope, (by_day, by_channel) in SCOPES.items():
+        by = [column for column, kept in ((waits.c.day, by_day), (waits.c.channel, by_channel)) if kept]
+        ranked = select(
+            waits,
+            func.row_number().over(partition_by=by or None, order_by=waits.c.wait).label("rank"),
+            func.count().over(partition_by=by or None).label("n"),
+        ).subquery()
+        selects.append(
+            select(
+                literal(scope).label("scope"),
+                ranked.c.day if by_day else null(),
+                ranked.c.channel if by_channel else null(),
+                ranked.c.wait,
+            ).where(ranked.c.rank * whole >= ranked.c.n * part, (ranked.c.rank - 1) * whole < ranked.c.n * part)
+        )
+    found, days = Percentiles(), period.days()
+    for scope, day, channel, wait in session.execute(union_all(*selects)):
+        if scope == "cell":
+            found.cells[(days[day], channel)] = float(wait)
+        elif scope == "day":
+            found.days[days[day]] = float(wait)
+        elif scope == "channel":
+            found.channels[channel] = float(wait)
         else:
-            figures.answered += 1
-            figures.waits.append(float(wait or 0.0))
+            found = replace(found, total=float(wait))
+    return found
 
 
 def top_intents(session: Session, period: Period, *, limit: int) -> list[IntentCount]:
@@ -252,13 +355,24 @@ def top_intents(session: Session, period: Period, *, limit: int) -> list[IntentC
     return [IntentCount(slug, sum(counts.values()), counts) for slug, counts in ranked[:limit]]
 
 
+@dataclass
+class _Group:
+    """Inputs that normalise to the same text: how each was written, where, when last."""
+
+    spellings: Counter[str] = field(default_factory=Counter)
+    channels: set[str] = field(default_factory=set)
+    last_at: datetime = EARLIEST
+
+
 def unmatched(
     session: Session, period: Period, *, limit: int, known: frozenset[tuple[str, str]] = frozenset()
 ) -> list[Unmatched]:
     """What citizens wrote or said that matched no intent, most frequent first, less the `known` examples."""
     start, end = period.bounds()
+    last_at = func.max(ConversationEvent.at)
+    # The database groups identical inputs; Python then merges spellings that normalise alike.
     rows = session.execute(
-        select(ConversationEvent.text, Conversation.lang, Conversation.channel, ConversationEvent.at)
+        select(ConversationEvent.text, Conversation.lang, Conversation.channel, func.count(), last_at)
         .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
         .where(
             ConversationEvent.at >= start,
@@ -268,24 +382,28 @@ def unmatched(
             ConversationEvent.score.is_not(None),  # the matcher was asked (not a language choice or a key)
             ConversationEvent.text != "",
         )
-        .order_by(ConversationEvent.at.desc())
+        .group_by(ConversationEvent.text, Conversation.lang, Conversation.channel)
+        .order_by(last_at.desc())
         .limit(MAX_UNMATCHED_ROWS)
     )
-    groups: dict[tuple[str, str], list[tuple[str, str, datetime]]] = defaultdict(list)
-    for text, lang, channel, at in rows:
+    groups: dict[tuple[str, str], _Group] = defaultdict(_Group)
+    for text, lang, channel, count, at in rows:
         lang = lang or "uk"
         key = normalise(text, lang)
         if key and (lang, key) not in known:
-            groups[(lang, key)].append((text.strip(), channel, aware(at)))
+            group = groups[(lang, key)]
+            group.spellings[text.strip()] += count
+            group.channels.add(channel)
+            group.last_at = max(group.last_at, aware(at))
     found = [
         Unmatched(
-            text=Counter(t for t, _, _ in hits).most_common(1)[0][0],
+            text=group.spellings.most_common(1)[0][0],
             lang=lang,
-            count=len(hits),
-            last_at=max(at for _, _, at in hits),
-            channels=tuple(sorted({c for _, c, _ in hits})),
+            count=group.spellings.total(),
+            last_at=group.last_at,
+            channels=tuple(sorted(group.channels)),
         )
-        for (lang, _), hits in groups.items()
+        for (lang, _), group in groups.items()
     ]
     found.sort(key=lambda u: (-u.count, -u.last_at.timestamp()))
     return found[:limit]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -13,10 +13,11 @@ from markupsafe import Markup
 
 from hotline.admin import charts, drafts, stats
 from hotline.admin.errors import AdminError
+from hotline.admin.recent import Recent
 from hotline.admin.texts import say
-from hotline.admin.web import AdminUser, Matchers, api, page, pages
+from hotline.admin.web import AdminUser, Matchers, RecentCounts, api, page, pages
 from hotline.db import transaction
-from hotline.deps import PartsDep
+from hotline.deps import Parts, PartsDep, StaffUser
 from hotline.pages import staff_lang
 from intents.normalise import normalise
 from intents.tree import Tree
@@ -71,27 +72,51 @@ def _charts(report: stats.Report, lang: str, threshold: int) -> dict[str, Markup
         charts.Series(say("average_wait", lang), [t.average_wait for t in totals], "#1f4e79"),
         charts.Series(say("p90_wait", lang), [t.p90_wait for t in totals], "#8fb3d9"),
     ]
-    level = [charts.Series(say("service_level", lang), [t.service_level(threshold) for t in totals], "#2e8b57")]
+    level = [charts.Series(say("service_level", lang), [t.service_level for t in totals], "#2e8b57")]
     intents = [(i.slug, float(i.total)) for i in report.top_intents]
     return {
         "conversations": charts.bars(labels, per_channel, title=say("chart_conversations", lang)),
         "settled": charts.lines(labels, settled, title=say("chart_settled", lang)),
         "people": charts.bars(labels, people, title=say("chart_people", lang), stacked=False),
-        "waits": charts.bars(labels, waits, title=say("chart_waits", lang), unit=" s", stacked=False, whole=False),
+        "waits": charts.bars(
+            labels,
+            waits,
+            title=say("chart_waits", lang),
+            unit=" " + say("unit_seconds", lang),
+            stacked=False,
+            whole=False,
+        ),
         "level": charts.lines(labels, level, title=say("chart_level", lang, seconds=threshold)),
         "intents": charts.hbars(intents, title=say("chart_intents", lang), colour="#1f4e79"),
     }
 
 
-@pages.get("/stats", response_class=HTMLResponse)
-def stats_page(
-    request: Request, parts: PartsDep, user: AdminUser, cache: Matchers, first: From = "", last: To = ""
-) -> Response:
+def _report(
+    parts: Parts, user: StaffUser, recent: Recent[stats.Counts], first: str, last: str, *, unmatched_limit: int = 50
+) -> tuple[stats.Report, Tree]:
+    """The figures over the asked period (a minute old at most); the phrases nothing matched as they
+    are now, less those that already are examples in the draft."""
     period = _period(first, last, parts.settings.timezone)
     threshold = parts.office.policy().service_level_seconds
     with transaction(parts.sessions) as session:
         tree = drafts.draft(session, author=user.username)
-        report = stats.report(session, period, known=_known(tree))
+        counts = recent.get((period, threshold), lambda: stats.count(session, period, threshold=threshold))
+        found = stats.unmatched(session, period, known=_known(tree), limit=unmatched_limit)
+    return stats.Report.of(counts, found), tree
+
+
+@pages.get("/stats", response_class=HTMLResponse)
+def stats_page(
+    request: Request,
+    parts: PartsDep,
+    user: AdminUser,
+    cache: Matchers,
+    recent: RecentCounts,
+    first: From = "",
+    last: To = "",
+) -> Response:
+    report, tree = _report(parts, user, recent, first, last)
+    period, threshold = report.period, int(report.threshold)
     matcher = cache.get(tree)
     suggestions = {}
     for item in report.unmatched:
@@ -124,11 +149,11 @@ HEADER = [
 ]  # fmt: skip
 
 
-def _rows(report: stats.Report, threshold: int) -> list[list[Any]]:
+def _rows(report: stats.Report) -> list[list[Any]]:
     def row(day: str, channel: str, f: stats.Figures) -> list[Any]:
         return [
             day, channel, f.conversations, f.settled, _cell(f.settled_share), f.handoffs, f.queued, f.answered,
-            f.abandoned, _cell(f.average_wait), _cell(f.p90_wait), _cell(f.service_level(threshold)),
+            f.abandoned, _cell(f.average_wait), _cell(f.p90_wait), _cell(f.service_level),
         ]  # fmt: skip
 
     rows = [row(d.isoformat(), c, report.cell(d, c)) for d in report.period.days() for c in report.channels]
@@ -138,12 +163,16 @@ def _rows(report: stats.Report, threshold: int) -> list[list[Any]]:
 
 
 @pages.get("/stats.csv")
-def stats_csv(parts: PartsDep, user: AdminUser, first: From = "", last: To = "", table: str = "days") -> Response:
+def stats_csv(
+    parts: PartsDep,
+    user: AdminUser,
+    recent: RecentCounts,
+    first: From = "",
+    last: To = "",
+    table: Literal["days", "unmatched"] = "days",
+) -> Response:
     """The figures per day and channel (or `table=unmatched`: what matched nothing) as CSV."""
-    period = _period(first, last, parts.settings.timezone)
-    threshold = parts.office.policy().service_level_seconds
-    with parts.sessions() as session:
-        report = stats.report(session, period, unmatched_limit=10_000)
+    report, _ = _report(parts, user, recent, first, last, unmatched_limit=10_000)
     out = io.StringIO()
     writer = csv.writer(out)
     if table == "unmatched":
@@ -152,8 +181,8 @@ def stats_csv(parts: PartsDep, user: AdminUser, first: From = "", last: To = "",
             writer.writerow([_safe(u.text), u.lang, u.count, u.last_at.isoformat(), " ".join(u.channels)])
     else:
         writer.writerow(HEADER)
-        writer.writerows(_rows(report, threshold))
-    name = f"hotline-{table}-{period.first}-{period.last}.csv"
+        writer.writerows(_rows(report))
+    name = f"hotline-{table}-{report.period.first}-{report.period.last}.csv"
     # A byte-order mark, so spreadsheet programs read the Cyrillic as UTF-8.
     return Response(
         "\ufeff" + out.getvalue(),
@@ -163,18 +192,17 @@ def stats_csv(parts: PartsDep, user: AdminUser, first: From = "", last: To = "",
 
 
 @api.get("/stats")
-def stats_json(parts: PartsDep, user: AdminUser, first: From = "", last: To = "") -> dict[str, Any]:
+def stats_json(
+    parts: PartsDep, user: AdminUser, recent: RecentCounts, first: From = "", last: To = ""
+) -> dict[str, Any]:
     """The same figures as the page: per day and channel, totals, top intents, unmatched phrases."""
-    period = _period(first, last, parts.settings.timezone)
-    threshold = parts.office.policy().service_level_seconds
-    with parts.sessions() as session:
-        report = stats.report(session, period)
+    report, _ = _report(parts, user, recent, first, last)
     return {
-        "from": period.first,
-        "to": period.last,
-        "service_level_seconds": threshold,
+        "from": report.period.first,
+        "to": report.period.last,
+        "service_level_seconds": int(report.threshold),
         "columns": HEADER,
-        "rows": _rows(report, threshold),
+        "rows": _rows(report),
         "top_intents": [{"intent": i.slug, "total": i.total, "by_channel": i.by_channel} for i in report.top_intents],
         "unmatched": [
             {"text": u.text, "lang": u.lang, "count": u.count, "last_at": u.last_at, "channels": u.channels}

@@ -14,6 +14,12 @@ from intents.checks import Problem
 _T = dict[str, dict[str, str]]
 
 _PAGES: _T = {
+    "admin_title": {"uk": "Адміністрування", "ru": "Администрирование"},
+    "operator_title": {"uk": "Консоль фахівця", "ru": "Консоль специалиста"},
+    "published": {"uk": "Опублікована версія дерева", "ru": "Опубликованная версия дерева"},
+    "categories": {"uk": "Розділи", "ru": "Разделы"},
+    "intents": {"uk": "Питань (інтентів)", "ru": "Вопросов (интентов)"},
+    "none_yet": {"uk": "Поки немає.", "ru": "Пока нет."},
     "nav_home": {"uk": "Огляд", "ru": "Обзор"},
     "nav_tree": {"uk": "Дерево питань", "ru": "Дерево вопросов"},
     "nav_publish": {"uk": "Публікація", "ru": "Публикация"},
@@ -22,6 +28,7 @@ _PAGES: _T = {
     "nav_office": {"uk": "Графік і черга", "ru": "График и очередь"},
     "nav_users": {"uk": "Користувачі", "ru": "Пользователи"},
     "nav_audit": {"uk": "Журнал змін", "ru": "Журнал изменений"},
+    "nav_viber": {"uk": "Блокування Viber", "ru": "Блокировки Viber"},
     "admins_only": {"uk": "Ця сторінка лише для адміністраторів.", "ru": "Эта страница только для администраторов."},
     "refused_title": {"uk": "Не вдалося", "ru": "Не удалось"},
     "go_back": {"uk": "← Повернутися", "ru": "← Вернуться"},
@@ -58,6 +65,7 @@ _PAGES: _T = {
     "total": {"uk": "Разом", "ru": "Итого"},
     "day": {"uk": "День", "ru": "День"},
     "language": {"uk": "Мова", "ru": "Язык"},
+    "channel": {"uk": "Канал", "ru": "Канал"},
     "languages": {"uk": "Мови", "ru": "Языки"},
 }
 
@@ -90,7 +98,6 @@ _TREE: _T = {
     },
     "node": {"uk": "Пункт", "ru": "Пункт"},
     "key": {"uk": "Клавіша", "ru": "Клавиша"},
-    "title": {"uk": "Назва", "ru": "Название"},
     "field_title": {"uk": "Назва", "ru": "Название"},
     "field_prompt": {"uk": "Голосове меню (що каже телефон)", "ru": "Голосовое меню (что говорит телефон)"},
     "field_short": {"uk": "Коротка відповідь (телефон)", "ru": "Короткий ответ (телефон)"},
@@ -171,7 +178,6 @@ _PUBLISH: _T = {
         "ru": "Опубликовать содержимое версии {id} как новую версию? Черновик тоже станет таким.",
     },
     "compare": {"uk": "Порівняти", "ru": "Сравнить"},
-    "from_version": {"uk": "Версія", "ru": "Версия"},
     "to_version": {"uk": "з версією", "ru": "с версией"},
 }
 
@@ -180,7 +186,6 @@ _STATS: _T = {
     "date_to": {"uk": "по", "ru": "по"},
     "export_csv": {"uk": "CSV за днями", "ru": "CSV по дням"},
     "export_unmatched": {"uk": "CSV нерозпізнаних фраз", "ru": "CSV нераспознанных фраз"},
-    "channel": {"uk": "Канал", "ru": "Канал"},
     "conversations": {"uk": "Розмов", "ru": "Разговоров"},
     "settled_share": {"uk": "Без фахівця", "ru": "Без специалиста"},
     "handoffs": {"uk": "Передано фахівцю", "ru": "Передано специалисту"},
@@ -188,6 +193,7 @@ _STATS: _T = {
     "average_wait": {"uk": "Середнє очікування", "ru": "Среднее ожидание"},
     "p90_wait": {"uk": "Очікування, 90-й перцентиль", "ru": "Ожидание, 90-й перцентиль"},
     "service_level": {"uk": "Рівень обслуговування", "ru": "Уровень обслуживания"},
+    "unit_seconds": {"uk": "с", "ru": "с"},
     "service_level_within": {"uk": "Відповіли за {seconds} с", "ru": "Ответили за {seconds} с"},
     "chart_conversations": {"uk": "Розмови за днями і каналами", "ru": "Разговоры по дням и каналам"},
     "chart_settled": {"uk": "Частка вирішених роботом, %", "ru": "Доля решённых роботом, %"},
@@ -199,7 +205,6 @@ _STATS: _T = {
     },
     "chart_intents": {"uk": "Найчастіші питання", "ru": "Самые частые вопросы"},
     "per_day": {"uk": "За днями", "ru": "По дням"},
-    "top_intents": {"uk": "Найчастіші питання", "ru": "Самые частые вопросы"},
     "intent": {"uk": "Питання", "ru": "Вопрос"},
     "unmatched": {"uk": "Фрази, яких робот не зрозумів", "ru": "Фразы, которые робот не понял"},
     "unmatched_intro": {
@@ -210,7 +215,6 @@ _STATS: _T = {
     "times": {"uk": "Разів", "ru": "Раз"},
     "last_seen": {"uk": "Востаннє", "ru": "Последний раз"},
     "add_as_example": {"uk": "Додати як приклад до", "ru": "Добавить как пример к"},
-    "add_example": {"uk": "Додати", "ru": "Добавить"},
 }
 
 _OFFICE: _T = {
@@ -295,6 +299,25 @@ _USERS: _T = {
     "queue_general": {"uk": "Загальна черга", "ru": "Общая очередь"},
 }
 
+_VIBER: _T = {
+    "viber_intro": {
+        "uk": "Фільтр блокує у Viber того, хто після попередження знову пише образи. Зняте блокування "
+        "дає людині почати знову (з одним попередженням).",
+        "ru": "Фильтр блокирует в Viber того, кто после предупреждения снова пишет оскорбления. Снятая "
+        "блокировка позволяет человеку начать заново (с одним предупреждением).",
+    },
+    "viber_show_lifted": {"uk": "Показати й зняті", "ru": "Показать и снятые"},
+    "viber_blocked_at": {"uk": "Заблоковано", "ru": "Заблокирован"},
+    "viber_citizen": {"uk": "Користувач Viber", "ru": "Пользователь Viber"},
+    "viber_reason": {"uk": "Причина", "ru": "Причина"},
+    "viber_reason_repeated_abuse": {"uk": "повторні образи", "ru": "повторные оскорбления"},
+    "viber_sample": {"uk": "Що написав (замасковано)", "ru": "Что написал (замаскировано)"},
+    "viber_lift": {"uk": "Зняти блокування", "ru": "Снять блокировку"},
+    "viber_confirm_lift": {"uk": "Зняти блокування з «{name}»?", "ru": "Снять блокировку с «{name}»?"},
+    "viber_lifted_by": {"uk": "знято {when}, {who}", "ru": "снята {when}, {who}"},
+    "viber_none": {"uk": "Заблокованих немає.", "ru": "Заблокированных нет."},
+}
+
 _DONE: _T = {  # what a page says once after a change went through
     "added": {"uk": "Додано «{slug}».", "ru": "Добавлено «{slug}»."},
     "saved": {"uk": "Збережено «{slug}» у чернетці.", "ru": "Сохранено «{slug}» в черновике."},
@@ -317,6 +340,7 @@ _DONE: _T = {  # what a page says once after a change went through
     "user_added": {"uk": "Користувача {username} додано.", "ru": "Пользователь {username} добавлен."},
     "user_saved": {"uk": "Користувача {username} збережено.", "ru": "Пользователь {username} сохранён."},
     "password_reset": {"uk": "Пароль {username} змінено.", "ru": "Пароль {username} изменён."},
+    "block_lifted": {"uk": "Блокування «{name}» знято.", "ru": "Блокировка «{name}» снята."},
 }
 
 _REFUSALS: _T = {  # AdminError codes
@@ -428,6 +452,8 @@ _REFUSALS: _T = {  # AdminError codes
         "ru": "Нельзя отключить собственную учётную запись.",
     },
     "unknown_user": {"uk": "Такого користувача немає.", "ru": "Такого пользователя нет."},
+    "unknown_block": {"uk": "Такого блокування немає.", "ru": "Такой блокировки нет."},
+    "block_lifted_already": {"uk": "Це блокування вже знято.", "ru": "Эта блокировка уже снята."},
 }
 
 _PROBLEMS: _T = {  # intents/checks.py problem codes
@@ -458,7 +484,9 @@ _PROBLEMS: _T = {  # intents/checks.py problem codes
     },
 }
 
-ADMIN_TEXT: _T = {**_PAGES, **_TREE, **_PUBLISH, **_STATS, **_OFFICE, **_USERS, **_DONE, **_REFUSALS, **_PROBLEMS}
+# Each key once across the sections and the shared staff texts (tests/admin/test_texts.py checks it).
+SECTIONS: tuple[_T, ...] = (_PAGES, _TREE, _PUBLISH, _STATS, _OFFICE, _USERS, _VIBER, _DONE, _REFUSALS, _PROBLEMS)
+ADMIN_TEXT: _T = {key: text for section in SECTIONS for key, text in section.items()}
 TEXTS: Mapping[str, Mapping[str, str]] = {**STAFF_TEXT, **ADMIN_TEXT}
 NOTHING = {"uk": "нічого", "ru": "ничего"}
 

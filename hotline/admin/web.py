@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
@@ -18,7 +18,8 @@ from fastapi.staticfiles import StaticFiles
 
 from hotline.admin.drafts import MatcherCache
 from hotline.admin.errors import AdminError
-from hotline.admin.stats import aware
+from hotline.admin.recent import Recent
+from hotline.admin.stats import Counts, aware
 from hotline.admin.texts import TEXTS, problem_text, say
 from hotline.csrf import csrf_token, verify_csrf
 from hotline.deps import PartsDep, StaffUser, current_user
@@ -27,6 +28,7 @@ from hotline.users import Role
 
 STATIC = Path(__file__).parent / "static"
 FLASH = "admin_flash"
+COUNTS_SECONDS = 60.0  # how old the statistics page's figures may be
 # Admin pages load only their own script and styles, and may not be framed (clickjacking).
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -81,6 +83,14 @@ def matchers(request: Request) -> MatcherCache:
 Matchers = Annotated[MatcherCache, Depends(matchers)]
 
 
+def recent_counts(request: Request) -> Recent[Counts]:
+    recent: Recent[Counts] = request.app.state.admin_counts
+    return recent
+
+
+RecentCounts = Annotated[Recent[Counts], Depends(recent_counts)]
+
+
 def page(request: Request, user: StaffUser, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
     """An admin page: the layout's menu, the CSRF token, the message left by the last change."""
     zone = ZoneInfo(request.app.state.parts.settings.timezone)
@@ -119,9 +129,11 @@ def done(request: Request, to: str, code: str, **params: str | int) -> RedirectR
 
 def install(app: FastAPI) -> None:
     """Add the admin routes, static files and error pages to the app."""
-    from hotline.admin import home, office_pages, staff_pages, stats_pages, tree_pages  # noqa: F401  (routes)
+    # Importing the page modules puts their routes on the two routers.
+    from hotline.admin import home, office_pages, staff_pages, stats_pages, tree_pages, viber_pages  # noqa: F401
 
     app.state.admin_matchers = MatcherCache()
+    app.state.admin_counts = Recent[Counts](seconds=COUNTS_SECONDS)
     app.include_router(pages)
     app.include_router(api)
     app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin_static")
@@ -148,6 +160,7 @@ async def _admin_error(request: Request, exc: AdminError) -> Response:
         "error": text,
         "problems": getattr(exc, "problems", []),
         "back": _back(request),
+        "lang_path": urlsplit(_back(request)).path,
     }
     return _render(request, "admin_error.html", context, exc.status_code)
 

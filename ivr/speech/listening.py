@@ -52,6 +52,7 @@ class Hearing:
 
     final: Heard | None = None
     partial: str | None = None  # None when the recogniser was not asked this time
+    answer: bool = False  # the guess is a whole answer of the menu, one no longer answer begins with
 
 
 def _heard(result_json: str) -> Heard:
@@ -62,6 +63,12 @@ def _heard(result_json: str) -> Heard:
     return Heard(text=" ".join(str(result.get("text", "")).split()), confidence=confidence)
 
 
+def whole_answers(grammar_json: str) -> frozenset[str]:
+    """A menu's phrases that no longer phrase begins with: once the guess is one, the answer is complete."""
+    phrases = [str(phrase) for phrase in json.loads(grammar_json) if phrase not in UNKNOWN_TOKENS]
+    return frozenset(p for p in phrases if not any(other.startswith(p + " ") for other in phrases))
+
+
 class Ear:
     """A recogniser for one call in one language: the menu's grammar, or the full vocabulary."""
 
@@ -69,17 +76,18 @@ class Ear:
         self.lang = lang
         if grammar_json is None:
             self.recogniser = vosk.KaldiRecognizer(model, SAMPLE_RATE)
+            self.answers: frozenset[str] = frozenset()  # an open question has no whole answers
         else:
             self.recogniser = vosk.KaldiRecognizer(model, SAMPLE_RATE, grammar_json)
+            self.answers = whole_answers(grammar_json)
         self.recogniser.SetWords(True)  # per-word confidence
 
-    def hear(self, pcm: bytes, *, partial: bool) -> Hearing:
-        """Feed 16-bit PCM at 8 kHz (Vosk resamples inside); its current guess too when `partial`."""
+    def hear(self, pcm: bytes) -> Hearing:
+        """Feed 16-bit PCM at 8 kHz (Vosk resamples inside): the utterance it closed, or its current guess."""
         if self.recogniser.AcceptWaveform(pcm):
             return Hearing(final=_heard(self.recogniser.Result()))
-        if not partial:
-            return Hearing()
-        return Hearing(partial=str(json.loads(self.recogniser.PartialResult()).get("partial", "")))
+        partial = " ".join(str(json.loads(self.recogniser.PartialResult()).get("partial", "")).split())
+        return Hearing(partial=partial, answer=partial in self.answers)
 
     def finish(self, pcm: bytes = b"") -> Heard:
         """The last of the audio, then whatever is pending, as the end of the utterance."""
@@ -96,6 +104,9 @@ class Limits:
     silence_ms: int
     pause_ms: int
     max_ms: int
+    # The quiet line that ends a turn whose guess is already a whole answer of the menu (never longer
+    # than `silence_ms`): a caller who has said a whole answer rarely goes on after a quarter second.
+    answer_silence_ms: int = 250
 
 
 @dataclass(frozen=True)
@@ -109,8 +120,10 @@ class TurnClock:
     """Decides, after each piece of audio, whether the caller's turn is over.
 
     Speech has begun once a recogniser's guess has words; from then on a quiet line for
-    `silence_ms` ends the turn (sooner than the model's own endpoint), and so does a guess that
-    stops changing for `pause_ms` (a line never quiet enough).
+    `silence_ms` ends the turn (sooner than the model's own endpoint), or for `answer_silence_ms`
+    when the guess is a whole answer of the menu, and so does a guess that stops changing for
+    `pause_ms` (a line never quiet enough). Called with no hearings between the recognisers'
+    pieces of audio, it applies the rules of time and quiet alone.
     """
 
     def __init__(self, limits: Limits) -> None:
@@ -118,6 +131,7 @@ class TurnClock:
         self.speaking_since: int | None = None
         self.last_change_ms = 0
         self.last_partial = ""
+        self.answered = False  # the latest guess is a whole answer
 
     def after(self, hearings: list[Hearing], audio_ms: int, *, quiet_ms: int) -> Decision:
         """`hearings` from each ear for the audio up to `audio_ms`, the last `quiet_ms` of it a quiet line."""
@@ -129,10 +143,12 @@ class TurnClock:
 
     def _listen(self, hearings: list[Hearing], audio_ms: int) -> bool:
         """Follow the recognisers' guesses; True when they show the caller has just begun to speak."""
-        guesses = [h.partial for h in hearings if h.partial is not None]
+        guesses = [h for h in hearings if h.partial is not None]
         if not guesses:
             return False
-        partial = next((guess for guess in guesses if has_words(guess)), "")
+        speaking = next((h for h in guesses if h.partial and has_words(h.partial)), None)
+        partial = speaking.partial if speaking is not None and speaking.partial else ""
+        self.answered = speaking is not None and speaking.answer
         if partial != self.last_partial:
             self.last_partial, self.last_change_ms = partial, audio_ms
         if partial and self.speaking_since is None:
@@ -146,7 +162,8 @@ class TurnClock:
             return End.TIME_LIMIT
         if self.speaking_since is None:
             return End.NO_SPEECH if audio_ms >= limits.no_speech_ms else None
-        if quiet_ms >= limits.silence_ms:
+        quiet_enough = min(limits.answer_silence_ms, limits.silence_ms) if self.answered else limits.silence_ms
+        if quiet_ms >= quiet_enough:
             return End.SILENCE
         if audio_ms - self.last_change_ms >= limits.pause_ms:
             return End.PAUSE

@@ -20,6 +20,9 @@ from ivr.speech.listening import End
 LISTENING = "listening"
 # Twilio asks for the action as soon as we close the socket; it may be a moment ahead of our write.
 RESULT_WAIT_SECONDS = 3.0
+# A stream stopped at once (a `stop` right after `start`) may reach the action before our server has
+# read its `start`: a moment's wait for it, then no stream ran (the engine asks again).
+STREAM_WAIT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -93,12 +96,17 @@ class SpeechStore:
         self.client.set(self._heard_key(call_sid, step), json.dumps(data, ensure_ascii=False), ex=self.ttl)
 
     def outcome(self, call_sid: str, step: int, wait_seconds: float = RESULT_WAIT_SECONDS) -> Outcome | None:
-        """The turn's outcome; waits while its stream is still writing it, None when no stream ran."""
-        deadline = time.monotonic() + wait_seconds
-        while (raw := self.client.get(self._heard_key(call_sid, step))) == LISTENING and time.monotonic() < deadline:
+        """The turn's outcome; waits while its stream is still writing it (or not yet started), None
+        when no stream ran."""
+        began = time.monotonic()
+        while True:
+            raw = self.client.get(self._heard_key(call_sid, step))
+            waited = time.monotonic() - began
+            if raw is not None and raw != LISTENING:
+                break
+            if waited >= (STREAM_WAIT_SECONDS if raw is None else wait_seconds):
+                return None
             time.sleep(0.02)
-        if raw is None or raw == LISTENING:
-            return None
         data = json.loads(raw)
         return Outcome(
             end=End(data["end"]),

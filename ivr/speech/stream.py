@@ -26,12 +26,12 @@ T = TypeVar("T")
 # Twilio sends a frame every 20 ms, silence included: this long without one, the call is gone.
 IDLE_SECONDS = 10.0
 POLICY_VIOLATION = 1008
-# A recogniser's current guess costs a search of its lattice: every 100 ms is soon enough for barge-in.
-PARTIAL_EVERY_MS = 100
-# Each trip to the decoding threads costs more than decoding 20 ms of a menu's grammar: audio goes in
-# 60 ms pieces (the turn may end up to 40 ms later).
-FEED_EVERY_MS = 60
-FEED_BYTES = FEED_EVERY_MS * ULAW_BYTES_PER_MS * 2
+# Each trip to the decoding threads costs more than decoding a frame of a menu's grammar (and more
+# than µ-law, JSON and base64 together): audio goes to the recognisers in 200 ms pieces, and their
+# guess is read with each piece. The turn's rules about time and quiet are checked on every frame,
+# so only a turn ended by the recogniser's own end of utterance waits for the piece (at most 200 ms).
+FEED_EVERY_MS = 200
+FEED_BYTES = FEED_EVERY_MS * ULAW_BYTES_PER_MS
 
 
 class Session:
@@ -45,33 +45,35 @@ class Session:
         self.clock = TurnClock(line.limits)
         self.received_ms = 0
         self.last_loud_ms = 0
-        self.pending = bytearray()
-        self.next_partial_ms = PARTIAL_EVERY_MS
+        self.pending = bytearray()  # µ-law not yet fed to the ears
 
     async def _run(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.line.executor, work)
 
+    def _take_pending(self) -> bytes:
+        pcm = ulaw.to_pcm16(bytes(self.pending))
+        self.pending.clear()
+        return pcm
+
     async def hear(self, media: Media) -> Decision:
-        """Take one frame; every `FEED_EVERY_MS` feed the ears and ask the clock."""
-        self.pending += ulaw.to_pcm16(media.payload)
+        """Take one frame and ask the clock; every `FEED_EVERY_MS` feed the ears first."""
+        self.pending += media.payload
         self.received_ms += len(media.payload) // ULAW_BYTES_PER_MS
         if ulaw.is_loud(media.payload):
             self.last_loud_ms = self.received_ms
+        quiet_ms = self.received_ms - self.last_loud_ms
         if len(self.pending) < FEED_BYTES:
-            return Decision()
-        pcm, self.pending = bytes(self.pending), bytearray()
-        partial = self.received_ms >= self.next_partial_ms
-        if partial:
-            self.next_partial_ms = self.received_ms + PARTIAL_EVERY_MS
-        hearings = await self._run(lambda: [ear.hear(pcm, partial=partial) for ear in self.ears])
-        return self.clock.after(hearings, self.received_ms, quiet_ms=self.received_ms - self.last_loud_ms)
+            return self.clock.after([], self.received_ms, quiet_ms=quiet_ms)
+        pcm = self._take_pending()
+        hearings = await self._run(lambda: [ear.hear(pcm) for ear in self.ears])
+        return self.clock.after(hearings, self.received_ms, quiet_ms=quiet_ms)
 
     async def outcome(self, decision: Decision) -> Outcome:
         """The turn's outcome; unless an utterance was closed, whatever the ears still hold."""
         end = decision.end or End.STOP
         if decision.heard is not None:
             return _outcome(end, decision.heard)
-        pcm, self.pending = bytes(self.pending), bytearray()
+        pcm = self._take_pending()
         finished = await self._run(lambda: [ear.finish(pcm) for ear in self.ears])
         return _outcome(end, next((heard for heard in finished if heard.has_words), Heard()))
 
@@ -90,66 +92,88 @@ async def open_session(line: SpeechLine, start: Start) -> Session | None:
     if (start.encoding, start.sample_rate) != codec.ULAW_8K or not all(model for model, _ in models):
         log.warning("stream %s refused: %s at %s Hz", start.stream_sid, start.encoding, start.sample_rate)
         return None
+    # Before the recognisers are built: the `<Connect action>` then knows to wait for this stream.
+    await asyncio.to_thread(line.store.listening, start.call_sid, listen.step)
     loop = asyncio.get_running_loop()
     # A full-vocabulary recogniser takes ~0.1 s to build: off the event loop too.
     ears = await loop.run_in_executor(
         line.executor,
         lambda: [Ear(listener.lang, model.model, listener.grammar) for model, listener in models if model],
     )
-    await asyncio.to_thread(line.store.listening, start.call_sid, listen.step)
     return Session(line, start, listen, ears)
 
 
 async def _receive(websocket: WebSocket) -> codec.Event | None:
-    """The next frame's event; a hang-up (or 10 s of nothing) raises `WebSocketDisconnect`."""
-    try:
-        async with asyncio.timeout(IDLE_SECONDS):  # unlike wait_for, no task per frame
-            message = await websocket.receive()
-    except TimeoutError:
-        raise WebSocketDisconnect(code=1001) from None
+    """The next frame's event; a hang-up raises `WebSocketDisconnect`."""
+    message = await websocket.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(code=message.get("code", 1000))
     frame: str | bytes = message.get("text") or message.get("bytes") or ""
     return codec.parse(frame)
 
 
+async def _opening(websocket: WebSocket, line: SpeechLine) -> Session | None:
+    """The session the stream's `start` opens; None when the caller is gone first, or it is refused."""
+    try:
+        async with asyncio.timeout(IDLE_SECONDS):
+            while True:
+                event = await _receive(websocket)
+                if isinstance(event, Start):  # `connected`, or anything else before `start`, is skipped
+                    break
+    except (WebSocketDisconnect, TimeoutError):
+        return None
+    session = await open_session(line, event)
+    if session is None:
+        await websocket.close(code=POLICY_VIOLATION, reason="unknown or used stream token")
+    return session
+
+
 async def serve(websocket: WebSocket, line: SpeechLine) -> None:
     """Speak Twilio's media-stream protocol until the caller's turn is over."""
     await websocket.accept()
-    session: Session | None = None
-    while session is None:
-        try:
-            event = await _receive(websocket)
-        except WebSocketDisconnect:
-            return
-        if isinstance(event, Start):  # `connected`, or anything else before `start`, is skipped
-            session = await open_session(line, event)
-            if session is None:
-                await websocket.close(code=POLICY_VIOLATION, reason="unknown or used stream token")
-                return
+    session = await _opening(websocket, line)
+    if session is None:
+        return
     outcome = await _listen(websocket, session)
     await asyncio.to_thread(line.store.heard, session.start.call_sid, session.listen.step, outcome)
-    log.info("call %s step %s: %s", session.start.call_sid, session.listen.step, outcome.end.value)
+    log.info(
+        "call %s step %s: %s after %d ms of audio",
+        session.start.call_sid,
+        session.listen.step,
+        outcome.end.value,
+        session.received_ms,
+    )
     connected = WebSocketState.CONNECTED
     if websocket.application_state is connected and websocket.client_state is connected:
         await websocket.close()
 
 
 async def _listen(websocket: WebSocket, session: Session) -> Outcome:
-    """Frames into the session until the turn is over."""
+    """Frames into the session until the turn is over (a hang-up or `IDLE_SECONDS` of nothing: `stop`)."""
+    loop = asyncio.get_running_loop()
+    ended: Decision | Outcome = Decision(End.STOP)
     try:
-        while True:
-            event = await _receive(websocket)
-            if isinstance(event, Media) and event.track == "inbound":
-                decision = await session.hear(event)
-                if decision.barge_in:
-                    # The caller talks: whatever is still queued for them must not talk over them.
-                    await websocket.send_text(codec.clear(session.start.stream_sid))
-                if decision.end is not None:
-                    return await session.outcome(decision)
-            elif isinstance(event, Dtmf):
-                return Outcome(end=End.DTMF, digits=event.digit)
-            elif isinstance(event, Stop):
-                return await session.outcome(Decision(End.STOP))
-    except WebSocketDisconnect:
-        return await session.outcome(Decision(End.STOP))
+        async with asyncio.timeout(IDLE_SECONDS) as idle:
+            while True:
+                event = await _receive(websocket)
+                # One timer per stream, moved on at most once a second: a new one for every frame
+                # would cost about as much as parsing the frame.
+                deadline = loop.time() + IDLE_SECONDS
+                if deadline - (idle.when() or deadline) >= 1:
+                    idle.reschedule(deadline)
+                if isinstance(event, Media) and event.track == "inbound":
+                    decision = await session.hear(event)
+                    if decision.barge_in:
+                        # The caller talks: whatever is still queued for them must not talk over them.
+                        await websocket.send_text(codec.clear(session.start.stream_sid))
+                    if decision.end is not None:
+                        ended = decision
+                        break
+                elif isinstance(event, Dtmf):
+                    ended = Outcome(end=End.DTMF, digits=event.digit)
+                    break
+                elif isinstance(event, Stop):
+                    break
+    except (WebSocketDisconnect, TimeoutError):
+        pass  # Twilio went away without a `stop`: what was heard so far stands
+    return ended if isinstance(ended, Outcome) else await session.outcome(ended)

@@ -31,11 +31,10 @@ def to_pcm16(ulaw: bytes) -> bytes:
 
 # A phone line's hiss stays far below this; speech peaks well above it (~ -38 dBFS).
 LOUD_AMPLITUDE = 400
-# µ-law codes sort by loudness once inverted: the level is the code without its sign bit.
-_LEVEL = bytes(~code & 0x7F for code in range(256))
-_LOUD_LEVEL = min(_LEVEL[code] for code in range(256) if abs(TABLE[code]) >= LOUD_AMPLITUDE)
+# The codes of quieter samples: deleting them from a frame leaves something only if the frame is loud.
+_QUIET = bytes(code for code in range(256) if abs(TABLE[code]) < LOUD_AMPLITUDE)
 
 
 def is_loud(ulaw: bytes) -> bool:
-    """True when any sample of the frame reaches `LOUD_AMPLITUDE`."""
-    return bool(ulaw) and max(ulaw.translate(_LEVEL)) >= _LOUD_LEVEL
+    """True when any sample of the frame reaches `LOUD_AMPLITUDE` (one `bytes.translate` in C)."""
+    return bool(ulaw.translate(None, _QUIET))

@@ -6,6 +6,8 @@
 
 const root = document.getElementById("console");
 const TEXT = JSON.parse(document.getElementById("console-text").textContent);
+const SKILLS = JSON.parse(document.getElementById("console-skills").textContent); // queue skill → its title
+const TITLE = document.title;
 const CSRF = root.dataset.csrf;
 const LANG = root.dataset.lang;
 const RECONNECT_MAX_MS = 10000;
@@ -35,6 +37,7 @@ async function post(path, body = {}) {
     body: JSON.stringify(body),
   });
   const data = await response.json().catch(() => ({}));
+  if (response.status === 401 || response.status === 403) await checkSession(); // 403: no CSRF token without one
   if (!response.ok) {
     const error = new Error(data.message || `HTTP ${response.status}`);
     error.status = response.status;
@@ -43,14 +46,23 @@ async function post(path, body = {}) {
   return data;
 }
 
-/** Runs one action; a failure is shown (`conflict` replaces the server's words for a 409). */
-async function act(work, conflict = null) {
+/** Runs one action; a failure is shown, in the console's language where the status says enough. */
+async function act(work, conflict = t("not_yours")) {
   hideNotice();
   try {
     return await work();
   } catch (error) {
-    showNotice(error.status === 409 && conflict ? conflict : t("failed", { message: error.message }));
+    const known = { 409: conflict, 502: t("call_failed") }[error.status];
+    showNotice(known || t("failed", { message: error.message }));
     return null;
+  }
+}
+
+/** When the session is over (logged out, or it expired): back to the login form, then here again. */
+async function checkSession() {
+  const found = await fetch("/api/operator/state").catch(() => null);
+  if (found && found.status === 401) {
+    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
   }
 }
 
@@ -62,8 +74,9 @@ function connect(attempt = 0) {
     hideNotice();
   });
   socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
-  socket.addEventListener("close", () => {
+  socket.addEventListener("close", async () => {
     showNotice(t("reconnecting"));
+    await checkSession();
     const delay = Math.min(RECONNECT_MAX_MS, 500 * 2 ** attempt);
     setTimeout(() => connect(attempt + 1), delay);
   });
@@ -94,6 +107,7 @@ function showOffer(offer) {
   const changed = (offer && offer.conversation_id) !== (view.offer && view.offer.conversation_id);
   view.offer = offer;
   $("offer").hidden = !offer;
+  document.title = offer ? `● ${t("offer")} — ${TITLE}` : TITLE; // seen from another tab too
   $("no-offer").hidden = Boolean(offer) || Boolean(view.held);
   if (offer && changed) {
     $("accept").disabled = false;
@@ -119,9 +133,12 @@ function showConversation(held) {
   $("on-phone").hidden = held.kind !== "call";
   $("callback").hidden = !isCallback;
   $("chat").hidden = held.kind !== "chat";
-  if (isCallback) {
+  if (isCallback && held.phone) {
     $("callback-phone").textContent = held.phone;
     $("callback-phone").href = `tel:${held.phone}`;
+  } else if (isCallback) {
+    $("callback-phone").textContent = t("listen_only"); // a hidden number's voice message
+    $("callback-phone").removeAttribute("href");
   }
   fillContext("conversation", held);
 }
@@ -129,13 +146,25 @@ function showConversation(held) {
 function showWrapUp(conversationId) {
   view.wrapUp = conversationId;
   $("wrap-up").hidden = !conversationId;
+  linkCase(view.held ? view.held.conversation_id : conversationId);
+}
+
+/** The registry case form, filled in with this conversation (it opens in a tab of its own). */
+function linkCase(conversationId) {
+  if (!conversationId) return;
+  for (const link of document.querySelectorAll(".open-case")) {
+    link.href = `/operator/cases/new?conversation=${encodeURIComponent(conversationId)}`;
+  }
 }
 
 async function fillContext(where, entry) {
   const box = document.querySelector(`.context[data-for="${where}"]`);
   box.replaceChildren(facts(entry));
   const id = entry.conversation_id;
-  if (!view.contexts.has(id)) {
+  const cached = view.contexts.get(id);
+  // A voice message's transcription comes later than the recording: ask again until it has come.
+  const awaiting = cached && cached.voice_message && !cached.voice_message.transcription_status;
+  if (!cached || awaiting) {
     const response = await fetch(`/api/operator/conversations/${id}?lang=${LANG}`);
     if (!response.ok) return;
     view.contexts.set(id, await response.json());
@@ -148,8 +177,8 @@ function facts(entry) {
   list.className = "facts";
   const rows = [
     ["channel", TEXT[`channel_${entry.channel}`] || entry.channel],
-    ["language", entry.lang],
-    ["queue", entry.queue],
+    ["language", t(`lang_${entry.lang}`)],
+    ["queue", queueTitle(entry.queue)],
     ["priority", t(`priority_${entry.priority}`)],
     ["waited", duration(entry.waited)],
   ];
@@ -165,7 +194,7 @@ function facts(entry) {
 }
 
 function robotContext(context) {
-  const parts = [];
+  const parts = context.voice_message ? voiceMessage(context.voice_message, context) : [];
   parts.push(heading(t("path")), listOf(context.path.map((node) => node.title), "path"));
   if (context.intents.length) {
     parts.push(heading(t("intents")), listOf(context.intents.map((i) => `${i.title} (${i.score})`), "intents"));
@@ -186,6 +215,31 @@ function robotContext(context) {
   }
   parts.push(transcript);
   return parts;
+}
+
+/** A phone caller's voice message: the recording's link and the transcription (or why there is none). */
+function voiceMessage(message, context) {
+  const box = document.createElement("div");
+  box.className = "voice-message";
+  if (context.kind === "callback" && !context.phone) box.append(paragraph(t("listen_only")));
+  if (message.url) {
+    const link = document.createElement("a");
+    link.href = message.url; // http(s) only: the server drops any other scheme
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    link.textContent = message.duration ? `${t("listen")} (${t("seconds", { n: message.duration })})` : t("listen");
+    box.append(paragraph(link));
+  }
+  const status = message.transcription_status;
+  const said = message.transcription || t(status ? "transcription_none" : "transcription_pending");
+  box.append(paragraph(said));
+  return [heading(t("voice_message")), box];
+}
+
+function paragraph(content) {
+  const p = document.createElement("p");
+  p.append(content); // a string is added as text, never as markup
+  return p;
 }
 
 function heading(text) {
@@ -230,7 +284,7 @@ function drawQueues(queues) {
     ...queues.map((q) => {
       const row = document.createElement("tr");
       const level = q.service_level === null ? "—" : `${Math.round(q.service_level * 100)} %`;
-      const cells = [q.queue, q.waiting, duration(q.longest_wait), duration(q.estimated_wait), q.staffed, q.answered, level, q.abandoned];
+      const cells = [queueTitle(q.queue), q.waiting, duration(q.longest_wait), duration(q.estimated_wait), q.staffed, q.answered, level, q.abandoned];
       for (const value of cells) {
         const cell = document.createElement("td");
         cell.textContent = String(value);
@@ -239,6 +293,14 @@ function drawQueues(queues) {
       return row;
     }),
   );
+}
+
+/** "subsidies:uk" as the office says it: "Житлова субсидія · українська". */
+function queueTitle(name) {
+  const split = name.lastIndexOf(":");
+  const skill = name.slice(0, split);
+  const lang = name.slice(split + 1);
+  return `${SKILLS[skill] || skill} · ${TEXT[`lang_${lang}`] || lang}`;
 }
 
 function duration(seconds) {
@@ -266,7 +328,7 @@ function randomId() {
 // ---- actions ----------------------------------------------------------------------------------
 
 function setState(state, reason = "") {
-  return act(() => post("/api/operator/state", { state, reason }));
+  return act(() => post("/api/operator/state", { state, reason }), t("finish_first"));
 }
 
 $("go-available").addEventListener("click", () => setState("available"));

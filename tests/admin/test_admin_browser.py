@@ -15,6 +15,7 @@ import hotline.models  # noqa: F401  (every table, for the foreign keys)
 from hotline.conversation_log import Conversation, ConversationEvent
 from hotline.db import make_engine, make_sessionmaker, transaction
 from hotline.queue_log import QueueEvent
+from tests.admin.routes import admin_routes
 from tests.conftest import ROOT, LiveServer
 from tests.e2e.conftest import browser  # noqa: F401  (the shared headless Chromium fixture)
 
@@ -24,6 +25,7 @@ PASSWORD = "a long admin password"
 QUESTION = "Коли ви працюєте?"
 NEW_ANSWER = "Фахівці відповідають щодня з 8:00 до 20:00. Оновлено в адмінці."
 SCREENSHOTS = ROOT / "test-results"
+FETCH_STATUS = "([method, path, token]) => fetch(path, {method, headers: {'X-CSRF-Token': token}}).then(r => r.status)"
 
 
 def _expect() -> Any:
@@ -214,10 +216,29 @@ def test_the_statistics_page_draws_charts_for_seeded_events(admin: Any, staff: L
     page.screenshot(path=str(SCREENSHOTS / "admin-stats.png"), full_page=True)
 
 
-def test_an_operator_cannot_open_admin_pages_or_call_the_admin_api(operator: Any) -> None:
+def test_an_operator_cannot_open_any_admin_page_or_call_any_admin_api(operator: Any) -> None:
+    from hotline.app import create_app
+
     expect, page = _expect(), operator
-    response = page.goto("/admin/tree")
-    assert response is not None and response.status == 403
-    expect(page.locator("p.error")).to_have_text("Ця сторінка лише для адміністраторів.")
-    status = page.evaluate("fetch('/api/admin/tree').then(r => r.status)")
-    assert status == 403
+    routes = admin_routes(create_app())  # every route the app has under /admin and /api/admin
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    assert token and len(routes) > 30
+    for method, path in routes:
+        if method == "GET" and not path.startswith("/api/"):
+            response = page.goto(path)
+            assert response is not None and response.status == 403, path
+            expect(page.locator("p.error")).to_have_text("Ця сторінка лише для адміністраторів.")
+        else:
+            status = page.evaluate(FETCH_STATUS, [method, path, token])
+            assert status == 403, (method, path, status)
+
+
+@pytest.mark.parametrize("start", ["/admin", "/operator", "/operator/cases"])
+def test_the_log_out_button_works_on_every_staff_page(browser: Any, staff: LiveServer, start: str) -> None:  # noqa: F811
+    # The layout's log-out form carries the session's CSRF token: admin pages, the console, registry cases.
+    for page in _tab(browser, staff, "anna"):
+        page.goto(start)
+        page.get_by_role("button", name="Вийти", exact=True).click()
+        page.wait_for_url("**/login")
+        assert page.request.get("/api/me").status == 401
+        assert page.goto(start) is not None and page.url.endswith(f"/login?next={start}")

@@ -66,9 +66,12 @@ def test_a_bad_new_node_is_refused_with_a_reason(kwargs: dict[str, str | None], 
 
 def test_update_keeps_the_slug_cleans_lists_and_drops_intent_settings_from_categories() -> None:
     tree = demo()
-    text = replace(tree.index["office_hours"].text("uk"), short="Працюємо щодня.", phrases=(" графік ", "Графік", ""))
+    old = tree.index["office_hours"].text("uk")
+    # A browser sends a textarea's line breaks as CRLF; citizens' chats get plain line breaks.
+    text = replace(old, short="Працюємо щодня. ", long="Графік:\r\nпн–пт\r\n", phrases=(" графік ", "Графік", ""))
     changed = editor.update_node(tree, "office_hours", _edit_of(tree, "office_hours", uk=text))
     assert changed.index["office_hours"].text("uk").short == "Працюємо щодня."
+    assert changed.index["office_hours"].text("uk").long == "Графік:\nпн–пт"
     assert changed.index["office_hours"].text("uk").phrases == ("графік",)
     category = tree.index["subsidies"]
     edit = NodeEdit(category.key, category.texts, Action.HANDOFF, "benefits", Priority.EMERGENCY)

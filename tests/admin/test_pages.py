@@ -8,9 +8,9 @@ import re
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 
@@ -19,11 +19,11 @@ from hotline.conversation_log import Conversation, ConversationEvent
 from hotline.db import transaction
 from hotline.queue_log import QueueEvent
 from hotline.secrets import session_key
-from tests.helpers import chat, intents_of, staff_login
+from tests.admin.routes import admin_routes
+from tests.helpers import chat, intents_of, staff_login, staff_logout
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PASSWORD = "s3cret-pass"
-SAMPLE_PATH = {"slug": "office_hours", "version_id": "1", "user_id": "1", "day_id": "1"}
 
 
 def _add(client: TestClient, username: str, role: users.Role = users.Role.ADMIN) -> None:
@@ -47,25 +47,8 @@ def _post(client: TestClient, path: str, data: dict[str, Any], *, token: str | N
     return client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
 
 
-def _routes(routes: list[Any], prefix: str = "") -> list[tuple[str, APIRoute]]:
-    """(full path, route) of every API route, also inside included routers (which newer FastAPI keeps nested)."""
-    found: list[tuple[str, APIRoute]] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append((prefix + route.path, route))
-        elif (included := getattr(route, "original_router", None)) is not None:
-            found.extend(_routes(included.routes, prefix + route.include_context.prefix))
-    return found
-
-
 def _admin_routes(client: TestClient) -> list[tuple[str, str]]:
-    """Every admin page and API route the app has, with sample path parameters filled in."""
-    found = []
-    for full, route in _routes(client.app.routes):  # type: ignore[attr-defined]
-        if full.startswith(("/admin", "/api/admin")):
-            path = re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PATH[m.group(1)], full)
-            found.extend((method, path) for method in sorted(route.methods))
-    return found
+    return admin_routes(client.app)  # type: ignore[arg-type]
 
 
 @SQLITE_ONLY
@@ -87,6 +70,19 @@ def test_only_admins_reach_any_admin_page_or_api(client: TestClient) -> None:
     for method, path in routes:
         response = client.request(method, path, headers={"X-CSRF-Token": token}, follow_redirects=False)
         assert response.status_code == 403, (method, path, response.status_code)
+
+
+@SQLITE_ONLY
+def test_every_state_changing_admin_request_needs_the_csrf_token(client: TestClient) -> None:
+    _admin(client)
+    changing = [(method, path) for method, path in _admin_routes(client) if method not in {"GET", "HEAD"}]
+    assert ("POST", "/admin/viber/1/lift") in changing and ("POST", "/api/admin/try") in changing
+    for method, path in changing:
+        for headers in ({}, {"X-CSRF-Token": "not-this-sessions-token"}):
+            response = client.request(method, path, headers=headers, follow_redirects=False)
+            assert response.status_code == 403, (method, path, headers, response.status_code)
+    assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 403
+    assert client.get("/api/me").status_code == 200  # still logged in
 
 
 @SQLITE_ONLY
@@ -310,7 +306,9 @@ def test_statistics_page_csv_and_adding_an_example(client: TestClient) -> None:
     after = client.get("/admin/stats").text
     assert "тепер приклад до «office_hours»" in after  # said once, and the phrase is no longer unmatched:
     assert 'class="citizen-text"' not in after
+    assert "HYPERLINK" not in client.get("/admin/stats.csv?table=unmatched").text  # nor in the export
     assert client.get("/admin/stats?from=2026-13-01").status_code == 400
+    assert client.get('/admin/stats.csv?table=x"%0d%0aSet-Cookie:a=b').status_code == 422  # no header injection
     assert client.get("/admin/stats?from=2020-01-01&to=2026-01-01").status_code == 400
     assert client.get("/api/admin/stats").json()["rows"][-1][:4] == ["total", "all", 4, 3]
 
@@ -327,6 +325,11 @@ def test_office_hours_calendar_queue_settings_and_users(client: TestClient) -> N
     assert _post(client, "/admin/office/week", week, token=token).status_code == 303
     parts = client.app.state.parts  # type: ignore[attr-defined]
     assert 5 in parts.office_hours().week and 6 not in parts.office_hours().week  # at once, in this process
+    # A round-the-clock Sunday: closing at 00:00 is midnight at the end of the day, and reads back so.
+    sunday = week | {"open_6": "1", "opens_6": "00:00", "closes_6": "00:00"}
+    assert _post(client, "/admin/office/week", sunday, token=token).status_code == 303
+    assert parts.office_hours().is_open(datetime(2026, 11, 29, 23, 59, tzinfo=ZoneInfo("Europe/Kyiv")))
+    assert 'name="closes_6" value="00:00"' in client.get("/admin/office").text
     assert (
         _post(client, "/admin/office/week", {"open_0": "1", "opens_0": "9", "closes_0": "x"}, token=token).status_code
         == 400
@@ -389,5 +392,31 @@ def test_office_hours_calendar_queue_settings_and_users(client: TestClient) -> N
     ):
         assert action in audit
     assert "another-one" not in audit
-    client.post("/logout")
+    assert staff_logout(client).status_code == 303
     assert staff_login(client, "olena", "another-one").status_code == 401  # deactivated
+
+
+@SQLITE_ONLY
+def test_the_viber_block_list_and_lifting_a_block(client: TestClient) -> None:
+    from channels.viber.models import ViberBlock
+
+    _admin(client)
+    with transaction(client.app.state.parts.sessions) as session:  # type: ignore[attr-defined]
+        block = ViberBlock(user_id="viber-user-1", name="<i>Петро</i>", reason="repeated_abuse", sample="ти ***")
+        session.add(block)
+        session.flush()
+        block_id = block.id
+    page = client.get("/admin/viber")
+    assert page.status_code == 200 and 'href="/admin/viber"' in page.text and "повторні образи" in page.text
+    assert "&lt;i&gt;Петро&lt;/i&gt;" in page.text and "<i>Петро</i>" not in page.text  # a citizen's name, escaped
+    assert client.post(f"/admin/viber/{block_id}/lift", follow_redirects=False).status_code == 403  # no CSRF token
+    token = _token(page.text)
+    lifted = _post(client, f"/admin/viber/{block_id}/lift", {}, token=token)
+    assert lifted.status_code == 303 and lifted.headers["location"] == "/admin/viber"
+    after = client.get("/admin/viber").text
+    assert "Блокування «&lt;i&gt;Петро&lt;/i&gt;» знято." in after and "Заблокованих немає." in after
+    assert "знято" in client.get("/admin/viber?lifted=true").text
+    assert _post(client, f"/admin/viber/{block_id}/lift", {}, token=token).status_code == 409
+    assert _post(client, "/admin/viber/9999/lift", {}, token=token).status_code == 404
+    audit = client.get("/admin/audit?action=viber.").text
+    assert "viber.block.lift" in audit and "viber-user-1" in audit

@@ -3,6 +3,7 @@ audit, statistics, the office calendar and staff accounts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -14,6 +15,7 @@ from hotline import users
 from hotline.admin import audit, drafts, editor, office, staff, stats
 from hotline.admin.editor import NodeEdit
 from hotline.admin.models import AuditEntry, CalendarDay
+from hotline.admin.recent import Recent
 from hotline.conversation_log import Conversation, ConversationEvent
 from hotline.db import transaction
 from hotline.office_hours import OfficeHours, OfficeSource, QueuePolicy
@@ -121,21 +123,56 @@ def test_statistics_per_day_and_channel_in_the_office_time_zone(sessions: sessio
             QueueEvent(at=late + timedelta(seconds=200), event="abandoned", conversation_id=gone, wait_seconds=200),
         ])  # fmt: skip
     with sessions() as session:
-        report = stats.report(session, stats.Period(date(2026, 6, 1), date(2026, 6, 2), KYIV))
+        period = stats.Period(date(2026, 6, 1), date(2026, 6, 2), KYIV)
+        report = stats.report(session, period, threshold=60)
+        stricter = stats.report(session, period, threshold=30)
     first, second = date(2026, 6, 1), date(2026, 6, 2)
     web = report.cell(first, "web")
     assert (web.conversations, web.settled, web.settled_share) == (2, 1, 50.0)
     phone = report.cell(first, "phone")
-    assert (phone.conversations, phone.handoffs, phone.answered, phone.waits) == (1, 1, 1, [45.0])
+    assert (phone.conversations, phone.handoffs, phone.answered, phone.average_wait, phone.p90_wait) == (
+        1,
+        1,
+        1,
+        45,
+        45,
+    )
     assert report.cell(second, "phone").abandoned == 1 and report.cell(second, "viber").settled == 1
     total = report.total()
     assert (total.conversations, total.settled, total.handoffs, total.abandoned) == (5, 2, 2, 1)
-    assert total.service_level(60) == 50.0 and total.service_level(30) == 0.0
+    assert total.service_level == 50.0 and stricter.total().service_level == 0.0
     assert [(i.slug, i.by_channel) for i in report.top_intents] == [
         ("birth_grant", {"viber": 1}),
         ("office_hours", {"web": 1}),
         ("operator", {"phone": 1}),
     ]
+
+
+def test_waits_take_the_nearest_rank_percentile_and_days_follow_the_clock_change(
+    sessions: sessionmaker[Session],
+) -> None:
+    # Kyiv moves its clocks on 29 March 2026 (UTC+2 → UTC+3): 22:30 UTC on the 28th is already the
+    # 29th there, 21:30 UTC on the 29th is already the 30th.
+    noon = datetime(2026, 3, 28, 10, 0, tzinfo=UTC)
+    with transaction(sessions) as session:
+        for n in range(1, 21):
+            channel = "phone" if n <= 10 else "web"
+            cid = _conversation(session, noon + timedelta(minutes=n), channel, intent=None, handoff=True)
+            session.add(QueueEvent(at=noon + timedelta(minutes=n), event="connected", conversation_id=cid,
+                                   channel=channel, wait_seconds=float(n)))  # fmt: skip
+        for at in (datetime(2026, 3, 28, 21, 30, tzinfo=UTC), datetime(2026, 3, 28, 22, 30, tzinfo=UTC),
+                   datetime(2026, 3, 29, 21, 30, tzinfo=UTC)):  # fmt: skip
+            _conversation(session, at, "viber", intent="office_hours")
+    period = stats.Period(date(2026, 3, 28), date(2026, 3, 30), KYIV)
+    with sessions() as session:
+        report = stats.report(session, period, threshold=15)
+    day = date(2026, 3, 28)
+    assert [report.cell(d, "viber").conversations for d in period.days()] == [1, 1, 1]
+    assert (report.cell(day, "phone").p90_wait, report.cell(day, "web").p90_wait) == (9.0, 19.0)
+    assert report.day_total(day).p90_wait == 18.0 and report.total().p90_wait == 18.0
+    assert report.channel_total("web").p90_wait == 19.0 and report.channel_total("viber").p90_wait is None
+    assert report.total().average_wait == 10.5 and report.total().service_level == 75.0
+    assert report.day_total(date(2026, 3, 29)).p90_wait is None
 
 
 def test_unmatched_phrases_are_grouped_and_known_examples_left_out(sessions: sessionmaker[Session]) -> None:
@@ -240,3 +277,20 @@ def test_staff_accounts_skills_and_the_last_admin(sessions: sessionmaker[Session
     assert refused.value.code == "user_exists"
     with sessions() as session:
         assert session.scalar(select(CalendarDay)) is None  # nothing else was written
+
+
+def test_recent_results_are_kept_for_a_while_per_key() -> None:
+    now = [100.0]
+    recent = Recent[str](seconds=60, size=2, clock=lambda: now[0])
+    work: list[str] = []
+
+    def compute(name: str) -> Callable[[], str]:
+        return lambda: work.append(name) or f"{name}{len(work)}"
+
+    assert recent.get("a", compute("a")) == "a1" and recent.get("a", compute("a")) == "a1"
+    now[0] += 59
+    assert recent.get("a", compute("a")) == "a1" and recent.get("b", compute("b")) == "b2"
+    now[0] += 1  # a minute after "a" was worked out: worked out again
+    assert recent.get("a", compute("a")) == "a3"
+    recent.get("c", compute("c"))  # only the last two keys are kept
+    assert recent.get("b", compute("b")) == "b5" and work == ["a", "b", "a", "c", "b"]

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from hotline.admin.diff import NODE_FIELDS, TEXT_FIELDS
 from hotline.admin.stats import CHANNELS
-from hotline.admin.texts import TEXTS, problem_text, say
+from hotline.admin.texts import SECTIONS, TEXTS, problem_text, say
 from hotline.office_hours import DAYS
+from hotline.pages import STAFF_TEXT
 from hotline.users import Role
 from intents.checks import Problem
 from intents.tree import Action, NodeKind, Priority
@@ -51,3 +52,10 @@ def test_problems_and_unknown_codes_read_as_sentences() -> None:
     assert problem_text(problem, "ru") == "клавиша 1 дважды в одном меню."
     assert say("no_such_code", "uk") == "no_such_code"  # shown as itself rather than failing the page
     assert say("slug_taken", "ru", slug="x") == "Slug «x» уже занят."
+
+
+def test_each_text_is_defined_once() -> None:
+    # A key in two sections would hide one of its texts (the later wins); one text under two keys
+    # with the same meaning is a copy to keep in step.
+    keys = [key for section in (STAFF_TEXT, *SECTIONS) for key in section]
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from hotline import users
 from hotline.db import transaction
-from tests.helpers import staff_login
+from tests.helpers import staff_login, staff_logout
 
 
 def _add(client: TestClient, username: str, role: users.Role) -> None:
@@ -47,7 +47,9 @@ def test_an_admin_sees_the_published_tree_and_can_log_out(client: TestClient) ->
     assert response.headers["location"] == "/admin"
     page = client.get("/admin")
     assert page.status_code == 200 and "Житлова субсидія" in page.text and "subsidies" in page.text
-    client.post("/logout")
+    assert client.post("/logout").status_code == 403  # another site cannot log staff out
+    assert client.get("/api/me").status_code == 200
+    assert staff_logout(client).status_code == 303
     assert client.get("/api/me").status_code == 401
 
 

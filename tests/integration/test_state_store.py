@@ -25,10 +25,13 @@ def test_advance_only_from_the_state_that_was_read(redis_client: redis.Redis) ->
 def test_a_turn_key_remembers_what_the_turn_answered(redis_client: redis.Redis) -> None:
     store = StateStore(redis_client, ttl_seconds=60)
     cid = uuid.uuid4().hex
-    seen = store.read(cid)
-    assert store.answered(cid, "CA1:3") is None
+    seen = store.read(cid, "CA1:3")
+    assert seen.answered is None
     store.advance(cid, seen=seen, state={"step": 1}, result={"step": 1, "replies": ["hi"]}, turn="CA1:3")
-    assert store.answered(cid, "CA1:3") == {"step": 1, "replies": ["hi"]}
+    again = store.read(cid, "CA1:3")
+    assert again.answered == {"step": 1, "replies": ["hi"]}
+    assert again.data == {"step": 1}
+    assert store.read(cid).answered is None  # without a turn key nothing is looked up
 
 
 def test_concurrent_writers_advance_one_step_each(redis_client: redis.Redis) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.app import create_app
 from hotline.db import make_engine
 from hotline.deps import Parts
-from hotline.office_hours import OfficeHours
+from hotline.office_hours import OfficeHours, parse_week
 from hotline.settings import Settings
 from tests.conftest import _empty_tables
 from tests.ivr.phone import ACCOUNT, ALWAYS_OPEN, PUBLIC_URL, TOKEN
@@ -50,9 +50,11 @@ def phone_app(
 def client(phone_app: TestClient) -> Iterator[TestClient]:
     """The phone app with the office open, as most tests want it (a test may close it)."""
     parts: Parts = phone_app.app.state.parts  # type: ignore[attr-defined]
-    office_hours, after_hours_queue = parts.office_hours, parts.phone.after_hours_queue
+    assert parts.specialists is not None
+    queue = parts.specialists.queue
+    office_hours, after_hours_queue, queue_hours = parts.office_hours, parts.phone.after_hours_queue, queue.office_hours
     yield phone_app
-    parts.office_hours, parts.phone.after_hours_queue = office_hours, after_hours_queue
+    parts.office_hours, parts.phone.after_hours_queue, queue.office_hours = office_hours, after_hours_queue, queue_hours
 
 
 @pytest.fixture
@@ -61,11 +63,23 @@ def parts(client: TestClient) -> Parts:
     return found
 
 
+def close_office(parts: Parts, hours: OfficeHours) -> None:
+    """The calendar the line and the specialist queue share (the admins' one in the app), made `hours`."""
+    assert parts.specialists is not None
+    parts.office_hours = parts.specialists.queue.office_hours = lambda: hours
+
+
 @pytest.fixture
 def closed(parts: Parts) -> Parts:
     """The office closed all week (no opening to announce), for the out-of-hours paths."""
-    hours = OfficeHours(week={})
-    parts.office_hours = lambda: hours
+    close_office(parts, OfficeHours(week={}))
+    return parts
+
+
+@pytest.fixture
+def night(parts: Parts) -> Parts:
+    """The office closed now and open for a second at midnight: callbacks are due then."""
+    close_office(parts, OfficeHours(week=parse_week("mon-sun 00:00-00:00:01")))
     return parts
 
 

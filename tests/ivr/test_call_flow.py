@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.admin import office
+from hotline.db import transaction
 from hotline.deps import Parts
-from hotline.office_hours import OfficeHours, parse_week
+from hotline.office_hours import OfficeHours, QueuePolicy, parse_week
 from intents.pack import DEMO_PACK, load_pack
 from tests.ivr.phone import EMPTY, PUBLIC_URL, Doc, Phone, events_of, xml
 
@@ -161,8 +165,7 @@ def test_a_callback_request_out_of_hours(client, closed: Parts, sessions: sessio
     assert doc.xml == xml(
         f"<Say {UK}>Дякуємо! Фахівець передзвонить вам на цей номер у порядку черги. До побачення.</Say><Hangup />"
     )
-    event = events_of(sessions, phone)[-1]
-    assert event.kind == "callback_requested"
+    [event] = [event for event in events_of(sessions, phone) if event.kind == "callback_requested"]
     assert event.data == {
         "phone": phone.number,
         "queue": "subsidies",
@@ -200,8 +203,9 @@ def test_a_voice_message_is_recorded_and_stored_with_its_transcription(
     assert doc.xml == xml(
         f"<Say {UK}>Після сигналу назвіть своє ім'я, номер телефону і коротко питання. "
         "Щоб закінчити, натисніть решітку.</Say>"
-        f'<Record action="{PUBLIC_URL}/twilio/recorded?lang=uk" finishOnKey="#" maxLength="120" method="POST" '
-        f'playBeep="true" recordingStatusCallback="{PUBLIC_URL}/twilio/recording" '
+        f'<Record action="{PUBLIC_URL}/twilio/recorded?queue=general&amp;lang=uk" finishOnKey="#" maxLength="120" '
+        f'method="POST" playBeep="true" '
+        f'recordingStatusCallback="{PUBLIC_URL}/twilio/recording?queue=general&amp;lang=uk" '
         f'recordingStatusCallbackMethod="POST" transcribeCallback="{PUBLIC_URL}/twilio/transcription" />'
     )
     record = doc.first("Record")
@@ -223,3 +227,51 @@ def test_a_voice_message_is_recorded_and_stored_with_its_transcription(
     }
     assert events["voicemail_transcription"].text == "Прошу передзвонити щодо субсидії"
     assert [e.kind for e in events_of(sessions, phone)].count("voicemail") == 1
+
+
+def test_zero_at_the_language_question_puts_the_caller_through(client) -> None:
+    phone = Phone(client)
+    doc = phone.answer(phone.call(), Digits="0")
+    assert doc.said == ["З'єдную вас із фахівцем. Будь ласка, зачекайте."]
+    assert doc.first("Enqueue").text == "general-uk"
+
+
+def test_after_an_answer_silence_repeats_what_the_keys_mean_there(client) -> None:
+    phone = Phone(client)
+    answer = phone.answer(phone.answer(in_ukrainian(phone), Digits="1"), Digits="1")
+    again = phone.answer(answer)
+    assert again.said == ["Вибачте, я вас не почув. Повторити — 1, до меню — 2, фахівець — 0."]
+    assert phone.answer(again, Digits="1").said == answer.said  # and 1 still repeats the answer
+
+
+def test_out_of_hours_an_answer_that_hands_over_does_not_promise_a_person(client, closed: Parts) -> None:
+    phone = Phone(client)
+    doc = phone.answer(phone.answer(in_ukrainian(phone), Digits="8"), Digits="3")  # a complaint
+    said = " ".join(doc.said)
+    assert "Нам шкода, що виникла проблема." in said and "з'єдную" not in said.lower()
+    assert doc.said[-3:-1] == [
+        "Зараз фахівці не працюють.",
+        "Щоб замовити зворотний дзвінок, натисніть 1. Щоб залишити голосове повідомлення — 2.",
+    ]
+
+
+def test_out_of_hours_without_callbacks_only_a_voice_message_is_offered(
+    client, closed: Parts, sessions: sessionmaker[Session]
+) -> None:
+    with transaction(sessions) as session:
+        office.save_policy(session, dataclasses.replace(QueuePolicy(), callback_when_closed=False))
+    closed.office.invalidate()
+    try:
+        phone = Phone(client)
+        offer = phone.answer(in_ukrainian(phone), Digits="0")
+        assert offer.said[1:] == [
+            "Щоб залишити голосове повідомлення, натисніть 2.",
+            "Щоб дочекатися на лінії чергового фахівця — 0.",
+        ]
+        again = phone.answer(offer, Digits="1")  # not a choice now
+        assert again.gather.get("action").endswith("attempt=2")
+        assert phone.answer(again, Digits="2").first("Record") is not None
+    finally:
+        with transaction(sessions) as session:
+            office.save_policy(session, QueuePolicy())
+        closed.office.invalidate()

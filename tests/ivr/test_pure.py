@@ -9,32 +9,29 @@ import pytest
 
 from intents.engine import Input, InputKind
 from ivr import phrases, twiml
+from ivr.speech import twiml as speech_twiml
 from ivr.turns import caller_input
 from ivr.waiting import TwilioWaitFigures, WaitFigures, announcement
+from specialist_queue.phone import dial_operator
 from tests.ivr.twiml_check import checked
 
 KYIV = ZoneInfo("Europe/Kyiv")
 
 
 @pytest.mark.parametrize(
-    ("params", "asked_again", "expected"),
+    ("params", "expected"),
     [
-        ({"Digits": "7"}, False, Input(InputKind.DIGIT, "7")),
-        ({"Digits": "#", "SpeechResult": "ignored"}, False, Input(InputKind.DIGIT, "#")),
-        (
-            {"SpeechResult": " субсидія   на газ ", "Confidence": "0.61"},
-            False,
-            Input(InputKind.SPEECH, "субсидія на газ", 0.61),
-        ),
-        ({"SpeechResult": "так", "Confidence": "1.7"}, False, Input(InputKind.SPEECH, "так", 1.0)),
-        ({"SpeechResult": "так", "Confidence": "n/a"}, False, Input(InputKind.SPEECH, "так", None)),
-        ({"SpeechResult": "  "}, False, Input(InputKind.NO_INPUT)),
-        ({"Digits": "2"}, True, Input(InputKind.DIGIT, "2")),
-        ({}, True, Input(InputKind.BUTTON, "lang:uk")),
+        ({"Digits": "7"}, Input(InputKind.DIGIT, "7")),
+        ({"Digits": "#", "SpeechResult": "ignored"}, Input(InputKind.DIGIT, "#")),
+        ({"SpeechResult": " субсидія  на газ", "Confidence": "0.61"}, Input(InputKind.SPEECH, "субсидія на газ", 0.61)),
+        ({"SpeechResult": "так", "Confidence": "1.7"}, Input(InputKind.SPEECH, "так", 1.0)),
+        ({"SpeechResult": "так", "Confidence": "n/a"}, Input(InputKind.SPEECH, "так", None)),
+        ({"SpeechResult": "  "}, Input(InputKind.NO_INPUT)),
+        ({}, Input(InputKind.NO_INPUT)),
     ],
 )
-def test_what_the_caller_did_as_engine_input(params: dict[str, str], asked_again: bool, expected: Input) -> None:
-    assert caller_input(params, language_asked_again=asked_again) == expected
+def test_what_the_caller_did_as_engine_input(params: dict[str, str], expected: Input) -> None:
+    assert caller_input(params) == expected
 
 
 @pytest.mark.parametrize(
@@ -110,8 +107,9 @@ def test_every_document_builder_gives_valid_twiml() -> None:
         twiml.language_question(urls.gather(1, language=True)),
         twiml.ask(["Питання"], "ru", urls.gather(2), ["субсидия"]),
         twiml.enqueue(["Соединяю"], "ru", "benefits", urls),
-        twiml.choices(["Зараз фахівці не працюють."], "uk", urls.choices("general", "uk"), duty=True),
-        twiml.voicemail("ru", urls),
+        twiml.choices(["Зараз фахівці не працюють."], "uk", urls.choices("general", "uk"), duty=True, callback=True),
+        twiml.choices([], "ru", urls.choices("general", "ru"), duty=False, callback=False),
+        twiml.voicemail("ru", urls, "benefits"),
         twiml.goodbye(["До побачення."], "uk"),
         twiml.apology(urls),
         twiml.empty(),
@@ -120,9 +118,23 @@ def test_every_document_builder_gives_valid_twiml() -> None:
         checked(document.to_xml())
     for waiting in (
         twiml.wait("ru", ["Ваш номер в очереди — 2."], hold_url=urls.hold(), keys_action=urls.wait_keys("a", "ru", 2)),
+        twiml.wait("uk", [], hold_url=urls.hold(), keys_action=None),
         twiml.hold(urls.hold()),
         twiml.leave(),
     ):
         checked(waiting.to_xml(), wait=True)
     assert urls.gather(3) == "https://hotline.example.org/twilio/gather?step=3"
     assert urls.gather(1, language=True) == "https://hotline.example.org/twilio/gather?step=1&ask=language"
+
+
+def test_the_media_stream_question_and_the_operator_dial_are_valid_twiml() -> None:
+    prompts = [("uk", "Житлова субсидія — 1.")]
+    stream = speech_twiml.listen(
+        prompts,
+        action="https://hotline.example.org/twilio/speech?step=2",
+        stream=speech_twiml.stream_url("https://hotline.example.org"),
+        parameters={"token": "t0k3n", "step": "2"},
+    )
+    assert checked(stream.to_xml()).find("Connect/Stream").get("url") == "wss://hotline.example.org/twilio/stream"
+    checked(dial_operator(phone="+380441234567", identity="olena"))
+    checked(dial_operator(phone=None, identity="olena"))

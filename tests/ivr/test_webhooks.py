@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.state_store import state_key
 from hotline.conversation_log import Conversation
 from hotline.deps import Parts
 from tests.ivr.phone import EMPTY, PUBLIC_URL, TOKEN, Doc, Phone, events_of, sign, xml
@@ -168,3 +169,44 @@ def test_the_signature_is_checked_against_the_public_url_with_its_query(client) 
         == 200
     )
     assert TOKEN  # the token the app was configured with signs these
+
+
+def test_a_fault_in_a_turn_still_puts_the_caller_in_our_queue(client, parts: Parts) -> None:
+    phone = Phone(client)
+    menu = phone.answer(phone.call(), Digits="1")
+    record = parts.phone.calls.find(phone.sid)
+    assert record is not None
+    # The conversation's state is unreadable: the engine cannot go on.
+    parts.redis.client.set(state_key(parts.settings.redis_prefix, record.conversation_id), "{not json")
+    doc = phone.answer(menu, Digits="1")
+    assert doc.first("Enqueue").text == "general-uk" and doc.said[0].startswith("Вибачте, сталася технічна помилка.")
+    # The apology promised a person: the call waits where specialists are offered calls.
+    assert parts.specialists is not None
+    entry = parts.specialists.queue.store.entry(record.conversation_id)
+    assert entry is not None and entry.queue == "general:uk" and entry.state.value == "waiting"
+    phone.twiml(
+        "/twilio/status", {"CallStatus": "completed", "CallDuration": "20"}
+    )  # and it leaves when the caller does
+    assert parts.specialists.queue.store.entry(record.conversation_id).state.value == "closed"
+
+
+def test_a_fault_in_the_queue_callback_and_report_webhooks_is_never_a_500(client, parts: Parts) -> None:
+    phone = Phone(client)
+    phone.answer(phone.call(), Digits="1")
+    # The call now points at a conversation that exists nowhere.
+    parts.redis.client.set(f"{parts.settings.redis_prefix}:call:{phone.sid}", "f" * 32)
+    hold = xml(f"<Play>{PUBLIC_URL}/twilio/hold.wav</Play>")
+    keys = phone.post("/twilio/wait/keys?queue=general&lang=uk&position=2", {"Digits": "1"})
+    assert keys.status_code == 200 and Doc(keys.text, wait=True).xml == hold  # the wait goes on
+    for url, form in [
+        ("/twilio/wait?queue=general&lang=uk", {"QueuePosition": "2"}),
+        ("/twilio/queue?queue=general&lang=uk", {"QueueResult": "hangup"}),
+        ("/twilio/choices?queue=general&lang=uk", {"Digits": "1"}),
+        ("/twilio/recorded?lang=uk", {"RecordingUrl": "https://api.twilio.com/rec/RE7"}),
+        ("/twilio/recording", {"RecordingUrl": "https://api.twilio.com/rec/RE7", "RecordingStatus": "completed"}),
+        ("/twilio/transcription", {"TranscriptionText": "текст", "TranscriptionStatus": "completed"}),
+        ("/twilio/status", {"CallStatus": "completed", "CallDuration": "9"}),
+    ]:
+        response = phone.post(url, form)
+        assert response.status_code == 200, (url, response.text)
+        Doc(response.text, wait=url.startswith("/twilio/wait"))

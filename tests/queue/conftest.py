@@ -76,8 +76,14 @@ def queue(store: QueueStore, sessions: sessionmaker[Session], office: Office) ->
 
 
 @pytest.fixture
-def desk(queue: SpecialistQueue) -> Desk:
-    return Desk(queue, twilio=None, dispositions=lambda: INTENTS)
+def released() -> list[str]:
+    """The conversations the desk handed back to the robot (the app hands them to `Dialogue.release`)."""
+    return []
+
+
+@pytest.fixture
+def desk(queue: SpecialistQueue, released: list[str]) -> Desk:
+    return Desk(queue, twilio=None, dispositions=lambda: INTENTS, release=released.append)
 
 
 def conversation(sessions: sessionmaker[Session], *, channel: str = "web", external_id: str | None = None) -> str:

@@ -51,8 +51,9 @@ def _expect() -> Any:
     return expect
 
 
-def add_operator(server: LiveServer, name: str) -> None:
-    options = ["--name", name.title(), "--lang", "uk", "--skill", "subsidies"]
+def add_operator(server: LiveServer, name: str, skills: tuple[str, ...] = ("subsidies",)) -> None:
+    """An operator speaking Ukrainian, of these skills' queues (none named: every queue)."""
+    options = ["--name", name.title(), "--lang", "uk", *(f"--skill={skill}" for skill in skills)]
     added = server.hotline("user", "add", name, "--role", "operator", *options, input=f"{PASSWORD}\n{PASSWORD}\n")
     assert added.returncode == 0, added.stderr
 

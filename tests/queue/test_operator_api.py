@@ -5,7 +5,9 @@ redirected to the operator through a local server speaking Twilio's REST API."""
 from __future__ import annotations
 
 import threading
+import time
 import xml.etree.ElementTree as ET
+from dataclasses import fields
 from typing import Any
 
 import anyio
@@ -16,12 +18,13 @@ from starlette.websockets import WebSocketDisconnect
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from hotline import conversation_log
+from hotline.office_hours import QueuePolicy
 from hotline.queue_log import QueueEvent
 from hotline.users import Role
 from intents.engine import Input, InputKind
 from specialist_queue import runtime
 from specialist_queue.chat import ChatMessage
-from specialist_queue.model import EntryState
+from specialist_queue.model import EntryState, OperatorState
 from specialist_queue.runtime import Specialists
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.helpers import chat
@@ -103,7 +106,8 @@ def test_chat_relay_in_order_stored_before_acknowledged_and_the_robot_silent(app
     context = olena.get(f"/api/operator/conversations/{session_id}").json()
     assert [n["slug"] for n in context["path"]] == ["subsidies", "housing_subsidy_apply"]
     assert context["intents"][0]["slug"] == "housing_subsidy_apply" and context["channel"] == "web"
-    assert [t["text"] for t in context["transcript"] if t["who"] == "citizen"][-2:] == [
+    assert [t["text"] for t in context["transcript"] if t["who"] == "citizen"][-3:] == [
+        "Житлова субсидія",  # the button's label, not its id
         "як оформити субсидію",
         "оператор",
     ]
@@ -111,7 +115,10 @@ def test_chat_relay_in_order_stored_before_acknowledged_and_the_robot_silent(app
     with app.websocket_connect(f"/api/chat/sessions/{session_id}/live") as citizen:
         assert citizen.receive_json() == {"type": "status", "state": "waiting", "position": 1, "wait_seconds": 300}
         assert olena.post(f"/api/operator/offers/{session_id}/accept").status_code == 200
-        assert citizen.receive_json() == {"type": "status", "state": "connected", "operator": "Олена"}
+        update = citizen.receive_json()
+        while update["state"] == "waiting":  # a refreshed estimate may come first on a slow machine
+            update = citizen.receive_json()
+        assert update == {"type": "status", "state": "connected", "operator": "Олена"}
         robot_turns = _robot_turns(app, session_id)
         said = []
         for number in range(5):  # citizen and specialist interleaved, each stored before its answer
@@ -130,6 +137,10 @@ def test_chat_relay_in_order_stored_before_acknowledged_and_the_robot_silent(app
             frames = [console.receive_json() for _ in range(11)]
         assert frames[0]["type"] == "state" and frames[0]["conversation"]["conversation_id"] == session_id
         assert [f["text"] for f in frames[1:]] == said
+        # The console opened under the name the browser used (localhost while the public URL says another).
+        here = {"origin": "http://localhost:8000", "host": "localhost:8000"}
+        with olena.client.websocket_connect("/api/operator/live", headers=here) as console:
+            assert console.receive_json()["conversation"]["conversation_id"] == session_id
         assert olena.post(f"/api/operator/conversations/{session_id}/close").json() == {"state": "wrap_up"}
         assert citizen.receive_json() == {"type": "status", "state": "none"}
     wrap = {"disposition": "housing_subsidy_apply", "note": "<b>пояснила</b>"}
@@ -142,6 +153,50 @@ def test_chat_relay_in_order_stored_before_acknowledged_and_the_robot_silent(app
         ).all()
     assert [m.text for m in sorted(stored, key=lambda m: m.id)] == said
     assert kinds == ["entered", "offered", "connected", "closed", "wrap_up"]
+
+
+def test_after_closing_the_robot_answers_again_and_a_second_request_reaches_the_queue(app: TestClient) -> None:
+    olena = staff(app, "olena-again")
+    session_id = asks_for_a_person(app)
+    olena.post("/api/operator/state", {"state": "available"})
+    for _ in range(2):  # the second request for a person, after the first was closed, goes the same way
+        assert olena.post(f"/api/operator/offers/{session_id}/accept").status_code == 200
+        assert chat(app, session_id, text="Дякую, зрозуміло")["specialist"]
+        assert olena.post(f"/api/operator/conversations/{session_id}/close").status_code == 200
+        done = olena.post(f"/api/operator/conversations/{session_id}/wrap-up", {"disposition": "other"})
+        assert done.json() == {"state": "done"}
+        again = chat(app, session_id, text="Коли ви працюєте?")
+        assert [(r["intent"], r["handoff"]) for r in again["replies"]] == [("office_hours", None)]  # the robot
+        asked = chat(app, session_id, text="оператор")
+        assert asked["replies"][-1]["handoff"] is not None
+        assert olena.get("/api/operator/state").json()["offer"]["conversation_id"] == session_id
+    olena.post(f"/api/operator/offers/{session_id}/accept")
+    with app.app.state.parts.sessions() as session:  # type: ignore[attr-defined]
+        kinds = session.scalars(
+            select(QueueEvent.event).where(QueueEvent.conversation_id == session_id).order_by(QueueEvent.id)
+        ).all()
+    assert kinds == ["entered", "offered", "connected", "closed", "wrap_up"] * 2 + ["entered", "offered", "connected"]
+
+
+def test_the_wrap_up_lasts_as_long_as_the_admins_set_on_the_office_page(app: TestClient) -> None:
+    admin = staff(app, "admin-policy", role=Role.ADMIN)
+    form = {f.name: str(f.default) for f in fields(QueuePolicy) if not isinstance(f.default, bool)}
+    form |= {f.name: "on" for f in fields(QueuePolicy) if f.default is True}
+    saved = admin.client.post(
+        "/admin/office/policy", data={**form, "wrap_up_seconds": "45", "csrf_token": admin.csrf}, follow_redirects=False
+    )
+    assert saved.status_code == 303, saved.text
+    olena = staff(app, "olena-wrap")
+    asks_for_a_person(app)
+    found, t = specialists(app), time.time()
+    found.desk.set_state(olena.id, OperatorState.AVAILABLE, now=t)
+    offered = found.queue.store.operator(olena.id).offer
+    anyio.run(lambda: found.desk.accept(olena.id, offered, now=t))
+    found.desk.close(olena.id, offered, now=t + 10)
+    found.queue.tick(now=t + 54)
+    assert found.queue.store.operator(olena.id).state is OperatorState.WRAP_UP
+    found.queue.tick(now=t + 56)  # 45 s after closing: available again by itself
+    assert found.queue.store.operator(olena.id).state is OperatorState.AVAILABLE
 
 
 def _robot_turns(app: TestClient, session_id: str) -> int:

@@ -119,6 +119,12 @@ def test_the_path_through_the_tree_is_found_for_keypad_and_words_alike() -> None
     assert context.matched_intents(typed, demo().tree, "ru")[0]["title"] == "Как оформить субсидию"
 
 
+def test_a_pressed_button_is_shown_by_its_label_not_its_id() -> None:
+    tree = demo().tree
+    labels = [context.button_label(target, tree, "ru") for target in ("lang:uk", "subsidies", "operator", "menu")]
+    assert labels == ["Українська", "Жилищная субсидия", "Специалист", "Главное меню"]
+
+
 def test_the_waiting_call_is_told_to_ring_the_operator() -> None:
     assert phone.dial_operator(phone="+380441234567", identity="olena") == (
         '<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Number>+380441234567</Number></Dial></Response>'

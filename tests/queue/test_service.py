@@ -35,7 +35,7 @@ def events(sessions: sessionmaker[Session], conversation_id: str | None = None) 
 
 
 def test_a_conversation_s_whole_life_is_in_the_queue_log(
-    queue: SpecialistQueue, desk: Desk, sessions: sessionmaker[Session]
+    queue: SpecialistQueue, desk: Desk, sessions: sessionmaker[Session], released: list[str]
 ) -> None:
     olena = operator(sessions, "olena")
     chat = conversation(sessions)
@@ -49,6 +49,7 @@ def test_a_conversation_s_whole_life_is_in_the_queue_log(
     desk.set_state(olena, OperatorState.AVAILABLE, now=MONDAY_10 + 61)
     anyio.run(lambda: desk.accept(olena, chat, now=MONDAY_10 + 65))
     desk.close(olena, chat, now=MONDAY_10 + 125)
+    assert released == [chat]  # closing hands the conversation back to the robot
     desk.wrap_up(olena, chat, disposition="housing_subsidy_apply", note="explained the forms", now=MONDAY_10 + 130)
 
     log = [(e.event, e.operator_id, e.wait_seconds, e.data) for e in events(sessions)]
@@ -183,7 +184,7 @@ def test_after_flushdb_the_live_queues_are_rebuilt_from_sql(
         timing=queue.timing,
         clock=queue.clock,
     )
-    desk = Desk(queue, twilio=None, dispositions=lambda: INTENTS)
+    desk = Desk(queue, twilio=None, dispositions=lambda: INTENTS, release=lambda _: None)
     t = MONDAY_10
     done, held, offered, waiting, abandoned, later = (conversation(sessions) for _ in range(6))
     for number, chat in enumerate((done, held, offered, waiting, abandoned, later)):

@@ -199,4 +199,32 @@ def test_the_language_question_asked_twice_in_silence_takes_the_caller_on_in_ukr
         assert q.action.endswith(f"/twilio/speech?step={step}&ask=language")
         play(q.stream, q.parameters, frames(silence), TwilioStream(call_sid=phone.sid))
         doc = phone.twiml(q.action)
-    assert doc.gather.get("language") == "uk-UA" and "Житлова субсидія — 1." in " ".join(doc.said)
+    menu = question(doc.xml)  # the menu, asked through our recogniser too
+    assert menu.action.endswith("/twilio/speech?step=3") and doc.first("Say").get("language") == "uk-UA"
+    assert "Житлова субсидія — 1." in " ".join(menu.said)
+
+
+def test_a_call_in_vosk_mode_from_the_first_webhook_to_the_engines_answer(server: SpeechServer, say) -> None:
+    """The phone line's own webhooks choose the stream: the language question and the menu are
+    `<Connect><Stream>`, a key on the stream answers one, the caller's words the other."""
+    phone = Phone(server.http)
+    first = phone.twiml(f"{server.url}/twilio/voice")
+    language = question(first.xml)
+    assert first.first("Gather") is None and language.action.endswith("/twilio/speech?step=1&ask=language")
+    assert language.stream == server.stream_url
+    pressed = play(language.stream, language.parameters, lambda t: [t.dtmf("1")], TwilioStream(call_sid=phone.sid))
+    assert pressed.close_code == 1000
+    menu_doc = phone.twiml(language.action)
+    menu = question(menu_doc.xml)
+    assert menu_doc.first("Say").get("language") == "uk-UA" and "Житлова субсидія — 1." in " ".join(menu.said)
+    assert menu.action.endswith("/twilio/speech?step=2") and grammar_of(server, menu) is None  # an open question
+    audio = say("오늘 날씨").then_silence(1)
+    expected = direct(server, menu, audio)
+    twilio = TwilioStream(call_sid=phone.sid)
+    played = play(menu.stream, menu.parameters, frames(audio), twilio)
+    answer, heard = reaches_engine(server, phone, menu)
+    assert played.close_code == 1000 and played.received == [{"event": "clear", "streamSid": twilio.stream_sid}]
+    assert expected and (heard.kind, heard.text) == ("citizen_speech", expected)
+    # Korean words match no intent: the engine asks again, through the stream, at the next step.
+    again = question(answer.xml)
+    assert again.action.endswith("/twilio/speech?step=3") and again.said

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ivr.speech import grammar
-from ivr.speech.listening import Decision, End, Heard, Hearing, Limits, TurnClock
+from ivr.speech.listening import Decision, End, Heard, Hearing, Limits, TurnClock, whole_answers
 from ivr.speech.models import LoadedModel, load
 
 LIMITS = Limits(no_speech_ms=6000, silence_ms=400, pause_ms=1500, max_ms=20000)
@@ -41,6 +41,26 @@ def test_a_quiet_line_after_words_ends_the_turn() -> None:
     assert clock.after(guess("네"), 400, quiet_ms=100).barge_in  # the recogniser's guess lags the sound
     assert clock.after(guess(None), 699, quiet_ms=399) == Decision()
     assert clock.after(guess(None), 700, quiet_ms=400) == Decision(End.SILENCE)
+
+
+def test_a_whole_answer_of_the_menu_needs_a_shorter_quiet_line() -> None:
+    clock = TurnClock(LIMITS)
+    assert clock.after([Hearing(partial="네", answer=True)], 400, quiet_ms=0).barge_in
+    assert clock.after([], 649, quiet_ms=249) == Decision()  # between the recogniser's pieces: time and quiet only
+    assert clock.after([], 650, quiet_ms=250) == Decision(End.SILENCE)
+
+
+def test_a_guess_that_a_longer_answer_begins_with_waits_for_the_full_quiet_line() -> None:
+    clock = TurnClock(LIMITS)
+    clock.after([Hearing(partial="네", answer=True)], 400, quiet_ms=0)
+    assert clock.after([Hearing(partial="네 오", answer=False)], 600, quiet_ms=0) == Decision()
+    assert clock.after([], 900, quiet_ms=300) == Decision()
+    assert clock.after([], 1000, quiet_ms=400) == Decision(End.SILENCE)
+
+
+def test_whole_answers_are_the_phrases_no_other_phrase_begins_with() -> None:
+    menu = '["по русски", "по", "русский", "на русском", "на", "<UNK>", "[unk]"]'
+    assert whole_answers(menu) == {"по русски", "русский", "на русском"}
 
 
 def test_a_quiet_line_before_any_words_is_not_the_end() -> None:

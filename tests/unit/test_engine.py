@@ -241,3 +241,62 @@ def test_buttons_reach_nodes_and_commands(talk: Talk) -> None:
 def test_the_state_keeps_the_version_it_started_with(tree: Tree, matcher: Matcher) -> None:
     turn = handle(None, Input(InputKind.START, lang="uk"), tree, matcher)
     assert turn.state.tree_version == tree.version
+
+
+def test_not_understood_after_an_answer_offers_what_the_keys_mean_there(talk: Talk) -> None:
+    talk.start("uk")
+    talk.digit("1")
+    talk.digit("1")
+    reply = talk.text("коли грає динамо київ").replies[0]
+    assert reply.expect is Expect.AFTER_ANSWER
+    assert reply.text == "Вибачте, я не зрозумів. Повторити — 1, до меню — 2, фахівець — 0."
+    assert [(o.key, o.target) for o in reply.options] == [("1", "repeat"), ("2", "menu"), ("0", "operator")]
+    assert talk.digit("1").replies[0].intent == "housing_subsidy_apply"  # 1 still repeats the answer
+
+
+def test_not_understood_in_a_clarifying_question_asks_it_again(talk: Talk) -> None:
+    talk.start("uk")
+    talk.send(InputKind.SPEECH, "як оформити субсидію", confidence=0.2)
+    reply = talk.digit("7").replies[0]
+    assert reply.expect is Expect.CLARIFY
+    assert (
+        reply.text
+        == "Такого пункту немає. Вибачте, я не зрозумів. Ви питаєте про: Оформлення субсидії? Так — 1, ні — 2."
+    )
+    assert [o.key for o in reply.options] == ["1", "2", "0"]
+    menu = talk.digit("2").replies[0]  # "no" is the menu, not a failure
+    assert menu.expect is Expect.MENU and "Субсидії — 1." in menu.text
+
+
+def test_zero_at_the_language_question_reaches_a_person(talk: Talk) -> None:
+    talk.start()
+    reply = talk.digit("0").replies[0]
+    assert reply.handoff is not None and reply.handoff.queue == "general"
+    assert talk.state is not None and talk.state.lang == "uk"
+
+
+def test_failures_at_the_language_question_go_to_the_menu_then_to_a_person(talk: Talk) -> None:
+    talk.start()
+    assert talk.send(InputKind.NO_INPUT).replies[0].expect is Expect.LANGUAGE
+    menu = talk.digit("7").replies[0]
+    assert menu.expect is Expect.MENU and menu.text.startswith("Вітаємо на лінії.")
+    assert talk.state is not None and talk.state.lang == "uk"
+    person = talk.send(InputKind.NO_INPUT).replies[0]
+    assert person.handoff is not None and person.handoff.reason == "not_understood"
+
+
+def test_a_handoff_answer_says_once_that_a_person_is_coming(tree: Tree, matcher: Matcher) -> None:
+    crisis = Talk(tree, matcher)
+    crisis.start("uk")
+    reply = crisis.send(InputKind.BUTTON, "crisis").replies[0]  # it does not say so: the engine's words follow
+    assert reply.text == "Якщо вам загрожує небезпека, телефонуйте 112. З'єдную вас із фахівцем. Будь ласка, зачекайте."
+    own = parse_pack(
+        PACK.replace(
+            "short: Якщо вам загрожує небезпека, телефонуйте 112.",
+            "short: Телефонуйте 112. Я вже з’єдную вас з фахівцем.",
+        )
+    )
+    talk = Talk(own, Matcher.build(own))
+    talk.start("uk")
+    reply = talk.send(InputKind.BUTTON, "crisis").replies[0]
+    assert reply.text == "Телефонуйте 112. Я вже з’єдную вас з фахівцем." and reply.handoff is not None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from hotline.office_hours import OfficeHours, parse_week
+from hotline.settings import Settings
 
 
 def test_parse_week_and_open_hours_in_the_office_time_zone() -> None:
@@ -32,3 +36,22 @@ def test_closed_days_and_next_opening() -> None:
 def test_a_bad_schedule_is_refused() -> None:
     with pytest.raises(ValueError, match="close after it opens"):
         parse_week("mon 17:00-08:00")
+
+
+def test_a_round_the_clock_office_is_open_at_every_minute_of_the_day() -> None:
+    hours = OfficeHours(week=parse_week("mon-sun 00:00-24:00"), timezone="Europe/Kyiv")
+    kyiv = ZoneInfo("Europe/Kyiv")
+    for moment in (datetime(2026, 11, 23, 0, 0, tzinfo=kyiv), datetime(2026, 11, 29, 23, 59, 59, tzinfo=kyiv)):
+        assert hours.is_open(moment)
+        assert hours.next_opening(moment) == moment
+
+
+@pytest.mark.parametrize("spec", ["mon-fri 8-17", "mo 08:00-17:00", "fri-mon 08:00-17:00", "mon 08:00-25:00"])
+def test_a_wrong_week_is_refused_with_the_part_named(spec: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(repr(spec))):
+        parse_week(spec)
+
+
+def test_the_setting_is_checked_when_the_service_starts() -> None:
+    with pytest.raises(ValidationError, match="expected days and hours"):
+        Settings(office_hours="weekdays 9 to 5")

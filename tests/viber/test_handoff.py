@@ -82,3 +82,5 @@ def test_a_specialist_takes_over_and_hands_back_with_a_rating(
     post(viber_client, text_message(user, "Як оформити житлову субсидію"))  # the robot answers again
     assert "субсид" in fake_viber.sent_to(user["id"])[-1]["text"].lower()
     assert len(fake_viber.sent_to(user["id"])) == 9
+    post(viber_client, text_message(user, "operator"))  # and a person can be asked for again
+    assert "Ви в черзі до фахівця: 1-й" in fake_viber.sent_to(user["id"])[-1]["text"]

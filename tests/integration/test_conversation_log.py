@@ -1,0 +1,156 @@
+"""The conversation log on real SQLite and PostgreSQL with a real Redis: every turn written exactly once,
+on the tree version current when the conversation started."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels.dialogue import Dialogue, TreeCache, TurnResult
+from channels.state_store import StateStore, state_key
+from hotline import conversation_log
+from hotline.bootstrap import ensure_content, import_pack
+from hotline.conversation_log import ConversationEvent
+from hotline.db import transaction, utcnow
+from intents.engine import Input, InputKind
+from intents.pack import DEMO_PACK
+
+
+@pytest.fixture
+def dialogue(sessions: sessionmaker[Session], redis_client: redis.Redis) -> Iterator[Dialogue]:
+    ensure_content(sessions, load_demo=True)
+    store = StateStore(redis_client, ttl_seconds=600, prefix=f"test-{uuid.uuid4().hex[:8]}")
+    yield Dialogue(store, sessions, TreeCache(sessions))
+
+
+def _rows(sessions: sessionmaker[Session], conversation_id: str, step: int) -> list[tuple[int, str]]:
+    with sessions() as session:
+        return [
+            (e.seq, e.kind) for e in conversation_log.events(session, conversation_id=conversation_id) if e.step == step
+        ]
+
+
+def test_start_records_the_conversation_its_tree_version_and_first_turn(
+    dialogue: Dialogue, sessions: sessionmaker[Session]
+) -> None:
+    started = dialogue.start(channel="webchat", lang=None)
+    with sessions() as session:
+        conversation = conversation_log.get(session, conversation_id=started.conversation_id)
+    assert conversation is not None
+    assert conversation.tree_version == started.tree_version == dialogue.trees.current_version()
+    assert _rows(sessions, started.conversation_id, 1)[0] == (0, "citizen_start")
+    assert [kind for _, kind in _rows(sessions, started.conversation_id, 1)][1:] == ["bot"] * len(started.replies)
+
+
+def test_a_retried_turn_is_answered_the_same_and_written_once(
+    dialogue: Dialogue, sessions: sessionmaker[Session]
+) -> None:
+    cid = dialogue.start(channel="phone", lang=None).conversation_id
+    first = dialogue.handle(cid, Input(InputKind.DIGIT, value="1"), turn="CA1:1")
+    again = dialogue.handle(cid, Input(InputKind.DIGIT, value="1"), turn="CA1:1")
+    assert again == first
+    assert first.step == 2
+    rows = _rows(sessions, cid, 2)
+    assert len(rows) == len(set(rows)) == 1 + len(first.replies)
+    with sessions() as session:
+        conversation = conversation_log.get(session, conversation_id=cid)
+    assert conversation is not None and conversation.lang == first.lang == "uk"
+
+
+def test_concurrent_retries_advance_once_and_write_once(dialogue: Dialogue, sessions: sessionmaker[Session]) -> None:
+    """Ten copies of one webhook at once: one step, one answer, the turn's events once."""
+    cid = dialogue.start(channel="phone", lang=None).conversation_id
+    answers: list[TurnResult] = []
+
+    def retry() -> None:
+        answers.append(dialogue.handle(cid, Input(InputKind.DIGIT, value="2"), turn="CA2:1"))
+
+    threads = [threading.Thread(target=retry) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 10 and all(answer == answers[0] for answer in answers)
+    with sessions() as session:
+        steps = session.scalars(select(ConversationEvent.step).where(ConversationEvent.conversation_id == cid)).all()
+    assert sorted(set(steps)) == [1, 2]
+    assert len(_rows(sessions, cid, 2)) == 1 + len(answers[0].replies)
+
+
+def test_a_turn_whose_request_died_before_the_log_is_written_by_its_retry(
+    dialogue: Dialogue, sessions: sessionmaker[Session]
+) -> None:
+    """The state advanced in Redis, then the worker died: the retried webhook writes the missing turn."""
+    cid = dialogue.start(channel="phone", lang=None).conversation_id
+    seen = dialogue.store.read(cid, "CA3:1")
+    result = {"step": 2, "lang": "ru", "replies": [], "match": None, "handoff_requested": None}
+    assert dialogue.store.advance(cid, seen=seen, state={**(seen.data or {}), "step": 2}, result=result, turn="CA3:1")
+    assert _rows(sessions, cid, 2) == []
+    dialogue.handle(cid, Input(InputKind.DIGIT, value="2"), turn="CA3:1")
+    assert _rows(sessions, cid, 2) == [(0, "citizen_digit")]
+    with sessions() as session:
+        conversation = conversation_log.get(session, conversation_id=cid)
+    assert conversation is not None and conversation.lang == "ru"
+
+
+def test_write_turns_inserts_a_batch_once_and_touches_the_conversation_only_when_it_changed(
+    dialogue: Dialogue, sessions: sessionmaker[Session]
+) -> None:
+    cid = dialogue.start(channel="webchat", lang="uk").conversation_id
+    at = utcnow()
+    turns = [
+        conversation_log.Turn(cid, 2, at, [{"kind": "citizen_text", "text": "а"}, {"kind": "bot", "text": "б"}]),
+        conversation_log.Turn(cid, 3, at, [{"kind": "citizen_text", "text": "в"}], handoff_queue="subsidies"),
+    ]
+    with transaction(sessions) as session:
+        assert conversation_log.write_turns(session.connection(), turns) == 2
+    with transaction(sessions) as session:
+        assert conversation_log.write_turns(session.connection(), turns) == 0
+    with sessions() as session:
+        conversation = conversation_log.get(session, conversation_id=cid)
+        count = session.scalar(select(func.count()).where(ConversationEvent.conversation_id == cid))
+    assert conversation is not None
+    assert (conversation.lang, conversation.handoff_queue) == ("uk", "subsidies")
+    assert count == len(_rows(sessions, cid, 1)) + 3
+
+
+def test_a_publish_is_seen_by_the_very_next_conversation(dialogue: Dialogue, sessions: sessionmaker[Session]) -> None:
+    before = dialogue.start(channel="webchat", lang="uk")
+    published = import_pack(sessions, DEMO_PACK, author="test", publish=True, note="again")
+    after = dialogue.start(channel="webchat", lang="uk")
+    assert before.tree_version is not None and before.tree_version < published == after.tree_version
+
+
+def test_after_redis_lost_the_state_the_turns_go_on_being_logged_on_the_conversations_version(
+    dialogue: Dialogue, sessions: sessionmaker[Session], redis_client: redis.Redis
+) -> None:
+    started = dialogue.start(channel="webchat", lang="uk")
+    cid = started.conversation_id
+    dialogue.handle(cid, Input(InputKind.TEXT, value="як оформити субсидію"))
+    import_pack(sessions, DEMO_PACK, author="test", publish=True, note="a newer tree meanwhile")
+    redis_client.delete(state_key(dialogue.store.prefix, cid))  # Redis restarted, or the state expired
+
+    after = dialogue.handle(cid, Input(InputKind.TEXT, value="які документи потрібні для субсидії"))
+    assert after.step == 3 and after.tree_version == started.tree_version
+    assert after.replies[0]["intent"] == "housing_subsidy_documents"
+    assert _rows(sessions, cid, 3)[0] == (0, "citizen_text")  # logged, not taken for a retry of step 1
+    assert len(_rows(sessions, cid, 1)) == 1 + len(started.replies)  # the first turn untouched
+
+
+def test_requests_that_miss_the_tree_cache_together_share_one_build(sessions: sessionmaker[Session]) -> None:
+    ensure_content(sessions, load_demo=True)
+    trees = TreeCache(sessions)
+    version = trees.current_version()
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(trees.get(version))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(got) == 8 and all(compiled is got[0] for compiled in got)
