@@ -4,6 +4,7 @@ live server process for browser and contract tests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -162,29 +163,38 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Ite
         "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "HOTLINE_REDIS_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
     }
-    log = (data / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "hotline"), "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {(data / 'server.log').read_text()[-2000:]}")
+    with serving(data, port, env) as process:
+        yield LiveServer(f"http://127.0.0.1:{port}", process, env)
+
+
+@contextlib.contextmanager
+def serving(
+    data: Path, port: int, env: dict[str, str], *options: str, wait: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`hotline serve` on the port until /readyz answers; stopped (and its log closed) afterwards."""
+    log_path = data / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "hotline"), "serve", "--port", str(port), *options],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
         try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError(f"server not ready in 60 s: {(data / 'server.log').read_text()[-2000:]}")
-    yield LiveServer(url, process, env)
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
+            else:
+                raise RuntimeError(f"server not ready in {wait:.0f} s: {log_path.read_text()[-2000:]}")
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import serving
 from tests.helpers import chat, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,33 +66,8 @@ def two_workers(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[s
         "HOTLINE_REDIS_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log = (tmp_path / "server.log").open("wb")
-    hotline = str(Path(sys.executable).parent / "hotline")
-    process = subprocess.Popen(
-        [hotline, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail(f"server not ready: {(tmp_path / 'server.log').read_text()[-2000:]}")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with serving(tmp_path, port, env, "--workers", "2", wait=90):
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_every_worker_answers_with_the_sum_of_all_workers(two_workers: str) -> None:

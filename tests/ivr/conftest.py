@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,7 +33,13 @@ def phone_app(
         engine = make_engine(database_url)
         _empty_tables(engine)
         engine.dispose()
-    settings = Settings(
+    with TestClient(create_app(phone_settings(database_url, redis_url, data)), base_url=PUBLIC_URL) as client:
+        yield client
+
+
+def phone_settings(database_url: str, redis_url: str, data: Path, **more: Any) -> Settings:
+    """The phone line's test settings: Twilio's token and account, an office always open, keys of its own."""
+    return Settings(
         database_url=database_url,
         redis_url=redis_url,
         data_dir=data / "var",
@@ -41,9 +48,8 @@ def phone_app(
         twilio_account_sid=ACCOUNT,
         redis_prefix=f"test-{uuid.uuid4().hex[:8]}",
         office_hours=ALWAYS_OPEN,
+        **more,
     )
-    with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
-        yield client
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ stream writes it (`SpeechStore.heard`), and the webhooks are signed as Twilio si
 from __future__ import annotations
 
 import io
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,12 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.app import create_app
 from hotline.deps import Parts
-from hotline.settings import Settings
 from intents.pack import DEMO_PACK, load_pack
 from ivr import simulator
 from ivr.speech.listening import End
 from ivr.speech.store import Outcome
-from tests.ivr.phone import ACCOUNT, ALWAYS_OPEN, PUBLIC_URL, TOKEN, Doc, Phone, events_of, xml
+from tests.ivr.conftest import phone_settings
+from tests.ivr.phone import ACCOUNT, PUBLIC_URL, TOKEN, Doc, Phone, events_of, xml
 from tests.ivr.test_call_flow import LISTEN, MENU_ITEMS
 from tests.speech.conftest import SpeechServer, model_path  # noqa: F401 (a fixture: the test model)
 from tests.speech.conftest import server as speech_server  # noqa: F401 (a fixture: the app in vosk mode, live)
@@ -37,18 +36,8 @@ TREE = load_pack(DEMO_PACK)
 @pytest.fixture(scope="module")
 def vosk_client(tmp_path_factory: pytest.TempPathFactory, redis_url: str, model_path: Path) -> Iterator[TestClient]:  # noqa: F811
     data = tmp_path_factory.mktemp("phone-vosk")
-    settings = Settings(
-        database_url=f"sqlite:///{data / 'hotline.sqlite3'}",
-        redis_url=redis_url,
-        data_dir=data / "var",
-        public_url=PUBLIC_URL,
-        twilio_auth_token=TOKEN,
-        twilio_account_sid=ACCOUNT,
-        redis_prefix=f"test-{uuid.uuid4().hex[:8]}",
-        office_hours=ALWAYS_OPEN,
-        asr="vosk",
-        vosk_model_path_uk=model_path,
-    )
+    database_url = f"sqlite:///{data / 'hotline.sqlite3'}"
+    settings = phone_settings(database_url, redis_url, data, asr="vosk", vosk_model_path_uk=model_path)
     with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
         yield client
 
