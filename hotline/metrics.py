@@ -21,6 +21,7 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from specialist_queue.service import SpecialistQueue
@@ -58,10 +59,19 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = getattr(scope.get("route") or _plain_route(scope), "path", "unmatched")
             method = scope["method"]
             self.latency.labels(method, route).observe(time.perf_counter() - started)
             self.requests.labels(method, route, str(status)).inc()
+
+
+def _plain_route(scope: Scope) -> BaseRoute | None:
+    """The route of a request FastAPI did not label: it sets `scope["route"]` only for its own API
+    routes, not for plain ones (`/metrics`, `/docs`) or mounts (`/static`)."""
+    for route in getattr(getattr(scope.get("app"), "router", None), "routes", ()):
+        if route.matches(scope)[0] is Match.FULL:
+            return route  # type: ignore[no-any-return]
+    return None
 
 
 class LiveQueues(Collector):

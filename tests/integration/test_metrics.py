@@ -47,6 +47,9 @@ def test_requests_are_counted_by_route_and_the_waiting_citizen_shows_in_the_queu
     # Unknown paths share one label, so a scanner cannot create a series per path.
     assert _value(samples, "hotline_http_requests_total", method="GET", route="unmatched", status="404") == 1
     assert _value(samples, "hotline_http_request_duration_seconds_count", method="POST", route=messages) == 2
+    assert client.get("/metrics").status_code == 200  # plain routes (not FastAPI's own) are named too
+    again = _samples(client.get("/metrics").text)
+    assert _value(again, "hotline_http_requests_total", method="GET", route="/metrics", status="200") == 2
     waiting = {
         dict(labels)["queue"]: value for (name, labels), value in samples.items() if name == "hotline_queue_waiting"
     }
