@@ -357,7 +357,7 @@ def main() -> int:
     parser.add_argument("--url", help="load this running server instead of starting one")
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     args = parser.parse_args()
-    command = "python bench/voice_load.py " + " ".join(sys.argv[1:])
+    command = ".venv/bin/python bench/voice_load.py " + " ".join(sys.argv[1:])
     load = load_average()
     if args.url:
         token = os.environ.get("HOTLINE_TWILIO_AUTH_TOKEN", "")

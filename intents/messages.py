@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 LANGUAGE_QUESTION = "Вітаємо! Оберіть мову: українська — 1. Здравствуйте! Выберите язык: русский — 2."
 LANGUAGE_CHOICE = "Вітаємо! Оберіть мову спілкування.\nЗдравствуйте! Выберите язык общения."
 
@@ -76,5 +78,10 @@ def promises_a_person(text: str, lang: str) -> bool:
 
 def say(message: str, lang: str, **values: str | int) -> str:
     """The robot's `message` in `lang` (Ukrainian when the language is not known)."""
-    text = _MESSAGES[message].get(lang) or _MESSAGES[message]["uk"]
+    return pick(_MESSAGES, message, lang, **values)
+
+
+def pick(texts: Mapping[str, Mapping[str, str]], key: str, lang: str, /, **values: str | int) -> str:
+    """`key`'s text from a uk/ru table in `lang` (Ukrainian when the language is not known), filled in."""
+    text = texts[key].get(lang) or texts[key]["uk"]
     return text.format(**values) if values else text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from intents.messages import pick
+
 # The language question as two prompts, so each is read by a voice of its own language.
 LANGUAGE_PROMPTS = (
     ("uk", "Вітаємо! Оберіть мову: українська — 1."),
@@ -81,8 +83,7 @@ _AT = {"uk": "о", "ru": "в"}
 
 def say(phrase: str, lang: str, **values: str | int) -> str:
     """The line's `phrase` in `lang` (Ukrainian when the language is not known)."""
-    text = _PHRASES[phrase].get(lang) or _PHRASES[phrase]["uk"]
-    return text.format(**values) if values else text
+    return pick(_PHRASES, phrase, lang, **values)
 
 
 def minutes(count: int, lang: str) -> str:
