@@ -142,8 +142,11 @@ def domain_errors() -> Iterator[None]:
 
 
 def jobs_out(session: Session, case_id: int) -> list[JobOut]:
+    # Jobs before certificates: a job's "ready" and its certificate commit together, so a job read as ready
+    # has its certificate visible to the later read (SQLite runs each SELECT in its own snapshot).
+    jobs = service.jobs_of(session, case_id=case_id)
     ready = {c.job_id: c.id for c in service.certificates_of(session, case_id=case_id)}
-    return [_job_out(job, ready.get(job.id)) for job in service.jobs_of(session, case_id=case_id)]
+    return [_job_out(job, ready.get(job.id)) for job in jobs]
 
 
 def _job_out(job: RegistryJob, certificate_id: int | None) -> JobOut:
