@@ -106,8 +106,3 @@ def when(opening: datetime, now: datetime, lang: str) -> str:
     if days >= 7:
         day = f"{day}, {opening:%d.%m}"
     return f"{day} {_AT.get(lang, _AT['uk'])} {opening:%H:%M}"
-
-
-def wait_seconds_to_minutes(seconds: int) -> int:
-    """Whole minutes, rounded up, never under one: 'about 0 minutes' helps nobody."""
-    return max(1, -(-seconds // 60))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ivr import phrases
+from specialist_queue.figures import wait_minutes
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,6 @@ def announcement(figures: WaitFigures, last_announced: int | None, lang: str) ->
         return []
     said = [phrases.say("position", lang, position=figures.position)]
     if figures.estimated_seconds:
-        wait = phrases.minutes(phrases.wait_seconds_to_minutes(figures.estimated_seconds), lang)
+        wait = phrases.minutes(wait_minutes(figures.estimated_seconds), lang)
         said.append(phrases.say("estimate", lang, minutes=wait))
     return said

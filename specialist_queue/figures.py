@@ -32,6 +32,12 @@ def estimated_wait(position: int, recent: Sequence[float], staffed: int, default
     return round(max(0, position) * average_handling(recent, default) / max(1, staffed))
 
 
+def wait_minutes(seconds: int) -> int:
+    """An estimated wait as citizens are told it on every channel: whole minutes, rounded up, never
+    under one ('about 0 minutes' helps nobody)."""
+    return max(1, -(-seconds // 60))
+
+
 def service_level(answered_waits: Sequence[float], abandoned_waits: Sequence[float], threshold: float) -> float | None:
     """Answered within `threshold` over all answered plus those abandoned after it (the usual rule:
     someone who gave up quickly is not counted against the line)."""

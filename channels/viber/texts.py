@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from specialist_queue.figures import wait_minutes
+
 _TEXTS: dict[str, dict[str, str]] = {
     "unsupported": {
         "uk": "Я розумію лише текст. Будь ласка, опишіть своє питання словами або оберіть розділ кнопкою.",
@@ -24,7 +26,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Вы в очереди к специалисту: {position}-й. Ориентировочное время ожидания — {wait}.",
     },
     "minutes": {"uk": "{minutes} хв", "ru": "{minutes} мин"},
-    "under_a_minute": {"uk": "менше хвилини", "ru": "меньше минуты"},
     "still_waiting": {
         "uk": "Ваше звернення вже передано фахівцю.",
         "ru": "Ваше обращение уже передано специалисту.",
@@ -61,10 +62,8 @@ def say(key: str, lang: str | None, **values: object) -> str:
 
 
 def wait(seconds: int, lang: str | None) -> str:
-    """An estimated wait in whole minutes, rounded up."""
-    if seconds < 60:
-        return say("under_a_minute", lang)
-    return say("minutes", lang, minutes=-(-seconds // 60))
+    """An estimated wait as the other channels count it, in whole minutes."""
+    return say("minutes", lang, minutes=wait_minutes(seconds))
 
 
 def label(key: str, lang: str | None) -> str:

@@ -86,10 +86,6 @@ def test_when_the_office_opens_is_said_from_now() -> None:
     assert phrases.when(datetime(2027, 1, 5, 8, 0, tzinfo=KYIV), now, "uk") == "у вівторок, 05.01 о 08:00"
 
 
-def test_waits_round_up_to_whole_minutes() -> None:
-    assert [phrases.wait_seconds_to_minutes(s) for s in (0, 1, 60, 61, 600)] == [1, 1, 1, 2, 10]
-
-
 def test_queue_names_fit_twilio() -> None:
     assert twiml.queue_name("subsidies", "ru") == "subsidies-ru"
     assert len(twiml.queue_name("x" * 63, "uk")) == 64

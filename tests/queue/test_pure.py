@@ -132,3 +132,7 @@ def test_the_waiting_call_is_told_to_ring_the_operator() -> None:
     assert phone.dial_operator(phone=None, identity="olena").endswith(
         "<Response><Dial><Client>olena</Client></Dial></Response>"
     )
+
+
+def test_waits_are_told_in_whole_minutes_rounded_up() -> None:
+    assert [figures.wait_minutes(s) for s in (0, 1, 60, 61, 600)] == [1, 1, 1, 2, 10]

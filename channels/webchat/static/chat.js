@@ -400,7 +400,8 @@ function onLive(update) {
     }
     showLive("");
   } else if (update.state === "waiting") {
-    const minutes = Math.max(1, Math.round((update.wait_seconds || 0) / 60));
+    // Rounded as the phone and Viber say it (specialist_queue/figures.py wait_minutes).
+    const minutes = Math.max(1, Math.ceil((update.wait_seconds || 0) / 60));
     showLive(update.position > 1 ? t("queued", { position: update.position, minutes }) : t("queuedFirst"));
   } else if (update.state === "callback") {
     showLive(t("callback"));
