@@ -5,7 +5,7 @@ appear in the audit log."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +15,16 @@ from sqlalchemy.orm import Session
 from hotline import users
 from hotline.admin import audit
 from hotline.admin.errors import AdminError, NotFound
+from hotline.admin.texts import say
 from hotline.users import Role, User
 from intents.pack import SLUG
-from intents.tree import LANGUAGES
+from intents.tree import LANGUAGES, NodeKind, Tree
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 PHONE = re.compile(r"^\+?[0-9]{5,15}$")
 MAX_SKILLS = 30
+# Queues the engine uses besides the top categories (intents/engine.py: emergency and fallback).
+ENGINE_QUEUES = ("crisis", "general")
 
 
 class StaffError(AdminError):
@@ -38,6 +41,22 @@ class Profile:
     languages: Sequence[str] = ()
     phone: str = ""
     active: bool = True
+
+
+def queues(tree: Tree | None, skills_in_use: Iterable[str]) -> list[str]:
+    """The queues conversations can be routed to, as skills and handoff targets: the top categories,
+    the engine's own, then the queues intents name and the skills operators already have."""
+    categories = [n.slug for n in tree.nodes if n.kind is NodeKind.CATEGORY] if tree else []
+    named = {n.queue for n, _ in tree.walk() if n.queue} if tree else set()
+    known = {*categories, *ENGINE_QUEUES}
+    return [*categories, *ENGINE_QUEUES, *sorted((named | set(skills_in_use)) - known)]
+
+
+def queue_titles(tree: Tree | None, lang: str) -> dict[str, str]:
+    """What the office calls each queue: the category's title, or the engine queue's name."""
+    titles = {q: say(f"queue_{q}", lang) for q in ENGINE_QUEUES}
+    titles.update({n.slug: n.text(lang).title for n in tree.nodes} if tree else {})
+    return titles
 
 
 def all_users(session: Session) -> list[User]:

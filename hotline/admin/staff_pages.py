@@ -10,16 +10,13 @@ from fastapi.responses import HTMLResponse, Response
 from hotline.admin import drafts, staff
 from hotline.admin.errors import AdminError
 from hotline.admin.staff import Profile
-from hotline.admin.texts import say
 from hotline.admin.web import AdminUser, done, page, pages
 from hotline.db import transaction
 from hotline.deps import PartsDep
 from hotline.pages import staff_lang
 from hotline.users import Role
-from intents.tree import LANGUAGES, NodeKind
+from intents.tree import LANGUAGES
 
-# Queues the engine uses besides the top categories (intents/engine.py: emergency and fallback).
-ENGINE_QUEUES = ("crisis", "general")
 Name = Annotated[str, Form(max_length=120)]
 Many = Annotated[list[str], Form(max_length=40)]
 Phone = Annotated[str, Form(max_length=32)]
@@ -37,12 +34,8 @@ def users_page(request: Request, parts: PartsDep, user: AdminUser) -> Response:
     with parts.sessions() as session:
         people = staff.all_users(session)
         tree = drafts.published(session)
-    queues = [n.slug for n in tree.nodes if n.kind is NodeKind.CATEGORY] if tree else []
-    known = {s for p in people for s in p.skills}
-    skills = [*queues, *ENGINE_QUEUES, *sorted(known - {*queues, *ENGINE_QUEUES})]
-    lang = staff_lang(request)
-    titles = {q: say(f"queue_{q}", lang) for q in ENGINE_QUEUES}
-    titles.update({n.slug: n.text(lang).title for n in tree.nodes} if tree else {})
+    skills = staff.queues(tree, (s for p in people for s in p.skills))
+    titles = staff.queue_titles(tree, staff_lang(request))
     context = {"people": people, "skills": skills, "titles": titles, "languages": LANGUAGES, "roles": list(Role)}
     return page(request, user, "admin_users.html", context)
 

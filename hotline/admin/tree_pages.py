@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from hotline.admin import drafts, editor
+from hotline.admin import drafts, editor, staff
 from hotline.admin.diff import diff
 from hotline.admin.editor import MAX_PHRASE, MAX_TITLE, NodeEdit
 from hotline.admin.errors import AdminError
@@ -23,6 +23,7 @@ from hotline.admin.preview import preview
 from hotline.admin.web import AdminUser, Matchers, api, done, page, pages
 from hotline.db import transaction
 from hotline.deps import Parts, PartsDep, StaffUser
+from hotline.pages import staff_lang
 from intents.checks import Problem
 from intents.pack import dump_pack
 from intents.tree import LANGUAGES, Action, Node, NodeKind, NodeText, Priority, Tree
@@ -116,7 +117,11 @@ def tree_page(request: Request, parts: PartsDep, user: AdminUser, node: str = ""
     with transaction(parts.sessions) as session:
         tree = drafts.draft(session, author=user.username)
         pending = len(drafts.unpublished(session))
+        skills = [s for person in staff.all_users(session) for s in person.skills]
     selected = tree.index.get(node) if node else None
+    queues = staff.queues(tree, skills)
+    if selected and selected.queue and selected.queue not in queues:
+        queues.append(selected.queue)  # kept as it is: the admin sees it and may choose another
     context = {
         "tree": tree,
         "selected": selected,
@@ -129,6 +134,8 @@ def tree_page(request: Request, parts: PartsDep, user: AdminUser, node: str = ""
         "languages": LANGUAGES,
         "actions": list(Action),
         "priorities": list(Priority),
+        "queues": queues,
+        "queue_titles": staff.queue_titles(tree, staff_lang(request)),
     }
     return page(request, user, "admin_tree.html", context)
 

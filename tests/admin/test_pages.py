@@ -178,6 +178,23 @@ def test_edit_publish_and_the_web_chat_answers_anew(client: TestClient) -> None:
     assert intents_of(old) == ["office_hours"] and old["replies"][0]["text_long"] != new_answer
 
 
+def test_a_handoff_intent_is_routed_to_a_queue_chosen_by_name(client: TestClient) -> None:
+    _admin(client)
+    token, fingerprint = _open_node(client, "operator")
+    page = client.get("/admin/tree?node=operator").text
+    # The office's own names of the queues, not slugs to remember; the default is the category's.
+    assert '<select name="queue"><option value="">за розділом</option>' in page
+    assert '<option value="crisis">Кризові звернення (екстрені) (crisis)</option>' in page
+    assert "(subsidies)</option>" in page and "(subsidy_debts)</option>" not in page  # an intent, not a queue
+    # A queue an intent names (the demo's complaints) can be chosen, and given to operators as a skill.
+    assert '<option value="complaints">complaints</option>' in page
+    assert 'value="complaints"' in client.get("/admin/users").text
+    form = {**_node_form(client, "operator"), "queue": "crisis", "fingerprint": fingerprint}
+    assert _post(client, "/admin/tree/nodes/operator", form, token=token).status_code == 303
+    assert '<option value="crisis" selected>' in client.get("/admin/tree?node=operator").text
+    assert "queue: crisis" in client.get("/api/admin/tree").json()["pack"]
+
+
 def test_a_broken_draft_cannot_be_published_and_a_rollback_restores(client: TestClient) -> None:
     _admin(client)
     token, fingerprint = _open_node(client, "office_hours")
