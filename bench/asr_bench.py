@@ -24,12 +24,20 @@ Twilio's client is not known to offer permessage-deflate, so the load generator 
 
 Menus use a grammar of their words (`--grammar`), open questions the full vocabulary (`--full`).
 The load generator runs on the same 2 cores and takes its share of them.
+
+`--forked` runs a second server with Twilio's REST API pointed at the local fake of it
+(`tests/fakes/twilio_api.py`), so questions are forked over their prompt (barge-in): each turn is
+3 s of the prompt's silence, then the word and silence, until our redirect reaches the fake; then
+the signed action and Twilio's `stop`. It measures when the prompt's stop reaches Twilio after the
+word began, when the redirect does after it ended, and the engine's answer after that.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import itertools
 import os
 import re
@@ -58,6 +66,7 @@ from bench.report import load_average, machine, percentile, write_section  # noq
 from channels.dialogue import TurnResult  # noqa: E402
 from hotline.settings import Settings  # noqa: E402
 from intents.pack import DEMO_PACK, load_pack  # noqa: E402
+from ivr import twiml as phone_twiml  # noqa: E402
 from ivr.speech import grammar  # noqa: E402
 from ivr.speech import line as speech_line  # noqa: E402
 from ivr.speech.listening import Ear, End  # noqa: E402
@@ -66,6 +75,8 @@ from ivr.speech.stream import FEED_BYTES  # noqa: E402
 from ivr.speech.twilio_side import FRAME_BYTES, TwilioStream  # noqa: E402
 from ivr.speech.ulaw import is_loud, to_pcm16  # noqa: E402
 from ivr.turns import Turn  # noqa: E402
+from ivr.twilio_rest import TwilioRest  # noqa: E402
+from tests.fakes.twilio_api import FakeTwilioApi  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
 from tests.speech.audio import Audio, missing_tools, speak  # noqa: E402
 
@@ -76,6 +87,7 @@ WORDS = ("네", "오", "예", "아니요")
 MENU = ("하나", "둘", "셋", "넷", "다섯", "오", "네", "예", "아니요")
 SILENCE = b"\xff"
 MAX_TURN_MS = 10_000
+PROMPT_MS = 3000  # a forked question's stream starts with its prompt: this much silence before the word
 LOUD = 300  # a PCM sample above this is speech (espeak's own trailing silence is zeros)
 TICK = os.sysconf("SC_CLK_TCK")
 TREE = load_pack(DEMO_PACK)
@@ -85,6 +97,19 @@ TREE = load_pack(DEMO_PACK)
 class Utterance:
     ulaw: bytes
     speech_ms: int  # where the word ends
+    onset_ms: int = 0  # where it begins
+
+
+@dataclass
+class Forked:
+    """Forked questions (barge-in): when our REST updates reach Twilio, and the engine's answer."""
+
+    streams: int
+    stops_ms: list[float] = field(default_factory=list)  # word began → the prompt's stop at Twilio
+    redirects_ms: list[float] = field(default_factory=list)  # word ended → our redirect at Twilio
+    decisions_ms: list[float] = field(default_factory=list)  # word ended → the engine's TwiML
+    missed: int = 0  # turns whose redirect never came before the audio ran out
+    load_average: float = 0.0
 
 
 @dataclass
@@ -137,10 +162,8 @@ def utterances(folder: Path) -> list[Utterance]:
     for word in WORDS:
         audio: Audio = speak(word, folder)
         pcm = audio.pcm
-        last = max(
-            i for i in range(0, len(pcm), 2) if abs(int.from_bytes(pcm[i : i + 2], "little", signed=True)) > LOUD
-        )
-        made.append(Utterance(audio.ulaw, speech_ms=last // 16 + 1))
+        loud = [i for i in range(0, len(pcm), 2) if abs(int.from_bytes(pcm[i : i + 2], "little", signed=True)) > LOUD]
+        made.append(Utterance(audio.ulaw, speech_ms=loud[-1] // 16 + 1, onset_ms=loud[0] // 16))
     return made
 
 
@@ -174,9 +197,11 @@ def redis_url() -> Iterator[str]:
 
 
 @contextmanager
-def served(settings: Settings, port: int, model: Path) -> Iterator[int]:
-    """`hotline serve` in vosk mode; its pid."""
+def served(settings: Settings, port: int, model: Path, twilio_api: str = "") -> Iterator[int]:
+    """`hotline serve` in vosk mode (with `twilio_api`, Twilio's REST API there: forked questions); its pid."""
+    forks = {"HOTLINE_TWILIO_ACCOUNT_SID": ACCOUNT, "HOTLINE_TWILIO_API_URL": twilio_api} if twilio_api else {}
     env = {
+        **forks,
         **os.environ,
         "HOTLINE_DATA_DIR": str(settings.data_dir),
         "HOTLINE_DATABASE_URL": settings.database_url,
@@ -184,7 +209,7 @@ def served(settings: Settings, port: int, model: Path) -> Iterator[int]:
         "HOTLINE_REDIS_PREFIX": settings.redis_prefix,
         "HOTLINE_PUBLIC_URL": settings.public_url,
         "HOTLINE_TWILIO_AUTH_TOKEN": TOKEN,
-        "HOTLINE_TWILIO_ACCOUNT_SID": ACCOUNT,
+        # No account SID: no REST client, so questions are `<Connect><Stream>`, the path measured here.
         "HOTLINE_OFFICE_HOURS": "mon-sun 00:00-23:59:59.999999",
         "HOTLINE_ASR": "vosk",
         "HOTLINE_VOSK_MODEL_PATH_UK": str(model),
@@ -199,7 +224,8 @@ def served(settings: Settings, port: int, model: Path) -> Iterator[int]:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{settings.public_url}/readyz", timeout=1).json()["checks"]["speech"] == "vosk (ru, uk)":
+                speech = httpx.get(f"{settings.public_url}/readyz", timeout=1).json()["checks"]["speech"]
+                if speech.startswith("vosk (ru, uk)"):
                     break
             except (httpx.HTTPError, KeyError, ValueError):
                 time.sleep(0.3)
@@ -292,6 +318,96 @@ async def turn(
     run.decisions_ms.append((decided - began) * 1000 - speech_ms)
 
 
+async def forked_turn(
+    line: speech_line.SpeechLine, caller: Caller, fake: FakeTwilioApi, sid: str, said: Utterance, out: Forked
+) -> None:
+    """One forked question: the prompt's silence and the word at real-time pace until our redirect reaches
+    Twilio (the fake), then the signed action, then Twilio's `stop`."""
+    question = line.ask(top_menu(False), ["…"], MENU).to_xml()
+    token = re.search(r'name="token" value="([^"]+)"', question)
+    assert token is not None and "<Start>" in question, question
+    twilio = TwilioStream(call_sid=sid, account_sid=ACCOUNT)
+    frames = list(twilio.media(SILENCE * 8 * PROMPT_MS + heard_audio(said)))
+    async with websockets.connect(line.stream_url, max_queue=None, compression=None) as socket:
+        await socket.send(twilio.connected())
+        await socket.send(twilio.start({"token": token.group(1), "step": "2"}))
+        began = time.perf_counter()
+        for index, frame in enumerate(frames):
+            if len(fake.of(sid)) >= 2:
+                break
+            await asyncio.sleep(max(0.0, began + index * 0.02 - time.perf_counter()))
+            await socket.send(frame)
+        updates = fake.of(sid)
+        if len(updates) < 2:
+            out.missed += 1
+            return
+        asked = time.perf_counter()
+        await caller.post(line.action(2), sid)
+        answered = time.perf_counter()
+        await socket.send(twilio.stop())
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await socket.recv()
+    ended = began + (PROMPT_MS + said.speech_ms) / 1000
+    out.stops_ms.append((updates[0].at - began - (PROMPT_MS + said.onset_ms) / 1000) * 1000)
+    out.redirects_ms.append((updates[1].at - ended) * 1000)
+    # Twilio fetches the action as soon as our redirect reaches it: the time we took to notice is left out.
+    out.decisions_ms.append((updates[1].at - ended + answered - asked) * 1000)
+
+
+async def load_forked(
+    line: speech_line.SpeechLine, base: str, fake: FakeTwilioApi, out: Forked, seconds: float, said: list[Utterance]
+) -> Forked:
+    async with httpx.AsyncClient(timeout=30) as http:
+        caller = Caller(http, base)
+        calls = [await caller.in_menu() for _ in range(out.streams * int(seconds / 4 + 3))]
+        stop_at = time.perf_counter() + seconds
+
+        async def client(index: int) -> None:
+            n = 0
+            while time.perf_counter() < stop_at and calls:
+                await forked_turn(line, caller, fake, calls.pop(), said[(index + n) % len(said)], out)
+                n += 1
+
+        await asyncio.gather(*(client(i) for i in range(out.streams)))
+    out.load_average = load_average()
+    return out
+
+
+def run_forked(
+    settings: Settings,
+    line: speech_line.SpeechLine,
+    model: Path,
+    plan: list[int],
+    seconds: float,
+    said: list[Utterance],
+) -> list[Forked]:
+    """The forked rows, on a second server whose REST API is the fake's (the in-process line asks as it does)."""
+    fake = FakeTwilioApi(account_sid=ACCOUNT, auth_token=TOKEN).start()
+    port = free_port()
+    served_settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    rest = TwilioRest(account_sid=ACCOUNT, auth_token=TOKEN, base_url=fake.url)  # only makes the TwiML forked
+    forking = dataclasses.replace(line, urls=phone_twiml.Urls(served_settings.public_url), twilio=rest)
+    rows = []
+    try:
+        with served(served_settings, port, model, twilio_api=fake.url):
+            for streams in plan:
+                row = asyncio.run(
+                    load_forked(forking, served_settings.public_url, fake, Forked(streams), seconds, said)
+                )
+                rows.append(row)
+                print(
+                    f"forked   {streams:3} streams: {len(row.decisions_ms):4} turns ({row.missed} missed), "
+                    f"prompt stopped {_p(row.stops_ms)} after the word began, redirect {_p(row.redirects_ms)} "
+                    f"and decision {_p(row.decisions_ms)} after it ended (p50 / p95), load {row.load_average:.1f}",
+                    flush=True,
+                )
+    finally:
+        asyncio.run(rest.aclose())
+        fake.stop()
+    return rows
+
+
 def heard_audio(said: Utterance) -> bytes:
     """The word, then the line's silence, which Twilio keeps sending until we close the stream."""
     return said.ulaw + SILENCE * 8 * MAX_TURN_MS
@@ -309,6 +425,7 @@ async def action_cpu(line: speech_line.SpeechLine, caller: Caller, pid: int, cou
     """The server's CPU for one `<Connect action>` with a stored answer: the engine's turn, SQL, Redis."""
     sids = [await caller.in_menu() for _ in range(count)]
     for sid in sids:
+        line.store.listening(sid, 2)  # a stream's turn: on, then over with what it heard
         line.store.heard(sid, 2, Outcome(End.SPEECH, transcript=WORDS[0], confidence=1.0))
     before = proc_cpu(pid)
     for sid in sids:
@@ -420,7 +537,7 @@ def grammar_of(line: speech_line.SpeechLine) -> str:
     return grammar.build(MENU, model).to_json(model.unknown_token)
 
 
-def render(runs: list[Run], gaps: dict[str, list[int]], command: str, load_before: str) -> str:
+def render(runs: list[Run], forked: list[Forked], gaps: dict[str, list[int]], command: str, load_before: str) -> str:
     rows = [
         "| mode | streams | turns | server CPU per stream | stream path | of it the event loop | direct (ceiling) "
         "| stream path vs direct | server cores | memory per stream | stream closed p50 / p95 "
@@ -439,7 +556,9 @@ def render(runs: list[Run], gaps: dict[str, list[int]], command: str, load_befor
     notes = (
         "Each turn: an espeak-ng Korean word, then the line's silence until the server closes the stream, sent as "
         "Twilio sends it (20 ms µ-law frames, real time, no permessage-deflate) over a WebSocket to `hotline serve` "
-        "in vosk mode, then the signed `<Connect action>`. CPU figures are CPU seconds per second of audio the "
+        "in vosk mode, then the signed `<Connect action>` (no Twilio account SID, so no REST client: the "
+        "connected shape of a question; a forked one decodes the same audio, plus the prompt's). "
+        "CPU figures are CPU seconds per second of audio the "
         "server decoded (its log says how much per turn; frames that arrive after its decision are not counted): "
         "a real-time factor per stream, so 2 cores carry about 2 / RTF streams. Server CPU per stream: all the "
         "server's work for the calls (WebSocket, JSON, µ-law, Vosk, Redis, and the engine's turn for each answer), "
@@ -452,6 +571,23 @@ def render(runs: list[Run], gaps: dict[str, list[int]], command: str, load_befor
         "engine's TwiML; a stream closed much later than the quiet-line rule (0.25 s after these whole answers) "
         "means the server, or the load generator on the same cores, was behind real time. Load average: the "
         "machine's at the end of the run; above the number of cores, other processes were taking CPU from the run."
+    )
+    forked_rows = [
+        "| forked streams | turns | prompt stopped p50 / p95 | redirect p50 / p95 | decision p50 / p95 "
+        "| load average |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {f.streams} | {len(f.decisions_ms)} | {_p(f.stops_ms)} | {_p(f.redirects_ms)} | {_p(f.decisions_ms)} "
+            f"| {f.load_average:.1f} |"
+            for f in forked
+        ),
+    ]
+    forked_note = (
+        "Forked questions (barge-in; a second server whose Twilio REST API is the local fake): 3 s of the prompt's "
+        "silence, the word, then silence until our redirect reaches the fake. Prompt stopped: from the word's "
+        "first loud sample to our REST update that stops the prompt reaching Twilio; redirect: from the word's "
+        "end to our redirect reaching Twilio; decision: that, plus the signed action answered by the engine. "
+        "Twilio's own latencies (applying the update, fetching the action) are not in these figures."
     )
     quiet = "; ".join(
         f"{kind}: {len(found)} sayings, p50 {percentile(found, 0.5):.0f} ms, p95 {percentile(found, 0.95):.0f} ms, "
@@ -476,15 +612,24 @@ def render(runs: list[Run], gaps: dict[str, list[int]], command: str, load_befor
             "",
             notes,
             "",
+            *(forked_rows if forked else []),
+            "",
+            forked_note if forked else "",
+            "",
             quiet_note,
         ]
     )
+
+
+def _p(samples: list[float]) -> str:
+    return f"{percentile(samples, 0.5):.0f} / {percentile(samples, 0.95):.0f} ms"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grammar", default="1,10,20,30", help="concurrent grammar-mode streams (comma-separated)")
     parser.add_argument("--full", default="1,4,8", help="concurrent full-vocabulary streams (comma-separated)")
+    parser.add_argument("--forked", default="1,10", help="concurrent forked (barge-in) streams (comma-separated)")
     parser.add_argument("--seconds", type=float, default=20, help="how long each concurrency runs")
     parser.add_argument("--deflate", action="store_true", help="offer permessage-deflate, as Twilio is not known to")
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
@@ -543,10 +688,12 @@ def main() -> None:
                     f"p95 {percentile(run.decisions_ms, 0.95):.0f} ms, load {run.load_average:.1f}",
                     flush=True,
                 )
+        forked_plan = [int(n) for n in args.forked.split(",") if n]
+        forked = run_forked(settings, line, model, forked_plan, args.seconds, said) if forked_plan else []
         line.close()
     command = ".venv/bin/python bench/asr_bench.py " + " ".join(sys.argv[1:])
     if args.write:
-        written = write_section(SECTION, render(runs, gaps, command.strip(), load_before))
+        written = write_section(SECTION, render(runs, forked, gaps, command.strip(), load_before))
         print(f"wrote {written.relative_to(ROOT)}")
 
 

@@ -35,6 +35,7 @@ from ivr import routes as phone_routes
 from ivr.speech import line as speech_line
 from ivr.speech import routes as speech_routes
 from ivr.waiting import TwilioWaitFigures
+from ivr.webhooks import TwilioWebhooks
 from registry_client import api as registry_api
 from registry_client import pages as registry_pages
 from registry_client import runtime as registry_runtime
@@ -45,6 +46,7 @@ from specialist_queue.phone_line import LiveQueueDoor, LiveWaitFigures, QueueCal
 
 log = logging.getLogger(__name__)
 WEBCHAT_STATIC = Path(webchat_api.__file__).parent / "static"
+WEBHOOK_THREADS = 2  # per worker: measured against the event loop and the shared pool (docs/BENCHMARKS.md)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -69,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         specialists = queue_runtime.build(settings, sessions, redis, dialogue, office.hours, office.policy)
         specialists.start()
         metrics.queue = specialists.queue
-        speech = speech_line.start(settings, redis.client)  # Vosk models load here, once
+        speech = speech_line.start(settings, redis.client, specialists.twilio)  # Vosk models load here, once
         viber = viber_line.open_line(
             settings, redis=redis, sessions=sessions, dialogue=dialogue, queue=specialists.queue
         )
@@ -117,6 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.public_url.startswith("https://"),
     )
+    # Twilio's webhooks skip the session and FastAPI (ivr/webhooks.py); still counted by the metrics around them.
+    webhooks = [*phone_routes.router.routes, *speech_routes.router.routes]
+    app.add_middleware(TwilioWebhooks, routes=webhooks, threads=WEBHOOK_THREADS)
     app.add_middleware(RequestMetrics, requests=metrics.requests, latency=metrics.latency)
     _add_error_handlers(app)
     app.include_router(webchat_api.router)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import redis
 from fastapi import HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
 from hotline.settings import Settings
@@ -78,14 +79,18 @@ class TwilioCall:
 
 async def verify(request: Request, line: PhoneLine) -> TwilioCall:
     """The request's form if Twilio signed it for our public URL; 403 otherwise (and nothing changes)."""
+    form = await request.form()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    return check(line, path=request.url.path, query=request.url.query, form=form, signature=signature)
+
+
+def check(line: PhoneLine, *, path: str, query: str, form: FormData, signature: str) -> TwilioCall:
+    """The call of a form Twilio signed for our public URL + `path`?`query`; 403 otherwise, 400 without a CallSid."""
     if line.validator is None:
         log.warning("refused a Twilio webhook: HOTLINE_TWILIO_AUTH_TOKEN is not set")
         raise HTTPException(status_code=403, detail="the phone line is not configured (no Twilio auth token)")
-    form = await request.form()
     # Behind a proxy the Host we see is not the one Twilio called: rebuild the URL it signed.
-    query = request.url.query
-    url = line.urls.base.rstrip("/") + request.url.path + (f"?{query}" if query else "")
-    signature = request.headers.get("X-Twilio-Signature", "")
+    url = line.urls.base.rstrip("/") + path + (f"?{query}" if query else "")
     if not signature or not line.validator.validate(url, form, signature):
         raise HTTPException(status_code=403, detail="invalid or missing X-Twilio-Signature")
     params: dict[str, str] = {}

@@ -34,11 +34,12 @@ SERVED = {"bridged", "bridging-in-progress", "redirected"}
 router = APIRouter(prefix="/twilio", tags=["phone (Twilio)"])
 
 
-async def _signed(request: Request, parts: PartsDep) -> TwilioCall:
+async def signed(request: Request, parts: PartsDep) -> TwilioCall:
+    """The signed call (the lean path, `ivr.webhooks`, knows a webhook by this dependency and checks it itself)."""
     return await verify(request, parts.phone)
 
 
-SignedCall = Annotated[TwilioCall, Depends(_signed)]
+SignedCall = Annotated[TwilioCall, Depends(signed)]
 Lang = Annotated[str, Query(pattern="^(uk|ru)$")]
 QueueSlug = Annotated[str, Query(pattern="^[a-z0-9_-]{1,63}$")]
 
@@ -253,7 +254,7 @@ def status(call: SignedCall, parts: PartsDep) -> VoiceResponse:
     abandoned = (
         CallEvent.ENQUEUED in events
         and CallEvent.CALLBACK_REQUESTED not in events
-        and (left is None or left.data.get("result") == "hangup")
+        and (left is None or left.get("result") == "hangup")
     )
     # Hung up at the out-of-hours choices: not waiting for anyone, so a call event, not a queue statistic.
     chose = {CallEvent.ENQUEUED, CallEvent.CALLBACK_REQUESTED, CallEvent.VOICEMAIL} & events.keys()

@@ -9,15 +9,21 @@ is posted) until the caller leaves the queue; nobody answers in the simulator, s
 the caller hangs up (and the queue records exactly that), `<Record>` takes a typed message, and the
 call's end is reported to the status callback. In `HOTLINE_ASR=vosk` mode a `<Connect><Stream>` question
 opens the media stream as Twilio does (`ivr.speech.twilio_side`): keys go as `dtmf` frames and
-silence as silent audio; typed words cannot be streamed (the recogniser needs real audio).
+silence as silent audio; typed words cannot be streamed (the recogniser needs real audio). A forked
+question (`<Start><Stream>`, with Twilio's REST API on the server) opens its stream and sends silence
+in real time from a thread until a `<Stop><Stream>` of its name (or the call's end), while its keys-only
+`<Gather>` takes the caller's keys; the server's REST updates reach Twilio, not the simulator, and a
+silent caller never causes one.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TextIO
 from urllib.parse import urljoin
@@ -37,6 +43,7 @@ NO_AUDIO = "the simulator has no voice for our recogniser: press keys"
 # the server closes the stream as soon as its own limit is reached.
 SILENCE = b"\xff" * 8000 * 25
 STREAM_SECONDS = 60
+FORK_PIECE_SECONDS = 0.2  # a fork's silence goes in pieces this long, in real time
 
 
 class HungUp(Exception):
@@ -77,6 +84,44 @@ class Caller:
         return {"Digits": line}
 
 
+class Fork:
+    """A `<Start><Stream>`: Twilio's copy of the caller's audio (silence, in real time) on a thread of its own."""
+
+    def __init__(self, url: str, parameters: dict[str, str], twilio: TwilioStream) -> None:
+        self.twilio = twilio
+        self.opened = ExitStack()
+        self.socket = self.opened.enter_context(connect(url, open_timeout=10, close_timeout=10))
+        self.socket.send(twilio.connected())
+        self.socket.send(twilio.start(parameters))
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._stream, daemon=True)
+        self.thread.start()
+
+    def _stream(self) -> None:
+        piece = b"\xff" * int(8000 * FORK_PIECE_SECONDS)
+        try:
+            while not self.done.wait(FORK_PIECE_SECONDS):
+                for frame in self.twilio.media(piece):
+                    self.socket.send(frame)
+        except ConnectionClosed:
+            pass  # the server ended the stream
+
+    def stop(self) -> None:
+        """Twilio's `stop`, then the server's close."""
+        self.done.set()
+        self.thread.join()
+        try:
+            self.socket.send(self.twilio.stop())
+            while True:
+                self.socket.recv(timeout=STREAM_SECONDS)
+        except ConnectionClosed:
+            pass
+        except TimeoutError:
+            raise CallFailed("the forked stream was not closed by the server after its stop") from None
+        finally:
+            self.opened.close()
+
+
 @dataclass
 class Call:
     """One simulated call against `base_url`."""
@@ -90,6 +135,7 @@ class Call:
     sid: str = field(default_factory=lambda: "CA" + uuid.uuid4().hex)
     account_sid: str = "AC" + "0" * 32
     started: float = field(default_factory=time.monotonic)
+    forks: dict[str, Fork] = field(default_factory=dict)  # by the stream's name
 
     @property
     def out(self) -> TextIO:
@@ -126,6 +172,9 @@ class Call:
                 document = self.play(document)
         except HungUp:
             self.out.write("-- the caller hangs up\n")
+        finally:
+            for name in list(self.forks):  # the call's end stops every stream
+                self.forks.pop(name).stop()
         seconds = int(time.monotonic() - self.started)
         self.post("/twilio/status", {"CallStatus": "completed", "CallDuration": str(seconds)})
         self.out.write(f"-- call ended after {seconds} s\n")
@@ -145,6 +194,10 @@ class Call:
                 return self.enqueue(verb)
             elif verb.tag == "Connect":
                 return self.stream(verb)
+            elif verb.tag == "Start":
+                self.fork(verb)
+            elif verb.tag == "Stop":
+                self.unfork(verb)
             elif verb.tag == "Record":
                 recorded = self.record(verb)
                 if recorded is not None:
@@ -167,7 +220,8 @@ class Call:
         """Play the prompt, take the caller's answer; None when Twilio would fall through to the next verb."""
         for prompt in verb:
             self.hear(prompt)
-        heard = self.caller.next(speech="speech" in (verb.get("input") or "dtmf"))
+        unheard = NO_AUDIO if self.forks else KEYS_ONLY  # a fork hears the caller, but only real audio
+        heard = self.caller.next(speech="speech" in (verb.get("input") or "dtmf"), unheard=unheard)
         if not heard and verb.get("actionOnEmptyResult") != "true":
             return None
         return heard
@@ -193,6 +247,22 @@ class Call:
             except TimeoutError:
                 raise CallFailed("the media stream was not closed by the server") from None
         return self.post(verb.get("action") or "")
+
+    def fork(self, verb: ET.Element) -> None:
+        """`<Start><Stream>`: the caller's audio to the server from now on, while the call goes on."""
+        media = verb.find("Stream")
+        if media is None:
+            raise CallFailed("a <Start> without a <Stream>")
+        parameters = {item.get("name", ""): item.get("value", "") for item in media.findall("Parameter")}
+        twilio = TwilioStream(call_sid=self.sid, account_sid=self.account_sid)
+        self.forks[media.get("name", "")] = Fork(media.get("url", ""), parameters, twilio)
+
+    def unfork(self, verb: ET.Element) -> None:
+        """`<Stop><Stream name>`: that stream ends (a name with no stream open here: nothing to stop)."""
+        media = verb.find("Stream")
+        fork = self.forks.pop(media.get("name", "") if media is not None else "", None)
+        if fork is not None:
+            fork.stop()
 
     def enqueue(self, verb: ET.Element) -> ET.Element | None:
         """Wait in the queue (rounds of waitUrl) until the caller leaves it: a callback request, or hanging up

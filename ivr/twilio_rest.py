@@ -55,13 +55,15 @@ class TwilioRest:
             transport=transport,
         )
 
-    async def update_call(self, call_sid: str, twiml: str) -> dict[str, Any]:
-        """Replace what a live call is doing (e.g. take it out of `<Enqueue>` into a `<Dial>`)."""
+    async def update_call(self, call_sid: str, twiml: str, *, timeout: float | None = None) -> dict[str, Any]:
+        """Replace what a live call is doing (e.g. take it out of `<Enqueue>` into a `<Dial>`); `timeout`
+        (seconds) instead of the client's own, for a caller who is waiting on this very update."""
         if not CALL_SID.match(call_sid):
             raise ValueError(f"not a Twilio call SID: {call_sid!r}")
         path = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{call_sid}.json"
         try:
-            response = await self._client.post(path, data={"Twiml": twiml})
+            limit = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
+            response = await self._client.post(path, data={"Twiml": twiml}, timeout=limit)
         except httpx.TimeoutException as exc:
             raise TwilioUnavailable(f"Twilio did not answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:

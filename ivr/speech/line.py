@@ -1,16 +1,19 @@
 """The speech part of the phone line, built once in the app's lifespan: models, threads, the TwiML of a question.
 
 In `twilio` mode, or for a language whose model did not load, a question is the phone line's own
-`<Gather input="dtmf speech">`; otherwise it is a media stream to our recogniser.
+`<Gather input="dtmf speech">`; otherwise it is a media stream to our recogniser: forked over the
+prompt when the line may steer live calls (Twilio's REST API is configured), else after the prompt
+(`ivr.speech.twiml`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 import redis
@@ -21,11 +24,12 @@ from intents.engine import Expect
 from intents.messages import say as engine_say
 from ivr import phrases
 from ivr import twiml as phone_twiml
-from ivr.speech import grammar, twiml
+from ivr.speech import grammar, steering, twiml
 from ivr.speech.listening import Limits
 from ivr.speech.models import LoadedModel, SpeechModels, load
 from ivr.speech.store import Listen, Listener, SpeechStore
 from ivr.turns import Turn
+from ivr.twilio_rest import TwilioRest
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("uk", "ru")
@@ -48,23 +52,42 @@ class SpeechLine:
     urls: phone_twiml.Urls
     limits: Limits
     executor: ThreadPoolExecutor | None
+    twilio: TwilioRest | None = None  # steers forked questions' calls; None: `<Connect><Stream>`
 
     @property
     def stream_url(self) -> str:
         return twiml.stream_url(self.urls.base)
+
+    @property
+    def forks(self) -> bool:
+        """Questions stream over their prompt (barge-in), which needs the REST API to move the call."""
+        return self.twilio is not None
+
+    def keep_listening(self, step: int, *, language: bool = False) -> VoiceResponse:
+        """A forked question's call once its caller talks: no prompt, keys taken, the action as a safety net."""
+        return twiml.keep_listening(self.action(step, language=language), steering.net_seconds(self.limits.max_ms))
+
+    def steer(self, call_sid: str, step: int, *, language: bool = False) -> steering.Steering | None:
+        """The REST updates of a forked question's call; None without the REST API."""
+        if self.twilio is None:
+            return None
+        action = self.action(step, language=language)
+        return steering.Steering(self.twilio, self.store, call_sid, step, action, self.limits.max_ms)
 
     def readiness(self) -> str:
         """One line for /readyz; a fallback is reported, not failed: the line still answers."""
         if self.mode != "vosk":
             return "twilio speech (HOTLINE_ASR=twilio)"
         loaded = ", ".join(sorted(self.models.loaded)) or "none"
+        shape = ", forked over the prompt (barge-in)" if self.forks else ""
         if not self.models.problems:
-            return f"vosk ({loaded})"
+            return f"vosk ({loaded}){shape}"
         problems = "; ".join(f"{lang}: {problem}" for lang, problem in sorted(self.models.problems.items()))
-        return f"fallback to keypad and twilio speech ({problems}); vosk: {loaded}"
+        return f"fallback to keypad and twilio speech ({problems}); vosk: {loaded}{shape}"
 
     def action(self, step: int, *, language: bool = False) -> str:
-        """The `<Connect action>`; `language` marks the answer to the language question, as for a Gather."""
+        """The question's action (`<Connect action>`, or a fork's Gather and Redirect); `language` marks the
+        answer to the language question, as for a Gather."""
         query = {"step": step, "ask": "language"} if language else {"step": step}
         return f"{self.urls.base.rstrip('/')}/twilio/speech?{urlencode(query)}"
 
@@ -93,10 +116,17 @@ class SpeechLine:
         return self._listen(phrases.LANGUAGE_PROMPTS, Listen(step, listeners), language=True)
 
     def _listen(self, prompts: Iterable[tuple[str, str]], listen: Listen, *, language: bool = False) -> VoiceResponse:
+        listen = replace(listen, forked=self.forks, language=language)
         token = self.store.expect(listen)
         parameters = {"token": token, "step": str(listen.step)}
         action = self.action(listen.step, language=language)
-        return twiml.listen(prompts, action=action, stream=self.stream_url, parameters=parameters)
+        if not listen.forked:
+            return twiml.listen(prompts, action=action, stream=self.stream_url, parameters=parameters)
+        name = twiml.stream_name(listen.step)
+        timeout = math.ceil(self.limits.no_speech_ms / 1000)
+        return twiml.fork(
+            prompts, action=action, stream=self.stream_url, name=name, parameters=parameters, timeout=timeout
+        )
 
     def close(self) -> None:
         if self.executor is not None:
@@ -123,8 +153,9 @@ def is_open(turn: Turn) -> bool:
     return {node.slug for node in turn.tree.children_of(None)} <= targets
 
 
-def start(settings: Settings, client: redis.Redis) -> SpeechLine:
-    """Load the models (in `vosk` mode) and the recognisers' threads: once, at start."""
+def start(settings: Settings, client: redis.Redis, twilio: TwilioRest | None = None) -> SpeechLine:
+    """Load the models (in `vosk` mode) and the recognisers' threads: once, at start. With `twilio` (the
+    app's one REST client) questions are forked over their prompt."""
     vosk_mode = settings.asr == "vosk"
     models = (
         load({"uk": settings.vosk_model_path_uk, "ru": settings.vosk_model_path_ru}) if vosk_mode else SpeechModels()
@@ -145,4 +176,5 @@ def start(settings: Settings, client: redis.Redis) -> SpeechLine:
         urls=phone_twiml.Urls(settings.public_url),
         limits=limits,
         executor=executor,
+        twilio=twilio,
     )

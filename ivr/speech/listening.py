@@ -8,7 +8,7 @@ wraps one Vosk recogniser and must be used by one thread at a time.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import vosk
@@ -17,6 +17,9 @@ from ivr.speech.grammar import UNKNOWN_TOKENS
 
 SAMPLE_RATE = 8000
 ULAW_BYTES_PER_MS = SAMPLE_RATE // 1000
+# A forked question streams from the start of its prompt, which may take half a minute; its silence is
+# timed by Twilio's `<Gather>` after the prompt. Only a fork that nobody ended runs into this backstop.
+FORK_NO_SPEECH_MS = 120_000
 
 
 class End(StrEnum):
@@ -107,6 +110,13 @@ class Limits:
     # The quiet line that ends a turn whose guess is already a whole answer of the menu (never longer
     # than `silence_ms`): a caller who has said a whole answer rarely goes on after a quarter second.
     answer_silence_ms: int = 250
+    from_first_words: bool = False  # `max_ms` counts from the first words, not from the stream's start
+
+    def forked(self) -> Limits:
+        """The rules of a question streamed while its prompt plays (`<Start><Stream>`): the time limit
+        counts from the first words, and silence is Twilio's to time (only Twilio knows when the prompt
+        ends), so `no_speech_ms` becomes the backstop `FORK_NO_SPEECH_MS`."""
+        return replace(self, no_speech_ms=max(self.no_speech_ms, FORK_NO_SPEECH_MS), from_first_words=True)
 
 
 @dataclass(frozen=True)
@@ -158,7 +168,12 @@ class TurnClock:
 
     def _end(self, audio_ms: int, quiet_ms: int) -> End | None:
         limits = self.limits
-        if audio_ms >= limits.max_ms:
+        since = self.speaking_since
+        if limits.from_first_words:
+            over_time = since is not None and audio_ms - since >= limits.max_ms
+        else:
+            over_time = audio_ms >= limits.max_ms
+        if over_time:
             return End.TIME_LIMIT
         if self.speaking_since is None:
             return End.NO_SPEECH if audio_ms >= limits.no_speech_ms else None

@@ -2,8 +2,10 @@
 
 - `{prefix}:speech:listen:{token}`: what to listen for, written with the TwiML; the stream takes it
   once, so the token in `<Parameter>` both finds it and proves the stream comes from our TwiML.
-- `{prefix}:speech:heard:{CallSid}:{step}`: `listening` while the stream runs, then the outcome,
-  read by the `<Connect action>` request that Twilio makes when the stream ends.
+- `{prefix}:speech:heard:{CallSid}:{step}`: `listening` while the stream runs (`speaking` once a
+  forked question's caller has begun to talk), then the outcome, read by the action request. The
+  outcome is written once: by the stream, or (a forked question) by the action when a key or
+  Twilio's timeout ends the turn first; whoever comes second learns the turn is over.
 """
 
 from __future__ import annotations
@@ -18,6 +20,27 @@ import redis
 from ivr.speech.listening import End
 
 LISTENING = "listening"
+SPEAKING = "speaking"
+# Writes the turn's outcome (ARGV[1], ttl ARGV[2]) only while its stream is on (ARGV[3..]): 1 when written.
+_WHILE_ON = """
+local now = redis.call('GET', KEYS[1])
+for i = 3, #ARGV do
+  if now == ARGV[i] then
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+    return 1
+  end
+end
+return 0
+"""
+# Ends the turn with ARGV[1] unless it is over, or (ARGV[3] = '0') its caller is speaking: what stands.
+_END = """
+local now = redis.call('GET', KEYS[1])
+if now == false or now == ARGV[4] or (now == ARGV[5] and ARGV[3] == '1') then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return ARGV[1]
+end
+return now
+"""
 # Twilio asks for the action as soon as we close the socket; it may be a moment ahead of our write.
 RESULT_WAIT_SECONDS = 3.0
 # A stream stopped at once (a `stop` right after `start`) may reach the action before our server has
@@ -37,6 +60,8 @@ class Listener:
 class Listen:
     step: int
     listeners: tuple[Listener, ...]
+    forked: bool = False  # `<Start><Stream>` over the prompt, not `<Connect><Stream>` after it
+    language: bool = False  # the language question (its action says so)
 
 
 @dataclass(frozen=True)
@@ -63,6 +88,8 @@ class SpeechStore:
         self.client = client
         self.prefix = prefix
         self.ttl = ttl_seconds
+        self._while_on_script = client.register_script(_WHILE_ON)
+        self._end_script = client.register_script(_END)
 
     def _listen_key(self, token: str) -> str:
         return f"{self.prefix}:speech:listen:{token}"
@@ -73,7 +100,10 @@ class SpeechStore:
     def expect(self, listen: Listen) -> str:
         """Store what to listen for; the token for the stream's `<Parameter>`."""
         token = secrets.token_urlsafe(24)
-        data = {"step": listen.step, "listeners": [asdict(listener) for listener in listen.listeners]}
+        listeners = [asdict(listener) for listener in listen.listeners]
+        data: dict[str, object] = {"step": listen.step, "listeners": listeners}
+        if listen.forked:  # written only when set: a `<Connect>` question's record stays as it was
+            data |= {"forked": True, "language": listen.language}
         self.client.set(self._listen_key(token), json.dumps(data, ensure_ascii=False), ex=self.ttl)
         return token
 
@@ -86,14 +116,32 @@ class SpeechStore:
             return None
         data = json.loads(raw)
         listeners = tuple(Listener(lang=item["lang"], grammar=item["grammar"]) for item in data["listeners"])
-        return Listen(step=int(data["step"]), listeners=listeners)
+        forked, language = bool(data.get("forked")), bool(data.get("language"))
+        return Listen(step=int(data["step"]), listeners=listeners, forked=forked, language=language)
 
-    def listening(self, call_sid: str, step: int) -> None:
-        self.client.set(self._heard_key(call_sid, step), LISTENING, ex=self.ttl)
+    def listening(self, call_sid: str, step: int) -> bool:
+        """The stream of `step` is on; False when its turn is already over (a key came first)."""
+        return bool(self.client.set(self._heard_key(call_sid, step), LISTENING, ex=self.ttl, nx=True))
 
-    def heard(self, call_sid: str, step: int, outcome: Outcome) -> None:
-        data = {**asdict(outcome), "end": outcome.end.value}
-        self.client.set(self._heard_key(call_sid, step), json.dumps(data, ensure_ascii=False), ex=self.ttl)
+    def speaking(self, call_sid: str, step: int, ttl_seconds: int) -> bool:
+        """The caller has begun to talk, and the turn is still on. `ttl_seconds` bounds the state should the
+        stream die: the action then takes the turn as silent."""
+        return self._while_on(call_sid, step, SPEAKING, ttl_seconds, LISTENING)
+
+    def heard(self, call_sid: str, step: int, outcome: Outcome) -> bool:
+        """The stream's outcome, written unless the turn was ended by the action first (False then)."""
+        return self._while_on(call_sid, step, _dump(outcome), self.ttl, LISTENING, SPEAKING)
+
+    def end(self, call_sid: str, step: int, outcome: Outcome, *, over_speech: bool) -> Outcome | None:
+        """The action ends a forked question's turn with `outcome` (a key, or silence) unless the stream has
+        ended it, or (without `over_speech`) its caller is talking; the outcome that stands, None while
+        they talk."""
+        key, args = self._heard_key(call_sid, step), (_dump(outcome), self.ttl, int(over_speech), LISTENING, SPEAKING)
+        now = str(self._end_script(keys=[key], args=args))
+        return None if now in (SPEAKING, LISTENING) else _load(now)
+
+    def _while_on(self, call_sid: str, step: int, value: str, ttl: int, *states: str) -> bool:
+        return bool(self._while_on_script(keys=[self._heard_key(call_sid, step)], args=[value, ttl, *states]))
 
     def outcome(self, call_sid: str, step: int, wait_seconds: float = RESULT_WAIT_SECONDS) -> Outcome | None:
         """The turn's outcome; waits while its stream is still writing it (or not yet started), None
@@ -102,15 +150,19 @@ class SpeechStore:
         while True:
             raw = self.client.get(self._heard_key(call_sid, step))
             waited = time.monotonic() - began
-            if raw is not None and raw != LISTENING:
-                break
+            if raw is not None and raw not in (LISTENING, SPEAKING):
+                return _load(raw)
             if waited >= (STREAM_WAIT_SECONDS if raw is None else wait_seconds):
                 return None
             time.sleep(0.02)
-        data = json.loads(raw)
-        return Outcome(
-            end=End(data["end"]),
-            digits=data["digits"],
-            transcript=data["transcript"],
-            confidence=data["confidence"],
-        )
+
+
+def _dump(outcome: Outcome) -> str:
+    return json.dumps({**asdict(outcome), "end": outcome.end.value}, ensure_ascii=False)
+
+
+def _load(raw: str | bytes) -> Outcome:
+    data = json.loads(raw)
+    return Outcome(
+        end=End(data["end"]), digits=data["digits"], transcript=data["transcript"], confidence=data["confidence"]
+    )

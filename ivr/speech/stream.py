@@ -2,8 +2,9 @@
 
 The loop only moves frames: `codec` says what they mean, `TurnClock` says when the turn is over,
 the recognisers run in the line's thread pool (never on the event loop), one call's frames in
-order. When the turn is over the outcome goes to Redis and the server closes the socket, so
-Twilio continues at the `<Connect action>` URL.
+order. When the turn is over the outcome goes to Redis. A `<Connect><Stream>` is then closed, so
+Twilio continues at the `<Connect action>` URL; a forked question's call is redirected to its action
+(`steering`), whose answer stops the fork, and the socket is closed when Twilio has stopped it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ T = TypeVar("T")
 # Twilio sends a frame every 20 ms, silence included: this long without one, the call is gone.
 IDLE_SECONDS = 10.0
 POLICY_VIOLATION = 1008
+NORMAL_CLOSURE = 1000
+# After our redirect Twilio fetches the action, whose answer stops the fork: this long for its `stop`.
+STOP_WAIT_SECONDS = 5.0
 # Each trip to the decoding threads costs more than decoding a frame of a menu's grammar (and more
 # than µ-law, JSON and base64 together): audio goes to the recognisers in 200 ms pieces, and their
 # guess is read with each piece. The turn's rules about time and quiet are checked on every frame,
@@ -34,15 +38,26 @@ FEED_EVERY_MS = 200
 FEED_BYTES = FEED_EVERY_MS * ULAW_BYTES_PER_MS
 
 
+class Refused(Exception):
+    """The stream's `start` cannot open a turn: the socket is closed with `code`."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
 class Session:
-    """One stream: the ears of the languages listened for, and the clock of the turn."""
+    """One stream: the ears of the languages listened for, the clock of the turn, and (a forked
+    question) the steering of its call."""
 
     def __init__(self, line: SpeechLine, start: Start, listen: Listen, ears: list[Ear]) -> None:
         self.line = line
         self.start = start
         self.listen = listen
         self.ears = ears
-        self.clock = TurnClock(line.limits)
+        self.steering = line.steer(start.call_sid, listen.step, language=listen.language) if listen.forked else None
+        self.clock = TurnClock(line.limits if self.steering is None else line.limits.forked())
         self.received_ms = 0
         self.last_loud_ms = 0
         self.pending = bytearray()  # µ-law not yet fed to the ears
@@ -82,18 +97,20 @@ def _outcome(end: End, heard: Heard) -> Outcome:
     return Outcome(end=end, transcript=heard.text, confidence=heard.confidence if heard.text else None)
 
 
-async def open_session(line: SpeechLine, start: Start) -> Session | None:
-    """The stream's session, if its token is one our TwiML gave out (once); None otherwise."""
+async def open_session(line: SpeechLine, start: Start) -> Session:
+    """The stream's session, if its token is one our TwiML gave out (once) and its turn is not over."""
     listen = await asyncio.to_thread(line.store.take, start.parameters.get("token", ""))
     if listen is None or str(listen.step) != start.parameters.get("step"):
         log.warning("stream %s of call %s refused: unknown or used token", start.stream_sid, start.call_sid)
-        return None
+        raise Refused(POLICY_VIOLATION, "unknown or used stream token")
     models = [(line.models.get(listener.lang), listener) for listener in listen.listeners]
     if (start.encoding, start.sample_rate) != codec.ULAW_8K or not all(model for model, _ in models):
         log.warning("stream %s refused: %s at %s Hz", start.stream_sid, start.encoding, start.sample_rate)
-        return None
+        raise Refused(POLICY_VIOLATION, "unknown or used stream token")
     # Before the recognisers are built: the `<Connect action>` then knows to wait for this stream.
-    await asyncio.to_thread(line.store.listening, start.call_sid, listen.step)
+    if not await asyncio.to_thread(line.store.listening, start.call_sid, listen.step):
+        log.info("call %s step %s: the turn ended before its stream started", start.call_sid, listen.step)
+        raise Refused(NORMAL_CLOSURE, "the turn is over")
     loop = asyncio.get_running_loop()
     # A full-vocabulary recogniser takes ~0.1 s to build: off the event loop too.
     ears = await loop.run_in_executor(
@@ -122,10 +139,11 @@ async def _opening(websocket: WebSocket, line: SpeechLine) -> Session | None:
                     break
     except (WebSocketDisconnect, TimeoutError):
         return None
-    session = await open_session(line, event)
-    if session is None:
-        await websocket.close(code=POLICY_VIOLATION, reason="unknown or used stream token")
-    return session
+    try:
+        return await open_session(line, event)
+    except Refused as refused:
+        await websocket.close(code=refused.code, reason=refused.reason)
+        return None
 
 
 async def serve(websocket: WebSocket, line: SpeechLine) -> None:
@@ -135,17 +153,36 @@ async def serve(websocket: WebSocket, line: SpeechLine) -> None:
     if session is None:
         return
     outcome = await _listen(websocket, session)
-    await asyncio.to_thread(line.store.heard, session.start.call_sid, session.listen.step, outcome)
+    call_sid, step = session.start.call_sid, session.listen.step
+    written = await asyncio.to_thread(line.store.heard, call_sid, step, outcome)
     log.info(
-        "call %s step %s: %s after %d ms of audio",
-        session.start.call_sid,
-        session.listen.step,
+        "call %s step %s: %s after %d ms of audio%s",
+        call_sid,
+        step,
         outcome.end.value,
         session.received_ms,
+        "" if written else " (the turn had already ended at the action)",
     )
+    steering = session.steering
+    if steering is not None:
+        # A fork stopped by Twilio (a hang-up, or the action's answer) needs no redirect.
+        if written and outcome.end is not End.STOP and await steering.redirect():
+            await _until_stopped(websocket)
+        await steering.settle()
     connected = WebSocketState.CONNECTED
     if websocket.application_state is connected and websocket.client_state is connected:
         await websocket.close()
+
+
+async def _until_stopped(websocket: WebSocket) -> None:
+    """Read (and drop) what a fork still sends until Twilio stops it, for at most `STOP_WAIT_SECONDS`:
+    Twilio counts a fork closed from our side as an error (31921)."""
+    try:
+        async with asyncio.timeout(STOP_WAIT_SECONDS):
+            while not isinstance(await _receive(websocket), Stop):
+                pass
+    except (WebSocketDisconnect, TimeoutError):
+        pass
 
 
 async def _listen(websocket: WebSocket, session: Session) -> Outcome:
@@ -163,7 +200,9 @@ async def _listen(websocket: WebSocket, session: Session) -> Outcome:
                     idle.reschedule(deadline)
                 if isinstance(event, Media) and event.track == "inbound":
                     decision = await session.hear(event)
-                    if decision.barge_in:
+                    if decision.barge_in and session.steering is not None:
+                        session.steering.interrupt()  # the prompt stops; not waited for here
+                    elif decision.barge_in:
                         # The caller talks: whatever is still queued for them must not talk over them.
                         await websocket.send_text(codec.clear(session.start.stream_sid))
                     if decision.end is not None:

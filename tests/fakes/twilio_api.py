@@ -23,6 +23,7 @@ class Received:
     account_sid: str
     call_sid: str
     form: dict[str, str]
+    at: float = field(default_factory=time.perf_counter)  # when it arrived (a benchmark times the server by it)
 
 
 @dataclass
@@ -33,10 +34,18 @@ class FakeTwilioApi:
     failures: list[tuple[int, int, str]] = field(default_factory=list)  # (status, code, message)
     hang_seconds: float = 0.0
     gone: set[str] = field(default_factory=set)  # calls that have ended
+    by_call: dict[str, list[Received]] = field(default_factory=dict)  # `received`, by CallSid
     url: str = ""
 
     def fail_next(self, status: int, code: int, message: str) -> None:
         self.failures.append((status, code, message))
+
+    def twiml_for(self, call_sid: str) -> list[str]:
+        """The TwiML of every update of `call_sid` received so far (failed ones included), in order."""
+        return [r.form.get("Twiml", "") for r in self.of(call_sid)]
+
+    def of(self, call_sid: str) -> list[Received]:
+        return list(self.by_call.get(call_sid, ()))
 
     def start(self) -> FakeTwilioApi:
         fake = self
@@ -69,7 +78,9 @@ class FakeTwilioApi:
                 request, 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
             )
         form = {k: v[0] for k, v in parse_qs(body).items()}
-        self.received.append(Received(account_sid=found.group(1), call_sid=found.group(2), form=form))
+        received = Received(account_sid=found.group(1), call_sid=found.group(2), form=form)
+        self.received.append(received)
+        self.by_call.setdefault(received.call_sid, []).append(received)
         if self.hang_seconds:
             time.sleep(self.hang_seconds)
         if self.failures:

@@ -1,6 +1,7 @@
-"""`HOTLINE_ASR=vosk` on the phone line's own webhooks: questions are `<Connect><Stream>` to our recogniser
-(a real Vosk model for Ukrainian; none for Russian, whose questions fall back to Twilio's `<Gather>`), and
-the `<Connect action>` goes on through the engine like a `<Gather action>`.
+"""`HOTLINE_ASR=vosk` on the phone line's own webhooks, without Twilio's REST API (no account SID): questions
+are `<Connect><Stream>` to our recogniser (a real Vosk model for Ukrainian; none for Russian, whose questions
+fall back to Twilio's `<Gather>`), and the `<Connect action>` goes on through the engine like a `<Gather action>`.
+With the REST API questions are forked over their prompt: `tests/ivr/test_barge_in.py`.
 
 The stream itself (audio, keys, the recogniser) is `tests/speech/`; here its outcome is written where the
 stream writes it (`SpeechStore.heard`), and the webhooks are signed as Twilio signs them."""
@@ -38,6 +39,7 @@ def vosk_client(tmp_path_factory: pytest.TempPathFactory, redis_url: str, model_
     data = tmp_path_factory.mktemp("phone-vosk")
     database_url = f"sqlite:///{data / 'hotline.sqlite3'}"
     settings = phone_settings(database_url, redis_url, data, asr="vosk", vosk_model_path_uk=model_path)
+    settings = settings.model_copy(update={"twilio_account_sid": ""})  # no REST client: `<Connect><Stream>`
     with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
         yield client
 
@@ -59,7 +61,12 @@ def streamed(doc: Doc, action: str) -> str:
 
 def heard(parts: Parts, phone: Phone, step: int, **outcome: str | float) -> None:
     """What the media stream of `step` heard, written where the stream writes it."""
-    parts.speech.store.heard(phone.sid, step, Outcome(End.DTMF if "digits" in outcome else End.SPEECH, **outcome))  # type: ignore[arg-type]
+    write(parts, phone, step, Outcome(End.DTMF if "digits" in outcome else End.SPEECH, **outcome))  # type: ignore[arg-type]
+
+
+def write(parts: Parts, phone: Phone, step: int, outcome: Outcome) -> None:
+    """A stream's turn: on, then over with `outcome`."""
+    assert parts.speech.store.listening(phone.sid, step) and parts.speech.store.heard(phone.sid, step, outcome)
 
 
 def test_the_first_question_streams_to_our_recogniser(vosk_client: TestClient, parts: Parts) -> None:
@@ -108,7 +115,7 @@ def test_nothing_heard_on_the_stream_asks_again(vosk_client: TestClient, parts: 
     phone.call()
     heard(parts, phone, 1, digits="1")
     phone.twiml(f"{PUBLIC_URL}/twilio/speech?step=1&ask=language")
-    parts.speech.store.heard(phone.sid, 2, Outcome(End.NO_SPEECH))
+    write(parts, phone, 2, Outcome(End.NO_SPEECH))
     again = phone.twiml(f"{PUBLIC_URL}/twilio/speech?step=2")
     assert again.said[0].startswith("Вибачте, я вас не почув. Житлова субсидія — 1.")
     streamed(again, f"{PUBLIC_URL}/twilio/speech?step=3")

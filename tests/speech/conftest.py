@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from hotline.deps import Parts
 from hotline.settings import Settings
 from tests.conftest import _empty_tables
 from tests.helpers import free_port
-from tests.ivr.phone import ACCOUNT, ALWAYS_OPEN, TOKEN
+from tests.ivr.phone import ALWAYS_OPEN, TOKEN
 from tests.speech.audio import Audio, missing_tools, speak
 
 
@@ -67,7 +68,8 @@ def speech_settings(base: Path, redis_url: str, public_url: str, **overrides: ob
         "data_dir": base / "var",
         "public_url": public_url,
         "twilio_auth_token": TOKEN,
-        "twilio_account_sid": ACCOUNT,
+        # No account SID, so no REST client: questions are `<Connect><Stream>` (tests/ivr/test_barge_in.py
+        # gives one, with the fake Twilio API, for the forked questions).
         "redis_prefix": f"test-{uuid.uuid4().hex[:8]}",
         "office_hours": ALWAYS_OPEN,
         "asr": "vosk",
@@ -119,6 +121,13 @@ def server(
         asr_no_speech_seconds=NO_SPEECH,
         **database,
     )
+    with running(settings, port) as served:
+        yield served
+
+
+@contextmanager
+def running(settings: Settings, port: int) -> Iterator[SpeechServer]:
+    """The app of `settings` served by uvicorn on 127.0.0.1:`port` (its public URL), until the block ends."""
     app = create_app(settings)
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -128,6 +137,6 @@ def server(
         assert thread.is_alive() and time.monotonic() < deadline, "the speech app did not start"
         time.sleep(0.05)
     with httpx.Client(timeout=30) as http:
-        yield SpeechServer(url, app, http)
+        yield SpeechServer(f"http://127.0.0.1:{port}", app, http)
     uv.should_exit = True
     thread.join(timeout=30)
