@@ -70,6 +70,9 @@ def test_a_viber_chat_held_through_one_worker_and_closed_through_the_other(
     desk = parts.specialists.desk
     desk.set_state(operator_id, OperatorState.AVAILABLE)
     anyio.run(lambda: desk.accept(operator_id, conversation_id))
+    # As a person would: the answers come once the citizen has been told who joined. (Under load the
+    # workers could otherwise read the status only after the close, and "joined" was never sent.)
+    assert "приєднався фахівець Олена" in fake_viber.wait_for(user["id"], 2)[-1]["text"]
     for n in range(1, 4):
         desk.send(operator_id, conversation_id, f"Відповідь {n}")
     desk.close(operator_id, conversation_id)
