@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import re
 import resource
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-import httpx
 import redis
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
@@ -44,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import load_average, machine, percentile, write_section  # noqa: E402
-from tests.helpers import free_port  # noqa: E402
+from tests.helpers import free_port, serving  # noqa: E402
 
 POSTGRES = os.environ.get("HOTLINE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("HOTLINE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -266,17 +264,9 @@ def server(workers: int) -> Iterator[tuple[str, int]]:
                 "HOTLINE_SECRET_KEY": uuid.uuid4().hex,
                 "HOTLINE_DATA_DIR": data,
             }
-            hotline = str(Path(sys.executable).parent / "hotline")
-            command = [hotline, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"]
-            log_path = Path(data) / "server.log"
-            with open(log_path, "wb") as log:
-                process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-                try:
-                    _wait_ready(base, process, log_path)
-                    yield base, process.pid
-                finally:
-                    process.terminate()
-                    process.wait(timeout=30)
+            options = ("--workers", str(workers), "--no-access-log")
+            with serving(Path(data), port, env, *options, wait=120) as process:
+                yield base, process.pid
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -284,20 +274,6 @@ def server(workers: int) -> Iterator[tuple[str, int]]:
         with redis.Redis.from_url(REDIS) as client:
             for key in client.scan_iter(f"bench-{name}:*", count=1000):
                 client.delete(key)
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited before it was ready: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"the server was not ready in 120 s: {log.read_text()[-2000:]}")
 
 
 def render(turns: Figures, bare: Figures, command: str, setup: str, load: float) -> str:

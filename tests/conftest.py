@@ -4,16 +4,13 @@ live server process for browser and contract tests."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -23,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.bootstrap import migrate
 from hotline.db import Base, make_engine, make_sessionmaker
 from hotline.settings import Settings
-from tests.helpers import free_port
+from tests.helpers import free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -165,36 +162,3 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Ite
     }
     with serving(data, port, env) as process:
         yield LiveServer(f"http://127.0.0.1:{port}", process, env)
-
-
-@contextlib.contextmanager
-def serving(
-    data: Path, port: int, env: dict[str, str], *options: str, wait: float = 60
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`hotline serve` on the port until /readyz answers; stopped (and its log closed) afterwards."""
-    log_path = data / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "hotline"), "serve", "--port", str(port), *options],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline:
-                if process.poll() is not None:
-                    raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
-            else:
-                raise RuntimeError(f"server not ready in {wait:.0f} s: {log_path.read_text()[-2000:]}")
-            yield process
-        finally:
-            process.terminate()
-            process.wait(timeout=30)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -39,3 +49,36 @@ def staff_logout(client: Any) -> Any:
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token, "the page has no CSRF token"
     return client.post("/logout", data={"csrf_token": token.group(1)}, follow_redirects=False)
+
+
+@contextlib.contextmanager
+def serving(
+    data: Path, port: int, env: dict[str, str], *options: str, wait: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`hotline serve` on the port until /readyz answers; stopped (and its log closed) afterwards."""
+    log_path = data / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "hotline"), "serve", "--port", str(port), *options],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        try:
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
+            else:
+                raise RuntimeError(f"server not ready in {wait:.0f} s: {log_path.read_text()[-2000:]}")
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

@@ -12,8 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import serving
-from tests.helpers import chat, free_port
+from tests.helpers import chat, free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
