@@ -8,14 +8,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --system --create-home --home-dir /var/lib/hotline hotline
 WORKDIR /app
-COPY pyproject.toml README.md LICENSE ./
+COPY pyproject.toml constraints.txt README.md LICENSE ./
 COPY hotline ./hotline
 COPY intents ./intents
 COPY ivr ./ivr
 COPY channels ./channels
 COPY specialist_queue ./specialist_queue
 COPY registry_client ./registry_client
-RUN pip install --no-compile .
+RUN pip install --no-compile -c constraints.txt .
 
 USER hotline
 EXPOSE 8000

@@ -3,17 +3,28 @@ PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do $$p -c 'impo
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Every version installed by `make run`, `make test` and the Dockerfile is pinned here; `make lock` rewrites it.
+CONSTRAINTS := constraints.txt
 
-.PHONY: setup run test eval lint bench clean
+.PHONY: setup lock run test eval lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -n "$(PY)" || { echo "Python 3.11 or newer is needed"; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# After a change of dependencies in pyproject.toml: pins what is new and keeps every other pin;
+# `make lock UPGRADE=1` moves every pin to the newest release instead (then run `make test`).
+lock: setup  ## re-pin constraints.txt from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --quiet \
+		--custom-compile-command "make lock" \
+		$(if $(UPGRADE),--upgrade) -o $(CONSTRAINTS)
+	$(BIN)/pip install -q -c $(CONSTRAINTS) -e '.[dev]'
+	touch $(STAMP)
 
 REGISTRY_PORT ?= 8010
 
