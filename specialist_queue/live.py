@@ -134,7 +134,7 @@ async def _subscribed(client: aioredis.Redis, *channels: str) -> AsyncIterator[A
         yield pubsub
     finally:
         with anyio.CancelScope(shield=True):  # a stream ends by being cancelled: still give the connection back
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()
 
 
 async def _messages(queue: SpecialistQueue, conversation_id: str, after: int) -> list[chat.ChatMessage]:
