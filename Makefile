@@ -43,7 +43,7 @@ eval: setup  ## intent-matching accuracy on ../shared/eval/intents_dev.tsv
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy hotline intents channels ivr specialist_queue registry_client
+	$(BIN)/mypy hotline intents channels ivr specialist_queue registry_client privacy
 
 bench: setup  ## matcher latency; figures go to docs/BENCHMARKS.md
 	$(BIN)/python bench/match_bench.py --write
