@@ -46,6 +46,7 @@ from specialist_queue.phone_line import LiveQueueDoor, LiveWaitFigures, QueueCal
 
 log = logging.getLogger(__name__)
 WEBCHAT_STATIC = Path(webchat_api.__file__).parent / "static"
+MAX_BODY = 1024 * 1024  # staff forms and API calls; the public chat and the webhooks set lower limits
 WEBHOOK_THREADS = 2  # per worker: measured against the event loop and the shared pool (docs/BENCHMARKS.md)
 
 
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Hotline",
         summary="Round-the-clock information line of a social-protection office",
         lifespan=lifespan,
+        max_body_size=MAX_BODY,  # counted while the body is read (chunked too): 413 past it, before any parsing
     )
     app.add_middleware(
         SessionMiddleware,

@@ -18,6 +18,8 @@ from ivr.twiml import Urls
 from ivr.waiting import CallbackDesk, QueueDoor, WaitSource
 
 log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024  # Twilio's webhook forms are a few kilobytes; a larger body is refused while it is read
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass
@@ -78,7 +80,11 @@ class TwilioCall:
 
 
 async def verify(request: Request, line: PhoneLine) -> TwilioCall:
-    """The request's form if Twilio signed it for our public URL; 403 otherwise (and nothing changes)."""
+    """The request's form if Twilio signed it for our public URL; 403 otherwise (and nothing changes).
+
+    Twilio posts urlencoded forms only: anything else (a multipart upload) is refused unread (415)."""
+    if not request.headers.get("content-type", "").startswith(FORM):
+        raise HTTPException(status_code=415, detail="Twilio's webhooks are urlencoded forms")
     form = await request.form()
     signature = request.headers.get("X-Twilio-Signature", "")
     return check(line, path=request.url.path, query=request.url.query, form=form, signature=signature)

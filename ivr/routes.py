@@ -22,7 +22,7 @@ from hotline.deps import Parts, PartsDep
 from ivr import answering, phrases, twiml
 from ivr import calls as call_log
 from ivr.calls import CallEvent
-from ivr.line import TwilioCall, verify
+from ivr.line import MAX_BODY, TwilioCall, verify
 from ivr.waiting import WaitFigures, announcement
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 # Queue results after which the caller did not give up waiting.
 SERVED = {"bridged", "bridging-in-progress", "redirected"}
 
-router = APIRouter(prefix="/twilio", tags=["phone (Twilio)"])
+router = APIRouter(prefix="/twilio", tags=["phone (Twilio)"], max_body_size=MAX_BODY)
 
 
 async def signed(request: Request, parts: PartsDep) -> TwilioCall:

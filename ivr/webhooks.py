@@ -6,8 +6,9 @@ CPU around the endpoint (session middleware, routing, dependency solving, form p
 thread pool: docs/BENCHMARKS.md). This middleware sits inside the request metrics and in front of
 everything else; a POST to a webhook's exact path has its body parsed once, its signature checked
 (`ivr.line.check`), its query validated by FastAPI's own function against the route's declared
-parameters, and the endpoint called in a small pool of its own. Refusals are answered by the app's own
-exception handlers, so a 403, 400 or 422 reads as before.
+parameters, and the endpoint called in a small pool of its own. The body is counted while it is read
+against the route's `max_body_size` (413 past it, before any parsing or signature check). Refusals
+are answered by the app's own exception handlers, so a 403, 400, 413 or 422 reads as before.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -103,6 +105,13 @@ class TwilioWebhooks:
         if hook is None:
             await self.app(scope, receive, send)
             return
+        answer = functools.partial(self._answer, hook)
+        if hook.route.max_body_size is None:
+            await answer(scope, receive, send)
+        else:  # the route's own limit, not only the app's (routing, which would apply it, is skipped here)
+            await RequestBodyLimitMiddleware(answer, hook.route.max_body_size)(scope, receive, send)
+
+    async def _answer(self, hook: Hook, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         scope["route"] = hook.route  # counted under its template (hotline.metrics)
         try:

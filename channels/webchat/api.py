@@ -19,7 +19,8 @@ MAX_TEXT = 2000
 CHANNEL = "web"
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 
-router = APIRouter(prefix="/api/chat", tags=["web chat"])
+MAX_BODY = 32 * 1024  # a message is at most 2,000 characters, 12 KB even written as JSON escapes
+router = APIRouter(prefix="/api/chat", tags=["web chat"], max_body_size=MAX_BODY)
 
 
 class NewSession(BaseModel):

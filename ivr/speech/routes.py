@@ -19,7 +19,7 @@ from fastapi import APIRouter, Query, Response, WebSocket
 from hotline.deps import Parts, PartsDep
 from ivr import calls as call_log
 from ivr import routes as phone
-from ivr.line import TwilioCall
+from ivr.line import MAX_BODY, TwilioCall
 from ivr.speech import stream, twiml
 from ivr.speech.line import SpeechLine
 from ivr.speech.listening import End
@@ -27,7 +27,7 @@ from ivr.speech.store import Outcome
 
 log = logging.getLogger(__name__)
 _HEARD_FIELDS = {"Digits", "SpeechResult", "Confidence"}
-router = APIRouter(prefix="/twilio", tags=["phone (Twilio)"])
+router = APIRouter(prefix="/twilio", tags=["phone (Twilio)"], max_body_size=MAX_BODY)
 
 
 @router.websocket("/stream")

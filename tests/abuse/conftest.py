@@ -1,0 +1,68 @@
+"""The service as the attack run met it: one app per database kind (module scope), with the phone line
+and Viber configured (a local fake of Viber's API), and Twilio and Viber bodies signed as they sign them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from channels.viber.wire import SIGNATURE_HEADER, signature
+from hotline.app import create_app
+from hotline.db import make_engine
+from tests.conftest import _empty_tables
+from tests.fakes.viber_api import FakeViberApi
+from tests.ivr.conftest import phone_settings
+from tests.ivr.phone import ACCOUNT, PUBLIC_URL, sign
+from tests.viber.conftest import TOKEN as VIBER_TOKEN
+
+
+@pytest.fixture(scope="module")
+def fake_viber() -> Iterator[FakeViberApi]:
+    fake = FakeViberApi()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, redis_url: str, fake_viber: FakeViberApi
+) -> Iterator[TestClient]:
+    data: Path = tmp_path_factory.mktemp("abuse")
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{data / 'hotline.sqlite3'}"
+    else:
+        database_url = request.getfixturevalue("postgres_url")
+        engine = make_engine(database_url)
+        _empty_tables(engine)
+        engine.dispose()
+    settings = phone_settings(
+        database_url, redis_url, data, viber_auth_token=VIBER_TOKEN, viber_api_url=fake_viber.url, queue_tick_seconds=0
+    )
+    with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
+        yield client
+
+
+@pytest.fixture
+def client(app: TestClient) -> Iterator[TestClient]:
+    """The module's app with no cookies left from the test before."""
+    app.cookies.clear()
+    yield app
+
+
+def twilio_post(client: TestClient, path: str, params: dict[str, str], **headers: str) -> Any:
+    """A form posted to a Twilio webhook, signed for the public URL as Twilio signs it."""
+    params = {"AccountSid": ACCOUNT, **params}
+    signed = {"X-Twilio-Signature": sign(PUBLIC_URL + path, params), **headers}
+    return client.post(path, data=params, headers=signed)
+
+
+def viber_post(client: TestClient, event: dict[str, Any] | bytes) -> Any:
+    """A Viber callback: the raw JSON bytes, signed with the bot's token."""
+    body = event if isinstance(event, bytes) else json.dumps(event).encode()
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(body, VIBER_TOKEN)}
+    return client.post("/viber/webhook", content=body, headers=headers)
