@@ -62,11 +62,13 @@ def serve(
     ] = True,
 ) -> None:
     """Run the service (web chat, webhooks, staff pages)."""
-    import logging
+    import logging.config
 
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from privacy.logs import log_config
+
+    logging.config.dictConfig(log_config())  # no personal data in any log line (privacy/logs.py)
     settings = Settings()
     # uvicorn's loop/http "auto" take uvloop and httptools (uvicorn[standard]) when installed: both in C.
     if workers > 1:
@@ -89,6 +91,7 @@ def serve(
             proxy_headers=True,
             access_log=access_log,
             ws_per_message_deflate=False,
+            log_config=log_config(),
         )
         return
     from hotline.app import create_app
@@ -101,6 +104,7 @@ def serve(
         proxy_headers=True,
         access_log=access_log,
         ws_per_message_deflate=False,
+        log_config=log_config(),
     )
 
 

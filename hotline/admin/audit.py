@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -9,6 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.admin.models import AuditEntry
+from privacy.masking import mask
+
+# The office's own words and settings (answers name the office's phone and address), shown as written;
+# a citizen's phrase added as an example is not the office's.
+OFFICE_WORDS = ("tree.", "office.")
+CITIZEN_WORDS = ("tree.add_example",)
 
 
 class Actor(Protocol):
@@ -41,3 +48,12 @@ def recent(session: Session, *, limit: int = 100, before: int | None = None, act
     if action:
         query = query.where(AuditEntry.action.startswith(action, autoescape=True))
     return list(session.scalars(query))
+
+
+def shown(entry: AuditEntry, lang: str) -> tuple[str, str]:
+    """The entry's target and detail (indented JSON) as the audit pages show them: personal data masked
+    (labels in `lang`), except in the office's own texts."""
+    detail = json.dumps(entry.detail, ensure_ascii=False, indent=1, default=str) if entry.detail else ""
+    if entry.action.startswith(OFFICE_WORDS) and not entry.action.startswith(CITIZEN_WORDS):
+        return entry.target, detail
+    return mask(entry.target, lang), mask(detail, lang)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from hotline.conversation_log import Conversation, ConversationEvent
 from hotline.queue_log import QueueEvent, QueueEventKind
 from intents.normalise import normalise
+from privacy.masking import mask
 
 CHANNELS = ("phone", "viber", "web")
 FREE_TEXT = ("citizen_text", "citizen_speech")
@@ -367,7 +368,8 @@ class _Group:
 def unmatched(
     session: Session, period: Period, *, limit: int, known: frozenset[tuple[str, str]] = frozenset()
 ) -> list[Unmatched]:
-    """What citizens wrote or said that matched no intent, most frequent first, less the `known` examples."""
+    """What citizens wrote or said that matched no intent, most frequent first, less the `known` examples;
+    personal data masked (`privacy.masking`)."""
     start, end = period.bounds()
     last_at = func.max(ConversationEvent.at)
     # The database groups identical inputs; Python then merges spellings that normalise alike.
@@ -387,8 +389,9 @@ def unmatched(
         .limit(MAX_UNMATCHED_ROWS)
     )
     groups: dict[tuple[str, str], _Group] = defaultdict(_Group)
-    for text, lang, channel, count, at in rows:
+    for raw, lang, channel, count, at in rows:
         lang = lang or "uk"
+        text = mask(raw, lang)  # never shown as written: "мій код [РНОКПП]", and such phrases group together
         key = normalise(text, lang)
         if key and (lang, key) not in known:
             group = groups[(lang, key)]

@@ -27,6 +27,7 @@ from hotline.pages import staff_lang
 from intents.checks import Problem
 from intents.pack import dump_pack
 from intents.tree import LANGUAGES, Action, Node, NodeKind, NodeText, Priority, Tree
+from privacy.masking import mask
 
 MAX_TEXT = 20_000
 MAX_LIST = 50_000
@@ -220,6 +221,7 @@ def add_example(
     phrase: Annotated[str, Form(max_length=MAX_PHRASE * 2)],
     back: Annotated[str, Form(max_length=500)] = "/admin/tree",
 ) -> Response:
+    phrase = mask(phrase, phrase_lang)  # a citizen's words become the office's example: never with their data
     _edit(parts, user, "tree.add_example", slug, lambda tree: editor.add_phrase(tree, slug, phrase_lang, phrase))
     return done(request, back, "example_added", slug=slug, phrase=phrase[:80])
 

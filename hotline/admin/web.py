@@ -6,7 +6,6 @@ the CSRF check: pages under `/admin`, JSON under `/api/admin`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -16,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from hotline.admin import audit
 from hotline.admin.drafts import MatcherCache
 from hotline.admin.errors import AdminError
 from hotline.admin.recent import Recent
@@ -111,7 +111,7 @@ def _helpers(request: Request) -> dict[str, Any]:
     return {
         "say": lambda code, **params: say(code, lang, **params),
         "problem": lambda problem: problem_text(problem, lang),
-        "pretty": lambda data: json.dumps(data, ensure_ascii=False, indent=1, default=str),
+        "audit_shown": lambda entry: audit.shown(entry, lang),
     }
 
 
