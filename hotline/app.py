@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -27,6 +28,7 @@ from hotline.admin import web as admin_web
 from hotline.db import make_engine, make_sessionmaker
 from hotline.deps import Parts, PartsDep
 from hotline.metrics import Metrics, RequestMetrics
+from hotline.nul_guard import RefuseNul
 from hotline.redis_conn import connect
 from hotline.secrets import session_key
 from hotline.settings import Settings
@@ -124,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Twilio's webhooks skip the session and FastAPI (ivr/webhooks.py); still counted by the metrics around them.
     webhooks = [*phone_routes.router.routes, *speech_routes.router.routes]
     app.add_middleware(TwilioWebhooks, routes=webhooks, threads=WEBHOOK_THREADS)
+    signed = [*webhooks, *viber_routes.router.routes]  # their bytes must reach the signature check unchanged
+    app.add_middleware(RefuseNul, signed=[route.path for route in signed if isinstance(route, APIRoute)])
     app.add_middleware(RequestMetrics, requests=metrics.requests, latency=metrics.latency)
     _add_error_handlers(app)
     app.include_router(webchat_api.router)

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from viberbot.api.messages import TextMessage
 
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
@@ -40,6 +40,12 @@ def signature_ok(body: bytes, sent: str | None, token: str) -> bool:
 
 class _Tolerant(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _without_nul(cls, value: Any) -> Any:
+        # PostgreSQL keeps no NUL (U+0000) in text, and the citizen meant none: drop it, answer the rest.
+        return value.replace("\x00", "") if isinstance(value, str) else value
 
 
 class ViberUser(_Tolerant):

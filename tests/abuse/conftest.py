@@ -4,6 +4,8 @@ and Viber configured (a local fake of Viber's API), and Twilio and Viber bodies 
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,13 +14,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from channels.viber.wire import SIGNATURE_HEADER, signature
+from hotline import users
 from hotline.app import create_app
-from hotline.db import make_engine
+from hotline.db import make_engine, transaction
 from tests.conftest import _empty_tables
 from tests.fakes.viber_api import FakeViberApi
+from tests.helpers import staff_login
 from tests.ivr.conftest import phone_settings
 from tests.ivr.phone import ACCOUNT, PUBLIC_URL, sign
 from tests.viber.conftest import TOKEN as VIBER_TOKEN
+
+PASSWORD = "a long test password"
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +72,15 @@ def viber_post(client: TestClient, event: dict[str, Any] | bytes) -> Any:
     body = event if isinstance(event, bytes) else json.dumps(event).encode()
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(body, VIBER_TOKEN)}
     return client.post("/viber/webhook", content=body, headers=headers)
+
+
+def staff(client: TestClient, role: users.Role) -> str:
+    """Log `client` in as a new user with `role`; the session's CSRF token."""
+    name = f"{role.value}-{uuid.uuid4().hex[:8]}"
+    with transaction(client.app.state.parts.sessions) as session:  # type: ignore[attr-defined]
+        users.create(session, username=name, password=PASSWORD, role=role)
+    client.cookies.clear()
+    assert staff_login(client, name, PASSWORD).status_code == 303
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    return token.group(1)
