@@ -38,6 +38,7 @@ from ivr.speech import line as speech_line
 from ivr.speech import routes as speech_routes
 from ivr.waiting import TwilioWaitFigures
 from ivr.webhooks import TwilioWebhooks
+from privacy import conversations as privacy_conversations
 from registry_client import api as registry_api
 from registry_client import pages as registry_pages
 from registry_client import runtime as registry_runtime
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(queue_api.router)
     app.include_router(registry_api.router)
     app.include_router(registry_pages.router)
+    app.include_router(privacy_conversations.router)
     admin_web.install(app)
     _add_health(app)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)

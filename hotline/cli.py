@@ -167,7 +167,7 @@ def tree_export(
 @user_app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument()],
-    role: Annotated[str, typer.Option(help="admin or operator")],
+    role: Annotated[str, typer.Option(help="admin, operator or supervisor")],
     display_name: Annotated[str, typer.Option("--name", help="The name colleagues see.")] = "",
     skills: Annotated[
         list[str] | None,
@@ -190,7 +190,7 @@ def user_add(
     try:
         chosen = users.Role(role)
     except ValueError:
-        raise typer.BadParameter("choose admin or operator", param_hint="--role") from None
+        raise typer.BadParameter("choose admin, operator or supervisor", param_hint="--role") from None
     if not all(SLUG.match(skill) for skill in skills or []):
         raise typer.BadParameter("a skill is a queue name: lower-case latin letters, digits, _", param_hint="--skill")
     if not set(languages or []) <= set(LANGUAGES):

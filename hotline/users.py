@@ -19,6 +19,11 @@ MIN_PASSWORD = 8
 class Role(StrEnum):
     ADMIN = "admin"
     OPERATOR = "operator"
+    SUPERVISOR = "supervisor"  # an operator who may also read closed conversations unmasked, with a reason
+
+
+# Who works the operator console and their own registry cases.
+SPECIALISTS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 
 
 class User(Base):

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from hotline.csrf import verify_csrf
 from hotline.db import transaction, utcnow
 from hotline.deps import PartsDep, StaffUser, require
-from hotline.users import Role
+from hotline.users import SPECIALISTS
 from registry_client import service
 from registry_client.identifiers import IdKind, InvalidIdentifier
 from registry_client.models import RegistryJob
 from registry_client.service import CaseKind, CaseStatus, ConsentBasis
 
-Staff = Annotated[StaffUser, require(Role.OPERATOR, Role.ADMIN)]
+Staff = Annotated[StaffUser, require(*SPECIALISTS)]
 router = APIRouter(prefix="/api/registry", tags=["registry"], dependencies=[Depends(verify_csrf)])
 
 

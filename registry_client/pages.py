@@ -19,7 +19,7 @@ from hotline.csrf import csrf_token, verify_csrf
 from hotline.db import transaction, utcnow
 from hotline.deps import Parts, PartsDep, StaffUser, current_user
 from hotline.pages import render, staff_lang
-from hotline.users import Role
+from hotline.users import SPECIALISTS
 from registry_client import service
 from registry_client.api import jobs_out
 from registry_client.identifiers import IdKind, InvalidIdentifier
@@ -38,7 +38,7 @@ def _staff(request: Request, parts: Parts) -> StaffUser | Response:
         user = current_user(request, parts)
     except HTTPException:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if user.role not in (Role.OPERATOR, Role.ADMIN):
+    if user.role not in SPECIALISTS:
         return HTMLResponse("403: your role may not open this page", status_code=403)
     return user
 

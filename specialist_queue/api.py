@@ -15,14 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline.csrf import verify_csrf
 from hotline.deps import Parts, PartsDep, StaffUser, require
-from hotline.users import Role, User
+from hotline.users import SPECIALISTS, Role, User
 from ivr.twilio_rest import TwilioUnavailable
+from privacy import conversations as privacy_view
 from specialist_queue import context, live
 from specialist_queue.desk import NoPhoneLine
 from specialist_queue.model import Conflict, OperatorState
 from specialist_queue.runtime import Specialists
 
-Operator = Annotated[StaffUser, require(Role.OPERATOR, Role.ADMIN)]
+Operator = Annotated[StaffUser, require(*SPECIALISTS)]
 Admin = Annotated[StaffUser, require(Role.ADMIN)]
 ConversationId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 CSRF = [Depends(verify_csrf)]
@@ -109,7 +110,8 @@ def conversation(
     """What the robot learned: channel, language, path through the tree, what the citizen said, intents."""
     found = specialists(parts)
     me = found.queue.store.operator(user.id)
-    if user.role is not Role.ADMIN and conversation_id not in {me.offer, me.conversation, me.last}:
+    mine = conversation_id in {me.offer, me.conversation, me.last}
+    if user.role is not Role.ADMIN and not mine:
         raise HTTPException(status_code=403, detail="this conversation is not offered to you or held by you")
     trees = parts.dialogue.trees
     with parts.sessions() as session:
@@ -119,7 +121,7 @@ def conversation(
     entry = found.queue.store.entry(conversation_id)
     view["phone"] = entry.phone if entry else ""
     view["kind"] = entry.kind.value if entry else None
-    return view
+    return view if mine else privacy_view.masked(view, lang)  # an admin reading someone else's: masked
 
 
 @router.post("/api/operator/conversations/{conversation_id}/messages", status_code=201, dependencies=CSRF)
@@ -197,7 +199,7 @@ def _websocket_user(websocket: WebSocket, parts: Parts) -> User | None:
         return None
     with parts.sessions() as session:
         user = session.get(User, user_id)
-    if user is None or not user.is_active or user.role not in {Role.OPERATOR, Role.ADMIN}:
+    if user is None or not user.is_active or user.role not in SPECIALISTS:
         return None
     return user
 

@@ -11,7 +11,7 @@ from channels.dialogue import NoPublishedTree
 from hotline.csrf import csrf_token
 from hotline.deps import PartsDep, current_user
 from hotline.pages import render, staff_lang
-from hotline.users import Role
+from hotline.users import SPECIALISTS
 
 STATIC = Path(__file__).parent / "static"
 PAUSE_REASONS = ("break", "lunch", "training", "paperwork")
@@ -121,7 +121,7 @@ def operator_page(request: Request, parts: PartsDep) -> Response:
         user = current_user(request, parts)
     except HTTPException:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if user.role not in {Role.OPERATOR, Role.ADMIN}:
+    if user.role not in SPECIALISTS:
         return HTMLResponse("403: your role may not open this page", status_code=403)
     lang = staff_lang(request)
     context = {

@@ -26,7 +26,7 @@ def _role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise AdminError("bad_role", "the role is admin or operator") from None
+        raise AdminError("bad_role", "the role is admin, operator or supervisor") from None
 
 
 @pages.get("/users", response_class=HTMLResponse)
