@@ -90,9 +90,7 @@ def backlog(url: str, count: int, folder: Path) -> dict[str, float]:
             service.request_certificate(session, case=case, purpose="Призначення житлової субсидії", by=user)
         submit.append(time.perf_counter() - started)
     client = RegistryClient(make_http_client(config(url)), config(url))
-    worker = Worker(
-        sessions, client, audit_key="bench", policy=RetryPolicy(), lease=timedelta(minutes=5), poll_seconds=0.01
-    )
+    worker = Worker(sessions, client, audit_key="bench", policy=RetryPolicy(), lease=timedelta(minutes=5))
 
     async def clear() -> float:
         started = time.perf_counter()

@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         viber = viber_line.open_line(
             settings, redis=redis, sessions=sessions, dialogue=dialogue, queue=specialists.queue
         )
-        registry = registry_runtime.start(settings, sessions)  # the registry's one HTTP client + request worker
+        registry = registry_runtime.start(settings, sessions, redis.client)  # the HTTP client + request worker
         app.state.parts = Parts(
             settings=settings,
             sessions=sessions,

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     )
     conversation_ttl_seconds: int = Field(default=6 * 3600, ge=60)
     session_max_age_seconds: int = Field(default=8 * 3600, ge=300)
+    lease_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="How long a node's hold on run-once background work (the queue's tick, registry polling) "
+        "lasts unrenewed: a node that dies is replaced after about this long.",
+    )
     load_demo_pack: bool = Field(default=True, description="Load the demo content pack into an empty database.")
 
     twilio_account_sid: str = ""

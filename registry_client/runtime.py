@@ -1,4 +1,5 @@
-"""What the app's lifespan makes once: the registry's HTTP client and the worker task that runs requests."""
+"""What the app's lifespan makes once: the registry's HTTP client, and the worker's tasks that run requests
+(woken on this node, and polling on the one node that holds the `registry-jobs` lease)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
+import redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.leases import Lease, Periodic
 from hotline.secrets import session_key
 from hotline.settings import Settings
 from registry_client.client import ClientConfig, RegistryClient, make_http_client
@@ -25,12 +28,15 @@ class Registry:
     worker: Worker | None
     http: httpx.AsyncClient | None = None
     task: asyncio.Task[None] | None = None
+    poller: Periodic | None = None
 
     def wake(self) -> None:
         if self.worker is not None:
             self.worker.wake()
 
     async def aclose(self) -> None:
+        if self.poller is not None:
+            await self.poller.aclose()
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -64,7 +70,7 @@ def lease_for(config: ClientConfig) -> timedelta:
     return timedelta(seconds=config.attempts * per_attempt + 30)
 
 
-def start(settings: Settings, sessions: sessionmaker[Session]) -> Registry:
+def start(settings: Settings, sessions: sessionmaker[Session], redis_client: redis.Redis) -> Registry:
     """Make the client and start the worker (call inside the running event loop)."""
     if not settings.registry_url:
         return Registry(client=None, worker=None)
@@ -81,9 +87,11 @@ def start(settings: Settings, sessions: sessionmaker[Session]) -> Registry:
         audit_key=session_key(settings.secret_key.get_secret_value(), settings.data_dir),
         policy=policy,
         lease=lease_for(config),
-        poll_seconds=settings.registry_poll_seconds or 1.0,
     )
     registry = Registry(client=client, worker=worker, http=http)
     if settings.registry_poll_seconds > 0:
-        registry.task = asyncio.get_running_loop().create_task(worker.run_forever(), name="registry-worker")
+        registry.task = asyncio.get_running_loop().create_task(worker.run_when_woken(), name="registry-worker")
+        lease = Lease(redis_client, "registry-jobs", prefix=settings.redis_prefix, ttl=settings.lease_seconds)
+        registry.poller = Periodic(lease, lambda _: worker.drain(), every=settings.registry_poll_seconds)
+        registry.poller.start()
     return registry

@@ -5,6 +5,10 @@ outside any transaction, and records the outcome only if it still holds the leas
 processes may run workers side by side: none runs a job another holds, and a job whose worker died
 is taken again once its lease runs out. A repeated call carries the same idempotency key, so the
 registry forms one certificate per request however often we ask.
+
+Due jobs are looked for every `HOTLINE_REGISTRY_POLL_SECONDS` by the one node holding the
+`registry-jobs` lease (`hotline.leases`, see `runtime`), and at once on the node where a request was
+just made (`wake`). The SQL lease, not the Redis one, is what keeps a job from running twice.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,7 +63,6 @@ class Worker:
         audit_key: str,
         policy: RetryPolicy,
         lease: timedelta,
-        poll_seconds: float = 1.0,
         batch: int = 4,
     ) -> None:
         self.sessions = sessions
@@ -68,7 +70,6 @@ class Worker:
         self.audit_key = audit_key
         self.policy = policy
         self.lease = lease
-        self.poll_seconds = poll_seconds
         self.batch = batch
         self.owner = uuid4().hex
         self._wake = asyncio.Event()
@@ -77,17 +78,22 @@ class Worker:
         """Look for due jobs now (a request was just made) instead of at the next poll."""
         self._wake.set()
 
-    async def run_forever(self) -> None:
+    async def run_when_woken(self) -> None:
+        """Run the due jobs whenever this node is woken (a request was just made here), until cancelled."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Run rounds until no job is due; a failed round (a database hiccup) ends this drain, not the worker."""
         while True:
             try:
-                busy = await self.run_once()
-            except Exception:  # a database hiccup must not end the worker for the life of the process
-                log.exception("registry worker: a round failed; trying again")
-                busy = 0
-            if not busy:
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-                self._wake.clear()
+                if not await self.run_once():
+                    return
+            except Exception:
+                log.exception("registry worker: a round failed; trying again at the next poll")
+                return
 
     async def run_once(self) -> int:
         """Claim the due jobs (up to a batch), run them side by side, and say how many ran."""

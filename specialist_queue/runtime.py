@@ -1,9 +1,7 @@
-"""The specialist queue's parts, built once in the app's lifespan, and its periodic tick."""
+"""The specialist queue's parts, built once in the app's lifespan, and its periodic tick (on one node at a time)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,6 +10,7 @@ from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.dialogue import Dialogue, NoPublishedTree
+from hotline.leases import Lease, Periodic
 from hotline.office_hours import OfficeHours, QueuePolicy
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
@@ -21,8 +20,6 @@ from specialist_queue.live import FiguresCache
 from specialist_queue.service import SpecialistQueue, Timing
 from specialist_queue.store import QueueStore
 
-log = logging.getLogger(__name__)
-
 
 @dataclass
 class Specialists:
@@ -31,27 +28,16 @@ class Specialists:
     figures: FiguresCache
     live_redis: aioredis.Redis
     twilio: TwilioRest | None
-    tick_seconds: float
-    ticker: asyncio.Task[None] | None = None
+    ticker: Periodic | None = None
 
     def start(self) -> None:
         """Start the periodic tick in the running event loop (unless HOTLINE_QUEUE_TICK_SECONDS is 0)."""
-        if self.tick_seconds > 0 and self.ticker is None:
-            self.ticker = asyncio.create_task(self.run())
-
-    async def run(self) -> None:
-        """Tick until cancelled: expire offers and wrap-ups, promote due callbacks, offer, rebuild."""
-        while True:
-            try:
-                await to_thread.run_sync(self.queue.tick)
-            except Exception:  # the loop must outlive one failed tick, or nobody gets an offer again
-                log.exception("the specialist queue's tick failed")
-            await asyncio.sleep(self.tick_seconds)
+        if self.ticker is not None:
+            self.ticker.start()
 
     async def aclose(self) -> None:
         if self.ticker is not None:
-            self.ticker.cancel()
-            await asyncio.gather(self.ticker, return_exceptions=True)
+            await self.ticker.aclose()
         await self.live_redis.aclose()
         if self.twilio is not None:
             await self.twilio.aclose()
@@ -91,11 +77,16 @@ def build(
 
     if not queue.store.is_alive():
         queue.rebuild()  # Redis is new or lost its data: the SQL queue log knows who was waiting
+    ticker = None
+    if settings.queue_tick_seconds > 0:
+        # One node ticks (expires offers and wrap-ups, promotes due callbacks, offers); another takes over if it dies.
+        lease = Lease(redis.client, "queue-tick", prefix=settings.redis_prefix, ttl=settings.lease_seconds)
+        ticker = Periodic(lease, lambda _: to_thread.run_sync(queue.tick), every=settings.queue_tick_seconds)
     return Specialists(
         queue=queue,
         desk=Desk(queue, twilio=twilio, dispositions=dispositions, release=dialogue.release),
         figures=FiguresCache(queue),
         live_redis=aioredis.Redis.from_url(redis.url, decode_responses=True),
         twilio=twilio,
-        tick_seconds=settings.queue_tick_seconds,
+        ticker=ticker,
     )
