@@ -7,13 +7,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 RECYCLE_SECONDS = 1800
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: past it a lookup fails in SQL (a 500) instead of finding nothing
+# A row's id as routes take it, in the path or the query: out of range is a 422 before any SQL runs.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+RowIdOrZero = Annotated[int, Field(ge=0, le=MAX_ID)]  # where 0 means none: the draft, from the first message
 # Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -192,7 +192,7 @@ def _offer_callback(parts: Parts, call: TwilioCall, figures: WaitFigures) -> boo
 @router.post("/wait/keys", response_class=Response, response_model=None, summary="A key pressed while waiting")
 @answers_twilio(_hold)
 def wait_keys(
-    call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang, position: Annotated[int, Query(ge=0)]
+    call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang, position: Annotated[int, Query(ge=0, le=100_000)]
 ) -> VoiceResponse:
     """1: a callback request that keeps the caller's place, then out of the queue; other keys: keep waiting."""
     if call.get("Digits") != "1" or not _callback_while_waiting(parts, call):

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
 from hotline.csrf import verify_csrf
-from hotline.db import transaction, utcnow
+from hotline.db import RowId, transaction, utcnow
 from hotline.deps import PartsDep, StaffUser, require
 from hotline.users import SPECIALISTS
 from registry_client import service
@@ -177,20 +177,20 @@ def create_case(body: CaseIn, parts: PartsDep, user: Staff) -> CaseOut:
 
 
 @router.get("/cases/{case_id}")
-def get_case(case_id: int, parts: PartsDep, user: Staff) -> CaseOut:
+def get_case(case_id: RowId, parts: PartsDep, user: Staff) -> CaseOut:
     with domain_errors(), parts.sessions() as session:
         return CaseOut.model_validate(service.get(session, case_id=case_id, viewer=user))
 
 
 @router.patch("/cases/{case_id}")
-def update_case(case_id: int, body: CasePatch, parts: PartsDep, user: Staff) -> CaseOut:
+def update_case(case_id: RowId, body: CasePatch, parts: PartsDep, user: Staff) -> CaseOut:
     with domain_errors(), transaction(parts.sessions) as session:
         case = service.get(session, case_id=case_id, viewer=user)
         return CaseOut.model_validate(service.update(session, case=case, status=body.status, notes=body.notes))
 
 
 @router.post("/cases/{case_id}/consents", status_code=201)
-def record_consent(case_id: int, body: ConsentIn, parts: PartsDep, user: Staff) -> CaseOut:
+def record_consent(case_id: RowId, body: ConsentIn, parts: PartsDep, user: Staff) -> CaseOut:
     """Record that the citizen agreed to the registry being asked (needed before any request)."""
     with domain_errors(), transaction(parts.sessions) as session:
         case = service.get(session, case_id=case_id, viewer=user)
@@ -199,7 +199,7 @@ def record_consent(case_id: int, body: ConsentIn, parts: PartsDep, user: Staff) 
 
 
 @router.post("/cases/{case_id}/requests", status_code=202)
-def request_certificate(case_id: int, body: RequestIn, parts: PartsDep, user: Staff) -> JobOut:
+def request_certificate(case_id: RowId, body: RequestIn, parts: PartsDep, user: Staff) -> JobOut:
     """Ask the registry for the citizen's residence certificate; the answer comes in the background.
 
     Asking again while the same request is on its way returns that request instead of a second one."""
@@ -213,7 +213,7 @@ def request_certificate(case_id: int, body: RequestIn, parts: PartsDep, user: St
 
 
 @router.get("/cases/{case_id}/requests")
-def list_requests(case_id: int, parts: PartsDep, user: Staff) -> list[JobOut]:
+def list_requests(case_id: RowId, parts: PartsDep, user: Staff) -> list[JobOut]:
     """The case's certificate requests and their states (poll this to follow them live)."""
     with domain_errors(), parts.sessions() as session:
         service.get(session, case_id=case_id, viewer=user)
@@ -221,7 +221,7 @@ def list_requests(case_id: int, parts: PartsDep, user: Staff) -> list[JobOut]:
 
 
 @router.get("/certificates/{certificate_id}")
-def get_certificate(certificate_id: int, parts: PartsDep, user: Staff) -> CertificateOut:
+def get_certificate(certificate_id: RowId, parts: PartsDep, user: Staff) -> CertificateOut:
     with domain_errors(), parts.sessions() as session:
         _, certificate = service.get_certificate(session, certificate_id=certificate_id, viewer=user)
         return CertificateOut.model_validate(certificate)
@@ -231,8 +231,8 @@ def get_certificate(certificate_id: int, parts: PartsDep, user: Staff) -> Certif
 def read_audit(
     parts: PartsDep,
     user: Staff,
-    case_id: int | None = None,
-    before: int | None = None,
+    case_id: RowId | None = None,
+    before: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditOut]:
     """Every call to the registry, newest first: admins read all, operators those of their own cases."""

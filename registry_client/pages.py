@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from hotline.conversation_log import Conversation
 from hotline.csrf import csrf_token, verify_csrf
-from hotline.db import transaction, utcnow
+from hotline.db import RowId, transaction, utcnow
 from hotline.deps import Parts, PartsDep, StaffUser, current_user
 from hotline.pages import render, staff_lang
 from hotline.users import SPECIALISTS
@@ -151,7 +151,7 @@ def _check_citizen(full_name: str, birth_date: str) -> tuple[str, date | None]:
 
 
 @router.get("/{case_id}", response_class=HTMLResponse)
-def case_detail(request: Request, parts: PartsDep, case_id: int, error: str = "") -> Response:
+def case_detail(request: Request, parts: PartsDep, case_id: RowId, error: str = "") -> Response:
     user = _staff(request, parts)
     if isinstance(user, Response):
         return user
@@ -186,7 +186,7 @@ def _case(session: Session, case_id: int, user: StaffUser) -> Case:
 
 @router.post("/{case_id}", response_class=HTMLResponse)
 def update_case(
-    request: Request, parts: PartsDep, case_id: int, status: Annotated[str, Form(max_length=16)], notes: Text = ""
+    request: Request, parts: PartsDep, case_id: RowId, status: Annotated[str, Form(max_length=16)], notes: Text = ""
 ) -> Response:
     user = _staff(request, parts)
     if isinstance(user, Response):
@@ -200,7 +200,7 @@ def update_case(
 def record_consent(
     request: Request,
     parts: PartsDep,
-    case_id: int,
+    case_id: RowId,
     basis: Annotated[str, Form(max_length=32)],
     reference: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
@@ -217,7 +217,7 @@ def record_consent(
 
 @router.post("/{case_id}/requests", response_class=HTMLResponse)
 def request_certificate(
-    request: Request, parts: PartsDep, case_id: int, purpose: Annotated[str, Form(max_length=500)] = ""
+    request: Request, parts: PartsDep, case_id: RowId, purpose: Annotated[str, Form(max_length=500)] = ""
 ) -> Response:
     user = _staff(request, parts)
     if isinstance(user, Response):
@@ -239,7 +239,7 @@ def request_certificate(
 
 # Before the page route: its `{certificate_id}` would take "7.pdf" too.
 @router.get("/{case_id}/certificates/{certificate_id}.pdf")
-def certificate_file(request: Request, parts: PartsDep, case_id: int, certificate_id: int) -> Response:
+def certificate_file(request: Request, parts: PartsDep, case_id: RowId, certificate_id: RowId) -> Response:
     user = _staff(request, parts)
     if isinstance(user, Response):
         return user
@@ -253,7 +253,7 @@ def certificate_file(request: Request, parts: PartsDep, case_id: int, certificat
 
 
 @router.get("/{case_id}/certificates/{certificate_id}", response_class=HTMLResponse)
-def certificate_page(request: Request, parts: PartsDep, case_id: int, certificate_id: int) -> Response:
+def certificate_page(request: Request, parts: PartsDep, case_id: RowId, certificate_id: RowId) -> Response:
     user = _staff(request, parts)
     if isinstance(user, Response):
         return user

@@ -14,7 +14,7 @@ from starlette.background import BackgroundTask
 
 from channels.viber import service, wire
 from hotline.csrf import csrf_token, verify_csrf
-from hotline.db import transaction
+from hotline.db import RowId, transaction
 from hotline.deps import PartsDep, StaffUser, require
 from hotline.users import Role
 
@@ -79,7 +79,7 @@ def list_blocks(request: Request, parts: PartsDep, _: AdminUser, include_lifted:
     response_model=Block,
     responses={404: {"description": "No such block"}, 409: {"description": "Lifted already"}},
 )
-def lift_block(block_id: int, parts: PartsDep, admin: AdminUser, _: Annotated[None, Depends(verify_csrf)]) -> Block:
+def lift_block(block_id: RowId, parts: PartsDep, admin: AdminUser, _: Annotated[None, Depends(verify_csrf)]) -> Block:
     """Lift a block: the user may write again and starts with a clean slate (one warning before a block)."""
     try:
         with transaction(parts.sessions) as session:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from channels.dialogue import TurnResult, UnknownConversation
 from hotline import conversation_log
+from hotline.db import RowIdOrZero
 from hotline.deps import Parts, PartsDep
 from intents.engine import Input, InputKind
 from specialist_queue import live
@@ -141,7 +142,7 @@ def post_message(session_id: SessionId, message: Message, parts: PartsDep) -> Re
 
 
 @router.websocket("/sessions/{session_id}/live")
-async def live_updates(websocket: WebSocket, session_id: str, after: int = 0) -> None:
+async def live_updates(websocket: WebSocket, session_id: str, after: RowIdOrZero = 0) -> None:
     """After a handoff: the place in the queue and the estimated wait, the specialist joining and
     leaving, and the specialist's messages (those with an id above `after`), as JSON frames."""
     parts: Parts = websocket.app.state.parts

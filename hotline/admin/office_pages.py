@@ -12,7 +12,7 @@ from dataclasses import asdict, fields
 from datetime import date, time
 from typing import Annotated, Any
 
-from fastapi import Form, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from hotline.admin import audit, office, stats
 from hotline.admin.errors import AdminError
 from hotline.admin.web import AdminUser, done, page, pages
-from hotline.db import transaction
+from hotline.db import RowId, transaction
 from hotline.deps import Parts, PartsDep
 from hotline.office_hours import DAYS, QueuePolicy, clock, closing_time, from_settings
 
@@ -46,7 +46,9 @@ def _change(
 
 
 @pages.get("/office", response_class=HTMLResponse)
-def office_page(request: Request, parts: PartsDep, user: AdminUser, year: int | None = None) -> Response:
+def office_page(
+    request: Request, parts: PartsDep, user: AdminUser, year: Annotated[int | None, Query(ge=2000, le=2200)] = None
+) -> Response:
     this_year = stats.today(parts.settings.timezone).year
     year = year or this_year
     if not this_year - YEARS_BACK <= year <= this_year + YEARS_AHEAD:
@@ -142,7 +144,7 @@ def add_closure(
 
 @pages.post("/office/days/{day_id}")
 def set_closed(
-    request: Request, parts: PartsDep, user: AdminUser, day_id: int, closed: Annotated[bool, Form()]
+    request: Request, parts: PartsDep, user: AdminUser, day_id: RowId, closed: Annotated[bool, Form()]
 ) -> Response:
     def work(session: Session) -> dict[str, Any]:
         entry = office.set_closed(session, day_id=day_id, closed=closed)
@@ -153,7 +155,7 @@ def set_closed(
 
 
 @pages.post("/office/days/{day_id}/delete")
-def delete_day(request: Request, parts: PartsDep, user: AdminUser, day_id: int) -> Response:
+def delete_day(request: Request, parts: PartsDep, user: AdminUser, day_id: RowId) -> Response:
     def work(session: Session) -> dict[str, Any]:
         entry = office.delete_day(session, day_id=day_id)
         return {"day": entry.day.isoformat(), "name": entry.name}

@@ -11,7 +11,7 @@ from hotline.admin import drafts, staff
 from hotline.admin.errors import AdminError
 from hotline.admin.staff import Profile
 from hotline.admin.web import AdminUser, done, page, pages
-from hotline.db import transaction
+from hotline.db import RowId, transaction
 from hotline.deps import PartsDep
 from hotline.pages import staff_lang
 from hotline.users import Role
@@ -64,7 +64,7 @@ def update_user(
     request: Request,
     parts: PartsDep,
     user: AdminUser,
-    user_id: int,
+    user_id: RowId,
     role: Annotated[str, Form(max_length=16)],
     display_name: Name = "",
     skills: Many = [],  # noqa: B006
@@ -80,7 +80,7 @@ def update_user(
 
 @pages.post("/users/{user_id}/password")
 def reset_password(
-    request: Request, parts: PartsDep, user: AdminUser, user_id: int, password: Annotated[str, Form(max_length=256)]
+    request: Request, parts: PartsDep, user: AdminUser, user_id: RowId, password: Annotated[str, Form(max_length=256)]
 ) -> Response:
     with transaction(parts.sessions) as session:
         changed = staff.reset_password(session, actor=user, user_id=user_id, password=password)

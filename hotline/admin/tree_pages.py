@@ -21,7 +21,7 @@ from hotline.admin.editor import MAX_PHRASE, MAX_TITLE, NodeEdit
 from hotline.admin.errors import AdminError
 from hotline.admin.preview import preview
 from hotline.admin.web import AdminUser, Matchers, api, done, page, pages
-from hotline.db import transaction
+from hotline.db import RowId, RowIdOrZero, transaction
 from hotline.deps import Parts, PartsDep, StaffUser
 from hotline.pages import staff_lang
 from intents.checks import Problem
@@ -253,7 +253,7 @@ def publish(
 
 @pages.get("/versions", response_class=HTMLResponse)
 def versions_page(
-    request: Request, parts: PartsDep, user: AdminUser, a: int | None = None, b: int | None = None
+    request: Request, parts: PartsDep, user: AdminUser, a: RowIdOrZero | None = None, b: RowIdOrZero | None = None
 ) -> Response:
     with transaction(parts.sessions) as session:
         history = drafts.history(session)
@@ -269,7 +269,7 @@ def rollback(
     request: Request,
     parts: PartsDep,
     user: AdminUser,
-    version_id: int,
+    version_id: RowId,
     note: Annotated[str, Form(max_length=drafts.MAX_NOTE)] = "",
 ) -> Response:
     with transaction(parts.sessions) as session:
@@ -351,7 +351,7 @@ def versions_json(parts: PartsDep, user: AdminUser) -> list[dict[str, Any]]:
 
 
 @api.get("/versions/diff")
-def versions_diff(parts: PartsDep, user: AdminUser, a: int, b: int = 0) -> list[dict[str, Any]]:
+def versions_diff(parts: PartsDep, user: AdminUser, a: RowIdOrZero, b: RowIdOrZero = 0) -> list[dict[str, Any]]:
     """What changed from version `a` to version `b` (0: the draft)."""
     with transaction(parts.sessions) as session:
         changes = diff(drafts.tree_of(session, a), drafts.tree_of(session, b))

@@ -10,7 +10,7 @@ from channels.viber import service
 from hotline.admin import staff
 from hotline.admin.errors import Conflict, NotFound
 from hotline.admin.web import AdminUser, done, page, pages
-from hotline.db import transaction
+from hotline.db import RowId, transaction
 from hotline.deps import PartsDep
 
 
@@ -23,7 +23,7 @@ def blocks_page(request: Request, parts: PartsDep, user: AdminUser, lifted: bool
 
 
 @pages.post("/viber/{block_id}/lift")
-def lift_block(request: Request, parts: PartsDep, user: AdminUser, block_id: int) -> Response:
+def lift_block(request: Request, parts: PartsDep, user: AdminUser, block_id: RowId) -> Response:
     try:
         with transaction(parts.sessions) as session:
             block = service.lift(session, block_id=block_id, by=user)
