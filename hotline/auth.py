@@ -1,69 +1,28 @@
-"""Staff login with a signed session cookie; `/api/me` tells who is logged in.
+"""Staff login and logout; `/api/me` tells who is logged in.
 
-The login form carries a CSRF token like every staff form. Failed logins are counted in Redis per
-username and per client address: past a few free tries each further try must wait, twice as long
-each time, and while it waits even the right password is refused, so guessing gets nowhere.
+The login form carries a CSRF token like every staff form. Failed logins make further tries wait
+(`hotline.login_throttle`); a successful one opens a session kept on the server
+(`hotline.staff_sessions`) whose token goes into the signed session cookie.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Annotated
 
-import redis
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from hotline import users
+from hotline import staff_sessions, users
 from hotline.csrf import csrf_token, verify_csrf
-from hotline.db import transaction, utcnow
-from hotline.deps import CurrentUser, Parts, PartsDep
+from hotline.db import transaction
+from hotline.deps import SESSION_TOKEN, CurrentUser, Parts, PartsDep
+from hotline.login_throttle import LoginThrottle
 from hotline.pages import render
 from hotline.users import Role
 
 router = APIRouter(tags=["staff"])
-
-FREE_TRIES_PER_USER = 5
-FREE_TRIES_PER_ADDRESS = 20  # an office behind one NAT address shares it
-FAILURE_WINDOW_SECONDS = 15 * 60  # failures older than this (since the last one) are forgotten
-MAX_WAIT_SECONDS = 15 * 60
-
-
-class LoginThrottle:
-    """Counts failed logins in Redis and says how long the next try must wait."""
-
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self.client = client
-        self.prefix = f"{prefix}:login"
-
-    def _subjects(self, username: str, address: str) -> list[tuple[str, int]]:
-        return [
-            (f"{self.prefix}:user:{username.casefold()}", FREE_TRIES_PER_USER),
-            (f"{self.prefix}:ip:{address}", FREE_TRIES_PER_ADDRESS),
-        ]
-
-    def wait_seconds(self, username: str, address: str) -> int:
-        """0 when a try is allowed now; else how many seconds until it is."""
-        pipe = self.client.pipeline(transaction=False)
-        for key, _ in self._subjects(username, address):
-            pipe.pttl(f"{key}:wait")
-        waits = [int(ms) for ms in pipe.execute()]
-        return math.ceil(max(0, *waits) / 1000)
-
-    def failed(self, username: str, address: str) -> None:
-        for key, free in self._subjects(username, address):
-            pipe = self.client.pipeline()
-            pipe.incr(f"{key}:failures")
-            pipe.expire(f"{key}:failures", FAILURE_WINDOW_SECONDS)
-            failures = int(pipe.execute()[0])
-            if failures > free:
-                self.client.set(f"{key}:wait", 1, ex=min(2 ** (failures - free), MAX_WAIT_SECONDS))
-
-    def succeeded(self, username: str) -> None:
-        key = f"{self.prefix}:user:{username.casefold()}"
-        self.client.delete(f"{key}:failures", f"{key}:wait")
 
 
 def _home(role: Role) -> str:
@@ -89,7 +48,8 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 @dataclass(frozen=True)
 class _Attempt:
-    user: tuple[int, Role] | None = None
+    role: Role | None = None
+    token: str = ""  # the new staff session's, when the password was right
     wait: int = 0
 
 
@@ -100,12 +60,15 @@ def _try_login(parts: Parts, username: str, password: str, address: str) -> _Att
         return _Attempt(wait=wait)
     with transaction(parts.sessions) as session:
         user = users.authenticate(session, username=username, password=password)
-        found = (user.id, Role(user.role)) if user else None
-    if found is None:
+        if user is not None:
+            age = parts.settings.session_max_age_seconds
+            token = staff_sessions.open_session(session, user_id=user.id, max_age_seconds=age)
+            found = _Attempt(Role(user.role), token)
+    if user is None:
         throttle.failed(username, address)
-    else:
-        throttle.succeeded(username)
-    return _Attempt(user=found)
+        return _Attempt()
+    throttle.succeeded(username, address)
+    return found
 
 
 @router.post("/login", response_model=None)
@@ -126,21 +89,27 @@ async def login(
         response = _form(request, next, "too_many_attempts", username, status_code=429)
         response.headers["Retry-After"] = str(attempt.wait)
         return response
-    if attempt.user is None:
+    if attempt.role is None:
         return _form(request, next, "wrong_credentials", username, status_code=401)
     request.session.clear()  # a fresh session (and CSRF token) for the logged-in user
-    request.session["user_id"] = attempt.user[0]
-    request.session["login_at"] = utcnow().timestamp()
-    return RedirectResponse(_safe_next(next) or _home(attempt.user[1]), status_code=303)
+    request.session[SESSION_TOKEN] = attempt.token
+    return RedirectResponse(_safe_next(next) or _home(attempt.role), status_code=303)
 
 
 @router.post("/logout")
-async def logout(request: Request) -> RedirectResponse:
-    """End the session; only the session's own pages may (CSRF), so no other site can log staff out."""
-    if request.session.get("user_id") is not None:
+async def logout(request: Request, parts: PartsDep) -> RedirectResponse:
+    """End the session, on the server too (a copy of the cookie opens nothing afterwards); only the
+    session's own pages may (CSRF), so no other site can log staff out."""
+    if isinstance(token := request.session.get(SESSION_TOKEN), str):
         await verify_csrf(request)
+        await run_in_threadpool(_close, parts, token)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+def _close(parts: Parts, token: str) -> None:
+    with transaction(parts.sessions) as session:
+        staff_sessions.close(session, token=token)
 
 
 @router.get("/api/me")

@@ -8,14 +8,15 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import HTTPConnection
 
 from channels.dialogue import Dialogue
 from channels.viber.line import ViberLine
-from hotline.db import utcnow
+from hotline import staff_sessions
 from hotline.office_hours import OfficeHours, OfficeSource
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
-from hotline.users import Role, User
+from hotline.users import Role
 from ivr.line import PhoneLine
 from ivr.speech.line import SpeechLine
 from registry_client.runtime import Registry
@@ -54,18 +55,25 @@ class StaffUser:
     role: Role
 
 
-def current_user(request: Request, parts: PartsDep) -> StaffUser:
-    user_id = request.session.get("user_id")
-    login_at = request.session.get("login_at", 0)
-    if user_id is None or utcnow().timestamp() - login_at > parts.settings.session_max_age_seconds:
-        request.session.clear()  # a session ends this long after its login, however busy
-        raise HTTPException(status_code=401, detail="log in first")
+SESSION_TOKEN = "staff_session"  # the key of the session cookie that holds the staff session's token
+
+
+def staff_of(connection: HTTPConnection, parts: Parts) -> StaffUser | None:
+    """The user whose session (still open on the server: `hotline.staff_sessions`) the cookie carries."""
+    token = connection.session.get(SESSION_TOKEN) if "session" in connection.scope else None
+    if not isinstance(token, str):
+        return None
     with parts.sessions() as session:
-        user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        request.session.clear()
+        user = staff_sessions.user_of(session, token=token)
+        return None if user is None else StaffUser(id=user.id, username=user.username, role=Role(user.role))
+
+
+def current_user(request: Request, parts: PartsDep) -> StaffUser:
+    user = staff_of(request, parts)
+    if user is None:
+        request.session.clear()  # logged out, ended by a password reset, or past its time
         raise HTTPException(status_code=401, detail="log in first")
-    return StaffUser(id=user.id, username=user.username, role=Role(user.role))
+    return user
 
 
 CurrentUser = Annotated[StaffUser, Depends(current_user)]

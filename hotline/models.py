@@ -4,6 +4,7 @@ from channels.viber.models import ViberAbuse, ViberBlock, ViberEvent, ViberRatin
 from hotline.admin.models import AuditEntry, CalendarDay, OfficeSettings, WeekHours
 from hotline.conversation_log import Conversation, ConversationEvent
 from hotline.queue_log import QueueEvent
+from hotline.staff_sessions import StaffSession
 from hotline.users import User
 from intents.models import TreeNode, TreeNodeText, TreeVersion
 from registry_client.models import Case, Certificate, Consent, RegistryAudit, RegistryJob
@@ -22,6 +23,7 @@ __all__ = [
     "QueueEvent",
     "RegistryAudit",
     "RegistryJob",
+    "StaffSession",
     "TreeNode",
     "TreeNodeText",
     "TreeVersion",

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, WebSocket, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline.csrf import verify_csrf
-from hotline.deps import Parts, PartsDep, StaffUser, require
-from hotline.users import SPECIALISTS, Role, User
+from hotline.deps import Parts, PartsDep, StaffUser, require, staff_of
+from hotline.users import SPECIALISTS, Role
 from ivr.twilio_rest import TwilioUnavailable
 from privacy import conversations as privacy_view
 from specialist_queue import context, live
@@ -192,16 +192,10 @@ async def operator_live(websocket: WebSocket) -> None:
     await live.stream(websocket, lambda: live.operator_updates(found.desk, found.figures, found.live_redis, user.id))
 
 
-def _websocket_user(websocket: WebSocket, parts: Parts) -> User | None:
-    """The active operator or admin of the session cookie, or None."""
-    user_id = websocket.session.get("user_id") if "session" in websocket.scope else None
-    if user_id is None:
-        return None
-    with parts.sessions() as session:
-        user = session.get(User, user_id)
-    if user is None or not user.is_active or user.role not in SPECIALISTS:
-        return None
-    return user
+def _websocket_user(websocket: WebSocket, parts: Parts) -> StaffUser | None:
+    """The logged-in specialist of the session cookie, or None."""
+    user = staff_of(websocket, parts)
+    return user if user is not None and user.role in SPECIALISTS else None
 
 
 def _same_origin(websocket: WebSocket, public_url: str) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline import users
+from hotline import staff_sessions, users
 from hotline.admin import audit
 from hotline.admin.errors import AdminError, NotFound
 from hotline.admin.texts import say
@@ -138,5 +138,6 @@ def reset_password(session: Session, *, actor: audit.Actor, user_id: int, passwo
         users.set_password(user, password)
     except ValueError:
         raise StaffError("short_password", "the password is too short", min=users.MIN_PASSWORD) from None
+    staff_sessions.close_all(session, user_id=user.id)  # whoever held the old password is logged out
     audit.record(session, actor=actor, action="user.password_reset", target=user.username)
     return user
