@@ -39,6 +39,7 @@ from ivr.speech import routes as speech_routes
 from ivr.waiting import TwilioWaitFigures
 from ivr.webhooks import TwilioWebhooks
 from privacy import conversations as privacy_conversations
+from privacy import runtime as privacy_runtime
 from registry_client import api as registry_api
 from registry_client import pages as registry_pages
 from registry_client import runtime as registry_runtime
@@ -74,6 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         office = admin_office.source(sessions, settings)  # the admins' calendar, HOTLINE_OFFICE_HOURS by default
         specialists = queue_runtime.build(settings, sessions, redis, dialogue, office.hours, office.policy)
         specialists.start()
+        retention = privacy_runtime.build(settings, sessions, redis, specialists.twilio)  # daily, on one node
+        if retention is not None:
+            retention.start()
         metrics.queue = specialists.queue
         speech = speech_line.start(settings, redis.client, specialists.twilio)  # Vosk models load here, once
         viber = viber_line.open_line(
@@ -104,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await registry.aclose()
+            if retention is not None:
+                await retention.aclose()
             await viber.aclose()
             await specialists.aclose()
             speech.close()

@@ -7,12 +7,25 @@ Events are keyed by (conversation, step, seq), so writing a retried turn again c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, ForeignKey, String, Text, UniqueConstraint, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import Insert
@@ -160,3 +173,53 @@ def events(session: Session, *, conversation_id: str) -> list[ConversationEvent]
             .order_by(ConversationEvent.step, ConversationEvent.seq)
         )
     )
+
+
+def forget(
+    session: Session,
+    *,
+    end: datetime,
+    start: datetime | None = None,
+    kinds: Collection[str] | None = None,
+    keep: Collection[str] = (),
+    conversation_ids: Collection[str] | None = None,
+) -> int:
+    """Blank the text and data of events logged before `end` (and from `start`), of `kinds` (all but `keep`),
+    of `conversation_ids` (all when None): their kind, intent, score and time stay, so statistics still count
+    them. Returns the events changed."""
+    where = [ConversationEvent.at < end]
+    if start is not None:
+        where.append(ConversationEvent.at >= start)
+    if kinds is not None:
+        where.append(ConversationEvent.kind.in_(kinds))
+    if keep:
+        where.append(ConversationEvent.kind.not_in(keep))
+    if conversation_ids is not None:
+        where.append(ConversationEvent.conversation_id.in_(conversation_ids))
+    return _count(session.execute(update(ConversationEvent).where(*where).values(text="", data={})))
+
+
+def forget_citizen(session: Session, *, end: datetime, conversation_ids: Collection[str] | None = None) -> int:
+    """Drop who the citizen was (phone call id, Viber or Telegram user) from conversations started before `end`."""
+    where = [Conversation.started_at < end, Conversation.external_id.is_not(None)]
+    if conversation_ids is not None:
+        where.append(Conversation.id.in_(conversation_ids))
+    return _count(session.execute(update(Conversation).where(*where).values(external_id=None)))
+
+
+def _count(result: Any) -> int:
+    return int(result.rowcount or 0)
+
+
+def of_citizen(session: Session, *, external_id: str = "", mentioning: str = "") -> list[Conversation]:
+    """One citizen's conversations, oldest first: by the channel's id of them (a Viber or Telegram user, a
+    call), or by a value their events' data carry (the caller's number in a call's events)."""
+    found = []
+    if external_id:
+        found.append(Conversation.external_id == external_id)
+    if mentioning:
+        carrying = cast(ConversationEvent.data, Text).contains(mentioning, autoescape=True)
+        found.append(Conversation.id.in_(select(ConversationEvent.conversation_id).where(carrying)))
+    if not found:
+        return []
+    return list(session.scalars(select(Conversation).where(or_(*found)).order_by(Conversation.started_at)))

@@ -7,6 +7,7 @@ from hotline.queue_log import QueueEvent
 from hotline.staff_sessions import StaffSession
 from hotline.users import User
 from intents.models import TreeNode, TreeNodeText, TreeVersion
+from privacy.models import RetentionSettings
 from registry_client.models import Case, Certificate, Consent, RegistryAudit, RegistryJob
 from specialist_queue.chat import ChatMessage
 
@@ -23,6 +24,7 @@ __all__ = [
     "QueueEvent",
     "RegistryAudit",
     "RegistryJob",
+    "RetentionSettings",
     "StaffSession",
     "TreeNode",
     "TreeNodeText",

@@ -5,12 +5,13 @@ The specialist queue writes it; the admin statistics read it; live queues are re
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, String, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hotline.db import Base, utcnow
 
@@ -45,3 +46,16 @@ class QueueEvent(Base):
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
     wait_seconds: Mapped[float | None] = mapped_column(default=None)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def forget(
+    session: Session, *, end: datetime, start: datetime | None = None, conversation_ids: Collection[str] | None = None
+) -> int:
+    """Blank the data (a callback's phone, a wrap-up note) of events before `end` (and from `start`); the
+    events still count."""
+    where = [QueueEvent.at < end]
+    if start is not None:
+        where.append(QueueEvent.at >= start)
+    if conversation_ids is not None:
+        where.append(QueueEvent.conversation_id.in_(conversation_ids))
+    return int(session.execute(update(QueueEvent).where(*where).values(data={})).rowcount or 0)  # type: ignore[attr-defined]

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         "lasts unrenewed: a node that dies is replaced after about this long.",
     )
     load_demo_pack: bool = Field(default=True, description="Load the demo content pack into an empty database.")
+    retention_check_seconds: float = Field(
+        default=300, ge=0, description="How often the node holding the retention lease looks whether the daily "
+        "retention run (03:00 office time) is due; 0 turns it off in this process."
+    )
 
     twilio_account_sid: str = ""
     twilio_auth_token: SecretStr = SecretStr("")

@@ -8,7 +8,9 @@ idempotent: a retried Twilio callback writes nothing twice and never takes a ste
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -147,3 +149,31 @@ def _event(conversation_id: str, kind: CallEvent, data: dict[str, Any], text: st
     return insert(ConversationEvent).values(
         conversation_id=conversation_id, step=CALL_STEP, seq=_SEQ[kind], kind=kind.value, text=text, data=data
     )
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A caller's voice message as Twilio keeps it."""
+
+    conversation_id: str
+    sid: str
+    at: datetime
+
+
+def recordings(session: Session, *, end: datetime, conversation_ids: Collection[str] | None = None) -> list[Recording]:
+    """Voice messages recorded before `end` (of `conversation_ids`, or all) that Twilio still keeps."""
+    query = select(ConversationEvent.conversation_id, ConversationEvent.data, ConversationEvent.at).where(
+        ConversationEvent.kind == CallEvent.VOICEMAIL.value, ConversationEvent.at < end
+    )
+    if conversation_ids is not None:
+        query = query.where(ConversationEvent.conversation_id.in_(conversation_ids))
+    rows = session.execute(query)
+    return [Recording(row.conversation_id, str(row.data["sid"]), row.at) for row in rows if row.data.get("sid")]
+
+
+def forget_recording(session: Session, *, conversation_id: str) -> None:
+    """The voice message is deleted at Twilio: keep only that there was one."""
+    voicemail = update(ConversationEvent).where(
+        ConversationEvent.conversation_id == conversation_id, ConversationEvent.kind == CallEvent.VOICEMAIL.value
+    )
+    session.execute(voicemail.values(data={"deleted": True}))

@@ -1,4 +1,4 @@
-"""The one small client for Twilio's REST API: update a live call with new TwiML.
+"""The one small client for Twilio's REST API: update a live call with new TwiML; fetch and delete recordings.
 
 Errors, all `TwilioError`:
 
@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
+RECORDING_SID = re.compile(r"^RE[0-9a-f]{32}$")
 API_VERSION = "2010-04-01"
 
 
@@ -61,20 +62,44 @@ class TwilioRest:
         if not CALL_SID.match(call_sid):
             raise ValueError(f"not a Twilio call SID: {call_sid!r}")
         path = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{call_sid}.json"
+        limit = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
+        return _json(await self._send("POST", path, data={"Twiml": twiml}, timeout=limit))
+
+    async def recording(self, recording_sid: str) -> tuple[bytes, str]:
+        """A recording's audio (MP3) and its media type, fetched when a specialist plays it."""
+        response = await self._send("GET", self._recording_path(recording_sid, "mp3"))
+        return response.content, response.headers.get("content-type", "audio/mpeg")
+
+    async def delete_recording(self, recording_sid: str) -> bool:
+        """Delete a recording at Twilio; False when Twilio has no such recording (deleted before)."""
         try:
-            limit = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
-            response = await self._client.post(path, data={"Twiml": twiml}, timeout=limit)
+            await self._send("DELETE", self._recording_path(recording_sid, "json"))
+        except TwilioRefused as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def _recording_path(self, recording_sid: str, extension: str) -> str:
+        if not RECORDING_SID.match(recording_sid):
+            raise ValueError(f"not a Twilio recording SID: {recording_sid!r}")
+        return f"/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{recording_sid}.{extension}"
+
+    async def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """One request; Twilio's refusals and failures as `TwilioError`s."""
+        try:
+            response = await self._client.request(method, path, **options)
         except httpx.TimeoutException as exc:
             raise TwilioUnavailable(f"Twilio did not answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise TwilioUnavailable(f"Twilio cannot be reached ({type(exc).__name__})") from exc
         if response.status_code >= 500:
             raise TwilioUnavailable(f"Twilio failed with HTTP {response.status_code}")
-        body = _json(response)
         if response.status_code >= 400:
+            body = _json(response)
             code = body.get("code")
             raise TwilioRefused(response.status_code, code if isinstance(code, int) else None, str(body.get("message")))
-        return body
+        return response
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -7,16 +7,20 @@ ours (`Origin` = `HOTLINE_PUBLIC_URL`).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, WebSocket, status
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline.csrf import verify_csrf
+from hotline.db import utcnow
 from hotline.deps import Parts, PartsDep, StaffUser, require, staff_of
 from hotline.users import SPECIALISTS, Role
-from ivr.twilio_rest import TwilioUnavailable
+from ivr import calls
+from ivr.twilio_rest import TwilioRefused, TwilioUnavailable
 from privacy import conversations as privacy_view
 from specialist_queue import context, live
 from specialist_queue.desk import NoPhoneLine
@@ -103,25 +107,57 @@ async def accept(conversation_id: ConversationId, user: Operator, parts: PartsDe
     return {"conversation_id": entry.conversation_id, "kind": entry.kind.value, "state": "connected"}
 
 
+def _readable(parts: Parts, user: StaffUser, conversation_id: str) -> bool:
+    """Whether the conversation is the user's own (offered, held, just closed); else only an admin may read
+    it, masked. Raises 403 for anyone else."""
+    me = specialists(parts).queue.store.operator(user.id)
+    mine = conversation_id in {me.offer, me.conversation, me.last}
+    if user.role is not Role.ADMIN and not mine:
+        raise HTTPException(status_code=403, detail="this conversation is not offered to you or held by you")
+    return mine
+
+
 @router.get("/api/operator/conversations/{conversation_id}")
 def conversation(
     conversation_id: ConversationId, user: Operator, parts: PartsDep, lang: Literal["uk", "ru"] = "uk"
 ) -> dict[str, Any]:
     """What the robot learned: channel, language, path through the tree, what the citizen said, intents."""
-    found = specialists(parts)
-    me = found.queue.store.operator(user.id)
-    mine = conversation_id in {me.offer, me.conversation, me.last}
-    if user.role is not Role.ADMIN and not mine:
-        raise HTTPException(status_code=403, detail="this conversation is not offered to you or held by you")
+    mine = _readable(parts, user, conversation_id)
     trees = parts.dialogue.trees
     with parts.sessions() as session:
         view = context.build(session, conversation_id, trees.get(trees.current_version()), lang)
     if view is None:
         raise HTTPException(status_code=404, detail="no such conversation")
-    entry = found.queue.store.entry(conversation_id)
+    entry = specialists(parts).queue.store.entry(conversation_id)
     view["phone"] = entry.phone if entry else ""
     view["kind"] = entry.kind.value if entry else None
     return view if mine else privacy_view.masked(view, lang)  # an admin reading someone else's: masked
+
+
+def _recording_sid(parts: Parts, user: StaffUser, conversation_id: str) -> str:
+    if not _readable(parts, user, conversation_id):
+        raise HTTPException(status_code=403, detail="only the specialist it is offered to or held by may listen")
+    with parts.sessions() as session:
+        found = calls.recordings(session, end=utcnow() + timedelta(days=1), conversation_ids=[conversation_id])
+    if not found:
+        raise HTTPException(status_code=404, detail="there is no voice message (or it is deleted)")
+    return found[0].sid
+
+
+@router.get("/api/operator/conversations/{conversation_id}/recording", response_class=Response)
+async def recording(conversation_id: ConversationId, user: Operator, parts: PartsDep) -> Response:
+    """The caller's voice message, fetched from Twilio now (never kept here), for the specialist it is theirs."""
+    twilio = specialists(parts).twilio
+    if twilio is None:
+        raise HTTPException(status_code=503, detail="Twilio's REST API is not configured here")
+    sid = await to_thread.run_sync(_recording_sid, parts, user, conversation_id)
+    try:
+        audio, media_type = await twilio.recording(sid)
+    except TwilioRefused:
+        raise HTTPException(status_code=404, detail="Twilio no longer keeps this recording") from None
+    except TwilioUnavailable as exc:
+        raise HTTPException(status_code=502, detail=f"Twilio did not give the recording: {exc}") from None
+    return Response(audio, media_type=media_type, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/api/operator/conversations/{conversation_id}/messages", status_code=201, dependencies=CSRF)

@@ -5,10 +5,11 @@ Ordered by id; a message resent with the same client id is stored once.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -77,3 +78,11 @@ def since(session: Session, *, conversation_id: str, after: int = 0) -> list[Cha
             .order_by(ChatMessage.id)
         )
     )
+
+
+def forget(session: Session, *, end: datetime, conversation_ids: Collection[str] | None = None) -> int:
+    """Delete messages written before `end` (of `conversation_ids`, or all); returns how many."""
+    where = [ChatMessage.at < end]
+    if conversation_ids is not None:
+        where.append(ChatMessage.conversation_id.in_(conversation_ids))
+    return int(session.execute(delete(ChatMessage).where(*where)).rowcount or 0)  # type: ignore[attr-defined]

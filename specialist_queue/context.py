@@ -48,15 +48,16 @@ def build(session: Session, conversation_id: str, compiled: Compiled | None, lan
 
 
 def voice_message(events: list[ConversationEvent]) -> dict[str, Any] | None:
-    """A phone caller's voice message: its recording (a link only when it is http(s)), and the transcription
-    once Twilio has posted it (later than the recording, if ever); None when the caller left none."""
+    """A phone caller's voice message: where the console plays it (our own URL, which fetches it from Twilio
+    only then; None once it is deleted), and the transcription once Twilio has posted it (later than the
+    recording, if ever); None when the caller left none."""
     call = {e.kind: e for e in events if e.step == CALL_STEP}
     recording, transcribed = call.get(CallEvent.VOICEMAIL), call.get(CallEvent.VOICEMAIL_TRANSCRIPTION)
     if recording is None:
         return None
-    url = str(recording.data.get("url") or "")
+    kept = bool(recording.data.get("sid"))
     return {
-        "url": url if url.startswith(("https://", "http://")) else None,
+        "url": f"/api/operator/conversations/{recording.conversation_id}/recording" if kept else None,
         "duration": recording.data.get("duration"),
         "transcription": (transcribed.text or None) if transcribed else None,
         "transcription_status": transcribed.data.get("status") if transcribed else None,

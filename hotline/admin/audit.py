@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from hotline.admin.models import AuditEntry
@@ -22,7 +23,7 @@ class Actor(Protocol):
     """Who did it: the logged-in staff user."""
 
     @property
-    def id(self) -> int: ...
+    def id(self) -> int | None: ...  # None: the system (a scheduled job)
 
     @property
     def username(self) -> str: ...
@@ -57,3 +58,8 @@ def shown(entry: AuditEntry, lang: str) -> tuple[str, str]:
     if entry.action.startswith(OFFICE_WORDS) and not entry.action.startswith(CITIZEN_WORDS):
         return entry.target, detail
     return mask(entry.target, lang), mask(detail, lang)
+
+
+def forget(session: Session, *, end: datetime) -> int:
+    """Delete the entries written before `end` (retention); returns how many."""
+    return int(session.execute(delete(AuditEntry).where(AuditEntry.at < end)).rowcount or 0)  # type: ignore[attr-defined]

@@ -131,6 +131,7 @@ def install(app: FastAPI) -> None:
     """Add the admin routes, static files and error pages to the app."""
     # Importing the page modules puts their routes on the two routers.
     from hotline.admin import home, office_pages, staff_pages, stats_pages, tree_pages, viber_pages  # noqa: F401
+    from privacy import admin_pages  # noqa: F401
 
     app.state.admin_matchers = MatcherCache()
     app.state.admin_counts = Recent[Counts](seconds=COUNTS_SECONDS)

@@ -1,7 +1,9 @@
-"""A local stand-in for Twilio's REST API (the calls update), on 127.0.0.1 over real HTTP.
+"""A local stand-in for Twilio's REST API (the calls update; recordings fetched and deleted), on 127.0.0.1
+over real HTTP.
 
 It checks the Basic auth like Twilio, records every request it receives, and answers like Twilio:
-the call resource as JSON, or Twilio's error body. `fail_next` and `hang_next` make it misbehave.
+the call resource as JSON, a recording's audio, 204 for a deletion, or Twilio's error body.
+`fail_next` and `hang_next` make it misbehave; `recordings` holds the audio it keeps.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 CALL_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Calls/(CA[0-9a-f]{32})\.json$")
+RECORDING_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})\.(json|mp3)$")
+NOT_FOUND = {"code": 20404, "message": "The requested resource was not found", "status": 404}
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class FakeTwilioApi:
     hang_seconds: float = 0.0
     gone: set[str] = field(default_factory=set)  # calls that have ended
     by_call: dict[str, list[Received]] = field(default_factory=dict)  # `received`, by CallSid
+    recordings: dict[str, bytes] = field(default_factory=dict)  # RecordingSid → audio Twilio keeps
+    recording_requests: list[tuple[str, str]] = field(default_factory=list)  # (method, RecordingSid)
     url: str = ""
 
     def fail_next(self, status: int, code: int, message: str) -> None:
@@ -54,6 +60,12 @@ class FakeTwilioApi:
             def do_POST(self) -> None:
                 fake._handle(self)
 
+            def do_GET(self) -> None:
+                fake._recording(self)
+
+            def do_DELETE(self) -> None:
+                fake._recording(self)
+
             def log_message(self, *args: object) -> None:
                 pass
 
@@ -65,6 +77,38 @@ class FakeTwilioApi:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def _authorised(self, request: BaseHTTPRequestHandler) -> bool:
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return request.headers.get("Authorization") == expected
+
+    def _recording(self, request: BaseHTTPRequestHandler) -> None:
+        """GET …/Recordings/RE….mp3 (the audio) and DELETE …/Recordings/RE….json (204), as Twilio answers."""
+        if not self._authorised(request):
+            return _reply(request, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+        found = RECORDING_PATH.match(request.path)
+        if found is None or found.group(1) != self.account_sid:
+            return _reply(request, 404, NOT_FOUND)
+        sid, method = found.group(2), request.command
+        self.recording_requests.append((method, sid))
+        if self.failures:
+            status, code, message = self.failures.pop(0)
+            return _reply(request, status, {"code": code, "message": message, "status": status})
+        if sid not in self.recordings or (method == "GET") != (found.group(3) == "mp3"):
+            return _reply(request, 404, NOT_FOUND)
+        if method == "DELETE":
+            del self.recordings[sid]
+            request.send_response(204)
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return None
+        audio = self.recordings[sid]
+        request.send_response(200)
+        request.send_header("Content-Type", "audio/mpeg")
+        request.send_header("Content-Length", str(len(audio)))
+        request.end_headers()
+        request.wfile.write(audio)
+        return None
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
