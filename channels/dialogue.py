@@ -36,6 +36,10 @@ class NoPublishedTree(RuntimeError):
     pass
 
 
+class ConversationBusy(RuntimeError):
+    """Too many requests changed the conversation at once: this one gave up (a 409, to be sent again)."""
+
+
 @dataclass(frozen=True)
 class Compiled:
     tree: Tree
@@ -163,7 +167,7 @@ class Dialogue:
             if self.store.advance(conversation_id, seen=seen, state=computed.stored, result=computed.result, turn=turn):
                 self._write(computed.log)
                 return self._announce(conversation_id, computed)
-        raise RuntimeError(f"conversation {conversation_id} is being changed by too many requests at once")
+        raise ConversationBusy(f"conversation {conversation_id} is being changed by too many requests at once")
 
     def _state(self, conversation_id: str, seen: Stored) -> tuple[State, int]:
         """The engine's state and the last turn's step."""
@@ -226,7 +230,7 @@ class Dialogue:
             stored = {**seen.data, "engine": state_to_dict(freed)}
             if self.store.advance(conversation_id, seen=seen, state=stored, result={}, turn=None):
                 return True
-        raise RuntimeError(f"conversation {conversation_id} is being changed by too many requests at once")
+        raise ConversationBusy(f"conversation {conversation_id} is being changed by too many requests at once")
 
 
 def _log_entry(

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from channels.dialogue import Dialogue, NoPublishedTree, TreeCache
+from channels.dialogue import ConversationBusy, Dialogue, NoPublishedTree, TreeCache
 from channels.state_store import StateStore
 from channels.viber import line as viber_line
 from channels.viber import routes as viber_routes
@@ -29,6 +29,7 @@ from hotline.db import make_engine, make_sessionmaker
 from hotline.deps import Parts, PartsDep
 from hotline.metrics import Metrics, RequestMetrics
 from hotline.nul_guard import RefuseNul
+from hotline.rate_limits import RateLimits
 from hotline.redis_conn import connect
 from hotline.secrets import session_key
 from hotline.settings import Settings
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings, redis=redis, sessions=sessions, dialogue=dialogue, queue=specialists.queue
         )
         registry = registry_runtime.start(settings, sessions, redis.client)  # the HTTP client + request worker
+        limits = RateLimits(redis.url, settings.redis_prefix) if settings.rate_limits else None
         app.state.parts = Parts(
             settings=settings,
             sessions=sessions,
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             specialists=specialists,
             viber=viber,
             registry=registry,
+            limits=limits,
         )
         try:
             yield
@@ -110,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await registry.aclose()
             if retention is not None:
                 await retention.aclose()
+            if limits is not None:
+                await limits.aclose()
             await viber.aclose()
             await specialists.aclose()
             speech.close()
@@ -173,6 +178,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         # One error shape for every API client: a sentence in `message`, the details in `detail`.
         body = {"message": str(exc.detail), "detail": exc.detail}
         return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)
+
+    @app.exception_handler(ConversationBusy)
+    async def busy(_: Request, exc: ConversationBusy) -> JSONResponse:
+        message = "the conversation is busy with other messages: send yours again"
+        return JSONResponse(status_code=409, content={"message": message}, headers={"Retry-After": "1"})
 
     @app.exception_handler(NoPublishedTree)
     async def no_tree(_: Request, exc: NoPublishedTree) -> JSONResponse:

@@ -14,6 +14,7 @@ from channels.dialogue import Dialogue
 from channels.viber.line import ViberLine
 from hotline import staff_sessions
 from hotline.office_hours import OfficeHours, OfficeSource
+from hotline.rate_limits import RateLimits
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
 from hotline.users import Role
@@ -38,6 +39,7 @@ class Parts:
     specialists: Specialists | None = None  # the specialist queue; None until the lifespan builds it
     viber: ViberLine | None = None  # the Viber channel (webhook, sender, relay); None until the lifespan builds it
     registry: Registry | None = None  # the registry client and its request worker; None until the lifespan
+    limits: RateLimits | None = None  # request rates per address and conversation (Redis); None: not counted
 
 
 def get_parts(request: Request) -> Parts:

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         default=300, ge=0, description="How often the node holding the retention lease looks whether the daily "
         "retention run (03:00 office time) is due; 0 turns it off in this process."
     )
+    rate_limits: bool = Field(
+        default=True,
+        description="Limit request rates per address and conversation (docs/SECURITY.md); off for load tests.",
+    )
 
     twilio_account_sid: str = ""
     twilio_auth_token: SecretStr = SecretStr("")

@@ -33,6 +33,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hotline.deps import Parts, get_parts
+from hotline.rate_limits import CONVERSATION_WEBHOOKS, WEBHOOKS, address
 from ivr.line import check
 from ivr.routes import signed
 
@@ -49,11 +50,15 @@ class Hook:
 
     async def answer(self, request: Request, parts: Parts, threads: Executor) -> Response:
         """The endpoint's answer; HTTPException or RequestValidationError for a request it may not see."""
+        if parts.limits is not None:  # before the body is read: a flood from one address costs nothing more
+            await parts.limits.check(WEBHOOKS, address(request))
         pairs: list[tuple[str, str | UploadFile]] = [*parse_qsl((await request.body()).decode("latin-1"), True)]
         form = FormData(pairs)
         signature = request.headers.get("X-Twilio-Signature", "")
         path, query = request.scope["path"], request.scope["query_string"].decode("latin-1")
         call = check(parts.phone, path=path, query=query, form=form, signature=signature)
+        if parts.limits is not None:  # after the signature: nobody else can spend a call's allowance
+            await parts.limits.check(CONVERSATION_WEBHOOKS, f"call:{call.sid}")
         values, errors = request_params_to_args(self.route.dependant.query_params, request.query_params)
         if errors:
             raise RequestValidationError(errors)

@@ -25,6 +25,9 @@ from tests.helpers import free_port, serving
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Tests drive hundreds of chats and calls from one address: rate limits are off unless a test turns them on
+# (tests/abuse). Set here, so live servers started by tests inherit it too.
+os.environ.setdefault("HOTLINE_RATE_LIMITS", "false")
 
 
 def _redis_answers(url: str) -> bool:

@@ -16,6 +16,7 @@ from channels.viber import service, wire
 from hotline.csrf import csrf_token, verify_csrf
 from hotline.db import RowId, transaction
 from hotline.deps import PartsDep, StaffUser, require
+from hotline.rate_limits import CONVERSATION_WEBHOOKS, WEBHOOKS, limited
 from hotline.users import Role
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,11 @@ admin_router = APIRouter(prefix="/api/viber/blocks", tags=["viber"])
 
 @router.post(
     "/viber/webhook",
-    responses={403: {"description": "Missing or wrong X-Viber-Content-Signature"}},
+    dependencies=[limited(WEBHOOKS)],
+    responses={
+        403: {"description": "Missing or wrong X-Viber-Content-Signature"},
+        429: {"description": "Too many callbacks from this address or about this user: Viber sends it again later"},
+    },
 )
 async def webhook(request: Request, parts: PartsDep) -> JSONResponse:
     """Viber's callbacks, signed with the bot's token; the welcome goes back in the answer's body."""
@@ -41,6 +46,8 @@ async def webhook(request: Request, parts: PartsDep) -> JSONResponse:
         # Signed by Viber but not a shape we know: a 200, or Viber would repeat it for an hour.
         log.warning("an unreadable Viber callback (%d bytes) was ignored", len(body))
         return JSONResponse({"status": 0})
+    if parts.limits is not None and event.who:
+        await parts.limits.check(CONVERSATION_WEBHOOKS, f"viber:{event.who}")
     handled = await run_in_threadpool(line.flows.handle, event)
     later = BackgroundTask(line.outbox.deliver, handled.outgoing) if handled.outgoing else None
     return JSONResponse(handled.answer or {"status": 0}, background=later)

@@ -13,6 +13,7 @@ from channels.dialogue import TurnResult, UnknownConversation
 from hotline import conversation_log
 from hotline.db import RowIdOrZero
 from hotline.deps import Parts, PartsDep
+from hotline.rate_limits import CHAT, CHAT_MESSAGES, NEW_CHATS, limited, path_param
 from intents.engine import Input, InputKind
 from specialist_queue import live
 
@@ -105,7 +106,13 @@ def _reply(reply: dict[str, Any]) -> BotReply:
     )
 
 
-@router.post("/sessions", status_code=201, response_model=SessionCreated)
+@router.post(
+    "/sessions",
+    status_code=201,
+    response_model=SessionCreated,
+    dependencies=[limited(CHAT), limited(NEW_CHATS)],
+    responses={429: {"description": "Too many new chats from this address: wait `Retry-After` seconds"}},
+)
 def create_session(parts: PartsDep, body: NewSession | None = None) -> SessionCreated:
     """Start a chat; the first replies greet the citizen (or ask for the language)."""
     result = parts.dialogue.start(channel=CHANNEL, lang=body.lang if body else None)
@@ -118,7 +125,12 @@ SessionId = Annotated[str, Path(max_length=64)]
 @router.post(
     "/sessions/{session_id}/messages",
     response_model=Replies,
-    responses={404: {"description": "No such chat session"}},
+    dependencies=[limited(CHAT), limited(CHAT_MESSAGES, path_param("session_id"))],
+    responses={
+        404: {"description": "No such chat session"},
+        409: {"description": "The conversation is busy with other messages: send again"},
+        429: {"description": "Too many messages: wait `Retry-After` seconds"},
+    },
 )
 def post_message(session_id: SessionId, message: Message, parts: PartsDep) -> Replies:
     """The citizen writes or presses a button; the robot answers."""
@@ -141,7 +153,7 @@ def post_message(session_id: SessionId, message: Message, parts: PartsDep) -> Re
     return Replies(lang=result.lang, replies=_replies(result))
 
 
-@router.websocket("/sessions/{session_id}/live")
+@router.websocket("/sessions/{session_id}/live", dependencies=[limited(CHAT)])
 async def live_updates(websocket: WebSocket, session_id: str, after: RowIdOrZero = 0) -> None:
     """After a handoff: the place in the queue and the estimated wait, the specialist joining and
     leaving, and the specialist's messages (those with an id above `after`), as JSON frames."""

@@ -47,7 +47,8 @@ def app(
         _empty_tables(engine)
         engine.dispose()
     settings = phone_settings(
-        database_url, redis_url, data, viber_auth_token=VIBER_TOKEN, viber_api_url=fake_viber.url, queue_tick_seconds=0
+        database_url, redis_url, data, viber_auth_token=VIBER_TOKEN, viber_api_url=fake_viber.url, queue_tick_seconds=0,
+        rate_limits=True,
     )
     with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
         yield client
@@ -84,3 +85,11 @@ def staff(client: TestClient, role: users.Role) -> str:
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
     assert token
     return token.group(1)
+
+
+def browser_at(client: TestClient, address: str) -> TestClient:
+    """Another browser, at `address`, on the module's running app (its event loop: the async Redis
+    client of the rate limits lives there)."""
+    other = TestClient(client.app, base_url=PUBLIC_URL, client=(address, 40000))
+    other.portal = client.portal
+    return other

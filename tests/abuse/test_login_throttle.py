@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 from hotline.db import transaction
 from hotline.login_throttle import LoginThrottle
 from hotline.users import Role, create
-from tests.abuse.conftest import PASSWORD
+from tests.abuse.conftest import PASSWORD, browser_at
 from tests.helpers import staff_login
-from tests.ivr.phone import PUBLIC_URL
 
 SQLITE = pytest.mark.parametrize("app", ["sqlite"], indirect=True)  # Redis holds the counts: one database will do
 OFFICE = "198.51.100.7"  # the office's NAT address
@@ -28,8 +27,7 @@ def _user(client: TestClient, role: Role = Role.ADMIN) -> str:
 
 
 def _from(client: TestClient, address: str) -> TestClient:
-    """A browser at `address`."""
-    return TestClient(client.app, base_url=PUBLIC_URL, client=(address, 40000))
+    return browser_at(client, address)
 
 
 @pytest.fixture

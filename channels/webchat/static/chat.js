@@ -35,6 +35,7 @@ const UI = {
     offline: "Не вдалося зв'язатися з лінією. Перевірте інтернет.",
     unavailable: "Лінія тимчасово не працює. Спробуйте за кілька хвилин.",
     refused: "Лінія не прийняла повідомлення.",
+    slowDown: "Забагато повідомлень поспіль. Зачекайте {seconds} с і надішліть ще раз.",
     kept: "Ваш текст збережено в полі введення.",
     retry: "Спробувати ще раз",
     restarted: "Попередня розмова завершилася, починаємо нову.",
@@ -64,6 +65,7 @@ const UI = {
     offline: "Не удалось связаться с линией. Проверьте интернет.",
     unavailable: "Линия временно не работает. Попробуйте через несколько минут.",
     refused: "Линия не приняла сообщение.",
+    slowDown: "Слишком много сообщений подряд. Подождите {seconds} с и отправьте ещё раз.",
     kept: "Ваш текст сохранён в поле ввода.",
     retry: "Попробовать ещё раз",
     restarted: "Предыдущий разговор завершён, начинаем новый.",
@@ -162,9 +164,10 @@ function switchLanguage(lang) {
 // ---- talking to the server ------------------------------------------------------------------
 
 class RequestFailed extends Error {
-  constructor(status, message) {
+  constructor(status, message, retryAfter = 0) {
     super(message || `HTTP ${status}`);
     this.status = status; // 0 when the server was not reached at all
+    this.retryAfter = retryAfter; // seconds the server asked us to wait (429)
   }
 }
 
@@ -185,7 +188,10 @@ async function post(path, body) {
     clearTimeout(timer);
   }
   const data = await response.json().catch(() => null);
-  if (!response.ok) throw new RequestFailed(response.status, data && (data.message || data.detail));
+  if (!response.ok) {
+    const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+    throw new RequestFailed(response.status, data && (data.message || data.detail), retryAfter);
+  }
   return data;
 }
 
@@ -440,7 +446,8 @@ function scrollToNew(first) {
 
 function errorText(error) {
   if (error.status === 0) return t("offline");
-  if (error.status === 422) return t("refused");
+  if (error.status === 422 || error.status === 413) return t("refused");
+  if (error.status === 429) return t("slowDown", { seconds: Math.max(1, error.retryAfter) });
   return t("unavailable");
 }
 
