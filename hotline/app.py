@@ -32,6 +32,7 @@ from hotline.nul_guard import RefuseNul
 from hotline.rate_limits import RateLimits
 from hotline.redis_conn import connect
 from hotline.secrets import session_key
+from hotline.security_headers import SecurityHeaders
 from hotline.settings import Settings
 from ivr import line as phone_line
 from ivr import routes as phone_routes
@@ -57,7 +58,7 @@ WEBHOOK_THREADS = 2  # per worker: measured against the event loop and the share
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    metrics = Metrics()
+    metrics = Metrics(settings.metrics_token.get_secret_value())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TwilioWebhooks, routes=webhooks, threads=WEBHOOK_THREADS)
     signed = [*webhooks, *viber_routes.router.routes]  # their bytes must reach the signature check unchanged
     app.add_middleware(RefuseNul, signed=[route.path for route in signed if isinstance(route, APIRoute)])
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics, requests=metrics.requests, latency=metrics.latency)
     _add_error_handlers(app)
     app.include_router(webchat_api.router)
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=WEBCHAT_STATIC), name="static")
     app.mount("/operator/static", StaticFiles(directory=queue_console.STATIC), name="operator-static")
+    app.mount("/operator/cases/static", StaticFiles(directory=registry_pages.STATIC), name="cases-static")
 
     @app.get("/", include_in_schema=False)
     def chat_page() -> FileResponse:

@@ -1,5 +1,8 @@
 """`GET /metrics` for Prometheus: requests per route, and the live queues read at scrape time.
 
+Not public: Prometheus sends `HOTLINE_METRICS_TOKEN` as a bearer token (docs/SECURITY.md shows the
+scrape configuration); a logged-in admin may open it in a browser. Anyone else gets a 401.
+
 Request counts and latencies are kept per process; under `hotline serve --workers N` the CLI points
 `PROMETHEUS_MULTIPROC_DIR` at a folder of the data dir before the workers start, and a scrape adds up
 every worker's files (prometheus_client's multiprocess mode). Queue and operator figures are not
@@ -9,6 +12,7 @@ answer and nothing is paid on the request path.
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +28,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hotline.deps import staff_of
+from hotline.users import Role
 from specialist_queue.service import SpecialistQueue
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -118,7 +124,8 @@ class LiveQueues(Collector):
 class Metrics:
     """One app's metrics: its own registry (tests build many apps in one process) and the scrape."""
 
-    def __init__(self) -> None:
+    def __init__(self, token: str = "") -> None:
+        self.token = token  # what Prometheus sends as its bearer token; empty: admins' browsers only
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "hotline_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
@@ -145,7 +152,18 @@ class Metrics:
         registry.register(self.live)
         return generate_latest(registry)
 
-    async def endpoint(self, _: Request) -> Response:
+    async def endpoint(self, request: Request) -> Response:
+        if not await self._allowed(request):
+            refusal = "send the metrics token (Authorization: Bearer), or log in as an admin"
+            return Response(refusal, status_code=401, headers={"WWW-Authenticate": "Bearer"})
         # The queue figures read Redis and SQL: keep them off the event loop.
         body = await to_thread.run_sync(self.scrape)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    async def _allowed(self, request: Request) -> bool:
+        """Prometheus with HOTLINE_METRICS_TOKEN as its bearer token, or a logged-in admin's browser."""
+        scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+        if self.token and scheme.lower() == "bearer":
+            return hmac.compare_digest(sent.strip().encode(), self.token.encode())
+        user = await to_thread.run_sync(staff_of, request, request.app.state.parts)
+        return user is not None and user.role is Role.ADMIN

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         description="Limit request rates per address and conversation (docs/SECURITY.md); off for load tests.",
     )
 
+    metrics_token: SecretStr = Field(
+        default=SecretStr(""), description="Prometheus's bearer token for /metrics; empty: only admins' browsers."
+    )
     twilio_account_sid: str = ""
     twilio_auth_token: SecretStr = SecretStr("")
     twilio_api_url: str = Field(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,7 @@ from registry_client.service import CaseKind, CaseStatus, ConsentBasis
 from registry_client.states import ACTIVE, JobState
 from registry_client.texts import DEFAULT_PURPOSE, translator
 
+STATIC = Path(__file__).parent / "static"  # the case page's script (staff pages run no inline script: CSP)
 router = APIRouter(prefix="/operator/cases", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 Text = Annotated[str, Form(max_length=5000)]
 

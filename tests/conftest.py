@@ -28,6 +28,7 @@ REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 # Tests drive hundreds of chats and calls from one address: rate limits are off unless a test turns them on
 # (tests/abuse). Set here, so live servers started by tests inherit it too.
 os.environ.setdefault("HOTLINE_RATE_LIMITS", "false")
+os.environ.setdefault("HOTLINE_METRICS_TOKEN", "test-metrics-token")  # tests.helpers.METRICS sends it
 
 
 def _redis_answers(url: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+METRICS = {"Authorization": "Bearer test-metrics-token"}  # as Prometheus scrapes /metrics (tests/conftest.py)
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import chat, free_port, serving
+from tests.helpers import METRICS, chat, free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +36,7 @@ def test_requests_are_counted_by_route_and_the_waiting_citizen_shows_in_the_queu
     queue = answer["replies"][0]["handoff"]["queue"]
     assert client.get(f"/no-such-page/{uuid.uuid4().hex}").status_code == 404
 
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=METRICS)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     samples = _samples(response.text)
@@ -46,8 +46,8 @@ def test_requests_are_counted_by_route_and_the_waiting_citizen_shows_in_the_queu
     # Unknown paths share one label, so a scanner cannot create a series per path.
     assert _value(samples, "hotline_http_requests_total", method="GET", route="unmatched", status="404") == 1
     assert _value(samples, "hotline_http_request_duration_seconds_count", method="POST", route=messages) == 2
-    assert client.get("/metrics").status_code == 200  # plain routes (not FastAPI's own) are named too
-    again = _samples(client.get("/metrics").text)
+    assert client.get("/metrics", headers=METRICS).status_code == 200  # plain routes (not FastAPI's own) are named too
+    again = _samples(client.get("/metrics", headers=METRICS).text)
     assert _value(again, "hotline_http_requests_total", method="GET", route="/metrics", status="200") == 2
     waiting = {
         dict(labels)["queue"]: value for (name, labels), value in samples.items() if name == "hotline_queue_waiting"
@@ -77,6 +77,6 @@ def test_every_worker_answers_with_the_sum_of_all_workers(two_workers: str) -> N
         # A new connection each time, so both workers take some of them.
         assert httpx.get(f"{two_workers}/healthz", headers={"Connection": "close"}).status_code == 200
     for _ in range(6):
-        scraped = httpx.get(f"{two_workers}/metrics", headers={"Connection": "close"})
+        scraped = httpx.get(f"{two_workers}/metrics", headers={"Connection": "close", **METRICS})
         samples = _samples(scraped.text)
         assert _value(samples, "hotline_http_requests_total", method="GET", route="/healthz", status="200") == 30

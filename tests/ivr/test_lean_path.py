@@ -10,13 +10,14 @@ from sqlalchemy import create_engine, text
 from hotline.deps import Parts
 from ivr import routes
 from ivr.webhooks import TwilioWebhooks, hook_of
+from tests.helpers import METRICS
 from tests.ivr.phone import PUBLIC_URL, Phone, sign
 
 
 def _requests(client: TestClient) -> dict[tuple[str, str, str], float]:
     return {
         (s.labels["method"], s.labels["route"], s.labels["status"]): s.value
-        for family in text_string_to_metric_families(client.get("/metrics").text)
+        for family in text_string_to_metric_families(client.get("/metrics", headers=METRICS).text)
         for s in family.samples
         if s.name == "hotline_http_requests_total"
     }
