@@ -65,6 +65,7 @@ sys.path.insert(0, str(ROOT))
 from bench.report import load_average, machine, percentile, write_section  # noqa: E402
 from channels.dialogue import TurnResult  # noqa: E402
 from hotline.settings import Settings  # noqa: E402
+from intents.engine import Expect, Option, Reply  # noqa: E402
 from intents.pack import DEMO_PACK, load_pack  # noqa: E402
 from ivr import twiml as phone_twiml  # noqa: E402
 from ivr.speech import grammar  # noqa: E402
@@ -274,9 +275,9 @@ class Caller:
 def top_menu(open_question: bool) -> Turn:
     """The top menu as the phone line sees it: an open question, or (for the grammar runs) a menu."""
     tree = TREE if open_question else None
-    options = [{"key": str(n.key), "label": "", "target": n.slug} for n in TREE.nodes] if open_question else []
-    reply = {"text": "…", "expect": "menu", "options": options, "handoff": None, "end": False}
-    return Turn(TurnResult("bench", 2, [reply], "uk"), tree=tree)
+    options = tuple(Option(str(n.key), "", n.slug) for n in TREE.nodes) if open_question else ()
+    reply = Reply(text="…", text_long="…", options=options, expect=Expect.MENU)
+    return Turn(TurnResult("bench", 2, (reply,), "uk"), tree=tree)
 
 
 async def turn(

@@ -19,8 +19,15 @@ from channels.state_store import StateStore, Stored
 from hotline import conversation_log
 from hotline.db import transaction, utcnow
 from intents import engine, versions
-from intents.codec import handoff_to_dict, reply_to_dict, state_from_dict, state_to_dict
-from intents.engine import Expect, Input, InputKind, State
+from intents.codec import (
+    handoff_from_dict,
+    handoff_to_dict,
+    reply_from_dict,
+    reply_to_dict,
+    state_from_dict,
+    state_to_dict,
+)
+from intents.engine import Expect, Handoff, Input, InputKind, Reply, State
 from intents.matcher import Matcher
 from intents.tree import Tree
 
@@ -96,12 +103,18 @@ class TreeCache:
 
 @dataclass(frozen=True)
 class TurnResult:
+    """A turn as the channels get it: the engine's own typed replies, and a handoff made in this turn."""
+
     conversation_id: str
     step: int
-    replies: list[dict[str, Any]]
+    replies: tuple[Reply, ...]
     lang: str | None
-    handoff_requested: dict[str, Any] | None = None
+    handoff_requested: Handoff | None = None
     tree_version: int | None = None
+
+    @property
+    def last(self) -> Reply:
+        return self.replies[-1]
 
 
 @dataclass(frozen=True)
@@ -123,9 +136,18 @@ class _Computed:
     """A turn computed from the state `seen`, not yet stored."""
 
     seen: Stored
-    result: dict[str, Any]
+    result: TurnResult
+    heard: Heard | None
     stored: dict[str, Any]
     log: conversation_log.Turn
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the citizen's words matched, as the log keeps it."""
+
+    intent: str | None
+    score: float
 
 
 class Dialogue:
@@ -150,7 +172,7 @@ class Dialogue:
                 raise NoPublishedTree(NO_TREE)
             turn = self._turn(conversation_id, event, State(tree_version=version), Stored("", None), last_step=0)
             conversation_log.write_turns(connection, [turn.log])
-        if not self.store.advance(conversation_id, seen=turn.seen, state=turn.stored, result=turn.result, turn=None):
+        if not self.store.advance(conversation_id, seen=turn.seen, state=turn.stored, result={}, turn=None):
             raise RuntimeError(f"conversation {conversation_id} was started twice")
         return self._announce(conversation_id, turn)
 
@@ -160,11 +182,13 @@ class Dialogue:
             seen = self.store.read(conversation_id, turn)
             if seen.answered is not None:
                 # A retry: its first run may have died before the log, so the log is written (at most once).
-                self._write(_log_entry(conversation_id, event, seen.answered, lang_changed=True))
-                return _result(conversation_id, seen.answered)
+                result, heard = _decode(conversation_id, seen.answered)
+                self._write(_log_entry(event, result, heard, lang_changed=True))
+                return result
             state, last_step = self._state(conversation_id, seen)
             computed = self._turn(conversation_id, event, state, seen, last_step=last_step)
-            if self.store.advance(conversation_id, seen=seen, state=computed.stored, result=computed.result, turn=turn):
+            answered = _encode(computed.result, computed.heard)
+            if self.store.advance(conversation_id, seen=seen, state=computed.stored, result=answered, turn=turn):
                 self._write(computed.log)
                 return self._announce(conversation_id, computed)
         raise ConversationBusy(f"conversation {conversation_id} is being changed by too many requests at once")
@@ -190,18 +214,19 @@ class Dialogue:
         """One engine turn: the state to store, the answer to keep for retries, and the log entry."""
         compiled = self.trees.get(state.tree_version)
         outcome = engine.handle(state, event, compiled.tree, compiled.matcher)
+        result = TurnResult(
+            conversation_id=conversation_id,
+            step=last_step + 1,
+            replies=outcome.replies,
+            lang=outcome.state.lang,
+            handoff_requested=outcome.state.handoff if state.handoff is None else None,
+            tree_version=outcome.state.tree_version,
+        )
+        stored = {"step": result.step, "engine": state_to_dict(outcome.state)}
         understood = outcome.understood
-        result = {
-            "step": last_step + 1,
-            "lang": outcome.state.lang,
-            "tree_version": outcome.state.tree_version,
-            "replies": [reply_to_dict(r) for r in outcome.replies],
-            "match": None if understood is None else {"intent": understood.intent, "score": understood.score},
-            "handoff_requested": handoff_to_dict(outcome.state.handoff) if state.handoff is None else None,
-        }
-        stored = {"step": result["step"], "engine": state_to_dict(outcome.state)}
-        log = _log_entry(conversation_id, event, result, lang_changed=outcome.state.lang != state.lang)
-        return _Computed(seen=seen, result=result, stored=stored, log=log)
+        heard = Heard(understood.intent, understood.score) if understood is not None else None
+        log = _log_entry(event, result, heard, lang_changed=outcome.state.lang != state.lang)
+        return _Computed(seen=seen, result=result, heard=heard, stored=stored, log=log)
 
     def _write(self, entry: conversation_log.Turn) -> None:
         """Write a turn to SQL: one INSERT that does nothing when a retry of the turn wrote it first."""
@@ -211,11 +236,17 @@ class Dialogue:
     def _announce(self, conversation_id: str, computed: _Computed) -> TurnResult:
         """Tell the handoff listeners (once: only the request that advanced the state gets here)."""
         result = computed.result
-        if handoff := result["handoff_requested"]:
-            request = HandoffRequest(conversation_id=conversation_id, lang=result["lang"], **handoff)
+        if handoff := result.handoff_requested:
+            request = HandoffRequest(
+                conversation_id=conversation_id,
+                lang=result.lang,
+                queue=handoff.queue,
+                priority=handoff.priority.value,
+                reason=handoff.reason,
+            )
             for listener in self.handoff_listeners:
                 listener(request)
-        return _result(conversation_id, result)
+        return result
 
     def release(self, conversation_id: str) -> bool:
         """A specialist let go of the conversation: the robot answers again and a new handoff can happen.
@@ -233,45 +264,56 @@ class Dialogue:
         raise ConversationBusy(f"conversation {conversation_id} is being changed by too many requests at once")
 
 
-def _log_entry(
-    conversation_id: str, event: Input, result: dict[str, Any], *, lang_changed: bool
-) -> conversation_log.Turn:
+def _log_entry(event: Input, result: TurnResult, heard: Heard | None, *, lang_changed: bool) -> conversation_log.Turn:
     """The turn as the conversation log keeps it: what the citizen did, each reply, and a handoff."""
-    match = result.get("match") or {}
     said = {
         "kind": f"citizen_{event.kind.value}",
         "text": event.value,
-        "intent": match.get("intent"),
-        "score": match.get("score"),
+        "intent": heard.intent if heard else None,
+        "score": heard.score if heard else None,
         "data": {"confidence": event.confidence} if event.confidence is not None else {},
     }
     replies = [
         {
             "kind": "bot",
-            "text": r["text_long"],
-            "intent": r["intent"],
-            "data": {"expect": r["expect"], "handoff": r["handoff"]},
+            "text": "\n\n".join(p for p in (r.greeting, r.sorry, r.text_long or r.text, r.promise) if p),
+            "intent": r.intent,
+            "data": {"expect": r.expect.value, "handoff": handoff_to_dict(r.handoff)},
         }
-        for r in result["replies"]
+        for r in result.replies
     ]
-    handoff = result.get("handoff_requested")
+    handoff = handoff_to_dict(result.handoff_requested)
     handed = [{"kind": "handoff_requested", "text": handoff["reason"], "data": handoff}] if handoff else []
     return conversation_log.Turn(
-        conversation_id=conversation_id,
-        step=int(result["step"]),
+        conversation_id=result.conversation_id,
+        step=result.step,
         at=utcnow(),
         events=[said, *replies, *handed],
-        lang=result.get("lang") if lang_changed else None,
+        lang=result.lang if lang_changed else None,
         handoff_queue=handoff["queue"] if handoff else None,
     )
 
 
-def _result(conversation_id: str, result: dict[str, Any]) -> TurnResult:
-    return TurnResult(
+def _encode(result: TurnResult, heard: Heard | None) -> dict[str, Any]:
+    """The turn's answer as kept for a retry of it (JSON in Redis), with what the citizen's words matched."""
+    return {
+        "step": result.step,
+        "lang": result.lang,
+        "tree_version": result.tree_version,
+        "replies": [reply_to_dict(r) for r in result.replies],
+        "match": {"intent": heard.intent, "score": heard.score} if heard else None,
+        "handoff_requested": handoff_to_dict(result.handoff_requested),
+    }
+
+
+def _decode(conversation_id: str, data: dict[str, Any]) -> tuple[TurnResult, Heard | None]:
+    result = TurnResult(
         conversation_id=conversation_id,
-        step=int(result["step"]),
-        replies=result["replies"],
-        lang=result.get("lang"),
-        handoff_requested=result.get("handoff_requested"),
-        tree_version=result.get("tree_version"),
+        step=int(data["step"]),
+        replies=tuple(reply_from_dict(r) for r in data["replies"]),
+        lang=data.get("lang"),
+        handoff_requested=handoff_from_dict(data.get("handoff_requested")),
+        tree_version=data.get("tree_version"),
     )
+    match = data.get("match")
+    return result, Heard(match["intent"], match["score"]) if match else None

@@ -55,6 +55,10 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
         "handoff": handoff_to_dict(reply.handoff),
         "end": reply.end,
         "expect": reply.expect.value,
+        "greeting": reply.greeting,
+        "sorry": reply.sorry,
+        "prompt": reply.prompt,
+        "promise": reply.promise,
     }
 
 
@@ -67,4 +71,8 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
         handoff=handoff_from_dict(data["handoff"]),
         end=data["end"],
         expect=Expect(data["expect"]),
+        greeting=data.get("greeting", ""),
+        sorry=data.get("sorry", ""),
+        prompt=data.get("prompt", ""),
+        promise=data.get("promise", ""),
     )

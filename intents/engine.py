@@ -1,7 +1,9 @@
 """The dialogue engine: one turn of a conversation, for every channel. Pure: no I/O, no clock.
 
 `handle(state, input, tree, understanding)` returns the next state and the replies. Adapters
-render replies (TwiML, Viber keyboards, JSON) and keep no dialogue logic of their own.
+render replies (TwiML, Viber keyboards, JSON) and keep no dialogue logic of their own: a reply
+comes in typed parts (greeting, apology, text, the menu's own spoken prompt, the promise of a
+person, the options), none of which names a key or a button, so each channel says it its own way.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Protocol
 
 from intents.commands import Command, command_of, guess_language, language_of_choice
 from intents.matcher import Match
-from intents.messages import LANGUAGE_CHOICE, LANGUAGE_LABELS, LANGUAGE_QUESTION, promises_a_person, say
+from intents.messages import LANGUAGE_CHOICE, LANGUAGE_LABELS, say, split_promise
 from intents.normalise import normalise
 from intents.tree import LANGUAGES, Action, Node, Priority, Tree
 
@@ -64,13 +66,24 @@ class Handoff:
 
 @dataclass(frozen=True)
 class Reply:
-    text: str
-    text_long: str
+    """What the robot says, in parts a channel renders its own way.
+
+    The phone says `greeting`, `sorry`, then `prompt` (a menu's own spoken prompt, which names its
+    keys) or `text` followed by the options' keys, then `promise` when a person really comes; a chat
+    shows the same parts with `text_long` and the options as buttons. No part names a key or a button.
+    """
+
+    text: str  # the short form
+    text_long: str  # the long form
     options: tuple[Option, ...] = ()
     intent: str | None = None
     handoff: Handoff | None = None
     end: bool = False
     expect: Expect = Expect.MENU
+    greeting: str = ""  # the line's welcome: the first thing said, once a conversation
+    sorry: str = ""  # why the question comes again: not understood, not heard, no such key
+    prompt: str = ""  # a menu's spoken prompt naming its keys: the phone reads it instead of `text` and the keys
+    promise: str = ""  # "connecting you to a specialist": said only where a person really comes
 
 
 @dataclass(frozen=True)
@@ -127,7 +140,7 @@ class _Dialogue:
         if self.state.expect is Expect.LANGUAGE:
             return self.on_language(event)
         if event.kind is InputKind.NO_INPUT:
-            return self.failed()
+            return self.failed(heard=False)
         if event.kind is InputKind.BUTTON:
             return self.on_target(event.value.strip())
         value = event.value.strip()
@@ -142,7 +155,7 @@ class _Dialogue:
         self.lang = lang
         self.state = State(lang=lang, tree_version=self.tree.version)
         welcome = self.tree.welcome.get(lang) or say("welcome", lang)
-        return self.show_menu(None, intro=welcome)
+        return self.show_menu(None, greeting=welcome)
 
     def on_language(self, event: Input) -> Turn:
         value = event.value.strip()
@@ -190,7 +203,7 @@ class _Dialogue:
             if key == 1:
                 return self.repeat()
             if key == 2:
-                return self.show_menu(self.tree.parents.get(self.state.intent or "", None))
+                return self.show_menu(None)  # the main menu, as the "menu" button and word everywhere
         if expect is Expect.CLARIFY:
             return self.on_clarify_key(key)
         node = self.menu_node_by_key(key)
@@ -280,8 +293,10 @@ class _Dialogue:
             return self.answer(node)
         return self.show_menu(node.slug)
 
-    def answer(self, node: Node) -> Turn:
+    def answer(self, node: Node, *, again: bool = False) -> Turn:
+        """The node's answer; `again` (asked to repeat it) gives the short form in writing too."""
         text = node.text(self.lang)
+        written = text.short if again else text.long
         self.state = replace(
             self.state,
             expect=Expect.AFTER_ANSWER,
@@ -293,22 +308,23 @@ class _Dialogue:
         handoff = self.handoff_for(node)
         if handoff is not None:
             self.state = replace(self.state, handoff=handoff)
-            # Most handoff answers say themselves that a person is coming: then it is said once.
-            said = text.short
-            if not promises_a_person(said, self.lang):
-                said = f"{said} {say('handoff', self.lang)}"
+            # Most handoff answers say themselves that a person is coming: that sentence becomes the promise
+            # (said once, and only where a person really comes); the others get the robot's own.
+            said, promise = split_promise(text.short, self.lang)
+            long, _ = split_promise(written, self.lang)
             reply = Reply(
                 text=said,
-                text_long=text.long,
+                text_long=long,
                 options=(),
                 intent=node.slug,
                 handoff=handoff,
                 expect=Expect.AFTER_ANSWER,
+                promise=promise or say("handoff", self.lang),
             )
             return Turn(self.state, (reply,))
         reply = Reply(
-            text=f"{text.short} {say('after_answer', self.lang)}",
-            text_long=text.long,
+            text=text.short,
+            text_long=written,
             options=self.after_answer_options(),
             intent=node.slug,
             handoff=self.state.handoff,
@@ -338,30 +354,27 @@ class _Dialogue:
             queue=self.skill_of(self.state.intent or self.state.menu), priority=Priority.NORMAL, reason=reason
         )
         self.state = replace(self.state, handoff=handoff, failures=0, candidates=(), expect=Expect.MENU)
-        key = "handoff_not_understood" if reason == "not_understood" else "handoff"
-        text = say("handoff_waiting" if waiting else key, self.lang)
-        reply = Reply(text=text, text_long=text, options=self.menu_options(None), handoff=handoff)
-        return Turn(self.state, (reply,))
+        options = self.menu_options(None)
+        if waiting:
+            text = say("handoff_waiting", self.lang)
+            return Turn(self.state, (Reply(text=text, text_long=text, options=options, handoff=handoff),))
+        promise = say("handoff_not_understood" if reason == "not_understood" else "handoff", self.lang)
+        return Turn(self.state, (Reply(text="", text_long="", options=options, handoff=handoff, promise=promise),))
 
-    def show_menu(self, slug: str | None, intro: str = "") -> Turn:
+    def show_menu(self, slug: str | None, *, greeting: str = "", sorry: str = "") -> Turn:
         self.state = replace(self.state, expect=Expect.MENU, menu=slug, candidates=(), intent=None)
         node = self.tree.index.get(slug) if slug else None
-        nodes = self.tree.children_of(slug)
-        spoken_items = " ".join(
-            say("menu_item", self.lang, title=n.text(self.lang).title, key=n.key) for n in nodes if n.key
-        )
-        prompt = node.text(self.lang).prompt if node else ""
-        # A written prompt is read as it is (it names its keys, 0 and #); otherwise the items are listed.
-        opening = "" if intro else say("menu_intro", self.lang)
-        tail = say("press_zero", self.lang) + (f" {say('press_back', self.lang)}" if slug else "")
-        spoken = prompt or " ".join(p for p in (opening, spoken_items, tail) if p)
-        title = node.text(self.lang).title if node else opening
+        # After the welcome (which invites the question itself) nothing more is needed before the items.
+        opening = "" if greeting else say("menu_intro", self.lang)
         reply = Reply(
-            text=" ".join(p for p in (intro, spoken) if p),
-            text_long="\n\n".join(p for p in (intro, title) if p),
+            text=opening,
+            text_long=node.text(self.lang).title if node else opening,
             options=self.menu_options(slug),
             handoff=self.state.handoff,
             expect=Expect.MENU,
+            greeting=greeting,
+            sorry=sorry,
+            prompt=node.text(self.lang).prompt if node else "",
         )
         return Turn(self.state, (reply,))
 
@@ -380,6 +393,7 @@ class _Dialogue:
         return (
             Option(key="1", label=say("label_repeat", self.lang), target=T_REPEAT),
             Option(key="2", label=say("label_menu", self.lang), target=T_MENU),
+            Option(key="#", label=say("label_back", self.lang), target=T_BACK),
             Option(key="0", label=say("label_operator", self.lang), target=T_OPERATOR),
         )
 
@@ -398,7 +412,7 @@ class _Dialogue:
                 Option(key="2", label=say("label_no", self.lang), target=T_MENU),
             )
         else:
-            text = say("clarify", self.lang, first=titles[0], second=titles[1])
+            text = say("clarify", self.lang)
             pairs = enumerate(zip(slugs, titles, strict=True), start=1)
             options = tuple(Option(key=str(i), label=title, target=slug) for i, (slug, title) in pairs)
         options += (Option(key="0", label=say("label_operator", self.lang), target=T_OPERATOR),)
@@ -407,7 +421,7 @@ class _Dialogue:
     def repeat(self) -> Turn:
         state = self.state
         if state.expect is Expect.AFTER_ANSWER and state.intent in self.tree.index:
-            return self.answer(self.tree.index[state.intent])
+            return self.answer(self.tree.index[state.intent], again=True)
         if state.expect is Expect.CLARIFY and state.candidates:
             return self.clarify(state.candidates)
         return self.show_menu(state.menu)
@@ -417,29 +431,41 @@ class _Dialogue:
             return self.show_menu(self.state.menu)
         return self.show_menu(self.tree.parents.get(self.state.menu or "", None))
 
-    def failed(self, why: str = "") -> Turn:
+    def failed(self, why: str = "", *, heard: bool = True) -> Turn:
         failures = self.state.failures + 1
         if failures >= FAILURES_BEFORE_PERSON:
             return self.hand_off("not_understood")
         self.state = replace(self.state, failures=failures)
         if failures >= FAILURES_BEFORE_MENU:
-            return self.show_menu(self.state.menu, intro=why)
-        return Turn(self.state, (self.reprompt(why),))
+            return self.show_menu(self.state.menu, sorry=why)
+        return Turn(self.state, (self.reprompt(why, heard=heard),))
 
-    def reprompt(self, why: str) -> Reply:
-        """Not understood, with the choices of this very question: after an answer or in a clarifying
-        question the keys do not pick sections, so the menu is not offered there."""
+    def reprompt(self, why: str, *, heard: bool) -> Reply:
+        """Not understood (or not heard), with the choices of this very question: after an answer or in a
+        clarifying question the keys do not pick sections, so the menu is not offered there; a menu is
+        asked again with its own prompt, so the same labels are heard twice."""
         state = self.state
-        sorry, ask = say("not_understood_choice", self.lang), ""
+        sorry, ask, prompt = say("not_understood_choice", self.lang), "", ""
         clarifying = state.candidates and all(slug in self.tree.index for slug in state.candidates)
         if state.expect is Expect.AFTER_ANSWER:
-            ask, options = say("after_answer", self.lang), self.after_answer_options()
+            options = self.after_answer_options()
         elif state.expect is Expect.CLARIFY and clarifying:
             ask, options = self.clarify_question(state.candidates)
         else:
             sorry, options = say("not_understood", self.lang), self.menu_options(state.menu)
-        text = " ".join(p for p in (why, sorry, ask) if p)
-        return Reply(text=text, text_long=text, options=options, handoff=state.handoff, expect=state.expect)
+            node = self.tree.index.get(state.menu or "")
+            prompt = node.text(self.lang).prompt if node else ""
+        if not heard:
+            sorry = say("not_heard", self.lang)
+        return Reply(
+            text=ask,
+            text_long=ask,
+            options=options,
+            handoff=state.handoff,
+            expect=state.expect,
+            sorry=" ".join(p for p in (why, sorry) if p),
+            prompt=prompt,
+        )
 
     def menu_node_by_key(self, key: int) -> Node | None:
         return next((n for n in self.tree.children_of(self.state.menu) if n.key == key), None)
@@ -449,7 +475,7 @@ class _Dialogue:
             Option(key=str(i + 1), label=LANGUAGE_LABELS[lang], target=f"{T_LANG}{lang}")
             for i, lang in enumerate(LANGUAGES)
         )
-        return Reply(text=LANGUAGE_QUESTION, text_long=LANGUAGE_CHOICE, options=options, expect=Expect.LANGUAGE)
+        return Reply(text=LANGUAGE_CHOICE, text_long=LANGUAGE_CHOICE, options=options, expect=Expect.LANGUAGE)
 
     @staticmethod
     def with_match(turn: Turn, match: Match) -> Turn:

@@ -1,11 +1,16 @@
-"""What the robot itself says (not the tree's answers), in Ukrainian and Russian."""
+"""What the robot itself says (not the tree's answers), in Ukrainian and Russian.
+
+The engine's own words name no key and no button; `menu_item`, `press_zero` and `press_back` are how
+a phone reads options out, kept here so every channel speaks with one vocabulary.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
-LANGUAGE_QUESTION = "Вітаємо! Оберіть мову: українська — 1. Здравствуйте! Выберите язык: русский — 2."
-LANGUAGE_CHOICE = "Вітаємо! Оберіть мову спілкування.\nЗдравствуйте! Выберите язык общения."
+# The language question greets nobody: the welcome that follows it does, once.
+LANGUAGE_CHOICE = "Оберіть мову спілкування.\nВыберите язык общения."
 
 _MESSAGES: dict[str, dict[str, str]] = {
     "welcome": {
@@ -19,10 +24,6 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "menu_item": {"uk": "{title} — {key}.", "ru": "{title} — {key}."},
     "press_zero": {"uk": "Фахівець — 0.", "ru": "Специалист — 0."},
     "press_back": {"uk": "Назад — решітка.", "ru": "Назад — решётка."},
-    "after_answer": {
-        "uk": "Повторити — 1, до меню — 2, фахівець — 0.",
-        "ru": "Повторить — 1, в меню — 2, специалист — 0.",
-    },
     "not_understood": {
         "uk": "Вибачте, я не зрозумів. Спробуйте сказати інакше або оберіть розділ.",
         "ru": "Извините, я не понял. Попробуйте сказать иначе или выберите раздел.",
@@ -32,18 +33,16 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "uk": "Вибачте, я не зрозумів.",
         "ru": "Извините, я не понял.",
     },
+    "not_heard": {"uk": "Вибачте, я вас не почув.", "ru": "Извините, я вас не расслышал."},
     "no_such_key": {
         "uk": "Такого пункту немає.",
         "ru": "Такого пункта нет.",
     },
     "clarify": {
-        "uk": "Уточніть, будь ласка: {first} — 1, чи {second} — 2?",
-        "ru": "Уточните, пожалуйста: {first} — 1, или {second} — 2?",
+        "uk": "Уточніть, будь ласка, що саме вас цікавить.",
+        "ru": "Уточните, пожалуйста, что именно вас интересует.",
     },
-    "clarify_one": {
-        "uk": "Ви питаєте про: {first}? Так — 1, ні — 2.",
-        "ru": "Вы спрашиваете про: {first}? Да — 1, нет — 2.",
-    },
+    "clarify_one": {"uk": "Ви питаєте про: {first}?", "ru": "Вы спрашиваете про: {first}?"},
     "handoff": {
         "uk": "З'єдную вас із фахівцем. Будь ласка, зачекайте.",
         "ru": "Соединяю вас со специалистом. Пожалуйста, подождите.",
@@ -53,8 +52,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Мне не удалось вас понять, поэтому передаю разговор специалисту. Пожалуйста, подождите.",
     },
     "handoff_waiting": {
-        "uk": "Ваше звернення вже передано фахівцю. Поки чекаєте, можете поставити інше питання.",
-        "ru": "Ваше обращение уже передано специалисту. Пока ждёте, можете задать другой вопрос.",
+        "uk": "Ваше звернення вже передано фахівцю. Будь ласка, зачекайте.",
+        "ru": "Ваше обращение уже передано специалисту. Пожалуйста, подождите.",
     },
     "label_repeat": {"uk": "Повторити", "ru": "Повторить"},
     "label_menu": {"uk": "Головне меню", "ru": "Главное меню"},
@@ -68,12 +67,25 @@ LANGUAGE_LABELS = {"uk": "Українська", "ru": "Русский"}
 
 # Words by which an answer itself tells the citizen a person is being put through ("з'єдную вас…").
 _PROMISING_A_PERSON = {"uk": ("з'єдную", "передаю"), "ru": ("соединяю", "передаю")}
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[ \t]+")
 
 
 def promises_a_person(text: str, lang: str) -> bool:
     """True when `text` already says the citizen is being put through to a person."""
     plain = text.lower().replace("’", "'").replace("ʼ", "'")
     return any(word in plain for word in _PROMISING_A_PERSON.get(lang, _PROMISING_A_PERSON["uk"]))
+
+
+def split_promise(text: str, lang: str) -> tuple[str, str]:
+    """An answer's text without the sentences that promise a person, and those sentences (paragraphs kept)."""
+    kept: list[str] = []
+    promised: list[str] = []
+    for paragraph in text.split("\n\n"):
+        sentences = [s for s in _SENTENCE_END.split(paragraph.strip()) if s]
+        promised += [s for s in sentences if promises_a_person(s, lang)]
+        if rest := " ".join(s for s in sentences if not promises_a_person(s, lang)):
+            kept.append(rest)
+    return "\n\n".join(kept), " ".join(promised)
 
 
 def say(message: str, lang: str, **values: str | int) -> str:

@@ -11,6 +11,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.db import utcnow
 from hotline.deps import Parts
+from intents.tree import Priority
 from ivr import calls as call_log
 from ivr import phrases, twiml
 from ivr.calls import CallEvent, CallRecord
@@ -73,17 +74,16 @@ def advance(parts: Parts, call: TwilioCall, record: CallRecord, *, step: int) ->
     conversation_id = record.conversation_id
     result = dialogue.handle(conversation_id, event, turn=f"{call.sid}:{step}")
     version = record.tree_version or dialogue.trees.current_version()
-    turn = Turn(result, tree=dialogue.trees.get(version).tree, heard_nothing=not event.value)
+    turn = Turn(result, tree=dialogue.trees.get(version).tree)
     handoff = turn.handoff
     if handoff is None:
         return render_turn(turn, line.urls, questions=parts.speech)
-    if handoff["priority"] == "emergency" or open_now(parts):
-        enqueued(
-            line, conversation_id, handoff["queue"], turn.lang, reason=handoff["reason"], priority=handoff["priority"]
-        )
+    if handoff.priority is Priority.EMERGENCY or open_now(parts):
+        priority = handoff.priority.value
+        enqueued(line, conversation_id, handoff.queue, turn.lang, reason=handoff.reason, priority=priority)
         return render_turn(turn, line.urls)
     # No person now: the caller is not waiting for one (not in our queue) until they choose the duty wait.
-    choices = {"queue": handoff["queue"], "lang": turn.lang, "reason": handoff["reason"]}
+    choices = {"queue": handoff.queue, "lang": turn.lang, "reason": handoff.reason}
     line.calls.record(conversation_id, CallEvent.AFTER_HOURS_CHOICES, choices)
     return render_turn(
         turn,

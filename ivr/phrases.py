@@ -6,14 +6,14 @@ from datetime import datetime
 
 from intents.messages import pick
 
-# The language question as two prompts, so each is read by a voice of its own language.
+# The language question as two prompts, so each is read by a voice of its own language. It greets nobody:
+# the welcome after it does, once.
 LANGUAGE_PROMPTS = (
-    ("uk", "Вітаємо! Оберіть мову: українська — 1."),
-    ("ru", "Здравствуйте! Выберите язык: русский — 2."),
+    ("uk", "Оберіть мову: українська — 1."),
+    ("ru", "Выберите язык: русский — 2."),
 )
 
 _PHRASES: dict[str, dict[str, str]] = {
-    "not_heard": {"uk": "Вибачте, я вас не почув.", "ru": "Извините, я вас не расслышал."},
     "position": {"uk": "Ваш номер у черзі — {position}.", "ru": "Ваш номер в очереди — {position}."},
     "estimate": {
         "uk": "Орієнтовний час очікування — {minutes}.",

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.deps import Parts, PartsDep
+from intents.messages import say as engine_say
 from ivr import answering, phrases, twiml
 from ivr import calls as call_log
 from ivr.calls import CallEvent
@@ -134,7 +135,7 @@ def choices(
         return twiml.enqueue([phrases.say("duty_wait", lang)], lang, queue, line.urls)
     if attempt >= 2:
         return twiml.goodbye([phrases.say("call_later", lang)], lang)
-    again = phrases.say("not_heard", lang) if not key else ""
+    again = engine_say("not_heard", lang) if not key else ""
     return twiml.choices([again], lang, line.urls.choices(queue, lang, attempt + 1), duty=duty, callback=callback)
 
 

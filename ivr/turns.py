@@ -6,25 +6,20 @@ a prompt to interrupt, a queue to wait in).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels.dialogue import TurnResult
-from intents.engine import Expect, Input, InputKind
-from intents.messages import promises_a_person
+from intents.engine import Expect, Handoff, Input, InputKind, Option, Reply
 from intents.messages import say as engine_say
 from intents.tree import Tree
-from ivr import phrases, twiml
+from ivr import twiml
 
 MAX_SPEECH = 500
 DEFAULT_LANGUAGE = "uk"
-# The engine's words for "a person takes over": not true out of hours, so they are not said then.
-_HANDOFF_WORDS = ("handoff", "handoff_not_understood", "handoff_waiting")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def caller_input(params: Mapping[str, str]) -> Input:
@@ -48,24 +43,22 @@ def _confidence(raw: str) -> float | None:
 
 @dataclass(frozen=True)
 class Turn:
-    """An engine turn as the phone renders it; `tree` gives the speech hints, `heard_nothing` the wording."""
+    """An engine turn as the phone renders it; `tree` gives the speech hints."""
 
     result: TurnResult
     tree: Tree | None = None
-    heard_nothing: bool = False
 
     @property
     def lang(self) -> str:
         return self.result.lang or DEFAULT_LANGUAGE
 
     @property
-    def last(self) -> dict[str, Any]:
-        return self.result.replies[-1]
+    def last(self) -> Reply:
+        return self.result.last
 
     @property
-    def handoff(self) -> dict[str, Any] | None:
-        handoff: dict[str, Any] | None = self.last["handoff"]
-        return handoff
+    def handoff(self) -> Handoff | None:
+        return self.last.handoff
 
 
 class Questions(Protocol):
@@ -90,68 +83,60 @@ def render_turn(
     """The TwiML for a turn: a question, the queue, or (with `closed` words) the out-of-hours choices
     (a callback among them when the office's policy allows it)."""
     last, lang = turn.last, turn.lang
-    if last["expect"] == Expect.LANGUAGE:
+    if last.expect is Expect.LANGUAGE:
         if questions is not None:
             return questions.language_question(turn.result.step)
         return twiml.language_question(urls.gather(turn.result.step, language=True))
-    texts = [_spoken(reply, turn) for reply in turn.result.replies]
     handoff = turn.handoff
+    # Out of hours nobody is being connected: the promise of a person is not made.
+    texts = [spoken(reply, lang, person=closed is None) for reply in turn.result.replies]
     if handoff is not None:
         if closed is None:
-            return twiml.enqueue(texts, lang, handoff["queue"], urls)
-        said = [_without_a_person(text, lang) for text in texts]
-        action = urls.choices(handoff["queue"], lang)
-        return twiml.choices([*said, *closed], lang, action, duty=duty, callback=callback)
-    if last["end"]:
+            return twiml.enqueue(texts, lang, handoff.queue, urls)
+        action = urls.choices(handoff.queue, lang)
+        return twiml.choices([*texts, *closed], lang, action, duty=duty, callback=callback)
+    if last.end:
         return twiml.goodbye(texts, lang)
     if questions is not None:
         return questions.ask(turn, texts, _hints(turn))
     return twiml.ask(texts, lang, urls.gather(turn.result.step), _hints(turn))
 
 
-def _spoken(reply: dict[str, Any], turn: Turn) -> str:
-    """The reply's short text; a menu's "not understood" gets its choices read out, since a phone shows
-    no buttons (elsewhere the engine's reprompt names its keys itself); silence is "I did not hear you"."""
-    text: str = reply["text"]
-    lang = turn.lang
-    sorry = engine_say("not_understood", lang)
-    if text.endswith(sorry):
-        if turn.heard_nothing:
-            text = text.removesuffix(sorry) + phrases.say("not_heard", lang)
-        return " ".join([text, *_keys_read_out(reply["options"], lang)])
-    sorry = engine_say("not_understood_choice", lang)
-    if turn.heard_nothing and sorry in text:
-        return text.replace(sorry, phrases.say("not_heard", lang), 1)
-    return text
+def spoken(reply: Reply, lang: str, *, person: bool = True) -> str:
+    """A reply as the phone says it: the greeting, the apology, a menu's own prompt or the text with its
+    options' keys read out (a phone shows no buttons), and the promise of a person when one comes."""
+    asks = reply.handoff is None and not reply.end
+    question = reply.prompt if asks and reply.prompt else " ".join(_with_keys(reply, lang, asks))
+    parts = (reply.greeting, reply.sorry, question, reply.promise if person else "")
+    return " ".join(part for part in parts if part)
 
 
-def _keys_read_out(options: list[dict[str, str]], lang: str) -> Iterator[str]:
+def _with_keys(reply: Reply, lang: str, asks: bool) -> Iterator[str]:
+    if reply.text:
+        yield reply.text
+    if asks:
+        yield from keys_read_out(reply.options, lang)
+
+
+def keys_read_out(options: Iterable[Option], lang: str) -> Iterator[str]:
+    """ "Житлова субсидія — 1.", "Назад — решітка.", "Фахівець — 0.": each option with the key that picks it."""
     for option in options:
-        key = option["key"]
-        if key == "0":
+        if option.key == "0":
             yield engine_say("press_zero", lang)
-        elif key == "#":
+        elif option.key == "#":
             yield engine_say("press_back", lang)
         else:
-            yield engine_say("menu_item", lang, title=option["label"], key=key)
-
-
-def _without_a_person(text: str, lang: str) -> str:
-    """Out of hours: the reply without the sentences that promise a person now (the engine's or the answer's)."""
-    for words in _HANDOFF_WORDS:
-        text = text.replace(engine_say(words, lang), "")
-    sentences = _SENTENCE_END.split(text.strip())
-    return " ".join(sentence for sentence in sentences if sentence and not promises_a_person(sentence, lang))
+            yield engine_say("menu_item", lang, title=option.label, key=option.key)
 
 
 def _hints(turn: Turn) -> Iterator[str]:
     """Speech hints: the titles, phrases and keywords of what the caller may choose now."""
     index = turn.tree.index if turn.tree is not None else {}
-    options = turn.last["options"]
+    options = turn.last.options
     for option in options:
-        node = index.get(option["target"])
-        yield node.text(turn.lang).title if node is not None else option["label"]
+        node = index.get(option.target)
+        yield node.text(turn.lang).title if node is not None else option.label
     for option in options:
-        if (node := index.get(option["target"])) is not None:
+        if (node := index.get(option.target)) is not None:
             text = node.text(turn.lang)
             yield from (*text.phrases, *text.keywords)

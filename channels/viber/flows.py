@@ -224,7 +224,7 @@ class ViberFlows:
             result = self.dialogue.handle(conversation_id, event, turn=turn)
         except UnknownConversation:
             result = self.dialogue.handle(self._start(user).conversation_id, event, turn=turn)
-        handed_off = any(reply["handoff"] for reply in result.replies)
+        handed_off = any(reply.handoff for reply in result.replies)
         footer = self._queue_place(result.conversation_id, result.lang) if handed_off else ""
         return render.messages(result.replies, result.lang, self.look, receiver=user.id, turn=turn, footer=footer)
 
@@ -267,7 +267,7 @@ class ViberFlows:
             service.rate(session, conversation_id=str(closed), user_id=user.id, score=int(score.group(1)))
         conversation_id, _ = self._current(user)
         menu = self.dialogue.handle(conversation_id, Input(InputKind.BUTTON, value=T_MENU), turn=turn)
-        board = render.keyboard(menu.replies[-1]["options"], menu.lang or lang)
+        board = render.keyboard(menu.last.options, menu.lang or lang)
         return [render.note(texts.say("rated", lang), lang, self.look, receiver=user.id, turn=turn, board=board)]
 
     def _abuse(

@@ -1,6 +1,6 @@
 """Engine replies as Viber messages: the long text split to Viber's limit, menus as phone-sized keyboards.
 
-Pure: reply dicts (as `Dialogue` returns them) in, message bodies out.
+Pure: the engine's replies (as `Dialogue` returns them) in, message bodies out.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from channels.chat.wording import written
 from channels.viber import texts
 from channels.viber.wire import ACTION_BODY_LIMIT, BUTTON_TEXT_LIMIT, TEXT_LIMIT, Keyboard, Look, Outgoing, text_message
-from intents.engine import T_BACK, T_MENU, T_OPERATOR
+from intents.engine import T_BACK, T_MENU, T_OPERATOR, Option, Reply
 
 GRID = 6  # a Viber keyboard is six columns wide
 HALF = 3
@@ -52,10 +53,10 @@ def _rows(items: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
     return buttons
 
 
-def keyboard(options: Sequence[dict[str, Any]], lang: str | None) -> Keyboard:
+def keyboard(options: Sequence[Option], lang: str | None) -> Keyboard:
     """The reply's options as buttons, then one row that is always there: back, menu, a specialist."""
     controls = {target for target, _ in CONTROLS}
-    items = [(str(o["label"]), str(o["target"])) for o in options if o["target"] not in controls]
+    items = [(o.label, o.target) for o in options if o.target not in controls]
     last_row = [button(texts.label(key, lang), target, GRID // len(CONTROLS)) for target, key in CONTROLS]
     return {"Type": "keyboard", "DefaultHeight": False, "Buttons": [*_rows(items), *last_row]}
 
@@ -86,7 +87,7 @@ def split(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 def messages(
-    replies: Sequence[dict[str, Any]], lang: str | None, look: Look, *, receiver: str, turn: str, footer: str = ""
+    replies: Sequence[Reply], lang: str | None, look: Look, *, receiver: str, turn: str, footer: str = ""
 ) -> list[Outgoing]:
     """Each reply's long text in Viber-sized pieces, each piece with the reply's keyboard.
 
@@ -94,10 +95,10 @@ def messages(
     """
     out: list[Outgoing] = []
     for index, reply in enumerate(replies):
-        text = str(reply["text_long"] or reply["text"])
+        text = written(reply)
         if footer and index == len(replies) - 1:
             text = f"{text}\n\n{footer}"
-        board = keyboard(reply["options"], lang)
+        board = keyboard(reply.options, lang)
         for piece in split(text):
             out.append(Outgoing(f"{turn}:{len(out)}", receiver, text_message(piece, board, look, receiver)))
     return out
@@ -110,8 +111,8 @@ def note(
     return Outgoing(f"{turn}:0", receiver, text_message(text, board or keyboard((), lang), look, receiver))
 
 
-def welcome(replies: Sequence[dict[str, Any]], lang: str | None, look: Look) -> dict[str, Any]:
+def welcome(replies: Sequence[Reply], lang: str | None, look: Look) -> dict[str, Any]:
     """The one message Viber lets us answer `conversation_started` with: every reply's text, the last keyboard."""
-    text = "\n\n".join(str(r["text_long"] or r["text"]) for r in replies)
-    options = replies[-1]["options"] if replies else ()
+    text = "\n\n".join(written(r) for r in replies)
+    options = replies[-1].options if replies else ()
     return text_message(split(text)[0], keyboard(options, lang), look)

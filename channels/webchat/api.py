@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Path, WebSocket, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from channels.chat.wording import written
 from channels.dialogue import TurnResult, UnknownConversation
 from hotline import conversation_log
 from hotline.db import RowIdOrZero
 from hotline.deps import Parts, PartsDep
 from hotline.rate_limits import CHAT, CHAT_MESSAGES, NEW_CHATS, limited, path_param
-from intents.engine import Input, InputKind
+from intents.codec import handoff_to_dict
+from intents.engine import Input, InputKind, Reply
 from specialist_queue import live
 
 MAX_TEXT = 2000
@@ -68,7 +70,7 @@ class HandoffState(BaseModel):
 
 
 class BotReply(BaseModel):
-    text: str = Field(description="The short form (what the phone would say).")
+    text: str = Field(description="The short form (as short as the phone says it, without its keys).")
     text_long: str = Field(description="The full answer for reading.")
     buttons: list[Button]
     intent: str | None
@@ -95,13 +97,13 @@ def _replies(result: TurnResult) -> list[BotReply]:
     return [_reply(r) for r in result.replies]
 
 
-def _reply(reply: dict[str, Any]) -> BotReply:
-    handoff = reply["handoff"]
+def _reply(reply: Reply) -> BotReply:
+    handoff = handoff_to_dict(reply.handoff)
     return BotReply(
-        text=reply["text"],
-        text_long=reply["text_long"],
-        buttons=[Button(id=o["target"], label=o["label"], key=o["key"]) for o in reply["options"]],
-        intent=reply["intent"],
+        text=written(reply, short=True),
+        text_long=written(reply),
+        buttons=[Button(id=o.target, label=o.label, key=o.key) for o in reply.options],
+        intent=reply.intent,
         handoff=HandoffState(state="waiting", **handoff) if handoff else None,
     )
 
@@ -159,8 +161,10 @@ async def live_updates(websocket: WebSocket, session_id: str, after: RowIdOrZero
     leaving, and the specialist's messages (those with an id above `after`), as JSON frames."""
     parts: Parts = websocket.app.state.parts
     found = parts.specialists
-    if found is None or not SESSION_ID.match(session_id) or not await to_thread.run_sync(
-        lambda: _is_web_chat(parts, session_id)
+    if (
+        found is None
+        or not SESSION_ID.match(session_id)
+        or not await to_thread.run_sync(lambda: _is_web_chat(parts, session_id))
     ):
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return

@@ -147,9 +147,9 @@ def _listener(model: LoadedModel, words: Iterable[str], *, name: str) -> Listene
 
 def is_open(turn: Turn) -> bool:
     """The top menu invites the caller to describe the problem in their own words: the full vocabulary."""
-    if turn.last["expect"] != Expect.MENU or turn.tree is None:
+    if turn.last.expect is not Expect.MENU or turn.tree is None:
         return False
-    targets = {option["target"] for option in turn.last["options"]}
+    targets = {option.target for option in turn.last.options}
     return {node.slug for node in turn.tree.children_of(None)} <= targets
 
 

@@ -97,7 +97,7 @@ def test_edit_an_answer_publish_it_and_the_web_chat_answers_anew(admin: Any, sta
     form.locator("textarea[name=uk_long]").fill(NEW_ANSWER)
     page.get_by_role("button", name="Як це виглядає").click()
     expect(page.locator("#preview .web .bubble")).to_have_text(NEW_ANSWER)  # unsaved, already previewed
-    expect(page.locator("#preview .phone .speech")).to_contain_text("Повторити — 1")
+    expect(page.locator("#preview .phone .speech")).to_contain_text("Повторити — 1. Головне меню — 2.")
     form.get_by_role("button", name="Зберегти").click()
     expect(page.locator(".flash")).to_contain_text("Збережено «office_hours»")
     assert _chat_answer(staff)["text_long"] == before["text_long"]  # the draft is not what citizens get

@@ -138,7 +138,7 @@ def test_after_redis_lost_the_state_the_turns_go_on_being_logged_on_the_conversa
 
     after = dialogue.handle(cid, Input(InputKind.TEXT, value="які документи потрібні для субсидії"))
     assert after.step == 3 and after.tree_version == started.tree_version
-    assert after.replies[0]["intent"] == "housing_subsidy_documents"
+    assert after.replies[0].intent == "housing_subsidy_documents"
     assert _rows(sessions, cid, 3)[0] == (0, "citizen_text")  # logged, not taken for a retry of step 1
     assert len(_rows(sessions, cid, 1)) == 1 + len(started.replies)  # the first turn untouched
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from fastapi.testclient import TestClient
@@ -126,7 +127,6 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert "/api/chat/sessions" in client.get("/openapi.json").json()["paths"]
 
 
-
 def test_a_publish_reaches_new_chats_while_running_ones_keep_their_version(client: TestClient) -> None:
     running = _session(client, "uk")
     tree = load_pack(DEMO_PACK)
@@ -138,3 +138,23 @@ def test_a_publish_reaches_new_chats_while_running_ones_keep_their_version(clien
     assert fresh["replies"][0]["text"].startswith("Нова версія.")
     # The conversation that started before the publish goes on, on its own version.
     assert intents_of(chat(client, running, text="Як оформити субсидію?")) == ["housing_subsidy_apply"]
+
+
+KEYPAD_WORDING = re.compile(r"— ?[0-9#]\b|решітк|решётк|натисніть|нажмите")
+
+
+def test_no_reply_in_the_chat_names_a_key_and_repeat_gives_the_short_form(client: TestClient) -> None:
+    sid = client.post("/api/chat/sessions").json()["session_id"]
+    said = [chat(client, sid, button="lang:uk"), chat(client, sid, button="subsidies")]
+    said.append(chat(client, sid, text="абракадабра"))  # "not understood" in a menu
+    answer = chat(client, sid, button="housing_subsidy_apply")
+    said += [answer, chat(client, sid, text="коли грає динамо")]  # "not understood" after an answer
+    again = chat(client, sid, button="repeat")
+    said += [again, chat(client, sid, text="субсидія документи")]
+    # The robot's own words (the answers are the office's text, which may mention the phone menu).
+    texts = [t for body in said for r in body["replies"] if not r["intent"] for t in (r["text"], r["text_long"])]
+    assert len(texts) >= 8 and not [t for t in texts if KEYPAD_WORDING.search(t)]
+    short = load_pack(DEMO_PACK).index["housing_subsidy_apply"].text("uk").short
+    assert again["replies"][0]["text_long"] == short != answer["replies"][0]["text_long"]
+    labels = [b["label"] for b in answer["replies"][0]["buttons"]]
+    assert labels == ["Повторити", "Головне меню", "Назад", "Фахівець"]  # Back after an answer, as on the phone

@@ -189,8 +189,8 @@ def test_a_question_forks_the_callers_audio_over_a_prompt_that_keys_interrupt(se
         f'<Parameter name="token" value="{fork.parameters["token"]}" /><Parameter name="step" value="1" />'
         "</Stream></Start>"
         f'<Gather action="{action}" finishOnKey="" input="dtmf" method="POST" numDigits="1" timeout="{int(NO_SPEECH)}">'
-        f"<Say {UK}>Вітаємо! Оберіть мову: українська — 1.</Say>"
-        f"<Say {RU}>Здравствуйте! Выберите язык: русский — 2.</Say>"
+        f"<Say {UK}>Оберіть мову: українська — 1.</Say>"
+        f"<Say {RU}>Выберите язык: русский — 2.</Say>"
         "</Gather>"
         f'<Redirect method="POST">{action}</Redirect>'
     )
@@ -297,7 +297,7 @@ def test_hotline_call_walks_a_line_whose_questions_are_forked(server: SpeechServ
     done = simulator.run(server.url, TOKEN, lines, out, queue_rounds=1, account_sid=ACCOUNT)
     heard = out.getvalue()
     assert done == 0, heard
-    assert "robot (uk-UA): Вітаємо! Оберіть мову: українська — 1." in heard
+    assert "robot (uk-UA): Оберіть мову: українська — 1." in heard
     assert "Житлова субсидія — 1." in heard  # key 1 went to the Gather
     assert "caller says: субсидія (the simulator has no voice for our recogniser: press keys)" in heard
     assert "robot (uk-UA): Вибачте, я вас не почув." in heard  # the Gather's silence, then the Redirect

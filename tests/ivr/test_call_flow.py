@@ -21,6 +21,8 @@ MENU_ITEMS = (
     "Інвалідність і догляд — 5. Переселенці (ВПО) — 6. Консультація, довідки, прийом — 7. "
     "Статус заяви, виплати, скарги — 8. Безпека: кризові ситуації, шахраї — 9. Фахівець — 0."
 )
+# After an answer the phone reads the same options a chat shows as buttons, each with its key.
+AFTER_ANSWER_KEYS = "Повторити — 1. Головне меню — 2. Назад — решітка. Фахівець — 0."
 LISTEN = (
     'actionOnEmptyResult="true" bargeIn="true" finishOnKey="" hints="{hints}" input="dtmf speech" '
     'language="{language}" method="POST" numDigits="1" speechTimeout="3" timeout="6"'
@@ -43,8 +45,8 @@ def test_an_incoming_call_asks_for_the_language_in_both_voices(client) -> None:
     listen = LISTEN.format(hints="українська, русский, російська, украинский", language="uk-UA")
     assert doc.xml == xml(
         f'<Gather action="{PUBLIC_URL}/twilio/gather?step=1&amp;ask=language" {listen}>'
-        f"<Say {UK}>Вітаємо! Оберіть мову: українська — 1.</Say>"
-        f"<Say {RU}>Здравствуйте! Выберите язык: русский — 2.</Say>"
+        f"<Say {UK}>Оберіть мову: українська — 1.</Say>"
+        f"<Say {RU}>Выберите язык: русский — 2.</Say>"
         "</Gather>"
     )
 
@@ -53,7 +55,7 @@ def test_a_caller_silent_at_the_language_question_twice_is_taken_on_in_ukrainian
     phone = Phone(client)
     again = phone.answer(phone.call())
     assert again.gather.get("action") == f"{PUBLIC_URL}/twilio/gather?step=2&ask=language"
-    assert again.said == ["Вітаємо! Оберіть мову: українська — 1.", "Здравствуйте! Выберите язык: русский — 2."]
+    assert again.said == ["Оберіть мову: українська — 1.", "Выберите язык: русский — 2."]
     menu = phone.answer(again)
     assert menu.gather.get("language") == "uk-UA"
     assert menu.said[0].startswith(TREE.welcome["uk"])
@@ -84,8 +86,8 @@ def test_a_spoken_question_is_answered_in_short_with_the_after_answer_keys(clien
     doc = phone.answer(in_ukrainian(phone), SpeechResult="Як мені оформити житлову субсидію", Confidence="0.92")
     short = TREE.index["housing_subsidy_apply"].text("uk").short
     assert dict(doc.gather.attrib) == gather_attributes(3, doc.gather.get("hints"))
-    assert doc.gather.get("hints").startswith("повторити, головне меню, зв'язатися з фахівцем")
-    assert doc.xml.endswith(f"<Say {UK}>{short} Повторити — 1, до меню — 2, фахівець — 0.</Say></Gather></Response>")
+    assert doc.gather.get("hints").startswith("повторити, головне меню, назад, зв'язатися з фахівцем")
+    assert doc.xml.endswith(f"<Say {UK}>{short} {AFTER_ANSWER_KEYS}</Say></Gather></Response>")
     again = phone.answer(doc, Digits="1")
     assert again.said == doc.said
 
@@ -93,7 +95,7 @@ def test_a_spoken_question_is_answered_in_short_with_the_after_answer_keys(clien
 def test_low_speech_confidence_asks_which_was_meant(client) -> None:
     phone = Phone(client)
     doc = phone.answer(in_ukrainian(phone), SpeechResult="субсидія документи", Confidence="0.3")
-    assert doc.said == ["Ви питаєте про: Документи для субсидії? Так — 1, ні — 2."]
+    assert doc.said == ["Ви питаєте про: Документи для субсидії? Так — 1. Ні — 2. Фахівець — 0."]
     answer = phone.answer(doc, Digits="1")
     assert answer.said[0].startswith(TREE.index["housing_subsidy_documents"].text("uk").short)
 
@@ -102,9 +104,9 @@ def test_silence_gets_the_prompt_again_then_the_menu_then_a_person(client) -> No
     phone = Phone(client)
     menu = phone.answer(in_ukrainian(phone), Digits="1")
     first = phone.answer(menu)
-    assert first.said == [
-        "Вибачте, я вас не почув. Як оформити субсидію — 1. Перепризначення субсидії — 2. "
-        "Документи для субсидії — 3. Субсидію не нарахували або зменшили — 4. Назад — решітка. Фахівець — 0."
+    # The menu's own prompt again, so the caller hears the same labels as the first time.
+    assert first.said == [f"Вибачте, я вас не почув. {TREE.index['subsidies'].text('uk').prompt}"] == [
+        f"Вибачте, я вас не почув. {menu.said[0]}"
     ]
     second = phone.answer(first)
     assert second.said == menu.said
@@ -240,7 +242,7 @@ def test_after_an_answer_silence_repeats_what_the_keys_mean_there(client) -> Non
     phone = Phone(client)
     answer = phone.answer(phone.answer(in_ukrainian(phone), Digits="1"), Digits="1")
     again = phone.answer(answer)
-    assert again.said == ["Вибачте, я вас не почув. Повторити — 1, до меню — 2, фахівець — 0."]
+    assert again.said == [f"Вибачте, я вас не почув. {AFTER_ANSWER_KEYS}"]
     assert phone.answer(again, Digits="1").said == answer.said  # and 1 still repeats the answer
 
 

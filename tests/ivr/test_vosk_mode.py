@@ -74,8 +74,8 @@ def test_the_first_question_streams_to_our_recogniser(vosk_client: TestClient, p
     token = streamed(doc, f"{PUBLIC_URL}/twilio/speech?step=1&ask=language")
     assert parts.speech.readiness().startswith("fallback to keypad and twilio speech (ru: ")
     assert doc.xml == xml(
-        f"<Say {UK}>Вітаємо! Оберіть мову: українська — 1.</Say>"
-        f"<Say {RU}>Здравствуйте! Выберите язык: русский — 2.</Say>"
+        f"<Say {UK}>Оберіть мову: українська — 1.</Say>"
+        f"<Say {RU}>Выберите язык: русский — 2.</Say>"
         f'<Connect action="{PUBLIC_URL}/twilio/speech?step=1&amp;ask=language" method="POST">'
         f'<Stream url="{STREAM}"><Parameter name="token" value="{token}" /><Parameter name="step" value="1" />'
         "</Stream></Connect>"
@@ -99,7 +99,7 @@ def test_a_menu_is_a_stream_and_the_connect_action_goes_on_through_the_engine(
     heard(parts, phone, 2, transcript="Як мені оформити житлову субсидію", confidence=0.92)
     answer = phone.twiml(f"{PUBLIC_URL}/twilio/speech?step=2")
     short = TREE.index["housing_subsidy_apply"].text("uk").short
-    assert answer.said == [f"{short} Повторити — 1, до меню — 2, фахівець — 0."]
+    assert answer.said == [f"{short} Повторити — 1. Головне меню — 2. Назад — решітка. Фахівець — 0."]
     streamed(answer, f"{PUBLIC_URL}/twilio/speech?step=3")
     # Twilio retries the action: the same words, the engine moved once.
     again = phone.twiml(f"{PUBLIC_URL}/twilio/speech?step=2")
@@ -151,7 +151,7 @@ def test_hotline_call_plays_the_media_stream_of_a_vosk_mode_server(speech_server
     done = simulator.run(speech_server.url, TOKEN, lines, out, queue_rounds=1, account_sid=ACCOUNT)
     heard = out.getvalue()
     assert done == 0, heard
-    assert "robot (uk-UA): Вітаємо! Оберіть мову: українська — 1." in heard
+    assert "robot (uk-UA): Оберіть мову: українська — 1." in heard
     assert "Житлова субсидія — 1." in heard  # key 1 went on the stream
     assert "caller says: субсидія (the simulator has no voice for our recogniser: press keys)" in heard
     assert "robot (uk-UA): Вибачте, я вас не почув." in heard  # the silence it streamed instead

@@ -12,6 +12,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from channels.dialogue import TurnResult
+from intents.engine import Expect, Option, Reply
 from intents.tree import Tree
 from ivr.speech.twilio_side import TwilioStream
 from ivr.turns import Turn
@@ -21,9 +22,9 @@ def menu_turn(
     conversation_id: str, step: int, lang: str = "uk", *, tree: Tree | None = None, top: bool = False
 ) -> Turn:
     """The phone line's view of a turn that ends in a menu (the top menu of `tree` when `top`)."""
-    options = [{"key": str(n.key), "label": n.text(lang).title, "target": n.slug} for n in tree.nodes] if top else []
-    reply = {"text": "…", "expect": "menu", "options": options, "handoff": None, "end": False}
-    return Turn(TurnResult(conversation_id, step, [reply], lang), tree=tree)
+    options = tuple(Option(str(n.key), n.text(lang).title, n.slug) for n in tree.nodes) if top and tree else ()
+    reply = Reply(text="…", text_long="…", options=options, expect=Expect.MENU)
+    return Turn(TurnResult(conversation_id, step, (reply,), lang), tree=tree)
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,8 @@ def test_the_language_question_listens_in_every_loaded_language(redis_client, mo
         q = question(speech.language_question(1).to_xml())
     token = q.parameters["token"]
     assert q.xml == xml(
-        f"<Say {UK}>Вітаємо! Оберіть мову: українська — 1.</Say>"
-        f"<Say {RU}>Здравствуйте! Выберите язык: русский — 2.</Say>"
+        f"<Say {UK}>Оберіть мову: українська — 1.</Say>"
+        f"<Say {RU}>Выберите язык: русский — 2.</Say>"
         f'<Connect action="{PUBLIC_URL}/twilio/speech?step=1&amp;ask=language" method="POST">'
         '<Stream url="wss://hotline.example.org/twilio/stream">'
         f'<Parameter name="token" value="{token}" /><Parameter name="step" value="1" />'

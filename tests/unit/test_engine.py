@@ -144,7 +144,7 @@ def test_without_a_language_the_first_reply_asks_for_it(talk: Talk) -> None:
     assert [o.target for o in reply.options] == ["lang:uk", "lang:ru"]
     turn = talk.digit("2")
     assert turn.state.lang == "ru"
-    assert "Здравствуйте." in turn.replies[0].text
+    assert turn.replies[0].greeting == "Здравствуйте."
     assert [o.key for o in turn.replies[0].options] == ["1", "2", "0"]
 
 
@@ -165,10 +165,16 @@ def test_keypad_walk_to_an_answer_repeat_and_back(talk: Talk) -> None:
     assert [o.target for o in menu.options] == ["housing_subsidy_apply", "housing_subsidy_status", "back", "operator"]
     answer = talk.digit("2").replies[0]
     assert answer.intent == "housing_subsidy_status"
-    assert answer.text.startswith("Причину відмови повідомляє Пенсійний фонд.")
-    assert "Повторити — 1" in answer.text
+    assert answer.text == "Причину відмови повідомляє Пенсійний фонд."  # no keys: the phone reads them out itself
+    assert [(o.key, o.target) for o in answer.options] == [
+        ("1", "repeat"),
+        ("2", "menu"),
+        ("#", "back"),
+        ("0", "operator"),
+    ]
     assert answer.text_long.startswith("Якщо субсидію не нарахували")
-    assert talk.digit("1").replies[0].intent == "housing_subsidy_status"  # 1 repeats the answer
+    again = talk.digit("1").replies[0]  # 1 repeats the answer, in its short form in writing too
+    assert again.intent == "housing_subsidy_status" and again.text_long == answer.text
     assert talk.digit("*").replies[0].intent == "housing_subsidy_status"
     back = talk.digit("#").replies[0]
     assert back.intent is None and talk.state is not None and talk.state.menu == "subsidies"
@@ -208,9 +214,9 @@ def test_crisis_wins_and_goes_first_in_the_queue(talk: Talk) -> None:
 def test_two_failures_show_the_menu_and_the_third_reaches_a_person(talk: Talk) -> None:
     talk.start("uk")
     first = talk.text("коли грає динамо київ").replies[0]
-    assert first.intent is None and first.handoff is None and "не зрозумів" in first.text
+    assert first.intent is None and first.handoff is None and "не зрозумів" in first.sorry
     second = talk.send(InputKind.NO_INPUT).replies[0]
-    assert second.expect is Expect.MENU and "Субсидії — 1." in second.text
+    assert second.expect is Expect.MENU and (second.options[0].key, second.options[0].label) == ("1", "Субсидії")
     third = talk.text("абракадабра").replies[0]
     assert third.handoff is not None and third.handoff.reason == "not_understood"
 
@@ -218,7 +224,7 @@ def test_two_failures_show_the_menu_and_the_third_reaches_a_person(talk: Talk) -
 def test_an_unknown_key_is_a_failure_with_a_way_back(talk: Talk) -> None:
     talk.start("uk")
     reply = talk.digit("7").replies[0]
-    assert "Такого пункту немає." in reply.text
+    assert reply.sorry.startswith("Такого пункту немає.")
     assert any(o.key == "0" for o in reply.options)
 
 
@@ -249,8 +255,13 @@ def test_not_understood_after_an_answer_offers_what_the_keys_mean_there(talk: Ta
     talk.digit("1")
     reply = talk.text("коли грає динамо київ").replies[0]
     assert reply.expect is Expect.AFTER_ANSWER
-    assert reply.text == "Вибачте, я не зрозумів. Повторити — 1, до меню — 2, фахівець — 0."
-    assert [(o.key, o.target) for o in reply.options] == [("1", "repeat"), ("2", "menu"), ("0", "operator")]
+    assert (reply.sorry, reply.text) == ("Вибачте, я не зрозумів.", "")
+    assert [(o.key, o.target) for o in reply.options] == [
+        ("1", "repeat"),
+        ("2", "menu"),
+        ("#", "back"),
+        ("0", "operator"),
+    ]
     assert talk.digit("1").replies[0].intent == "housing_subsidy_apply"  # 1 still repeats the answer
 
 
@@ -259,13 +270,11 @@ def test_not_understood_in_a_clarifying_question_asks_it_again(talk: Talk) -> No
     talk.send(InputKind.SPEECH, "як оформити субсидію", confidence=0.2)
     reply = talk.digit("7").replies[0]
     assert reply.expect is Expect.CLARIFY
-    assert (
-        reply.text
-        == "Такого пункту немає. Вибачте, я не зрозумів. Ви питаєте про: Оформлення субсидії? Так — 1, ні — 2."
-    )
-    assert [o.key for o in reply.options] == ["1", "2", "0"]
+    assert reply.sorry == "Такого пункту немає. Вибачте, я не зрозумів."
+    assert reply.text == "Ви питаєте про: Оформлення субсидії?"
+    assert [(o.key, o.label) for o in reply.options] == [("1", "Так"), ("2", "Ні"), ("0", "Фахівець")]
     menu = talk.digit("2").replies[0]  # "no" is the menu, not a failure
-    assert menu.expect is Expect.MENU and "Субсидії — 1." in menu.text
+    assert menu.expect is Expect.MENU and (menu.options[0].key, menu.options[0].label) == ("1", "Субсидії")
 
 
 def test_zero_at_the_language_question_reaches_a_person(talk: Talk) -> None:
@@ -279,7 +288,7 @@ def test_failures_at_the_language_question_go_to_the_menu_then_to_a_person(talk:
     talk.start()
     assert talk.send(InputKind.NO_INPUT).replies[0].expect is Expect.LANGUAGE
     menu = talk.digit("7").replies[0]
-    assert menu.expect is Expect.MENU and menu.text.startswith("Вітаємо на лінії.")
+    assert menu.expect is Expect.MENU and menu.greeting == "Вітаємо на лінії."
     assert talk.state is not None and talk.state.lang == "uk"
     person = talk.send(InputKind.NO_INPUT).replies[0]
     assert person.handoff is not None and person.handoff.reason == "not_understood"
@@ -289,7 +298,8 @@ def test_a_handoff_answer_says_once_that_a_person_is_coming(tree: Tree, matcher:
     crisis = Talk(tree, matcher)
     crisis.start("uk")
     reply = crisis.send(InputKind.BUTTON, "crisis").replies[0]  # it does not say so: the engine's words follow
-    assert reply.text == "Якщо вам загрожує небезпека, телефонуйте 112. З'єдную вас із фахівцем. Будь ласка, зачекайте."
+    assert reply.text == "Якщо вам загрожує небезпека, телефонуйте 112."
+    assert reply.promise == "З'єдную вас із фахівцем. Будь ласка, зачекайте."
     own = parse_pack(
         PACK.replace(
             "short: Якщо вам загрожує небезпека, телефонуйте 112.",
@@ -298,5 +308,26 @@ def test_a_handoff_answer_says_once_that_a_person_is_coming(tree: Tree, matcher:
     )
     talk = Talk(own, Matcher.build(own))
     talk.start("uk")
-    reply = talk.send(InputKind.BUTTON, "crisis").replies[0]
-    assert reply.text == "Телефонуйте 112. Я вже з’єдную вас з фахівцем." and reply.handoff is not None
+    reply = talk.send(InputKind.BUTTON, "crisis").replies[0]  # its own promise, kept apart, said once
+    assert (reply.text, reply.promise) == ("Телефонуйте 112.", "Я вже з’єдную вас з фахівцем.")
+    assert reply.handoff is not None
+
+
+def test_menu_means_the_main_menu_and_back_the_answers_section(talk: Talk) -> None:
+    talk.start("uk")
+    talk.digit("1")
+    talk.digit("2")
+    assert talk.digit("2").state.menu is None  # key 2 after an answer: the main menu, as the button and the word
+    talk.digit("1")
+    talk.digit("2")
+    talk.send(InputKind.BUTTON, "back")
+    assert talk.state is not None and talk.state.menu == "subsidies"
+
+
+def test_silence_is_not_heard_and_a_menu_asks_again_with_its_own_prompt(tree: Tree, matcher: Matcher) -> None:
+    prompted = parse_pack(PACK.replace("uk: {title: Субсидії,", "uk: {title: Субсидії, prompt: 'Субсидії. УБД — 1.',"))
+    talk = Talk(prompted, Matcher.build(prompted))
+    talk.start("uk")
+    menu = talk.digit("1").replies[0]
+    again = talk.send(InputKind.NO_INPUT).replies[0]
+    assert (again.sorry, again.prompt) == ("Вибачте, я вас не почув.", menu.prompt) and menu.prompt

@@ -6,6 +6,7 @@ import json
 
 from channels.viber import abuse, render
 from channels.viber.wire import TEXT_LIMIT, Look, encode, parse, signature, signature_ok, text_message
+from intents.engine import Option, Reply
 
 TOKEN = "445da6az1s345z78-dazcczb2542zv51a-e0vc5fva17480im9"
 LOOK = Look(name="Соцзахист")
@@ -87,11 +88,11 @@ def test_the_profile_language_is_used_only_when_it_is_uk_or_ru() -> None:
 
 def test_a_menu_becomes_a_phone_sized_keyboard_with_back_menu_and_specialist() -> None:
     options = [
-        {"key": "1", "label": "Житлова субсидія", "target": "subsidies"},
-        {"key": "2", "label": "Пільги", "target": "benefits"},
-        {"key": "3", "label": "Малозабезпечені, матеріальна допомога", "target": "low_income"},
-        {"key": "4", "label": "Сім'ї з дітьми <1>", "target": "families"},
-        {"key": "0", "label": "Фахівець", "target": "operator"},
+        Option("1", "Житлова субсидія", "subsidies"),
+        Option("2", "Пільги", "benefits"),
+        Option("3", "Малозабезпечені, матеріальна допомога", "low_income"),
+        Option("4", "Сім'ї з дітьми <1>", "families"),
+        Option("0", "Фахівець", "operator"),
     ]
     board = render.keyboard(options, "uk")
     buttons = board["Buttons"]
@@ -129,7 +130,7 @@ def test_long_answers_are_split_at_paragraphs_within_vibers_limit() -> None:
 
 
 def test_messages_carry_the_keyboard_and_stable_ids() -> None:
-    reply = {"text": "коротко", "text_long": "а" * (TEXT_LIMIT + 10), "options": [], "handoff": None}
+    reply = Reply(text="коротко", text_long="а" * (TEXT_LIMIT + 10))
     out = render.messages([reply], "uk", LOOK, receiver="u1", turn="viber:7", footer="Ви в черзі: 2-й.")
     assert [m.id for m in out] == ["viber:7:0", "viber:7:1"]
     assert all(m.body["receiver"] == "u1" and m.body["keyboard"]["Buttons"] for m in out)
