@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.admin import audit, office, stats
 from hotline.admin.errors import AdminError
-from hotline.admin.web import AdminUser, done, page, pages
+from hotline.admin.web import AdminUser, complete_form, done, page, pages
 from hotline.db import RowId, transaction
 from hotline.deps import Parts, PartsDep
 from hotline.office_hours import DAYS, QueuePolicy, clock, closing_time, from_settings
@@ -87,7 +87,7 @@ def _time(value: str, read: Callable[[str], time] = time.fromisoformat) -> time:
 
 @pages.post("/office/week")
 async def save_week(request: Request, parts: PartsDep, user: AdminUser) -> Response:
-    form = await request.form()
+    form = await complete_form(request, *(f"{edge}_{day}" for day in range(7) for edge in ("opens", "closes")))
     schedule = {
         # Closing at 00:00 is midnight at the end of the day: a round-the-clock day is 00:00-00:00.
         day: (_time(str(form.get(f"opens_{day}", ""))), _time(str(form.get(f"closes_{day}", "")), closing_time))

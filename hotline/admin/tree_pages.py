@@ -20,7 +20,7 @@ from hotline.admin.diff import diff
 from hotline.admin.editor import MAX_PHRASE, MAX_TITLE, NodeEdit
 from hotline.admin.errors import AdminError
 from hotline.admin.preview import preview
-from hotline.admin.web import AdminUser, Matchers, api, done, page, pages
+from hotline.admin.web import AdminUser, Matchers, api, complete_form, done, page, pages
 from hotline.db import RowId, RowIdOrZero, transaction
 from hotline.deps import Parts, PartsDep, StaffUser
 from hotline.pages import staff_lang
@@ -30,6 +30,7 @@ from intents.tree import LANGUAGES, Action, Node, NodeKind, NodeText, Priority, 
 from privacy.masking import mask
 
 MAX_TEXT = 20_000
+MAX_WELCOME = 2000
 MAX_LIST = 50_000
 Text = Annotated[str | None, Field(max_length=MAX_TEXT)]
 Lines = Annotated[str | None, Field(max_length=MAX_LIST)]
@@ -199,15 +200,14 @@ def delete_node(request: Request, parts: PartsDep, user: AdminUser, slug: str) -
 
 
 @pages.post("/tree/welcome")
-def save_welcome(
-    request: Request,
-    parts: PartsDep,
-    user: AdminUser,
-    uk_welcome: Annotated[str, Form(max_length=2000)] = "",
-    ru_welcome: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
-    welcome = {"uk": uk_welcome, "ru": ru_welcome}
-    _edit(parts, user, "tree.welcome", "welcome", lambda tree: editor.set_welcome(tree, welcome))
+async def save_welcome(request: Request, parts: PartsDep, user: AdminUser) -> Response:
+    """Both languages' welcome, as the page sends them (an empty one: the robot's standard greeting)."""
+    form = await complete_form(request, *(f"{lang}_welcome" for lang in LANGUAGES))
+    welcome = {lang: str(form[f"{lang}_welcome"]) for lang in LANGUAGES}
+    if any(len(text) > MAX_WELCOME for text in welcome.values()):
+        raise AdminError("bad_form", f"a welcome is at most {MAX_WELCOME} characters", field="welcome")
+    change = lambda tree: editor.set_welcome(tree, welcome)  # noqa: E731
+    await run_in_threadpool(_edit, parts, user, "tree.welcome", "welcome", change)
     return done(request, "/admin/tree", "saved_welcome")
 
 

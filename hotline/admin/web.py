@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import FormData
 
 from hotline.admin import audit
 from hotline.admin.drafts import MatcherCache
@@ -119,6 +120,16 @@ def _render(request: Request, name: str, context: dict[str, Any], status_code: i
     response = render(request, name, context, status_code=status_code, texts=TEXTS)
     response.headers.update(SECURITY_HEADERS)
     return response
+
+
+async def complete_form(request: Request, *names: str) -> FormData:
+    """The posted form, refused when a field its page always sends is missing: a post with none of them
+    (only the CSRF token) must not close the office or blank a text. An empty field is a choice; an
+    absent one is not."""
+    form = await request.form()
+    if missing := [name for name in names if name not in form]:
+        raise AdminError("incomplete_form", f"the form is missing {', '.join(missing)}", field=missing[0])
+    return form
 
 
 def done(request: Request, to: str, code: str, **params: str | int) -> RedirectResponse:
