@@ -147,10 +147,10 @@ def _recording_sid(parts: Parts, user: StaffUser, conversation_id: str) -> str:
 @router.get("/api/operator/conversations/{conversation_id}/recording", response_class=Response)
 async def recording(conversation_id: ConversationId, user: Operator, parts: PartsDep) -> Response:
     """The caller's voice message, fetched from Twilio now (never kept here), for the specialist it is theirs."""
+    sid = await to_thread.run_sync(_recording_sid, parts, user, conversation_id)  # 403 or 404 come first
     twilio = specialists(parts).twilio
     if twilio is None:
         raise HTTPException(status_code=503, detail="Twilio's REST API is not configured here")
-    sid = await to_thread.run_sync(_recording_sid, parts, user, conversation_id)
     try:
         audio, media_type = await twilio.recording(sid)
     except TwilioRefused:
