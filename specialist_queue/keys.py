@@ -18,7 +18,8 @@ Layout under `P = "{settings.redis_prefix}:sq"`:
   `P:wrapups` — operators in wrap-up → when it ends.
 - `P:aht:{queue}` — list of the latest handling times (seconds), for the estimated wait.
 - `P:offers_made` — counter numbering offers in the order Redis made them.
-- `P:alive` — set after a rebuild; its absence means Redis lost its data and the queues need one.
+- `P:alive` — the run id of the server a rebuild was made on; missing or another server's (Redis lost
+  its data, restarted, or a replica took over) means the queues need one.
 - `P:notify` — pub/sub channel: something changed; `P:chat:{conversation}` — a new chat message.
 """
 

@@ -114,8 +114,9 @@ def recent_handling(session: Session) -> dict[str, list[float]]:
     return found
 
 
-def rebuild(store: QueueStore, session: Session, *, now: float) -> int:
+def rebuild(store: QueueStore, session: Session) -> int:
     """Put every open conversation back into Redis (those Redis still knows stay as they are)."""
+    server = store.server()
     entries = replay(open_events(session))
     holders = {e.operator for e in entries.values() if e.operator is not None}
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(holders)))} if holders else {}
@@ -125,7 +126,7 @@ def rebuild(store: QueueStore, session: Session, *, now: float) -> int:
         restored += store.restore(entry, _holder(user) if user else None)
     for queue, times in recent_handling(session).items():
         store.remember_handling_times(queue, times)
-    store.mark_alive(now)
+    store.mark_alive(server)
     return restored
 
 

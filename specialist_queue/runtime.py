@@ -53,7 +53,7 @@ def build(
 ) -> Specialists:
     """The queue, the operators' desk and the live-update client; the handoff listener is registered."""
     queue = SpecialistQueue(
-        store=QueueStore(redis.client, settings.redis_prefix),
+        store=QueueStore(redis.client, settings.redis_prefix, replicas=redis.replicas),
         sessions=sessions,
         office_hours=office_hours,
         policy=policy,
@@ -86,7 +86,7 @@ def build(
         queue=queue,
         desk=Desk(queue, twilio=twilio, dispositions=dispositions, release=dialogue.release),
         figures=FiguresCache(queue),
-        live_redis=aioredis.Redis.from_url(redis.url, decode_responses=True),
+        live_redis=redis.async_client(),
         twilio=twilio,
         ticker=ticker,
     )

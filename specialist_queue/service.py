@@ -222,7 +222,7 @@ class SpecialistQueue:
         """Rebuild if Redis lost its data; expire offers and wrap-ups; promote due callbacks; offer."""
         now = self.now(now)
         if not self.store.is_alive():
-            self.rebuild(now=now)
+            self.rebuild()
         expired = self.store.expire_offers(now=now)
         if expired:
             missed: list[QueueEvent] = []
@@ -241,11 +241,10 @@ class SpecialistQueue:
             self.store.notify({"kind": "queue"})
         self.dispatch(now=now)
 
-    def rebuild(self, *, now: float | None = None) -> int:
+    def rebuild(self) -> int:
         """Put the open conversations of the SQL queue log back into Redis; how many were missing."""
-        now = self.now(now)
         with self.sessions() as session:
-            restored = rebuild.rebuild(self.store, session, now=now)
+            restored = rebuild.rebuild(self.store, session)
         if restored:
             log.warning("rebuilt %d live queue entries from the queue log", restored)
             self.store.notify({"kind": "queue"})

@@ -11,6 +11,7 @@ from typing import Any
 
 import redis
 
+from hotline.redis_conn import Durable
 from specialist_queue import keys
 from specialist_queue.model import (
     PRIORITY_CLASS,
@@ -31,9 +32,11 @@ def _csv(values: tuple[str, ...] | list[str]) -> str:
 
 
 class QueueStore:
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.Redis, prefix: str, *, replicas: int = 0) -> None:
+        """`replicas`: how many Redis replicas must have a change before it is acknowledged (1 with Sentinel)."""
         self.client = client
         self.prefix = prefix
+        self.durable = Durable(client, replicas)
         register = client.register_script
         self._enqueue = register(keys.ENQUEUE)
         self._restore = register(keys.RESTORE)
@@ -52,7 +55,7 @@ class QueueStore:
         self._promote = register(keys.PROMOTE_CALLBACKS)
 
     def _run(self, script: Any, *args: object) -> Any:
-        return script(args=[keys.base(self.prefix), *(str(a) for a in args)])
+        return self.durable.run(script, args=[keys.base(self.prefix), *(str(a) for a in args)])
 
     # ---- conversations ----------------------------------------------------------------------
 
@@ -240,11 +243,21 @@ class QueueStore:
         if seconds and not self.client.exists(name):
             self.client.rpush(name, *(f"{s:.1f}" for s in seconds[:50]))
 
-    def is_alive(self) -> bool:
-        return bool(self.client.exists(keys.alive(self.prefix)))
+    def server(self) -> str:
+        """The Redis server now answering as master (its run id: new after a restart or a failover)."""
+        return str(self.client.info("server")["run_id"])
 
-    def mark_alive(self, now: float) -> None:
-        self.client.set(keys.alive(self.prefix), repr(now))
+    def is_alive(self) -> bool:
+        """The live queues were rebuilt on this very server, so it has them (no flush, restart or failover since)."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.get(keys.alive(self.prefix))
+            pipe.info("server")
+            marked, info = pipe.execute()
+        return bool(marked) and marked == info["run_id"]
+
+    def mark_alive(self, server: str) -> None:
+        """Say the queues are whole on `server` (read before the rebuild began: a failover meanwhile shows)."""
+        self.client.set(keys.alive(self.prefix), server)
 
     def notify(self, what: dict[str, Any]) -> None:
         self.client.publish(keys.notify_channel(self.prefix), json.dumps(what))

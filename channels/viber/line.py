@@ -66,7 +66,7 @@ def open_line(
         queue=queue,
     )
     http = make_http(token, settings.viber_timeout_seconds)
-    async_redis = aioredis.Redis.from_url(redis.url, decode_responses=True)
+    async_redis = redis.async_client()
     outbox = Outbox(
         async_redis,
         api_for(settings, http),

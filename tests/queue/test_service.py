@@ -218,7 +218,7 @@ def test_after_flushdb_the_live_queues_are_rebuilt_from_sql(
     newcomer = conversation(sessions)
     queue.enqueue(newcomer, skill="subsidies", lang="uk", now=t + 51)
     assert store.waiting("subsidies:uk") == [waiting, newcomer]  # new ones still queue behind
-    assert queue.rebuild(now=t + 52) == 0  # on demand, again: nothing is doubled
+    assert queue.rebuild() == 0  # on demand, again: nothing is doubled
     assert store.waiting("subsidies:uk") == [waiting, newcomer]
     desk.close(olena, held, now=t + 60)  # the rebuilt conversation ends as any other
     assert store.operator(olena).state is OperatorState.WRAP_UP and store.held_by(held) is None
