@@ -29,6 +29,7 @@ from hotline.db import make_engine, make_sessionmaker
 from hotline.deps import Parts, PartsDep
 from hotline.metrics import Metrics, RequestMetrics
 from hotline.nul_guard import RefuseNul
+from hotline.rate_limits import TIMEOUT_SECONDS as RATE_TIMEOUT
 from hotline.rate_limits import RateLimits
 from hotline.redis_conn import connect, sentinel_config
 from hotline.secrets import session_key
@@ -86,7 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings, redis=redis, sessions=sessions, dialogue=dialogue, queue=specialists.queue
         )
         registry = registry_runtime.start(settings, sessions, redis.client)  # the HTTP client + request worker
-        limits = RateLimits(redis.url, settings.redis_prefix) if settings.rate_limits else None
+        limits = (
+            RateLimits(redis.async_client(timeout=RATE_TIMEOUT), settings.redis_prefix)
+            if settings.rate_limits
+            else None
+        )
         app.state.parts = Parts(
             settings=settings,
             sessions=sessions,

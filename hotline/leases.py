@@ -176,7 +176,7 @@ class Periodic:
         except redis.RedisError as exc:
             token = None
             if self.token is not None:
-                log.warning("lease %s: Redis failed (%s); standing by", self.lease.name, exc)
+                log.warning("lease %s: Redis failed (%s); standing by", self.lease.name, type(exc).__name__)
         if token != self.token:
             log.info("lease %s: %s", self.lease.name, f"held (token {token})" if token else "standing by")
         self.token = token
@@ -212,5 +212,5 @@ class Periodic:
             try:
                 await to_thread.run_sync(self.lease.release, self.token)
             except redis.RedisError as exc:
-                log.warning("lease %s: not released (%s); it runs out by itself", self.lease.name, exc)
+                log.warning("lease %s: not released (%s); it runs out by itself", self.lease.name, type(exc).__name__)
             self.token = None

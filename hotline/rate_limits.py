@@ -57,9 +57,9 @@ class TooManyRequests(HTTPException):
 class RateLimits:
     """The shared counters; `check` raises `TooManyRequests` past a rule's limit."""
 
-    def __init__(self, url: str, prefix: str) -> None:
-        options: dict[str, Any] = {"socket_timeout": TIMEOUT_SECONDS, "socket_connect_timeout": TIMEOUT_SECONDS}
-        self.client = aioredis.Redis.from_url(url, **options)
+    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+        """`client` with short timeouts (TIMEOUT_SECONDS): a check never waits long for Redis."""
+        self.client = client
         # Our client's pool (typed as an option by `limits`); the URI only says which kind of client to build.
         pool: dict[str, Any] = {"connection_pool": self.client.connection_pool}
         storage = RedisStorage("async+redis://", implementation="redispy", key_prefix=f"{prefix}:limits", **pool)

@@ -82,20 +82,24 @@ class RedisHandle:
     embedded: EmbeddedRedis | None = None
     replicas: int = 0
 
-    def async_client(self) -> aioredis.Redis:
-        """An asyncio client of the same server (pub/sub, live updates); it follows a failover too."""
+    def async_client(self, *, timeout: float | None = None) -> aioredis.Redis:
+        """An asyncio client of the same server (pub/sub, live updates) that follows a failover too; with
+        `timeout`, one that gives up after that long instead of waiting a failover out."""
         if self.sentinel is None:
-            return aioredis.Redis.from_url(self.url, decode_responses=True)
+            return aioredis.Redis.from_url(
+                self.url, decode_responses=True, socket_timeout=timeout, socket_connect_timeout=timeout
+            )
         config = self.sentinel
         sentinel = AsyncSentinel(list(config.sentinels), sentinel_kwargs=dict(_SENTINEL_TIMEOUTS))
+        retry = AsyncRetry(_BACKOFF, _RETRIES if timeout is None else 0, supported_errors=_ERRORS)
         client: aioredis.Redis = sentinel.master_for(
             config.master,
             decode_responses=True,
             password=config.password,
-            retry=AsyncRetry(_BACKOFF, _RETRIES, supported_errors=_ERRORS),
+            retry=retry,
             connection_class=_AsyncFollowing,
-            socket_timeout=_SOCKET_TIMEOUT,
-            socket_connect_timeout=_CONNECT_TIMEOUT,
+            socket_timeout=timeout or _SOCKET_TIMEOUT,
+            socket_connect_timeout=timeout or _CONNECT_TIMEOUT,
         )
         return client
 

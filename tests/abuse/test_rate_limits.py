@@ -11,13 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from fastapi.testclient import TestClient
 
 from channels.state_store import StateStore, state_key
 from hotline import conversation_log
 from hotline.app import create_app
 from hotline.deps import Parts
-from hotline.rate_limits import RateLimits, Rule
+from hotline.rate_limits import TIMEOUT_SECONDS, RateLimits, Rule
 from tests.abuse.conftest import browser_at, twilio_post, viber_post
 from tests.ivr.phone import PUBLIC_URL
 from tests.viber.conftest import conversation_started, new_user, text_message
@@ -30,12 +31,16 @@ def _from(client: TestClient, address: str | None = None) -> TestClient:
     return browser_at(client, address or f"203.0.113.{uuid.uuid4().hex[:8]}")
 
 
+def _client(url: str) -> aioredis.Redis:
+    return aioredis.Redis.from_url(url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS)
+
+
 def _new_chat(client: TestClient) -> int:
     return client.post("/api/chat/sessions", json={"lang": "uk"}).status_code
 
 
 async def test_a_rule_counts_in_redis_and_says_how_long_to_wait(redis_url: str) -> None:
-    limits = RateLimits(redis_url, f"test-{uuid.uuid4().hex[:8]}")
+    limits = RateLimits(_client(redis_url), f"test-{uuid.uuid4().hex[:8]}")
     rule = Rule.of("test", "3/minute")
     assert [await limits.retry_after(rule, "a") for _ in range(3)] == [0, 0, 0]
     wait = await limits.retry_after(rule, "a")
@@ -45,7 +50,7 @@ async def test_a_rule_counts_in_redis_and_says_how_long_to_wait(redis_url: str) 
 
 
 async def test_when_redis_does_not_answer_requests_go_on() -> None:
-    limits = RateLimits("redis://127.0.0.1:9/0", "nowhere")  # nothing listens on the discard port
+    limits = RateLimits(_client("redis://127.0.0.1:9/0"), "nowhere")  # nothing listens on the discard port
     assert await limits.retry_after(Rule.of("test", "1/minute"), "a") == 0
     await limits.aclose()
 
