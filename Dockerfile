@@ -1,4 +1,4 @@
-# Hotline service image. Production runs it with PostgreSQL and Redis (see compose.yaml).
+# Hotline service image: one app node. compose.yaml runs two behind a proxy with PostgreSQL and Redis Sentinel.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,6 +15,7 @@ COPY ivr ./ivr
 COPY channels ./channels
 COPY specialist_queue ./specialist_queue
 COPY registry_client ./registry_client
+COPY privacy ./privacy
 RUN pip install --no-compile -c constraints.txt .
 
 USER hotline

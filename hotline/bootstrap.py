@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import transaction
@@ -16,6 +18,7 @@ from intents.pack import DEMO_PACK, load_pack
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+PREPARE_LOCK = 0x486F746C696E65  # "Hotline": the advisory lock of starting nodes
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -56,5 +59,21 @@ def ensure_content(sessions: sessionmaker[Session], *, load_demo: bool) -> None:
 
 
 def prepare(engine: Engine, sessions: sessionmaker[Session], *, load_demo: bool) -> None:
-    migrate(engine)
-    ensure_content(sessions, load_demo=load_demo)
+    """Migrate and load the demo pack; nodes starting together on one PostgreSQL take turns."""
+    with one_at_a_time(engine):
+        migrate(engine)
+        ensure_content(sessions, load_demo=load_demo)
+
+
+@contextmanager
+def one_at_a_time(engine: Engine) -> Iterator[None]:
+    """A PostgreSQL advisory lock held on a connection of its own (SQLite serves one machine: nothing to do)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PREPARE_LOCK})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PREPARE_LOCK})

@@ -35,7 +35,8 @@ def _database(settings: Settings) -> Any:
     from hotline.db import make_engine, make_sessionmaker
 
     engine = make_engine(settings.resolved_database_url())
-    bootstrap.migrate(engine)
+    with bootstrap.one_at_a_time(engine):  # another node may be migrating the same database right now
+        bootstrap.migrate(engine)
     return make_sessionmaker(engine)
 
 
@@ -77,11 +78,14 @@ def serve(
                 "several workers need HOTLINE_DATABASE_URL and HOTLINE_REDIS_URL (or HOTLINE_REDIS_SENTINELS)",
                 param_hint="--workers",
             )
-        from hotline.bootstrap import ensure_content
+        from hotline import bootstrap
+        from hotline.db import make_engine, make_sessionmaker
 
         # Migrate and load the demo pack once, before the workers start: workers racing to fill an
-        # empty database would each publish the pack.
-        ensure_content(_database(settings), load_demo=settings.load_demo_pack)
+        # empty database would each publish the pack (other nodes starting now wait their turn).
+        engine = make_engine(settings.resolved_database_url())
+        bootstrap.prepare(engine, make_sessionmaker(engine), load_demo=settings.load_demo_pack)
+        engine.dispose()
         _share_metrics(settings)
         uvicorn.run(
             "hotline.app:create_app",
