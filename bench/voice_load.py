@@ -79,7 +79,7 @@ class Connection:
         if length is None:
             raise RuntimeError(f"{target} answered without Content-Length: {head[:200]}")
         answer = (await reader.readexactly(int(length.group(1)))).decode()
-        if not head.startswith("HTTP/1.1 200"):
+        if not head.startswith("HTTP/1.1 2"):
             raise RuntimeError(f"{target} answered {head.splitlines()[0]}: {answer[:200]}")
         return answer
 
