@@ -25,7 +25,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import load_average, machine, percentile, write_section  # noqa: E402
 from tests.failover_drill import Outcome, run_drill  # noqa: E402
-from tests.redis_sentinel import DOWN_AFTER_MS  # noqa: E402
 
 POSTGRES = os.environ.get("HOTLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -49,13 +48,13 @@ def figures(outcome: Outcome) -> dict[str, float]:
     }
 
 
-def section(f: dict[str, float], operators: int, command: str, errors: str) -> str:
+def section(f: dict[str, float], operators: int, down_after_ms: int, command: str, errors: str) -> str:
     return "\n".join(
         [
             "## Redis failover with two app nodes (`bench/failover_bench.py`)",
             "",
             f"Machine: {machine()}. Command: `{command}`. Load average when run: {f['load']:.1f}. A Redis master, "
-            f"its replica and three sentinels (down-after-milliseconds {DOWN_AFTER_MS}), two `hotline serve` "
+            f"its replica and three sentinels (down-after-milliseconds {down_after_ms}), two `hotline serve` "
             f"nodes on one PostgreSQL; {operators} operators and 8 citizens' threads spread over both nodes; the "
             "master killed with SIGKILL once 30 % of the conversations had been taken.",
             "",
@@ -70,7 +69,7 @@ def section(f: dict[str, float], operators: int, command: str, errors: str) -> s
             "sent after (requests in flight at the kill wait: the Redis client retries while Sentinel promotes the "
             'replica). "Whole" is from the kill until the queue had been rebuilt on the new master (its run id '
             "recorded) and every conversation waiting at the kill was in it. Sentinel's own part is "
-            "down-after-milliseconds plus its election; with the 5 s suggested in docs/DEPLOYMENT.md add ~4.5 s.",
+            "down-after-milliseconds plus its election: most of the pause.",
         ]
     )
 
@@ -79,11 +78,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--operators", type=int, default=50)
     parser.add_argument("--conversations", type=int, default=1000)
+    parser.add_argument(
+        "--down-after-ms", type=int, default=5000, help="Sentinel's down-after-milliseconds (docs/DEPLOYMENT.md: 5000)"
+    )
     parser.add_argument("--write", action="store_true", help="replace the section in docs/BENCHMARKS.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         outcome = run_drill(
-            Path(folder), POSTGRES, operators=args.operators, conversations=args.conversations, deadline=1800
+            Path(folder),
+            POSTGRES,
+            operators=args.operators,
+            conversations=args.conversations,
+            deadline=1800,
+            down_after_ms=args.down_after_ms,
         )
     found = {**figures(outcome), "load": load_average()}
     errors = ", ".join(f"{n}× {what}" for what, n in outcome.errors.most_common()) or "0"
@@ -92,7 +99,8 @@ def main() -> None:
     print(f"{'error kinds':>14}: {errors}")
     if args.write:
         command = "python bench/failover_bench.py " + " ".join(sys.argv[1:])
-        print(write_section("failover", section(found, args.operators, command.strip(), errors)))
+        body = section(found, args.operators, args.down_after_ms, command.strip(), errors)
+        print(write_section("failover", body))
 
 
 if __name__ == "__main__":

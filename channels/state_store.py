@@ -13,6 +13,8 @@ from typing import Any
 
 import redis
 
+from hotline.redis_conn import Durable
+
 _ADVANCE = """
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
@@ -43,11 +45,14 @@ class Stored:
 
 
 class StateStore:
-    def __init__(self, client: redis.Redis, ttl_seconds: int, prefix: str = "hotline") -> None:
+    def __init__(self, client: redis.Redis, ttl_seconds: int, prefix: str = "hotline", *, replicas: int = 0) -> None:
+        """`replicas`: how many Redis replicas must have a turn before it counts (1 with Sentinel), so a
+        failover cannot hand the next turn a state one step old (its step would be taken for a retry)."""
         self.client = client
         self.prefix = prefix
         self.ttl = ttl_seconds
         self._advance = client.register_script(_ADVANCE)
+        self.durable = Durable(client, replicas)
 
     def read(self, conversation_id: str, turn: str | None = None) -> Stored:
         """The state, and with `turn` that turn's answer if it ran already, in one round trip."""
@@ -69,4 +74,4 @@ class StateStore:
             json.dumps(result, ensure_ascii=False),
             self.ttl,
         ]
-        return bool(self._advance(keys=keys, args=args))
+        return bool(self.durable.run(self._advance, keys=keys, args=args))

@@ -73,7 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except NoPublishedTree as exc:
             log.warning("%s", exc)
         dialogue = Dialogue(
-            StateStore(redis.client, settings.conversation_ttl_seconds, settings.redis_prefix), sessions, trees
+            StateStore(redis.client, settings.conversation_ttl_seconds, settings.redis_prefix, replicas=redis.replicas),
+            sessions,
+            trees,
         )
         office = admin_office.source(sessions, settings)  # the admins' calendar, HOTLINE_OFFICE_HOURS by default
         specialists = queue_runtime.build(settings, sessions, redis, dialogue, office.hours, office.policy)

@@ -29,10 +29,11 @@ from hotline.queue_log import QueueEvent, QueueEventKind
 from hotline.redis_conn import SentinelConfig, connect, parse_sentinels
 from specialist_queue.store import QueueStore
 from tests.helpers import free_port, serving, staff_login
-from tests.redis_sentinel import MASTER, Sentinels, sentinels
+from tests.redis_sentinel import DOWN_AFTER_MS, MASTER, Sentinels, sentinels
 
 PASSWORD = "drill-password-1"
 OFFICE_ALWAYS_OPEN = "mon-sun 00:00-24:00"
+IDLE_POLL_SECONDS = 0.25  # an idle operator looks again (the console is pushed over a WebSocket instead)
 
 
 @dataclass
@@ -225,7 +226,7 @@ class Drill:
         elif me["operator"]["state"] != "available":  # offline at first, paused for a missed offer
             console.post("/api/operator/state", {"state": "available"})
         else:
-            time.sleep(0.05)
+            time.sleep(IDLE_POLL_SECONDS)
 
     def took(self, conversation: str, user_id: int) -> None:
         with self.lock:
@@ -325,11 +326,18 @@ def drill_database(admin_url: str) -> Iterator[str]:
 
 
 def run_drill(
-    folder: Path, admin_url: str, *, operators: int, conversations: int, kill_after: float = 0.3, deadline: float = 300
+    folder: Path,
+    admin_url: str,
+    *,
+    operators: int,
+    conversations: int,
+    kill_after: float = 0.3,
+    deadline: float = 300,
+    down_after_ms: int = DOWN_AFTER_MS,
 ) -> Outcome:
     """Set everything up in `folder`, run the drill, take everything down."""
     (folder / "redis").mkdir()
-    with drill_database(admin_url) as database_url, sentinels(folder / "redis") as redis:
+    with drill_database(admin_url) as database_url, sentinels(folder / "redis", down_after_ms) as redis:
         drill = Drill(folder, database_url, redis, operators=operators, conversations=conversations)
         with drill.nodes():
             return drill.run(kill_after=kill_after, deadline=deadline)

@@ -112,7 +112,7 @@ def _sentinel_id(port: int) -> str:
     return f"{port:040x}"
 
 
-def _sentinel_conf(found: Sentinels, port: int) -> Path:
+def _sentinel_conf(found: Sentinels, port: int, down_after_ms: int) -> Path:
     """Told of the replica and the other sentinels from the start (else they find them in a few seconds)."""
     master, replica = found.ports
     lines = [
@@ -121,7 +121,7 @@ def _sentinel_conf(found: Sentinels, port: int) -> Path:
         f"dir {found.folder}",
         f"sentinel myid {_sentinel_id(port)}",
         f"sentinel monitor {MASTER} 127.0.0.1 {master} 2",
-        f"sentinel down-after-milliseconds {MASTER} {DOWN_AFTER_MS}",
+        f"sentinel down-after-milliseconds {MASTER} {down_after_ms}",
         f"sentinel failover-timeout {MASTER} 10000",
         f"sentinel parallel-syncs {MASTER} 1",
         f"sentinel known-replica {MASTER} 127.0.0.1 {replica}",
@@ -137,7 +137,7 @@ def _sentinel_conf(found: Sentinels, port: int) -> Path:
 
 
 @contextlib.contextmanager
-def sentinels(folder: Path) -> Iterator[Sentinels]:
+def sentinels(folder: Path, down_after_ms: int = DOWN_AFTER_MS) -> Iterator[Sentinels]:
     """A master, its replica and three sentinels (quorum 2) that know each other; stopped afterwards."""
     found = Sentinels(folder, [free_port(), free_port()], [free_port() for _ in range(3)])
     master, replica = found.ports
@@ -147,7 +147,7 @@ def sentinels(folder: Path) -> Iterator[Sentinels]:
         _until(lambda: found.client(replica).info("replication")["master_link_status"] == "up", "replicating")
         _until(lambda: found.client(master).wait(1, 100) == 1, "acknowledging writes")
         for port in found.sentinel_ports:
-            found._start(port, str(_sentinel_conf(found, port)), "--sentinel")
+            found._start(port, str(_sentinel_conf(found, port, down_after_ms)), "--sentinel")
         for port in found.sentinel_ports:  # a failover needs sentinels that know the replica and each other
             sentinel = found.client(port)
             _until(lambda s=sentinel: len(s.sentinel_slaves(MASTER)) == 1, "seeing the replica")  # type: ignore[misc]
