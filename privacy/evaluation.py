@@ -74,6 +74,10 @@ class Scores:
     def kind(self, kind: Kind) -> Tally:
         return self.kinds.setdefault(kind, Tally())
 
+    def kind_line(self) -> str:
+        """Recall per kind, as `phone 13/13`, for a table."""
+        return ", ".join(f"{k.value} {t.found}/{t.marked}" for k, t in sorted(self.kinds.items()) if t.marked)
+
 
 def _covered(piece: Found, text: str, spans: Iterable[Found]) -> bool:
     masked = Counter[int]()
