@@ -24,7 +24,7 @@ Numbers said as words (speech recognition writes them so) are read as digits fir
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -110,9 +110,11 @@ def _candidates(text: str) -> Iterator[Found]:
     yield from (Found(start, end, Kind.NAME) for start, end in names(text))
 
 
-def _matches(pattern: re.Pattern[str], text: str, kind: Kind, valid: object = None) -> Iterator[Found]:
+def _matches(
+    pattern: re.Pattern[str], text: str, kind: Kind, valid: Callable[[re.Match[str]], bool] | None = None
+) -> Iterator[Found]:
     for match in pattern.finditer(text):
-        if valid is None or valid(match):  # type: ignore[operator]
+        if valid is None or valid(match):
             yield Found(match.start(), match.end(), kind)
 
 
