@@ -221,7 +221,12 @@ def render(found: list[Figures], command: str, workers: int, users: int, seconds
     rows = []
     for f in found:
         cpu = ", ".join(f"{k} {v * 100:.0f} %" for k, v in sorted(f.cpu.items()))
-        rows.append(f"| {f.setup} | {f.what} | {f.per_second:.0f} | {f.p50_ms:.1f} / {f.p99_ms:.1f} ms | {cpu} |")
+        nodes = sum(v for k, v in f.cpu.items() if k.startswith("node"))
+        per_request = nodes / f.per_second * 1000 if f.per_second else float("nan")
+        rows.append(
+            f"| {f.setup} | {f.what} | {f.per_second:.0f} | {f.p50_ms:.1f} / {f.p99_ms:.1f} ms "
+            f"| {per_request:.2f} ms | {cpu} |"
+        )
     return "\n".join(
         [
             "## One node and two nodes (`bench/nodes_bench.py`)",
@@ -231,15 +236,19 @@ def render(found: list[Figures], command: str, workers: int, users: int, seconds
             f"with `deploy/haproxy.cfg`. {users} simulated callers or chat citizens at once from one client "
             f"process; {seconds:.0f} s measured per row. CPU: share of one core over the window (100 % = a core).",
             "",
-            "| setup | load | requests/s | p50 / p99 | CPU (each node with its workers, proxy, PostgreSQL, Redis) |",
-            "|---|---|---|---|---|",
+            "| setup | load | requests/s | p50 / p99 | nodes' CPU per request | CPU share (nodes with their workers, "
+            "proxy, PostgreSQL, Redis) |",
+            "|---|---|---|---|---|---|",
             *rows,
             "",
             "**What this measures, honestly.** Both nodes, the proxy, PostgreSQL, Redis and the load generator "
             "share the same two cores (and other people's work ran on them too), so a second node here cannot "
             "add capacity: the two-node rows show what spreading requests over two nodes and a proxy costs, and "
-            "that each node does half the work. On two machines each node would get its own cores; the ceiling "
-            "then moves to PostgreSQL and Redis, whose CPU per request the rows show.",
+            "that each node does half the work. The nodes' CPU per request grows with two nodes: twice the "
+            "processes contend for the same cores (and the load average above was far over 2). On two machines "
+            "each node would have its own cores, and requests/s would scale with nodes until PostgreSQL or Redis "
+            "is the limit; their columns count every PostgreSQL and Redis process on this machine, other "
+            "people's tests included, so read them as upper bounds.",
         ]
     )
 
