@@ -186,8 +186,9 @@ def user_add(
         str, typer.Option(help="The operator's phone, rung for accepted calls (else their Twilio Client).")
     ] = "",
 ) -> None:
-    """Add a staff user; the password is asked (or read from HOTLINE_NEW_PASSWORD)."""
+    """Add a staff user; the password is asked (or read from HOTLINE_NEW_PASSWORD). Audited as made on the command line."""
     from hotline import users
+    from hotline.admin import audit, staff
     from hotline.db import transaction
     from intents.pack import SLUG
     from intents.tree import LANGUAGES
@@ -205,12 +206,11 @@ def user_add(
     password = os.environ.get("HOTLINE_NEW_PASSWORD") or typer.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
+    profile = staff.Profile(display_name, chosen, skills or (), languages or (), phone)
     sessions = _database(Settings())
     try:
         with transaction(sessions) as session:
-            user = users.create(session, username=username, password=password, role=chosen, display_name=display_name)
-            user.skills, user.languages = sorted(set(skills or [])), sorted(set(languages or []))
-            user.phone = phone or None
+            staff.create(session, actor=audit.CommandLine(), username=username, password=password, profile=profile)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from None

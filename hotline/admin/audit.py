@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import getpass
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -11,12 +12,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from hotline.admin.models import AuditEntry
-from privacy.masking import mask
 
 # The office's own words and settings (answers name the office's phone and address), shown as written;
 # a citizen's phrase added as an example is not the office's.
 OFFICE_WORDS = ("tree.", "office.")
 CITIZEN_WORDS = ("tree.add_example",)
+COMMAND_LINE = "cli:"  # the username of changes made with the `hotline` command, before the system user
 
 
 class Actor(Protocol):
@@ -27,6 +28,14 @@ class Actor(Protocol):
 
     @property
     def username(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """Who acts through the `hotline` command: nobody logged in; the system user is named."""
+
+    id: int | None = None
+    username: str = field(default_factory=lambda: COMMAND_LINE + getpass.getuser())
 
 
 def record(
@@ -51,13 +60,9 @@ def recent(session: Session, *, limit: int = 100, before: int | None = None, act
     return list(session.scalars(query))
 
 
-def shown(entry: AuditEntry, lang: str) -> tuple[str, str]:
-    """The entry's target and detail (indented JSON) as the audit pages show them: personal data masked
-    (labels in `lang`), except in the office's own texts."""
-    detail = json.dumps(entry.detail, ensure_ascii=False, indent=1, default=str) if entry.detail else ""
-    if entry.action.startswith(OFFICE_WORDS) and not entry.action.startswith(CITIZEN_WORDS):
-        return entry.target, detail
-    return mask(entry.target, lang), mask(detail, lang)
+def masked(action: str) -> bool:
+    """Whether an entry's target and details are shown with personal data masked: all but the office's own texts."""
+    return not action.startswith(OFFICE_WORDS) or action.startswith(CITIZEN_WORDS)
 
 
 def forget(session: Session, *, end: datetime) -> int:

@@ -13,6 +13,7 @@ from hotline.db import utcnow
 from hotline.deps import PartsDep
 from intents import versions
 from intents.models import TreeVersion
+from specialist_queue import shift
 
 WEEK = 7
 
@@ -42,6 +43,7 @@ def dashboard(request: Request, parts: PartsDep, user: AdminUser) -> Response:
         "recent": recent,
         "open_now": hours.is_open(now),
         "next_opening": None if hours.is_open(now) or not hours.week else hours.next_opening(now),
+        "shift": shift.now(parts.specialists.queue if parts.specialists else None),
     }
     return page(request, user, "admin_home.html", context)
 

@@ -6,8 +6,10 @@ here too, so an admin reads every message in the language of the page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
+from hotline.admin.audit_texts import AUDIT_WORDS
 from hotline.pages import STAFF_TEXT
 from intents.checks import Problem
 
@@ -45,6 +47,13 @@ _PAGES: _T = {
     "open": {"uk": "працюють", "ru": "работают"},
     "closed": {"uk": "не працюють", "ru": "не работают"},
     "next_opening": {"uk": "Почнуть роботу", "ru": "Начнут работу"},
+    "on_shift": {"uk": "На зміні: {count}", "ru": "На смене: {count}"},
+    "shift_states": {
+        "uk": "вільні — {available}, у розмові — {busy}, завершують звернення — {wrap_up}, на перерві — {paused}",
+        "ru": "свободны — {available}, в разговоре — {busy}, завершают обращение — {wrap_up}, на перерыве — {paused}",
+    },
+    "by_schedule": {"uk": "За графіком", "ru": "По графику"},
+    "nav_wallboard": {"uk": "Табло старшого фахівця", "ru": "Табло старшего специалиста"},
     "children": {"uk": "Вкладених", "ru": "Вложенных"},
     "when": {"uk": "Коли", "ru": "Когда"},
     "who": {"uk": "Хто", "ru": "Кто"},
@@ -178,6 +187,10 @@ _PUBLISH: _T = {
         "ru": "Опубликовать содержимое версии {id} как новую версию? Черновик тоже станет таким.",
     },
     "compare": {"uk": "Порівняти", "ru": "Сравнить"},
+    # The notes the line writes itself into the history (stored in English, read in the page's language).
+    "note_rollback": {"uk": "повернення до версії {id}: {note}", "ru": "возврат к версии {id}: {note}"},
+    "note_imported": {"uk": "завантажено з файлу {file}", "ru": "загружено из файла {file}"},
+    "note_demo": {"uk": "демонстраційний пакет змісту", "ru": "демонстрационный пакет содержимого"},
     "to_version": {"uk": "з версією", "ru": "с версией"},
 }
 
@@ -257,6 +270,18 @@ _OFFICE: _T = {
     "day_fri": {"uk": "П'ятниця", "ru": "Пятница"},
     "day_sat": {"uk": "Субота", "ru": "Суббота"},
     "day_sun": {"uk": "Неділя", "ru": "Воскресенье"},
+    **{
+        f"weekday_short_{day}": {"uk": uk, "ru": ru}
+        for day, uk, ru in (
+            ("mon", "Пн", "Пн"),
+            ("tue", "Вт", "Вт"),
+            ("wed", "Ср", "Ср"),
+            ("thu", "Чт", "Чт"),
+            ("fri", "Пт", "Пт"),
+            ("sat", "Сб", "Сб"),
+            ("sun", "Нд", "Вс"),
+        )
+    },
     **{
         f"month_{n}": {"uk": uk, "ru": ru}
         for n, (uk, ru) in enumerate(
@@ -571,7 +596,7 @@ _PRIVACY: _T = {
 
 # Each key once across the sections and the shared staff texts (tests/admin/test_texts.py checks it).
 SECTIONS: tuple[_T, ...] = (
-    _PAGES, _TREE, _PUBLISH, _STATS, _OFFICE, _USERS, _VIBER, _DONE, _REFUSALS, _PROBLEMS, _PRIVACY,
+    _PAGES, _TREE, _PUBLISH, _STATS, _OFFICE, _USERS, _VIBER, _DONE, _REFUSALS, _PROBLEMS, _PRIVACY, AUDIT_WORDS,
 )
 ADMIN_TEXT: _T = {key: text for section in SECTIONS for key, text in section.items()}
 TEXTS: Mapping[str, Mapping[str, str]] = {**STAFF_TEXT, **ADMIN_TEXT}
@@ -587,6 +612,21 @@ def say(code: str, lang: str, /, **params: object) -> str:
         return text.format(**params)
     except (KeyError, IndexError):
         return text
+
+
+_MACHINE_NOTES = (
+    (re.compile(r"^rollback to version (?P<id>\d+): (?P<note>.*)$", re.S), "note_rollback"),
+    (re.compile(r"^imported from (?P<file>.+)$", re.S), "note_imported"),
+    (re.compile(r"^demo content pack$"), "note_demo"),
+)
+
+
+def version_note(note: str, lang: str) -> str:
+    """A version's note as the history shows it: the line's own notes in `lang`, an admin's as written."""
+    for pattern, code in _MACHINE_NOTES:
+        if found := pattern.match(note):
+            return say(code, lang, **found.groupdict())
+    return note
 
 
 def problem_text(problem: Problem, lang: str) -> str:

@@ -16,12 +16,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import FormData
 
-from hotline.admin import audit
+from hotline.admin import audit_view
 from hotline.admin.drafts import MatcherCache
 from hotline.admin.errors import AdminError
 from hotline.admin.recent import Recent
 from hotline.admin.stats import Counts, aware
-from hotline.admin.texts import TEXTS, problem_text, say
+from hotline.admin.texts import TEXTS, problem_text, say, version_note
 from hotline.csrf import csrf_token, verify_csrf
 from hotline.deps import PartsDep, StaffUser, current_user
 from hotline.pages import render, staff_lang
@@ -112,7 +112,8 @@ def _helpers(request: Request) -> dict[str, Any]:
     return {
         "say": lambda code, **params: say(code, lang, **params),
         "problem": lambda problem: problem_text(problem, lang),
-        "audit_shown": lambda entry: audit.shown(entry, lang),
+        "audit_line": lambda entry: audit_view.describe(entry, lang),
+        "version_note": lambda note: version_note(note or "", lang),
     }
 
 

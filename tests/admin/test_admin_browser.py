@@ -110,7 +110,12 @@ def test_edit_an_answer_publish_it_and_the_web_chat_answers_anew(admin: Any, sta
     _publish(page, "нові години роботи")
     assert _chat_answer(staff)["text_long"] == NEW_ANSWER
     page.goto("/admin/audit")
-    expect(page.locator("table.audit")).to_contain_text("tree.publish")
+    published = page.locator("table.audit tr[data-action='tree.publish']")
+    expect(published.locator("td").nth(2)).to_have_text("Опубліковано версію дерева")
+    expect(published.locator("td").nth(3)).to_contain_text("версія")
+    # The admin made on the command line is in the log too, in words.
+    made = page.locator("table.audit tr[data-action='user.create']")
+    expect(made.locator("td").nth(1)).to_contain_text("командний рядок")
 
 
 def test_a_validation_error_blocks_publishing(admin: Any, staff: LiveServer) -> None:
@@ -144,7 +149,7 @@ def test_a_rollback_publishes_the_earlier_answer_again(admin: Any, staff: LiveSe
     oldest.get_by_role("textbox").fill("повертаємо демо")
     oldest.get_by_role("button").click()
     expect(page.locator(".flash")).to_contain_text("опубліковано знову")
-    expect(rows.first).to_contain_text("rollback to version")
+    expect(rows.first).to_contain_text("повернення до версії")  # the note the line wrote, in the page's language
     answer = _chat_answer(staff)
     assert answer["intent"] == "office_hours" and answer["text_long"] != NEW_ANSWER
 
