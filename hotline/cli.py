@@ -186,7 +186,7 @@ def user_add(
         str, typer.Option(help="The operator's phone, rung for accepted calls (else their Twilio Client).")
     ] = "",
 ) -> None:
-    """Add a staff user; the password is asked (or read from HOTLINE_NEW_PASSWORD). Audited as made on the command line."""
+    """Add a staff user; the password is asked (or read from HOTLINE_NEW_PASSWORD); audited as the command line."""
     from hotline import users
     from hotline.admin import audit, staff
     from hotline.db import transaction

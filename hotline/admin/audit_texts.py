@@ -101,6 +101,7 @@ AUDIT_WORDS: _T = {
     **AUDIT_ACTIONS,
     **AUDIT_ACTORS,
     **AUDIT_FIELDS,
+    "audit_all": {"uk": "усі зміни", "ru": "все изменения"},
     "audit_yes": {"uk": "так", "ru": "да"},
     "audit_no": {"uk": "ні", "ru": "нет"},
     "audit_empty": {"uk": "(порожньо)", "ru": "(пусто)"},

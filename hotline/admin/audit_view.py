@@ -18,6 +18,7 @@ VERSION_TARGET = "version "
 # A detail whose value is a list of tree changes (hotline/admin/diff.py `Change.as_dict`).
 TREE_CHANGES = ("tree.", "changes")
 LABELS = ("audit_field_{}", "policy_{}", "field_{}")
+LISTS = ("phrases", "keywords")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def describe(entry: AuditEntry, lang: str) -> Line:
 
 
 def who(entry: AuditEntry, lang: str) -> str:
-    """The staff member, or what acted for nobody logged in: the command line (with the system user), the nightly run."""
+    """The staff member, or what acted with nobody logged in: the command line (its system user), the nightly run."""
     if entry.user_id is None and entry.username.startswith(audit.COMMAND_LINE):
         return say("audit_by_command_line", lang, user=entry.username.removeprefix(audit.COMMAND_LINE))
     if entry.user_id is None and f"audit_by_{entry.username}" in TEXTS:
@@ -77,9 +78,13 @@ def _tree_change(change: dict[str, Any], lang: str) -> tuple[str, str]:
     if field and change.get("what") == "changed":
         what += f": {label(field, lang)}"
     if change.get("lang"):
-        what += f" ({change['lang']})"
+        what += f" ({say('lang_' + change['lang'], lang)})"
     subject = f"«{change['slug']}»" if change.get("slug") else say("field_welcome", lang)
     old, new = str(change.get("old", "")), str(change.get("new", ""))
+    if field in LISTS:  # one phrase a line: say which came and went, not the whole list twice
+        before, after = old.splitlines(), new.splitlines()
+        gone = [f"− {line}" for line in before if line not in after]
+        return f"{subject}: {what}", "\n".join([*(f"+ {line}" for line in after if line not in before), *gone])
     return f"{subject}: {what}", ARROW.join(part for part in (old, new) if part) or say("audit_empty", lang)
 
 

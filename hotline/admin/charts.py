@@ -126,8 +126,9 @@ def lines(labels: Sequence[str], series: Sequence[Series], *, title: str, unit: 
     return _frame(title, body, series)
 
 
-def hbars(items: Sequence[tuple[str, float]], *, title: str, colour: str) -> Markup:
-    """Horizontal bars, one per item, longest first as given (top intents)."""
+def hbars(items: Sequence[tuple[str, float]], *, title: str, colour: str, hover: Sequence[str] = ()) -> Markup:
+    """Horizontal bars, one per item, longest first as given (top intents); `hover`: what each label's
+    tooltip adds (an intent's slug)."""
     row = 22
     height = TOP + row * max(1, len(items)) + 8
     top = nice_top(max((v for _, v in items), default=0.0), whole=True)
@@ -136,7 +137,8 @@ def hbars(items: Sequence[tuple[str, float]], *, title: str, colour: str) -> Mar
     body = []
     for i, (label, value) in enumerate(items):
         y = TOP + row * i
-        body.append(f'<text x="{label_w - 6}" y="{y + 14}" class="tick" text-anchor="end">{escape(label)}</text>')
+        tip = f"<title>{escape(hover[i])}</title>" if i < len(hover) else ""
+        body.append(f'<text x="{label_w - 6}" y="{y + 14}" class="tick" text-anchor="end">{tip}{escape(label)}</text>')
         body.append(
             f'<rect x="{label_w}" y="{y + 3}" width="{value * scale:.1f}" height="{row - 6}" fill="{colour}">'
             f"<title>{escape(label)}: {_number(value)}</title></rect>"

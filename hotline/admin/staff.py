@@ -53,9 +53,14 @@ def queues(tree: Tree | None, skills_in_use: Iterable[str]) -> list[str]:
 
 
 def queue_titles(tree: Tree | None, lang: str) -> dict[str, str]:
-    """What the office calls each queue: the category's title, or the engine queue's name."""
+    """What the office calls each queue: the category's title, the engine queue's name, or (a queue an
+    intent names, e.g. `complaints`) the title of the first intent that names it."""
     titles = {q: say(f"queue_{q}", lang) for q in ENGINE_QUEUES}
-    titles.update({n.slug: n.text(lang).title for n in tree.nodes} if tree else {})
+    if tree:
+        for node, _ in reversed(list(tree.walk())):
+            if node.queue:
+                titles[node.queue] = node.text(lang).title
+        titles.update({n.slug: n.text(lang).title for n in tree.nodes})
     return titles
 
 

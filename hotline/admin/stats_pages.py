@@ -51,7 +51,12 @@ def _known(tree: Tree) -> frozenset[tuple[str, str]]:
     )
 
 
-def _charts(report: stats.Report, lang: str, threshold: int) -> dict[str, Markup]:
+def _titles(tree: Tree, lang: str) -> dict[str, str]:
+    """Intent slug → its title in `lang` (statistics name intents as the office does; the slug is on hover)."""
+    return {node.slug: node.text(lang).title or node.slug for node in tree.intents()}
+
+
+def _charts(report: stats.Report, lang: str, threshold: int, titles: dict[str, str]) -> dict[str, Markup]:
     days = report.period.days()
     labels = [d.strftime("%d.%m") for d in days]
     names = {c: say(f"channel_{c}", lang) if c in stats.CHANNELS else c for c in report.channels}
@@ -73,7 +78,7 @@ def _charts(report: stats.Report, lang: str, threshold: int) -> dict[str, Markup
         charts.Series(say("p90_wait", lang), [t.p90_wait for t in totals], "#8fb3d9"),
     ]
     level = [charts.Series(say("service_level", lang), [t.service_level for t in totals], "#2e8b57")]
-    intents = [(i.slug, float(i.total)) for i in report.top_intents]
+    intents = [(titles.get(i.slug, i.slug), float(i.total)) for i in report.top_intents]
     return {
         "conversations": charts.bars(labels, per_channel, title=say("chart_conversations", lang)),
         "settled": charts.lines(labels, settled, title=say("chart_settled", lang)),
@@ -87,7 +92,9 @@ def _charts(report: stats.Report, lang: str, threshold: int) -> dict[str, Markup
             whole=False,
         ),
         "level": charts.lines(labels, level, title=say("chart_level", lang, seconds=threshold)),
-        "intents": charts.hbars(intents, title=say("chart_intents", lang), colour="#1f4e79"),
+        "intents": charts.hbars(
+            intents, title=say("chart_intents", lang), colour="#1f4e79", hover=[i.slug for i in report.top_intents]
+        ),
     }
 
 
@@ -116,7 +123,8 @@ def stats_page(
     last: To = "",
 ) -> Response:
     report, tree = _report(parts, user, recent, first, last)
-    period, threshold = report.period, int(report.threshold)
+    period, threshold, lang = report.period, int(report.threshold), staff_lang(request)
+    titles = _titles(tree, lang)
     matcher = cache.get(tree)
     suggestions = {}
     for item in report.unmatched:
@@ -126,8 +134,9 @@ def stats_page(
         "report": report,
         "period": period,
         "threshold": threshold,
-        "charts": _charts(report, staff_lang(request), threshold),
-        "intents": [(n.slug, n.text(staff_lang(request)).title) for n in tree.intents()],
+        "charts": _charts(report, lang, threshold, titles),
+        "titles": titles,
+        "intents": list(titles.items()),
         "suggestions": suggestions,
         "query": request.url.query,
     }
@@ -193,17 +202,27 @@ def stats_csv(
 
 @api.get("/stats")
 def stats_json(
-    parts: PartsDep, user: AdminUser, recent: RecentCounts, first: From = "", last: To = ""
+    parts: PartsDep,
+    user: AdminUser,
+    recent: RecentCounts,
+    first: From = "",
+    last: To = "",
+    lang: Literal["uk", "ru"] = "uk",
 ) -> dict[str, Any]:
-    """The same figures as the page: per day and channel, totals, top intents, unmatched phrases."""
-    report, _ = _report(parts, user, recent, first, last)
+    """The same figures as the page: per day and channel, totals, top intents (with their titles in `lang`),
+    unmatched phrases."""
+    report, tree = _report(parts, user, recent, first, last)
+    titles = _titles(tree, lang)
     return {
         "from": report.period.first,
         "to": report.period.last,
         "service_level_seconds": int(report.threshold),
         "columns": HEADER,
         "rows": _rows(report),
-        "top_intents": [{"intent": i.slug, "total": i.total, "by_channel": i.by_channel} for i in report.top_intents],
+        "top_intents": [
+            {"intent": i.slug, "title": titles.get(i.slug, i.slug), "total": i.total, "by_channel": i.by_channel}
+            for i in report.top_intents
+        ],
         "unmatched": [
             {"text": u.text, "lang": u.lang, "count": u.count, "last_at": u.last_at, "channels": u.channels}
             for u in report.unmatched

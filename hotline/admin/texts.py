@@ -31,6 +31,7 @@ _PAGES: _T = {
     "nav_users": {"uk": "Користувачі", "ru": "Пользователи"},
     "nav_audit": {"uk": "Журнал змін", "ru": "Журнал изменений"},
     "nav_viber": {"uk": "Блокування Viber", "ru": "Блокировки Viber"},
+    "nav_replies": {"uk": "Шаблони відповідей", "ru": "Шаблоны ответов"},
     "admins_only": {"uk": "Ця сторінка лише для адміністраторів.", "ru": "Эта страница только для администраторов."},
     "refused_title": {"uk": "Не вдалося", "ru": "Не удалось"},
     "go_back": {"uk": "← Повернутися", "ru": "← Вернуться"},
@@ -61,7 +62,7 @@ _PAGES: _T = {
     "target": {"uk": "Об'єкт", "ru": "Объект"},
     "details": {"uk": "Подробиці", "ru": "Подробности"},
     "show": {"uk": "Показати", "ru": "Показать"},
-    "action_filter": {"uk": "Дія починається з", "ru": "Действие начинается с"},
+    "action_filter": {"uk": "Що змінювали", "ru": "Что меняли"},
     "filter": {"uk": "Відібрати", "ru": "Отобрать"},
     "older": {"uk": "Давніші", "ru": "Более ранние"},
     "save": {"uk": "Зберегти", "ru": "Сохранить"},
@@ -76,6 +77,8 @@ _PAGES: _T = {
     "language": {"uk": "Мова", "ru": "Язык"},
     "channel": {"uk": "Канал", "ru": "Канал"},
     "languages": {"uk": "Мови", "ru": "Языки"},
+    "lang_uk": {"uk": "українська", "ru": "украинский"},
+    "lang_ru": {"uk": "російська", "ru": "русский"},
 }
 
 _TREE: _T = {
@@ -119,7 +122,7 @@ _TREE: _T = {
     "field_priority": {"uk": "Пріоритет", "ru": "Приоритет"},
     "field_welcome": {"uk": "Привітання", "ru": "Приветствие"},
     "field_kind": {"uk": "Тип", "ru": "Тип"},
-    "field_slug": {"uk": "Slug", "ru": "Slug"},
+    "field_slug": {"uk": "Ідентифікатор", "ru": "Идентификатор"},
     "field_parent": {"uk": "Розділ", "ru": "Раздел"},
     "field_order": {"uk": "Порядок", "ru": "Порядок"},
     "one_per_line": {"uk": "по одному в рядку", "ru": "по одному в строке"},
@@ -372,10 +375,10 @@ _DONE: _T = {  # what a page says once after a change went through
 _REFUSALS: _T = {  # AdminError codes
     "bad_form": {"uk": "Поле «{field}» заповнено неправильно.", "ru": "Поле «{field}» заполнено неправильно."},
     "bad_slug": {
-        "uk": "Slug — це латинські малі літери, цифри та _ (2–63 символи, перша — літера).",
-        "ru": "Slug — это латинские строчные буквы, цифры и _ (2–63 символа, первая — буква).",
+        "uk": "Ідентифікатор — це латинські малі літери, цифри та _ (2–63 символи, перша — літера).",
+        "ru": "Идентификатор — это латинские строчные буквы, цифры и _ (2–63 символа, первая — буква).",
     },
-    "slug_taken": {"uk": "Slug «{slug}» уже зайнятий.", "ru": "Slug «{slug}» уже занят."},
+    "slug_taken": {"uk": "Ідентифікатор «{slug}» уже зайнятий.", "ru": "Идентификатор «{slug}» уже занят."},
     "not_category": {
         "uk": "«{slug}» — питання, а не розділ: вкладати можна лише в розділ.",
         "ru": "«{slug}» — вопрос, а не раздел: вкладывать можно только в раздел.",
@@ -390,8 +393,8 @@ _REFUSALS: _T = {  # AdminError codes
         "ru": "Клавиша — цифра от 1 до 9 (0, * и # — служебные).",
     },
     "bad_queue": {
-        "uk": "Черга називається як slug: латинські малі літери, цифри та _.",
-        "ru": "Очередь называется как slug: латинские строчные буквы, цифры и _.",
+        "uk": "Черга називається як ідентифікатор: латинські малі літери, цифри та _.",
+        "ru": "Очередь называется как идентификатор: латинские строчные буквы, цифры и _.",
     },
     "into_itself": {"uk": "Пункт не можна вкласти в самого себе.", "ru": "Пункт нельзя вложить в самого себя."},
     "not_empty": {
@@ -596,7 +599,18 @@ _PRIVACY: _T = {
 
 # Each key once across the sections and the shared staff texts (tests/admin/test_texts.py checks it).
 SECTIONS: tuple[_T, ...] = (
-    _PAGES, _TREE, _PUBLISH, _STATS, _OFFICE, _USERS, _VIBER, _DONE, _REFUSALS, _PROBLEMS, _PRIVACY, AUDIT_WORDS,
+    _PAGES,
+    _TREE,
+    _PUBLISH,
+    _STATS,
+    _OFFICE,
+    _USERS,
+    _VIBER,
+    _DONE,
+    _REFUSALS,
+    _PROBLEMS,
+    _PRIVACY,
+    AUDIT_WORDS,
 )
 ADMIN_TEXT: _T = {key: text for section in SECTIONS for key, text in section.items()}
 TEXTS: Mapping[str, Mapping[str, str]] = {**STAFF_TEXT, **ADMIN_TEXT}

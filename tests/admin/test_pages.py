@@ -168,7 +168,7 @@ def test_a_handoff_intent_is_routed_to_a_queue_chosen_by_name(client: TestClient
     assert '<option value="crisis">Кризові звернення (екстрені) (crisis)</option>' in page
     assert "(subsidies)</option>" in page and "(subsidy_debts)</option>" not in page  # an intent, not a queue
     # A queue an intent names (the demo's complaints) can be chosen, and given to operators as a skill.
-    assert '<option value="complaints">complaints</option>' in page
+    assert '<option value="complaints">Залишити скаргу (complaints)</option>' in page  # named after its intent
     assert 'value="complaints"' in client.get("/admin/users").text
     form = {**_node_form(client, "operator"), "queue": "crisis", "fingerprint": fingerprint}
     assert _post(client, "/admin/tree/nodes/operator", form, token=token).status_code == 303
@@ -229,7 +229,7 @@ def test_try_it_preview_and_tree_edits_by_form(client: TestClient) -> None:
     bad = _post(
         client, "/admin/tree/nodes", {"parent": "", "kind": "intent", "slug": "Погано", "uk_title": "x"}, token=token
     )
-    assert bad.status_code == 400 and "Slug — це латинські" in bad.text
+    assert bad.status_code == 400 and "Ідентифікатор — це латинські" in bad.text
     moved = _post(client, "/admin/tree/nodes/subsidy_debts/move", {"parent": "benefits", "index": "0"}, token=token)
     assert moved.status_code == 303
     assert _post(client, "/admin/tree/nodes/subsidy_debts/move", {"offset": "1"}, token=token).status_code == 303

@@ -51,7 +51,7 @@ def test_problems_and_unknown_codes_read_as_sentences() -> None:
     assert problem_text(problem, "uk") == "клавіша 1 двічі в одному меню."
     assert problem_text(problem, "ru") == "клавиша 1 дважды в одном меню."
     assert say("no_such_code", "uk") == "no_such_code"  # shown as itself rather than failing the page
-    assert say("slug_taken", "ru", slug="x") == "Slug «x» уже занят."
+    assert say("slug_taken", "ru", slug="x") == "Идентификатор «x» уже занят."
 
 
 def test_each_text_is_defined_once() -> None:

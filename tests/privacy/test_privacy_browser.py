@@ -91,7 +91,9 @@ def test_no_identifier_on_the_statistics_and_audit_pages(page: Any, staff: LiveS
     page.goto("/admin/audit")
     for details in page.locator("table.audit details").all():
         details.locator("summary").click()
-    expect(page.locator("table.audit")).to_contain_text("tree.add_example")
+    added = page.locator("table.audit tr[data-action='tree.add_example']").first
+    expect(added).to_contain_text("Дерево: додано приклад фрази")
+    expect(added.locator("dd")).to_have_text("+ передзвоніть мені на [телефон]")
     page.screenshot(path=str(SCREENSHOTS / "privacy-audit.png"), full_page=True)
     _shows_none(page.content(), "audit")
     page.goto("/admin")
