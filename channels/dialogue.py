@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels.state_store import StateStore, Stored
 from hotline import conversation_log
 from hotline.db import transaction, utcnow
+from hotline.pending_log import UNREACHABLE, PendingLog
 from intents import engine, versions
 from intents.codec import (
     handoff_from_dict,
@@ -151,10 +152,13 @@ class Heard:
 
 
 class Dialogue:
-    def __init__(self, store: StateStore, sessions: sessionmaker[Session], trees: TreeCache) -> None:
+    def __init__(
+        self, store: StateStore, sessions: sessionmaker[Session], trees: TreeCache, pending: PendingLog | None = None
+    ) -> None:
         self.store = store
         self.sessions = sessions
         self.trees = trees
+        self.pending = pending  # where a turn goes while the database is unreachable
         self.handoff_listeners: list[HandoffListener] = []
 
     def start(self, *, channel: str, lang: str | None, external_id: str | None = None) -> TurnResult:
@@ -229,9 +233,15 @@ class Dialogue:
         return _Computed(seen=seen, result=result, heard=heard, stored=stored, log=log)
 
     def _write(self, entry: conversation_log.Turn) -> None:
-        """Write a turn to SQL: one INSERT that does nothing when a retry of the turn wrote it first."""
-        with transaction(self.sessions) as session:
-            conversation_log.write_turns(session.connection(), [entry])
+        """Write a turn to SQL: one INSERT that does nothing when a retry of the turn wrote it first; while the
+        database is unreachable, the turn waits in Redis (`hotline.pending_log`) and the answer still goes out."""
+        try:
+            with transaction(self.sessions) as session:
+                conversation_log.write_turns(session.connection(), [entry])
+        except UNREACHABLE:
+            if self.pending is None:
+                raise
+            self.pending.keep(entry)
 
     def _announce(self, conversation_id: str, computed: _Computed) -> TurnResult:
         """Tell the handoff listeners (once: only the request that advanced the state gets here)."""

@@ -22,13 +22,15 @@ from channels.state_store import StateStore
 from channels.viber import line as viber_line
 from channels.viber import routes as viber_routes
 from channels.webchat import api as webchat_api
-from hotline import auth, bootstrap
+from hotline import auth, bootstrap, pending_log
 from hotline.admin import office as admin_office
 from hotline.admin import web as admin_web
 from hotline.db import make_engine, make_sessionmaker
 from hotline.deps import Parts, PartsDep
+from hotline.leases import Lease
 from hotline.metrics import Metrics, RequestMetrics
 from hotline.nul_guard import RefuseNul
+from hotline.pending_log import UNREACHABLE, PendingLog
 from hotline.rate_limits import TIMEOUT_SECONDS as RATE_TIMEOUT
 from hotline.rate_limits import RateLimits
 from hotline.redis_conn import connect, sentinel_config
@@ -54,6 +56,10 @@ from specialist_queue.phone_line import LiveQueueDoor, LiveWaitFigures, QueueCal
 log = logging.getLogger(__name__)
 WEBCHAT_STATIC = Path(webchat_api.__file__).parent / "static"
 MAX_BODY = 1024 * 1024  # staff forms and API calls; the public chat and the webhooks set lower limits
+DATABASE_DOWN = (
+    "Вибачте, у нас технічна перерва: спробуйте, будь ласка, за хвилину. "
+    "Извините, у нас технический перерыв: попробуйте, пожалуйста, через минуту."
+)
 WEBHOOK_THREADS = 2  # per worker: measured against the event loop and the shared pool (docs/BENCHMARKS.md)
 
 
@@ -72,11 +78,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             trees.get(trees.current_version())  # build the matcher now, not on the first citizen's turn
         except NoPublishedTree as exc:
             log.warning("%s", exc)
+        pending = PendingLog(redis.client, settings.redis_prefix)  # turns kept while the database is unreachable
         dialogue = Dialogue(
             StateStore(redis.client, settings.conversation_ttl_seconds, settings.redis_prefix, replicas=redis.replicas),
             sessions,
             trees,
+            pending,
         )
+        pending_lease = Lease(redis.client, "pending-log", prefix=settings.redis_prefix, ttl=settings.lease_seconds)
+        writer = pending_log.flusher(pending, sessions, pending_lease)
+        writer.start()
         office = admin_office.source(sessions, settings)  # the admins' calendar, HOTLINE_OFFICE_HOURS by default
         specialists = queue_runtime.build(settings, sessions, redis, dialogue, office.hours, office.policy)
         specialists.start()
@@ -118,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await writer.aclose()
             await registry.aclose()
             if retention is not None:
                 await retention.aclose()
@@ -198,6 +210,23 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def no_tree(_: Request, exc: NoPublishedTree) -> JSONResponse:
         return JSONResponse(status_code=503, content={"message": str(exc)})
 
+    for unreachable in UNREACHABLE:  # what needs the database and cannot wait for it: a polite "a minute, please"
+
+        @app.exception_handler(unreachable)
+        async def database_down(_: Request, exc: Exception) -> JSONResponse:
+            log.warning("the database is unreachable (%s): answered 503", type(exc).__name__)
+            return JSONResponse(status_code=503, content={"message": DATABASE_DOWN}, headers={"Retry-After": "30"})
+
+
+def _pending(parts: Parts) -> int:
+    """Turns waiting for the database (0 when Redis cannot say: its own check reports that)."""
+    if parts.dialogue.pending is None:
+        return 0
+    try:
+        return parts.dialogue.pending.waiting()
+    except Exception:
+        return 0
+
 
 def _plain_error(error: Any) -> dict[str, str]:
     """A validation error as a field name and a sentence a person can act on."""
@@ -231,5 +260,8 @@ def _add_health(app: FastAPI) -> None:
         except Exception as exc:
             checks["tree"] = f"error: {exc}"
         checks["speech"] = parts.speech.readiness()
+        waiting = _pending(parts)
+        if waiting:
+            checks["pending_log"] = f"{waiting} turns kept in Redis until the database takes them"
         ready = all(not v.startswith("error") for v in checks.values())
         return JSONResponse(status_code=200 if ready else 503, content={"ready": ready, "checks": checks})

@@ -1,0 +1,146 @@
+"""The database is cut (a TCP proxy in front of PostgreSQL stops passing anything) while citizens chat: the
+conversations under way keep being answered from Redis, their turns wait in Redis, a new chat gets a polite
+503, /readyz says what is degraded; once the database is back every turn is in SQL exactly once."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from hotline.app import create_app
+from hotline.conversation_log import ConversationEvent
+from hotline.db import make_engine, make_sessionmaker
+from hotline.settings import Settings
+from tests.conftest import _empty_tables
+from tests.helpers import chat
+
+WAIT = 60.0
+
+
+class Gate:
+    """A TCP proxy to PostgreSQL that can be shut (open connections cut, new ones closed at once) and opened."""
+
+    def __init__(self, port: int) -> None:
+        self.target = ("127.0.0.1", port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.passing = True
+        self.open_sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.passing:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.open_sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            end.close()
+
+    def cut(self) -> None:
+        self.passing = False
+        with self.lock:
+            for end in self.open_sockets:
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+            self.open_sockets.clear()
+
+    def restore(self) -> None:
+        self.passing = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+@pytest.fixture
+def gate(postgres_url: str) -> Iterator[Gate]:
+    found = Gate(urlsplit(postgres_url).port or 5432)
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def app(postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path) -> Iterator[TestClient]:
+    engine = make_engine(postgres_url)
+    _empty_tables(engine)
+    engine.dispose()
+    through_gate = postgres_url.replace(f":{urlsplit(postgres_url).port}/", f":{gate.port}/")
+    settings = Settings(
+        database_url=through_gate,
+        redis_url=redis_url,
+        data_dir=tmp_path,
+        redis_prefix=f"test-{uuid.uuid4().hex[:8]}",
+        rate_limits=False,
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def until(condition: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"still not: {what}"
+        time.sleep(0.05)
+
+
+def test_chats_under_way_are_answered_through_an_outage_and_every_turn_is_logged_once(
+    app: TestClient, gate: Gate, postgres_url: str
+) -> None:
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    chats = [app.post("/api/chat/sessions", json={"lang": "uk"}).json()["session_id"] for _ in range(3)]
+    for session in chats:
+        chat(app, session, button="subsidies", message_id="1")
+
+    gate.cut()
+    for session in chats:
+        assert chat(app, session, text="як оформити субсидію", message_id="2")["replies"]
+        assert chat(app, session, button="benefits", message_id="3")["replies"]
+    again = chat(app, chats[0], button="benefits", message_id="3")  # a resent message: its first answer, once
+    assert again["replies"]
+    refused = app.post("/api/chat/sessions", json={"lang": "uk"})  # a new chat needs the database
+    assert refused.status_code == 503 and "хвилину" in refused.json()["message"]
+    assert refused.headers["Retry-After"] == "30"
+    ready = app.get("/readyz").json()
+    assert ready["checks"]["database"].startswith("error")
+    assert ready["checks"]["pending_log"].startswith("7 turns")  # 3 × 2, and the resent one (written once)
+
+    gate.restore()
+    until(lambda: parts.dialogue.pending.waiting() == 0, "the kept turns were written")
+    engine = make_engine(postgres_url)
+    with make_sessionmaker(engine)() as session:
+        per_step = session.execute(
+            select(ConversationEvent.conversation_id, ConversationEvent.step, func.count())
+            .where(ConversationEvent.kind.startswith("citizen_"))
+            .group_by(ConversationEvent.conversation_id, ConversationEvent.step)
+        ).all()
+    engine.dispose()
+    assert sorted((c, step, n) for c, step, n in per_step) == sorted(
+        (c, step, 1) for c in chats for step in (1, 2, 3, 4)
+    )
+    assert app.get("/readyz").json()["checks"].get("pending_log") is None
