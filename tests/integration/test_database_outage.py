@@ -1,6 +1,6 @@
-"""The database is cut (a TCP proxy in front of PostgreSQL stops passing anything) while citizens chat: the
-conversations under way keep being answered from Redis, their turns wait in Redis, a new chat gets a polite
-503, /readyz says what is degraded; once the database is back every turn is in SQL exactly once."""
+"""The database is cut (a TCP proxy in front of PostgreSQL stops passing anything) while citizens chat and
+call: the conversations under way keep being answered from Redis, their turns wait in Redis, a new chat gets
+a polite 503, /readyz says what is degraded; once the database is back every turn is in SQL exactly once."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from hotline.db import make_engine, make_sessionmaker
 from hotline.settings import Settings
 from tests.conftest import _empty_tables
 from tests.helpers import chat
+from tests.ivr.phone import ACCOUNT, PUBLIC_URL, TOKEN, Doc, Phone
 
 WAIT = 60.0
 
@@ -97,9 +98,25 @@ def app(postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path) -> Iterat
         data_dir=tmp_path,
         redis_prefix=f"test-{uuid.uuid4().hex[:8]}",
         rate_limits=False,
+        public_url=PUBLIC_URL,
+        twilio_account_sid=ACCOUNT,
+        twilio_auth_token=TOKEN,
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
         yield client
+
+
+def citizen_turns(postgres_url: str) -> list[tuple[str, int, int]]:
+    """(conversation, step, events) for every step where the citizen said or pressed something."""
+    engine = make_engine(postgres_url)
+    with make_sessionmaker(engine)() as session:
+        found = session.execute(
+            select(ConversationEvent.conversation_id, ConversationEvent.step, func.count())
+            .where(ConversationEvent.kind.startswith("citizen_"))
+            .group_by(ConversationEvent.conversation_id, ConversationEvent.step)
+        ).all()
+    engine.dispose()
+    return sorted((str(c), int(step), int(n)) for c, step, n in found)
 
 
 def until(condition: Callable[[], object], what: str) -> None:
@@ -132,15 +149,26 @@ def test_chats_under_way_are_answered_through_an_outage_and_every_turn_is_logged
 
     gate.restore()
     until(lambda: parts.dialogue.pending.waiting() == 0, "the kept turns were written")
-    engine = make_engine(postgres_url)
-    with make_sessionmaker(engine)() as session:
-        per_step = session.execute(
-            select(ConversationEvent.conversation_id, ConversationEvent.step, func.count())
-            .where(ConversationEvent.kind.startswith("citizen_"))
-            .group_by(ConversationEvent.conversation_id, ConversationEvent.step)
-        ).all()
-    engine.dispose()
-    assert sorted((c, step, n) for c, step, n in per_step) == sorted(
-        (c, step, 1) for c in chats for step in (1, 2, 3, 4)
-    )
+    assert citizen_turns(postgres_url) == sorted((c, step, 1) for c in chats for step in (1, 2, 3, 4))
     assert app.get("/readyz").json()["checks"].get("pending_log") is None
+
+
+def test_a_call_under_way_goes_on_through_an_outage_and_its_turns_are_logged_once(
+    app: TestClient, gate: Gate, postgres_url: str
+) -> None:
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    call = Phone(app)
+    answer = Doc(call.post("/twilio/voice").text)
+    answer = Doc(call.post(answer.gather.get("action"), {"Digits": "1"}).text)  # Ukrainian: the main menu
+
+    gate.cut()
+    subsidies = Doc(call.post(answer.gather.get("action"), {"Digits": "1"}).text)
+    assert subsidies.gather.get("action").endswith("step=3"), "the caller hears the next menu, not an apology"
+    repeated = Doc(call.post(answer.gather.get("action"), {"Digits": "1"}).text)  # Twilio retried the webhook
+    assert repeated.said == subsidies.said
+    assert parts.dialogue.pending.waiting() == 2
+
+    gate.restore()
+    until(lambda: parts.dialogue.pending.waiting() == 0, "the kept turns were written")
+    turns = citizen_turns(postgres_url)
+    assert [(step, n) for _, step, n in turns] == [(1, 1), (2, 1), (3, 1)]
