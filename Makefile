@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Every version installed by `make run`, `make test` and the Dockerfile is pinned here; `make lock` rewrites it.
 CONSTRAINTS := constraints.txt
+# axe-core for the browser tests' accessibility checks, pinned by tests/accessibility/package-lock.json.
+AXE_DIR := $(VENV)/axe
+AXE := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: setup lock run test eval lint bench clean
+.PHONY: setup axe lock run test eval lint bench clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -n "$(PY)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -16,6 +19,16 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Without npm (or the registry) the accessibility checks skip and say why; the rest of the suite runs.
+$(AXE): tests/accessibility/package.json tests/accessibility/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		mkdir -p $(AXE_DIR) && cp tests/accessibility/package.json tests/accessibility/package-lock.json $(AXE_DIR)/ && \
+		npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error \
+		|| echo "could not install axe-core with npm: the accessibility checks will skip"; \
+	else echo "npm is missing: the accessibility checks (axe-core) will skip"; fi
+
+axe: $(AXE)
 
 # After a change of dependencies in pyproject.toml: pins what is new and keeps every other pin;
 # `make lock UPGRADE=1` moves every pin to the newest release instead (then run `make test`).
@@ -35,7 +48,7 @@ run: setup  ## start the service on http://127.0.0.1:8000 (SQLite + embedded Red
 	HOTLINE_REGISTRY_URL="$${HOTLINE_REGISTRY_URL:-http://127.0.0.1:$(REGISTRY_PORT)/restapi}" \
 	$(BIN)/hotline serve --host 127.0.0.1 --port 8000
 
-test: setup  ## the whole suite: unit, integration (Redis, SQLite, PostgreSQL), browser
+test: setup axe  ## the whole suite: unit, integration (Redis, SQLite, PostgreSQL), browser with accessibility checks
 	$(BIN)/pytest -q -ra
 
 eval: setup  ## intent-matching accuracy on ../shared/eval/intents_dev.tsv

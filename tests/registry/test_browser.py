@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.accessibility import axe
 from tests.conftest import LiveServer
 from tests.e2e.conftest import Tab
 from tests.registry.conftest import PASSWORD, Sandbox
@@ -48,12 +49,15 @@ def test_an_operator_gets_a_certificate_without_paper(tab: Tab, clean_sandbox: S
     page = tab.page
     page.goto("/operator/cases")
     expect(page).to_have_url(re.compile(r"/login"))
+    axe.check(page, "the login form")
     page.fill("#username", "olena")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/operator/cases$"))
 
+    axe.check(page, "the list of cases")
     page.click("#new-case")
+    axe.check(page, "a new case")
     page.select_option("#kind", "housing_subsidy")
     page.fill("#full_name", "Шевченко Марія Іванівна")
     page.fill("#birth_date", "1978-04-12")
@@ -62,6 +66,7 @@ def test_an_operator_gets_a_certificate_without_paper(tab: Tab, clean_sandbox: S
     page.click("#case-form button[type=submit]")
     expect(page.locator("h1")).to_contain_text("Житлова субсидія")
     expect(page.locator("#no-consent")).to_be_visible()
+    axe.check(page, "a case without consent")
 
     page.select_option("#basis", "application")
     page.fill("#reference", "заява № 17 від 01.12.2026")
@@ -75,9 +80,11 @@ def test_an_operator_gets_a_certificate_without_paper(tab: Tab, clean_sandbox: S
     expect(page.locator("#requests .state")).to_have_text("Надіслано, виконується")
     expect(page.locator("#requests .state")).to_have_text("Готово", timeout=20_000)
     expect(page.locator("#certificates")).to_contain_text("вул. Садова, буд. 12, кв. 5")
+    axe.check(page, "a case with its certificate ready")
 
     page.click("#certificates a:not(.pdf)")
     expect(page.locator("#household")).to_contain_text("Шевченко Петро Олексійович")
+    axe.check(page, "the certificate")
     pdf = page.request.get(page.locator("#pdf").get_attribute("href"))
     assert pdf.status == 200
     assert pdf.headers["content-type"] == "application/pdf"

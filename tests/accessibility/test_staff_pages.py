@@ -1,0 +1,106 @@
+"""axe-core on the staff pages as staff see them: the login form (and its error), every admin page
+(the tree with a node open and a phrase tried, the statistics with data), and the refusal an operator
+gets. Each page's problems are gathered, so one run lists everything to fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.accessibility import axe
+from tests.admin.routes import admin_routes
+from tests.conftest import LiveServer
+from tests.e2e.conftest import browser  # noqa: F401  (the shared headless Chromium fixture)
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a long admin password"
+NOT_PAGES = (".csv", ".yaml")
+
+
+@pytest.fixture(scope="module")
+def staff(live_server: LiveServer) -> LiveServer:
+    live_server.env["HOTLINE_NEW_PASSWORD"] = PASSWORD
+    for name, role in (("anna", "admin"), ("olena", "operator")):
+        added = live_server.hotline("user", "add", name, "--role", role)
+        assert added.returncode == 0, added.stderr
+    # A conversation, so the statistics and the audit have rows to show.
+    created = httpx.post(f"{live_server.url}/api/chat/sessions", json={"lang": "uk"}, timeout=30).json()
+    httpx.post(f"{live_server.url}/api/chat/sessions/{created['session_id']}/messages", json={"text": "оператор"})
+    return live_server
+
+
+def _page(chromium: Any, staff: LiveServer, username: str | None) -> Iterator[Any]:
+    context = chromium.new_context(base_url=staff.url, viewport={"width": 1280, "height": 900}, locale="uk-UA")
+    page = context.new_page()
+    if username:
+        page.goto("/login")
+        page.get_by_label("Користувач").fill(username)
+        page.get_by_label("Пароль").fill(PASSWORD)
+        page.get_by_role("button", name="Увійти").click()
+        page.wait_for_load_state()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def anonymous(browser: Any, staff: LiveServer) -> Iterator[Any]:  # noqa: F811
+    yield from _page(browser, staff, None)
+
+
+@pytest.fixture
+def admin(browser: Any, staff: LiveServer) -> Iterator[Any]:  # noqa: F811
+    yield from _page(browser, staff, "anna")
+
+
+@pytest.fixture
+def operator(browser: Any, staff: LiveServer) -> Iterator[Any]:  # noqa: F811
+    yield from _page(browser, staff, "olena")
+
+
+def _problems(page: Any, state: str) -> str:
+    failing = [v for v in axe.violations(page) if v["impact"] in axe.FAILING]
+    return f"{page.url} ({state}):\n{axe.describe(failing)}" if failing else ""
+
+
+def test_the_login_form_and_its_error(anonymous: Any) -> None:
+    page = anonymous
+    page.goto("/login")
+    axe.check(page, "the login form")
+    page.get_by_label("Користувач").fill("anna")
+    page.get_by_label("Пароль").fill("not the password")
+    page.get_by_role("button", name="Увійти").click()
+    page.wait_for_load_state()
+    axe.check(page, "a wrong password")
+
+
+def test_every_admin_page(admin: Any) -> None:
+    from hotline.app import create_app
+
+    paths = [p for m, p in admin_routes(create_app()) if m == "GET" and not p.startswith("/api/")]
+    paths = [p for p in paths if not p.endswith(NOT_PAGES)]
+    assert len(paths) >= 10, paths
+    problems = []
+    for path in [*paths, "/admin/tree?node=office_hours", "/admin/tree?node=housing_subsidy_apply"]:
+        response = admin.goto(path)
+        assert response is not None and response.status == 200, path
+        problems.append(_problems(admin, "as the admin opens it"))
+    admin.goto("/admin/tree?node=office_hours")
+    admin.get_by_role("button", name="Як це виглядає").click()
+    admin.locator("#preview .web .bubble").first.wait_for()
+    problems.append(_problems(admin, "with the answer's preview"))
+    admin.get_by_label("Фраза громадянина").fill("коли працюєте")
+    admin.locator("#try-form").get_by_role("button").click()
+    admin.locator("#try-result .found").wait_for()
+    problems.append(_problems(admin, "with a phrase tried"))
+    found = "\n".join(p for p in problems if p)
+    assert not found, found
+
+
+def test_the_refusal_an_operator_sees(operator: Any) -> None:
+    response = operator.goto("/admin")
+    assert response is not None and response.status == 403
+    axe.check(operator, "an operator on an admin page")
