@@ -101,6 +101,10 @@ class QueuePolicy:
     callback_when_closed: bool = True  # outside office hours, take a callback request instead
     callback_max_attempts: int = 3
     callback_retry_minutes: int = 30
+    # The supervisor's wallboard turns a queue red (and sounds) when one of these is crossed.
+    alert_waiting: int = 5  # more than this many waiting
+    alert_wait_seconds: int = 120  # the longest wait above this
+    alert_service_level_percent: int = 80  # today's service level below this
 
 
 @dataclass(frozen=True)

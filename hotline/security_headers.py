@@ -1,6 +1,6 @@
 """Security headers on every answer, by the kind of page (the header values are built with `secure`).
 
-Staff pages (`/login`, `/operator…`, `/admin…`: names, dates of birth, tax numbers, addresses) get a
+Staff pages (`/login`, `/operator…`, `/supervisor`, `/admin…`: names, dates of birth, tax numbers, addresses) get a
 Content-Security-Policy that allows only our own scripts, styles, images and connections and no
 framing, `X-Frame-Options: DENY` for older browsers, and `Cache-Control: no-store` so nothing stays
 in a shared computer's cache or a proxy. API answers and `/metrics` are `no-store` too. Every answer
@@ -16,7 +16,7 @@ import secure
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-STAFF_PREFIXES = ("/login", "/logout", "/operator", "/admin")
+STAFF_PREFIXES = ("/login", "/logout", "/operator", "/supervisor", "/admin")
 PRIVATE_PREFIXES = ("/api/", "/metrics")
 
 _NOSNIFF = secure.XContentTypeOptions().nosniff()

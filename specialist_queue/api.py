@@ -22,7 +22,7 @@ from hotline.users import SPECIALISTS, Role
 from ivr import calls
 from ivr.twilio_rest import TwilioRefused, TwilioUnavailable
 from privacy import conversations as privacy_view
-from specialist_queue import context, live
+from specialist_queue import console, context, live, supervisor
 from specialist_queue.desk import NoPhoneLine
 from specialist_queue.model import Conflict, OperatorState
 from specialist_queue.runtime import Specialists
@@ -220,12 +220,29 @@ def rebuild(user: Admin, parts: PartsDep) -> dict[str, int]:
 async def operator_live(websocket: WebSocket) -> None:
     parts: Parts = websocket.app.state.parts
     user = await to_thread.run_sync(lambda: _websocket_user(websocket, parts))
-    if user is None or parts.specialists is None or not _same_origin(websocket, parts.settings.public_url):
+    if user is None or parts.specialists is None or not live.same_origin(websocket, parts.settings.public_url):
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return
     found = parts.specialists
     await websocket.accept()
     await live.stream(websocket, lambda: live.operator_updates(found.desk, found.figures, found.live_redis, user.id))
+
+
+@router.websocket("/api/operator/alerts")
+async def operator_alerts(websocket: WebSocket) -> None:
+    """My state and my offer, live, for every staff page I have open (it rings when an offer comes)."""
+    parts: Parts = websocket.app.state.parts
+    user = await to_thread.run_sync(lambda: _websocket_user(websocket, parts))
+    if user is None or parts.specialists is None or not live.same_origin(websocket, parts.settings.public_url):
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        return
+    found = parts.specialists
+    lang = "ru" if websocket.query_params.get("lang") == "ru" else "uk"
+    titles = console.skill_titles(parts, lang)
+    await websocket.accept()
+    await live.stream(
+        websocket, lambda: live.alerts(found.desk, found.live_redis, user.id, console.queue_title(titles, lang))
+    )
 
 
 def _websocket_user(websocket: WebSocket, parts: Parts) -> StaffUser | None:
@@ -234,13 +251,5 @@ def _websocket_user(websocket: WebSocket, parts: Parts) -> StaffUser | None:
     return user if user is not None and user.role in SPECIALISTS else None
 
 
-def _same_origin(websocket: WebSocket, public_url: str) -> bool:
-    """A browser always sends Origin; a page elsewhere must not borrow the operator's cookie.
-
-    The page may be the public URL or the host the browser asked for (http://localhost:8000 while
-    the public URL says 127.0.0.1): both are this server; any other site is refused.
-    """
-    origin = websocket.headers.get("origin", "").rstrip("/")
-    host = websocket.headers.get("host", "")
-    scheme = "https" if websocket.url.scheme == "wss" else "http"
-    return bool(origin) and origin in {public_url.rstrip("/"), f"{scheme}://{host}"}
+# The supervisor's view (its page, wallboard, silent view and whisper) comes in with the operator API.
+router.include_router(supervisor.router)

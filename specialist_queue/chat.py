@@ -1,4 +1,5 @@
-"""Messages between a citizen and a specialist, stored in SQL before either side is told "sent".
+"""Messages between a citizen and a specialist, stored in SQL before either side is told "sent"; and, beside
+them, the specialists' private notes and a supervisor's whispers (only `OPERATOR` messages reach the citizen).
 
 Ordered by id; a message resent with the same client id is stored once.
 """
@@ -19,6 +20,8 @@ from hotline.db import Base, transaction, utcnow
 class Sender(StrEnum):
     CITIZEN = "citizen"
     OPERATOR = "operator"
+    NOTE = "note"  # the specialist's private note: never shown to the citizen
+    WHISPER = "whisper"  # a supervisor's word to the specialist holding it: never shown to the citizen
 
 
 class ChatMessage(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
@@ -9,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from channels.dialogue import NoPublishedTree
 from hotline.csrf import csrf_token
-from hotline.deps import PartsDep, current_user
+from hotline.deps import Parts, PartsDep, current_user
 from hotline.pages import render, staff_lang
 from hotline.users import SPECIALISTS
 
@@ -35,6 +36,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "reason_paperwork": ("Робота з документами", "Работа с документами"),
     "reason_missed_offer": ("Пропущене звернення", "Пропущенное обращение"),
     "offer": ("Нове звернення для вас", "Новое обращение для вас"),
+    "offer_emergency": ("Екстрене звернення для вас", "Экстренное обращение для вас"),
     "accept": ("Прийняти", "Принять"),
     "offer_left": ("Залишилось {n} с", "Осталось {n} с"),
     "taken": ("Це звернення вже прийняв інший фахівець.", "Это обращение уже принял другой специалист."),
@@ -66,6 +68,17 @@ _TEXT: dict[str, tuple[str, str]] = {
     "robot": ("Робот", "Робот"),
     "citizen": ("Громадянин", "Гражданин"),
     "specialist": ("Фахівець", "Специалист"),
+    "sender_note": ("Нотатка (бачите лише ви)", "Заметка (видите только вы)"),
+    "sender_whisper": ("Підказка старшого фахівця", "Подсказка старшего специалиста"),
+    "ask_title": ("Сповіщення про нові звернення", "Уведомления о новых обращениях"),
+    "ask_text": (
+        "Щоб не пропустити звернення, коли консоль не на екрані, дозвольте браузеру показувати сповіщення. "
+        "Нове звернення дзвенить на кожній сторінці, яку ви відкрили в системі.",
+        "Чтобы не пропустить обращение, когда консоль не на экране, разрешите браузеру показывать уведомления. "
+        "Новое обращение звенит на каждой странице системы, которую вы открыли.",
+    ),
+    "ask_allow": ("Дозволити сповіщення і звук", "Разрешить уведомления и звук"),
+    "ask_later": ("Не зараз", "Не сейчас"),
     "chat": ("Листування", "Переписка"),
     "reply": ("Ваша відповідь", "Ваш ответ"),
     "send": ("Надіслати", "Отправить"),
@@ -102,6 +115,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "col_service": ("Рівень обслуговування", "Уровень обслуживания"),
     "col_abandoned": ("Не дочекались", "Не дождались"),
     "no_queues": ("Черги порожні.", "Очереди пусты."),
+    "unserved": ("⚠ ніхто на зміні не може прийняти — уже {time}", "⚠ никто на смене не может принять — уже {time}"),
+    "offered_of": ("{n} (пропонується {offered})", "{n} (предлагается {offered})"),
     "seconds": ("{n} с", "{n} с"),
     "minutes": ("{m} хв {s} с", "{m} мин {s} с"),
     "reconnecting": ("Зв'язок утрачено, відновлюю…", "Связь потеряна, восстанавливаю…"),
@@ -130,12 +145,12 @@ def operator_page(request: Request, parts: PartsDep) -> Response:
         "texts": {key: text[lang] for key, text in CONSOLE_TEXT.items()},
         "reasons": PAUSE_REASONS,
         "dispositions": _dispositions(parts, lang),
-        "skills": _skills(parts, lang),
+        "skills": skill_titles(parts, lang),
     }
     return render(request, "operator.html", context, texts=CONSOLE_TEXT)
 
 
-def _dispositions(parts: PartsDep, lang: str) -> list[tuple[str, str]]:
+def _dispositions(parts: Parts, lang: str) -> list[tuple[str, str]]:
     """The published tree's intents as (slug, title), for the wrap-up form."""
     trees = parts.dialogue.trees
     try:
@@ -145,7 +160,7 @@ def _dispositions(parts: PartsDep, lang: str) -> list[tuple[str, str]]:
     return sorted(((n.slug, n.text(lang).title) for n in tree.intents()), key=lambda item: item[1])
 
 
-def _skills(parts: PartsDep, lang: str) -> dict[str, str]:
+def skill_titles(parts: Parts, lang: str) -> dict[str, str]:
     """Queue skill → what the console calls it: the tree's top categories, and the queues beside them."""
     titles = {skill: CONSOLE_TEXT[f"skill_{skill}"][lang] for skill in OTHER_SKILLS}
     trees = parts.dialogue.trees
@@ -154,3 +169,14 @@ def _skills(parts: PartsDep, lang: str) -> dict[str, str]:
     except NoPublishedTree:
         return titles
     return titles | {node.slug: node.text(lang).title for node in tree.children_of(None) if not node.is_intent}
+
+
+def queue_title(skills: dict[str, str], lang: str) -> Callable[[str], str]:
+    """`subsidies:uk` as the office says it in `lang`: `Житлова субсидія · українська` (`skills`: their titles)."""
+
+    def title(queue: str) -> str:
+        skill, _, language = queue.rpartition(":")
+        name = CONSOLE_TEXT.get(f"lang_{language}", {}).get(lang, language)
+        return f"{skills.get(skill, skill)} · {name}"
+
+    return title

@@ -12,7 +12,8 @@ Layout under `P = "{settings.redis_prefix}:sq"`:
   (class 0 emergency, 1 callback due, 2 normal), lowest first.
 - `P:e:{conversation}` — hash: the entry (queue, class, seq, state, channel, kind, times, operator…).
   A closed entry stays a while as a tombstone, so a rebuild from SQL cannot bring it back.
-- `P:offers` — sorted set conversation → offer deadline; `P:scheduled` — callbacks → due time.
+- `P:offers` — sorted set conversation → offer deadline; `P:oq:{skill}:{lang}` — set of a queue's conversations
+  on offer (they still wait: counted ahead of those in `P:q`); `P:scheduled` — callbacks → due time.
 - `P:op:{id}` — hash: an operator's state, reason, skills, languages, offer, conversation.
 - `P:ops` — set of operators seen; `P:available` — available operators → since (longest idle first);
   `P:wrapups` — operators in wrap-up → when it ends.
@@ -42,6 +43,10 @@ def queue(prefix: str, name: str) -> str:
 
 def queues(prefix: str) -> str:
     return f"{base(prefix)}:queues"
+
+
+def offered(prefix: str, name: str) -> str:
+    return f"{base(prefix)}:oq:{name}"
 
 
 def operator(prefix: str, operator_id: int | str) -> str:
@@ -86,9 +91,16 @@ local function entry(conv)
   table.insert(fields, 1, conv)
   return fields
 end
+-- No longer on offer: out of the offers and of its queue's offered set.
+local function unoffer(conv)
+  redis.call('ZREM', key('offers'), conv)
+  local q = redis.call('HGET', key('e', conv), 'queue')
+  if q then redis.call('SREM', key('oq', q), conv) end
+end
 local function place(conv)
   local e = key('e', conv)
   local q, class, seq = unpack(redis.call('HMGET', e, 'queue', 'class', 'seq'))
+  redis.call('SREM', key('oq', q), conv)
   redis.call('ZADD', key('q', q), num(tonumber(class) * CLASS + tonumber(seq)), conv)
   redis.call('SADD', key('queues'), q)
   redis.call('HSET', e, 'state', 'waiting', 'operator', '', 'deadline', '')
@@ -126,6 +138,7 @@ local function offer(found, q, op, deadline)
   found[q] = head(q)
   redis.call('HSET', key('e', conv), 'state', 'offered', 'operator', op, 'deadline', deadline)
   redis.call('ZADD', key('offers'), deadline, conv)
+  redis.call('SADD', key('oq', q), conv)
   redis.call('HSET', key('op', op), 'offer', conv)
   local made = redis.call('INCR', key('offers_made'))
   local result = entry(conv)
@@ -207,7 +220,7 @@ if not blank(conv) then return {'busy', before or 'offline', ''} end
 local returned = ''
 if not blank(offered) and state ~= 'available' then
   place(offered)
-  redis.call('ZREM', key('offers'), offered)
+  unoffer(offered)
   redis.call('HSET', o, 'offer', '')
   returned = offered
 end
@@ -263,7 +276,7 @@ local state, operator, deadline = unpack(redis.call('HMGET', e, 'state', 'operat
 if state ~= 'offered' or operator ~= op then return {'not_offered'} end
 if tonumber(deadline) < tonumber(now) then return {'expired'} end
 redis.call('HSET', e, 'state', 'connected', 'connected', now)
-redis.call('ZREM', key('offers'), conv)
+unoffer(conv)
 redis.call('HSET', key('op', op), 'offer', '', 'conv', conv)
 become(op, 'busy', now, '')
 local result = entry(conv)
@@ -378,7 +391,7 @@ for _, conv in ipairs(redis.call('ZRANGEBYSCORE', key('offers'), '-inf', ARGV[2]
   local result = entry(conv)
   local op = redis.call('HGET', key('e', conv), 'operator')
   place(conv)
-  redis.call('ZREM', key('offers'), conv)
+  unoffer(conv)
   if not blank(op) then
     redis.call('HSET', key('op', op), 'offer', '')
     become(op, 'paused', ARGV[2], 'missed_offer')
@@ -400,7 +413,7 @@ local e = key('e', conv)
 local state, q, op, kind = unpack(redis.call('HMGET', e, 'state', 'queue', 'operator', 'kind'))
 if kind == 'callback' or (state ~= 'waiting' and state ~= 'offered') then return {} end
 redis.call('ZREM', key('q', q), conv)
-redis.call('ZREM', key('offers'), conv)
+unoffer(conv)
 if state == 'offered' and not blank(op) then redis.call('HSET', key('op', op), 'offer', '') end
 redis.call('HSET', e, 'state', 'closed', 'closed', ARGV[3], 'operator', '')
 redis.call('EXPIRE', e, ARGV[4])

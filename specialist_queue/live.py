@@ -24,6 +24,7 @@ from specialist_queue.context import message_view
 from specialist_queue.desk import Desk
 from specialist_queue.model import EntryState
 from specialist_queue.service import SpecialistQueue
+from specialist_queue.wallboard import WallboardCache
 
 HEARTBEAT = 1.0  # seconds between refreshes when nothing wakes a stream (waits grow by themselves)
 
@@ -73,6 +74,59 @@ async def operator_updates(
                 for message in await _messages(desk.queue, watching, after):
                     after = message.id
                     yield {"type": "message", "conversation_id": watching, **message_view(message)}
+            await _wake(pubsub)
+
+
+async def alerts(
+    desk: Desk, client: aioredis.Redis, operator_id: int, queue_title: Callable[[str], str]
+) -> AsyncIterator[dict[str, Any]]:
+    """What every staff page an operator has open needs to ring: my state and my offer (with its queue's
+    title), whenever they change."""
+    async with _subscribed(client, keys.notify_channel(desk.store.prefix)) as pubsub:
+        sent: dict[str, Any] | None = None
+        while True:
+            snapshot = await to_thread.run_sync(lambda: desk.snapshot(operator_id))
+            offer = snapshot["offer"] and {k: v for k, v in snapshot["offer"].items() if k != "waited"}  # it grows
+            if offer:
+                offer["queue_title"] = queue_title(offer["queue"])
+            mine = {"type": "alert", "operator": snapshot["operator"], "offer": offer}
+            if mine != sent:
+                sent = mine
+                yield {**mine, "now": snapshot["now"]}
+            await _wake(pubsub)
+
+
+async def wallboard_updates(
+    board: WallboardCache, client: aioredis.Redis, prefix: str
+) -> AsyncIterator[dict[str, Any]]:
+    """The supervisor's wallboard whenever it changes (and each second: waits grow by themselves)."""
+    async with _subscribed(client, keys.notify_channel(prefix)) as pubsub:
+        sent: dict[str, Any] | None = None
+        while True:
+            found = await board.get()
+            if _without_clock(found) != _without_clock(sent):
+                sent = found
+                yield {"type": "wallboard", **found}
+            await _wake(pubsub)
+
+
+async def watched(
+    queue: SpecialistQueue, client: aioredis.Redis, conversation_id: str, shown: Callable[[str], str]
+) -> AsyncIterator[dict[str, Any]]:
+    """A supervisor's silent view of one conversation: who holds it, and every message as `shown` gives it
+    (masked), whoever wrote it; nothing is ever sent the other way."""
+    prefix = queue.store.prefix
+    async with _subscribed(client, keys.notify_channel(prefix), keys.chat_channel(prefix, conversation_id)) as pubsub:
+        sent: dict[str, Any] | None = None
+        after = 0
+        while True:
+            status = await to_thread.run_sync(lambda: citizen_status(queue, conversation_id))
+            if status != sent:
+                sent = status
+                yield status
+            for message in await _messages(queue, conversation_id, after):
+                after = message.id
+                yield {"type": "message", **message_view(message), "text": shown(message.text)}
             await _wake(pubsub)
 
 
@@ -154,3 +208,15 @@ async def _wake(pubsub: Any) -> None:
 
 def _without_clock(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if snapshot is None else {k: v for k, v in snapshot.items() if k != "now"}
+
+
+def same_origin(websocket: WebSocket, public_url: str) -> bool:
+    """A browser always sends Origin; a page elsewhere must not borrow the operator's cookie.
+
+    The page may be the public URL or the host the browser asked for (http://localhost:8000 while
+    the public URL says 127.0.0.1): both are this server; any other site is refused.
+    """
+    origin = websocket.headers.get("origin", "").rstrip("/")
+    host = websocket.headers.get("host", "")
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    return bool(origin) and origin in {public_url.rstrip("/"), f"{scheme}://{host}"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from anyio import to_thread
@@ -19,6 +19,7 @@ from specialist_queue.desk import Desk
 from specialist_queue.live import FiguresCache
 from specialist_queue.service import SpecialistQueue, Timing
 from specialist_queue.store import QueueStore
+from specialist_queue.wallboard import WallboardCache
 
 
 @dataclass
@@ -29,6 +30,10 @@ class Specialists:
     live_redis: aioredis.Redis
     twilio: TwilioRest | None
     ticker: Periodic | None = None
+    wallboard: WallboardCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.wallboard = WallboardCache(self.queue)
 
     def start(self) -> None:
         """Start the periodic tick in the running event loop (unless HOTLINE_QUEUE_TICK_SECONDS is 0)."""

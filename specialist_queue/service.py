@@ -34,7 +34,17 @@ from hotline.queue_log import QueueEvent, QueueEventKind
 from ivr.twilio_rest import CALL_SID
 from specialist_queue import chat, events, figures, rebuild
 from specialist_queue.events import at
-from specialist_queue.model import Entry, EntryState, Kind, Offer, OperatorState, queue_name
+from specialist_queue.figures import Line
+from specialist_queue.model import (
+    PRIORITY_CLASS,
+    Entry,
+    EntryState,
+    Kind,
+    Offer,
+    Operator,
+    OperatorState,
+    queue_name,
+)
 from specialist_queue.store import QueueStore
 
 log = logging.getLogger(__name__)
@@ -259,26 +269,46 @@ class SpecialistQueue:
         answered, abandoned = self._today(now)
         threshold = self.policy().service_level_seconds
         found = []
-        names = sorted({*self.store.queue_names(), *answered, *abandoned})
-        for name in names:
-            waiting, firsts = self.store.heads(name)
+        for name in sorted({*self.store.queue_names(), *answered, *abandoned}):
+            line = self._line(name, operators)
             serving = [op for op in operators if op.serves(name)]
             staffed = sum(1 for op in serving if op.state in STAFFED)
             recent = self.store.handling_times(name)
             found.append(
                 figures.QueueFigures(
                     queue=name,
-                    waiting=waiting,
-                    longest_wait=figures.longest_wait(self.store.enqueued_at(firsts), now),
-                    estimated_wait=figures.estimated_wait(waiting + 1, recent, staffed, self.timing.default_handling),
+                    waiting=line.waiting,
+                    offered=line.offered,
+                    longest_wait=figures.longest_wait(line.came, now),
+                    estimated_wait=figures.estimated_wait(
+                        line.waiting + 1, recent, staffed, self.timing.default_handling
+                    ),
                     staffed=staffed,
                     available=sum(1 for op in serving if op.state is OperatorState.AVAILABLE),
                     answered=len(answered.get(name, [])),
                     service_level=figures.service_level(answered.get(name, []), abandoned.get(name, []), threshold),
                     abandoned=len(abandoned.get(name, [])),
+                    unserved_since=line.unserved_since,
                 )
             )
         return found
+
+    def unserved_since(self, conversation_id: str) -> float | None:
+        """For a waiting conversation: since when nobody on shift may take its queue (no operator of its skill
+        and language, or all of them paused or offline); None while someone may, or when it is not waiting.
+        The channels decide what the citizen is offered then."""
+        entry = self.store.entry(conversation_id)
+        if entry is None or entry.state not in (EntryState.WAITING, EntryState.OFFERED):
+            return None
+        return self._line(entry.queue, self.store.operators()).unserved_since
+
+    def _line(self, name: str, operators: list[Operator]) -> Line:
+        waiting, firsts = self.store.heads(name)
+        offered = self.store.offered(name)
+        came = [*self.store.enqueued_at(list(firsts.values())), *(e.enqueued for e in offered)]
+        emergency = PRIORITY_CLASS["emergency"] in firsts or any(e.priority == "emergency" for e in offered)
+        unserved = figures.unserved_since(name, operators, oldest=min(came), emergency=emergency) if came else None
+        return Line(waiting + len(offered), len(offered), came, unserved)
 
     def _today(self, now: float) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
         """Waits of today's answered and abandoned conversations, per queue."""

@@ -88,13 +88,22 @@ class QueueStore:
         return int(operator) if state == EntryState.CONNECTED and operator else None
 
     def position(self, entry: Entry) -> int | None:
-        """1 for the next to be offered in its queue; None when it is not waiting there."""
+        """1 for the next to be offered in its queue (those on offer come first); None when it is not waiting."""
         if entry.state is EntryState.OFFERED:
             return 1
         if entry.state is not EntryState.WAITING:
             return None
-        rank: int | None = self.client.zrank(keys.queue(self.prefix, entry.queue), entry.conversation_id)  # type: ignore[assignment]
-        return None if rank is None else rank + 1
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.zrank(keys.queue(self.prefix, entry.queue), entry.conversation_id)
+            pipe.scard(keys.offered(self.prefix, entry.queue))
+            rank, ahead = pipe.execute()
+        return None if rank is None else int(rank) + 1 + int(ahead)
+
+    def offered(self, queue: str) -> list[Entry]:
+        """The queue's conversations on offer now: each still waits, for an operator's answer."""
+        ids = sorted(str(c) for c in self.client.smembers(keys.offered(self.prefix, queue)))
+        found = [self.entry(conversation_id) for conversation_id in ids]
+        return [e for e in found if e is not None and e.state is EntryState.OFFERED]
 
     def abandon(self, conversation_id: str, *, now: float, keep_seconds: int) -> tuple[EntryState, Entry] | None:
         """Take out a conversation whose citizen left while waiting; (its state then, the entry)."""
@@ -217,8 +226,9 @@ class QueueStore:
         """The conversations waiting in a queue, next first."""
         return [str(c) for c in self.client.zrange(keys.queue(self.prefix, queue), 0, -1)]
 
-    def heads(self, queue: str) -> tuple[int, list[str]]:
-        """How many wait in the queue, and the first of each priority class (the oldest of each)."""
+    def heads(self, queue: str) -> tuple[int, dict[int, str]]:
+        """How many wait in the queue (not on offer), and the first of each priority class there: class → the
+        oldest of that class."""
         name = keys.queue(self.prefix, queue)
         with self.client.pipeline(transaction=False) as pipe:
             pipe.zcard(name)
@@ -226,7 +236,7 @@ class QueueStore:
                 low = klass * keys.CLASS
                 pipe.zrangebyscore(name, low, low + keys.CLASS - 1, start=0, num=1)
             count, *firsts = pipe.execute()
-        return int(count), [f[0] for f in firsts if f]
+        return int(count), {k: f[0] for k, f in zip(PRIORITY_CLASS.values(), firsts, strict=True) if f}
 
     def enqueued_at(self, conversation_ids: list[str]) -> list[float]:
         with self.client.pipeline(transaction=False) as pipe:

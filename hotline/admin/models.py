@@ -46,6 +46,9 @@ class OfficeSettings(Base):
     callback_when_closed: Mapped[bool] = mapped_column(default=_DEFAULT.callback_when_closed)
     callback_max_attempts: Mapped[int] = mapped_column(default=_DEFAULT.callback_max_attempts)
     callback_retry_minutes: Mapped[int] = mapped_column(default=_DEFAULT.callback_retry_minutes)
+    alert_waiting: Mapped[int] = mapped_column(default=_DEFAULT.alert_waiting)
+    alert_wait_seconds: Mapped[int] = mapped_column(default=_DEFAULT.alert_wait_seconds)
+    alert_service_level_percent: Mapped[int] = mapped_column(default=_DEFAULT.alert_service_level_percent)
     holiday_years: Mapped[list[int]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -31,6 +31,9 @@ LIMITS = {  # bounds of each queue setting, in its own unit
     "callback_offer_after_seconds": (0, 7200),
     "callback_max_attempts": (1, 10),
     "callback_retry_minutes": (1, 24 * 60),
+    "alert_waiting": (1, 1000),
+    "alert_wait_seconds": (10, 7200),
+    "alert_service_level_percent": (1, 100),
 }
 
 

@@ -11,6 +11,7 @@ const TITLE = document.title;
 const CSRF = root.dataset.csrf;
 const LANG = root.dataset.lang;
 const RECONNECT_MAX_MS = 10000;
+const SENDERS = { citizen: "citizen", operator: "specialist", note: "sender_note", whisper: "sender_whisper" };
 
 const view = {
   clockOffset: 0, // server seconds minus browser seconds
@@ -111,6 +112,7 @@ function showOffer(offer) {
   $("no-offer").hidden = Boolean(offer) || Boolean(view.held);
   if (offer && changed) {
     $("accept").disabled = false;
+    $("announce").textContent = t(offer.priority === "emergency" ? "offer_emergency" : "offer");
     fillContext("offer", offer);
   }
   drawCountdown();
@@ -267,7 +269,7 @@ function drawMessages() {
       const item = document.createElement("p");
       item.className = `msg msg-${message.sender}`;
       const who = document.createElement("strong");
-      who.textContent = `${t(message.sender === "operator" ? "specialist" : "citizen")}: `;
+      who.textContent = `${t(SENDERS[message.sender] || message.sender)}: `;
       const said = document.createElement("span");
       said.textContent = message.text;
       item.append(who, said);
@@ -284,11 +286,20 @@ function drawQueues(queues) {
     ...queues.map((q) => {
       const row = document.createElement("tr");
       const level = q.service_level === null ? "—" : `${Math.round(q.service_level * 100)} %`;
-      const cells = [queueTitle(q.queue), q.waiting, duration(q.longest_wait), duration(q.estimated_wait), q.staffed, q.answered, level, q.abandoned];
+      const waiting = q.offered ? t("offered_of", { n: q.waiting, offered: q.offered }) : q.waiting;
+      const cells = [queueTitle(q.queue), waiting, duration(q.longest_wait), duration(q.estimated_wait), q.staffed, q.answered, level, q.abandoned];
       for (const value of cells) {
         const cell = document.createElement("td");
         cell.textContent = String(value);
         row.append(cell);
+      }
+      if (q.unserved_since !== null) {
+        // Nobody on shift may take it: the supervisors see it too; say so here, in words.
+        row.className = "alarm";
+        const flag = document.createElement("strong");
+        flag.className = "unserved";
+        flag.textContent = t("unserved", { time: duration(Date.now() / 1000 + view.clockOffset - q.unserved_since) });
+        row.firstChild.append(document.createElement("br"), flag);
       }
       return row;
     }),
@@ -383,5 +394,27 @@ $("wrap-up-form").addEventListener("submit", async (event) => {
   if (done) $("note").value = "";
 });
 
+// ---- the first visit: may the browser notify? (asked once; every staff page rings: ringer.js) ----------
+
+const ASKED = "hotline.notifications.asked";
+
+function askOnce() {
+  const asking = "Notification" in window && Notification.permission === "default" && !localStorage.getItem(ASKED);
+  $("ask-notifications").hidden = !asking;
+}
+
+$("allow-notifications").addEventListener("click", async () => {
+  localStorage.setItem(ASKED, "1");
+  $("ask-notifications").hidden = true;
+  new Audio("/operator/static/ring.wav").play().catch(() => {}); // what an offer sounds like; the click allows sound
+  await Notification.requestPermission();
+});
+
+$("ask-later").addEventListener("click", () => {
+  localStorage.setItem(ASKED, "1");
+  $("ask-notifications").hidden = true;
+});
+
+askOnce();
 setInterval(drawCountdown, 500);
 connect();

@@ -344,9 +344,13 @@ def test_office_hours_calendar_queue_settings_and_users(client: TestClient) -> N
         "callback_max_attempts": "2",
         "callback_retry_minutes": "15",
         "callback_enabled": "1",
+        "alert_waiting": "3",
+        "alert_wait_seconds": "90",
+        "alert_service_level_percent": "85",
     }
     assert _post(client, "/admin/office/policy", policy, token=token).status_code == 303
     assert parts.office.policy().service_level_seconds == 30 and not parts.office.policy().callback_when_closed
+    assert parts.office.policy().alert_wait_seconds == 90  # the wallboard's alarm
     assert _post(client, "/admin/office/policy", {**policy, "wrap_up_seconds": "-1"}, token=token).status_code == 400
     calendar = client.get("/admin/office?year=2026").text
     assert "День незалежності України" in calendar and "інвентаризація" in calendar

@@ -103,7 +103,7 @@ def test_live_figures_from_redis_and_the_queue_log(
     desk.set_state(olena, OperatorState.AVAILABLE, now=t + 300)  # now staffed: she takes the first at once
     assert store.entry(waiting[0]).state is EntryState.OFFERED
     assert queue.wait_figures(waiting[0]) == (1, 180)
-    assert queue.wait_figures(waiting[2]) == (2, 360)
+    assert queue.wait_figures(waiting[2]) == (3, 540)  # the one on offer is still ahead of it
     assert queue.wait_figures(gone) is None
 
 
