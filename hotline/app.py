@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -22,9 +20,11 @@ from channels.state_store import StateStore
 from channels.viber import line as viber_line
 from channels.viber import routes as viber_routes
 from channels.webchat import api as webchat_api
+from channels.webchat import page as webchat_page
 from hotline import auth, bootstrap, pending_log
 from hotline.admin import office as admin_office
 from hotline.admin import web as admin_web
+from hotline.compression import Compression
 from hotline.db import make_engine, make_sessionmaker
 from hotline.deps import Parts, PartsDep
 from hotline.leases import Lease
@@ -37,6 +37,7 @@ from hotline.redis_conn import connect, sentinel_config
 from hotline.secrets import session_key
 from hotline.security_headers import SecurityHeaders
 from hotline.settings import Settings
+from hotline.static_files import VersionedStatic
 from ivr import line as phone_line
 from ivr import routes as phone_routes
 from ivr.speech import line as speech_line
@@ -54,7 +55,6 @@ from specialist_queue import runtime as queue_runtime
 from specialist_queue.phone_line import LiveQueueDoor, LiveWaitFigures, QueueCallbacks
 
 log = logging.getLogger(__name__)
-WEBCHAT_STATIC = Path(webchat_api.__file__).parent / "static"
 MAX_BODY = 1024 * 1024  # staff forms and API calls; the public chat and the webhooks set lower limits
 DATABASE_DOWN = (
     "Вибачте, у нас технічна перерва: спробуйте, будь ласка, за хвилину. "
@@ -162,8 +162,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RefuseNul, signed=[route.path for route in signed if isinstance(route, APIRoute)])
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics, requests=metrics.requests, latency=metrics.latency)
+    app.add_middleware(Compression)
     _add_error_handlers(app)
     app.include_router(webchat_api.router)
+    app.include_router(webchat_page.page)
     app.include_router(phone_routes.router)
     app.include_router(viber_routes.router)
     app.include_router(viber_routes.admin_router)
@@ -177,13 +179,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     admin_web.install(app)
     _add_health(app)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
-    app.mount("/static", StaticFiles(directory=WEBCHAT_STATIC), name="static")
-    app.mount("/operator/static", StaticFiles(directory=queue_console.STATIC), name="operator-static")
-    app.mount("/operator/cases/static", StaticFiles(directory=registry_pages.STATIC), name="cases-static")
-
-    @app.get("/", include_in_schema=False)
-    def chat_page() -> FileResponse:
-        return FileResponse(WEBCHAT_STATIC / "index.html")
+    chat_static = webchat_page.static_files()
+    app.mount(chat_static.path, chat_static.app, name=chat_static.name)
+    app.mount("/operator/static", VersionedStatic(queue_console.STATIC), name="operator-static")
+    app.mount("/operator/cases/static", VersionedStatic(registry_pages.STATIC), name="cases-static")
 
     return app
 

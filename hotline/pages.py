@@ -15,8 +15,10 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from hotline.csrf import csrf_token
+from hotline.static_files import template_static_url
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals["static_url"] = template_static_url  # scripts and styles by their content hash
 
 STAFF_TEXT: dict[str, dict[str, str]] = {
     "title_login": {"uk": "Вхід для працівників", "ru": "Вход для сотрудников"},

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-# The language question greets nobody: the welcome that follows it does, once.
-LANGUAGE_CHOICE = "Оберіть мову спілкування.\nВыберите язык общения."
+# The language question greets nobody: the welcome that follows it does, once. Each line in its own
+# language (the web chat marks them so, for screen readers).
+LANGUAGE_QUESTION = {"uk": "Оберіть мову спілкування.", "ru": "Выберите язык общения."}
+LANGUAGE_CHOICE = "\n".join(LANGUAGE_QUESTION.values())
 
 _MESSAGES: dict[str, dict[str, str]] = {
     "welcome": {

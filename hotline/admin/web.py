@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import FormData
 
 from hotline.admin import audit_view
@@ -25,6 +24,7 @@ from hotline.admin.texts import TEXTS, problem_text, say, version_note
 from hotline.csrf import csrf_token, verify_csrf
 from hotline.deps import PartsDep, StaffUser, current_user
 from hotline.pages import render, staff_lang
+from hotline.static_files import VersionedStatic
 from hotline.users import Role
 
 STATIC = Path(__file__).parent / "static"
@@ -149,7 +149,7 @@ def install(app: FastAPI) -> None:
     app.state.admin_counts = Recent[Counts](seconds=COUNTS_SECONDS)
     app.include_router(pages)
     app.include_router(api)
-    app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin_static")
+    app.mount("/admin/static", VersionedStatic(STATIC), name="admin_static")
     app.add_exception_handler(PageRefused, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(AdminError, _admin_error)  # type: ignore[arg-type]
 

@@ -39,12 +39,12 @@ def last_bot(page: Any) -> Any:
 
 
 def open_chat(tab: Tab, language: str = "Українська") -> dict[str, Any]:
-    """Open `/` and answer the robot's language question with its button; return the menu reply."""
+    """Open `/` and answer the robot's language question (in the page itself) with its button; return the menu reply."""
     page = tab.page
     page.goto("/")
-    with page.expect_response(posted_to(MESSAGES)) as answer:
+    with page.expect_response(posted_to(SESSIONS)) as answer:
         page.get_by_role("button", name=language, exact=True).click()
-    assert answer.value.status == 200
+    assert answer.value.status == 201
     return dict(answer.value.json())
 
 
@@ -79,9 +79,9 @@ def test_on_a_phone_a_citizen_taps_through_the_menu_to_an_answer(phone: Tab, liv
     )
     expect(page.get_by_role("log")).to_have_attribute("aria-live", "polite")
 
-    with page.expect_response(posted_to(MESSAGES)) as language:
+    with page.expect_response(posted_to(SESSIONS)) as language:
         page.get_by_role("button", name="Українська", exact=True).click()
-    assert language.value.request.post_data_json["button"] == "lang:uk"
+    assert language.value.request.post_data_json == {"lang": "uk"}
     # Each tap waits for its own answer: a late menu answer must not pass for the intent's.
     with page.expect_response(posted_to(MESSAGES)):
         page.get_by_role("button", name=category.text("uk").title, exact=True).click()
@@ -265,7 +265,7 @@ def test_page_labels_follow_the_browser_language_and_the_choice_is_remembered(ru
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     expect(page.get_by_label("Ваше сообщение")).to_be_visible()
-    with page.expect_response(posted_to(MESSAGES)):
+    with page.expect_response(posted_to(SESSIONS)):
         page.get_by_role("button", name="Українська", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "uk")
     expect(page.get_by_role("button", name="УКР", exact=True)).to_have_attribute("aria-pressed", "true")

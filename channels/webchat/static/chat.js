@@ -80,6 +80,8 @@ const UI = {
 };
 
 const els = {};
+let greeting = null; // the language question's words as the page brought them, each line marked with its language
+let languageChoices = []; // its buttons: [{id: "lang:uk", label}]
 let chipPressed = false; // set by a chip, read when the next chips are drawn
 
 // The whole client state; everything except `busy` is saved to sessionStorage after each change.
@@ -87,7 +89,7 @@ const chat = {
   lang: "uk", // the page's language; follows the server's `lang` once the robot knows it
   sessionId: null,
   sessionLang: null, // the conversation's language on the server; null while the robot asks for one
-  entries: [], // {who: "bot" | "me" | "op" | "note", text}
+  entries: [], // {who: "bot" | "me" | "op" | "note" | "greeting", text}
   buttons: [], // the latest bot reply's buttons
   handoff: false,
   specialist: false, // a person holds the conversation: the robot is silent, they answer live
@@ -108,13 +110,22 @@ function init() {
   for (const button of document.querySelectorAll(".lang")) {
     button.addEventListener("click", () => switchLanguage(button.dataset.lang));
   }
+  greeting = document.querySelector("#greeting .msg-text").cloneNode(true);
+  languageChoices = Array.from(document.querySelectorAll("#messages .chip"), (c) => ({ id: c.dataset.id, label: c.textContent }));
+  const remembered = rememberedLanguage();
   if (restore()) {
     applyLanguage(chat.lang);
     redraw();
     openLive();
+  } else if (remembered) {
+    applyLanguage(remembered);
+    els.messages.replaceChildren();
+    startSession(remembered);
   } else {
+    // The page came with the language question: it is answered without asking the server for it.
     applyLanguage(preferredLanguage());
-    startSession(rememberedLanguage());
+    Object.assign(chat, { entries: [{ who: "greeting" }], buttons: languageChoices });
+    redraw();
   }
 }
 
@@ -200,11 +211,37 @@ function startSession(lang) {
   return withBusy(() => startSession(lang), () => openSession(lang));
 }
 
-/** Without a language the robot's first words ask for one. */
-async function openSession(lang) {
+/** Without a language the robot's first words ask for one (not shown again when the page already asks). */
+async function openSession(lang, show = true) {
   const data = await post(API, lang ? { lang } : {});
   chat.sessionId = data.session_id;
-  showReplies(data);
+  if (show) showReplies(data);
+  else chat.sessionLang = data.lang;
+}
+
+/** A language button of the page's own question: the conversation starts in that language at once. */
+function chooseLanguage(lang, label) {
+  return withBusy(() => chooseLanguage(lang, label), async () => {
+    const bubble = messageElement("me", label);
+    bubble.classList.add("pending");
+    els.messages.append(bubble);
+    let data;
+    try {
+      data = await post(API, { lang });
+    } catch (error) {
+      bubble.remove();
+      throw error;
+    }
+    bubble.classList.remove("pending");
+    addEntry("me", label, bubble);
+    chat.sessionId = data.session_id;
+    showReplies(data);
+  });
+}
+
+/** The page shows its language question and no conversation has started yet. */
+function beforeLanguage() {
+  return !chat.sessionId && chat.entries.some((entry) => entry.who === "greeting");
 }
 
 /**
@@ -216,7 +253,9 @@ function sendMessage(body, echo, id = randomId()) {
 }
 
 async function deliver(body, echo, id, mayRenew) {
-  if (!chat.sessionId) await openSession(chat.lang); // the first start failed; the citizen wrote anyway
+  // Text written instead of choosing a language: the robot tells the language from it. Else the first start
+  // failed and the citizen wrote anyway.
+  if (!chat.sessionId) await openSession(beforeLanguage() ? null : chat.lang, !beforeLanguage());
   const bubble = messageElement("me", echo);
   bubble.classList.add("pending");
   els.messages.append(bubble);
@@ -269,7 +308,9 @@ function showReplies(data) {
     safeStorage(() => localStorage.setItem(STORED_LANG, data.lang));
     applyLanguage(data.lang);
   }
-  const added = data.replies.map((reply) => addEntry("bot", reply.text_long || reply.text));
+  const added = data.replies.map((reply) =>
+    isLanguageQuestion(reply) ? addEntry("greeting", "") : addEntry("bot", reply.text_long || reply.text),
+  );
   const last = data.replies[data.replies.length - 1];
   if (last) chat.buttons = last.buttons;
   chat.handoff = chat.handoff || data.replies.some((reply) => reply.handoff);
@@ -277,6 +318,10 @@ function showReplies(data) {
   drawHandoff();
   scrollToNew(added[0]);
   openLive();
+}
+
+function isLanguageQuestion(reply) {
+  return reply.buttons.length > 0 && reply.buttons.every((button) => button.id.startsWith("lang:"));
 }
 
 function addEntry(who, text, element = messageElement(who, text)) {
@@ -288,13 +333,17 @@ function addEntry(who, text, element = messageElement(who, text)) {
 
 function messageElement(who, text) {
   const item = document.createElement("div");
-  item.className = `msg msg-${who}`;
+  item.className = `msg msg-${who === "greeting" ? "bot" : who}`;
   if (who !== "note") {
     // Screen readers hear who is speaking; sighted citizens see it from the side.
     const speaker = document.createElement("span");
     speaker.className = "visually-hidden";
     speaker.textContent = t({ me: "you", op: "specialist" }[who] || "bot");
     item.append(speaker);
+  }
+  if (who === "greeting") {
+    item.append(greeting.cloneNode(true));
+    return item;
   }
   const body = document.createElement("span");
   body.className = "msg-text";
@@ -353,10 +402,13 @@ function chipElement(button) {
   chip.type = "button";
   chip.className = "chip";
   chip.textContent = button.label; // phone keys ("1", "0", "#") mean nothing in a chat: not shown
+  const language = button.id.startsWith("lang:") ? button.id.slice("lang:".length) : null;
+  if (language) chip.lang = language; // "Русский" is read in Russian
   chip.disabled = chat.busy;
   chip.addEventListener("click", () => {
     chipPressed = true;
-    sendMessage({ button: button.id }, button.label);
+    if (language && !chat.sessionId) chooseLanguage(language, button.label);
+    else sendMessage({ button: button.id }, button.label);
   });
   return chip;
 }
