@@ -16,7 +16,7 @@ from hotline.security_headers import STAFF_PREFIXES
 MINIMUM_SIZE = 500  # below this gzip's header costs more than it saves
 LEVEL = 6  # zlib's default: nearly all of level 9's saving for a fraction of its CPU
 # Already compressed, or streamed as it happens: compressing again only delays them.
-ALREADY_COMPRESSED = ("text/event-stream", "application/pdf", "audio/mpeg", "audio/wav", "image/png", "image/jpeg")
+ALREADY_COMPRESSED = ("text/event-stream", "application/pdf", "audio/mpeg", "image/png", "image/jpeg")
 
 
 def _bears_secrets(path: str) -> bool:
