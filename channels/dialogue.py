@@ -30,9 +30,12 @@ from intents.codec import (
 )
 from intents.engine import Expect, Handoff, Input, InputKind, Reply, State
 from intents.matcher import Matcher
+from intents.screening import counts as screening_counts
+from intents.screening.flow import Counted, What
 from intents.tree import Tree
 
 MAX_ADVANCE_ATTEMPTS = 8
+SCREENING_ANSWERS = "screening_answers"  # a questionnaire's answers, logged when they go to a specialist
 NO_TREE = "no tree is published yet: run 'hotline tree import FILE.yaml'"
 
 
@@ -104,7 +107,11 @@ class TreeCache:
 
 @dataclass(frozen=True)
 class TurnResult:
-    """A turn as the channels get it: the engine's own typed replies, and a handoff made in this turn."""
+    """A turn as the channels get it: the engine's own typed replies, and a handoff made in this turn.
+
+    For the log and the statistics it also keeps whether the turn carried a questionnaire's answers
+    (`private`: logged without the words), the answers a handoff takes to the specialist, and what the
+    statistics count of questionnaires."""
 
     conversation_id: str
     step: int
@@ -112,6 +119,9 @@ class TurnResult:
     lang: str | None
     handoff_requested: Handoff | None = None
     tree_version: int | None = None
+    private: bool = False
+    answers: tuple[dict[str, str], ...] = ()
+    counted: tuple[Counted, ...] = ()
 
     @property
     def last(self) -> Reply:
@@ -175,7 +185,7 @@ class Dialogue:
             if version is None:
                 raise NoPublishedTree(NO_TREE)
             turn = self._turn(conversation_id, event, State(tree_version=version), Stored("", None), last_step=0)
-            conversation_log.write_turns(connection, [turn.log])
+            conversation_log.write_turns(connection, [turn.log])  # a start asks no questionnaire: nothing counted
         if not self.store.advance(conversation_id, seen=turn.seen, state=turn.stored, result={}, turn=None):
             raise RuntimeError(f"conversation {conversation_id} was started twice")
         return self._announce(conversation_id, turn)
@@ -187,13 +197,13 @@ class Dialogue:
             if seen.answered is not None:
                 # A retry: its first run may have died before the log, so the log is written (at most once).
                 result, heard = _decode(conversation_id, seen.answered)
-                self._write(_log_entry(event, result, heard, lang_changed=True))
+                self._write(_log_entry(event, result, heard, lang_changed=True), result.counted)
                 return result
             state, last_step = self._state(conversation_id, seen)
             computed = self._turn(conversation_id, event, state, seen, last_step=last_step)
             answered = _encode(computed.result, computed.heard)
             if self.store.advance(conversation_id, seen=seen, state=computed.stored, result=answered, turn=turn):
-                self._write(computed.log)
+                self._write(computed.log, computed.result.counted)
                 return self._announce(conversation_id, computed)
         raise ConversationBusy(f"conversation {conversation_id} is being changed by too many requests at once")
 
@@ -225,6 +235,9 @@ class Dialogue:
             lang=outcome.state.lang,
             handoff_requested=outcome.state.handoff if state.handoff is None else None,
             tree_version=outcome.state.tree_version,
+            private=outcome.private,
+            answers=outcome.answers,
+            counted=outcome.counted,
         )
         stored = {"step": result.step, "engine": state_to_dict(outcome.state)}
         understood = outcome.understood
@@ -232,12 +245,18 @@ class Dialogue:
         log = _log_entry(event, result, heard, lang_changed=outcome.state.lang != state.lang)
         return _Computed(seen=seen, result=result, heard=heard, stored=stored, log=log)
 
-    def _write(self, entry: conversation_log.Turn) -> None:
+    def _write(self, entry: conversation_log.Turn, counted: tuple[Counted, ...] = ()) -> None:
         """Write a turn to SQL: one INSERT that does nothing when a retry of the turn wrote it first; while the
-        database is unreachable, the turn waits in Redis (`hotline.pending_log`) and the answer still goes out."""
+        database is unreachable, the turn waits in Redis (`hotline.pending_log`) and the answer still goes out.
+        The questionnaire counts a turn adds go with it, so only once too (not while the database is away:
+        they are statistics, not the record)."""
         try:
             with transaction(self.sessions) as session:
-                conversation_log.write_turns(session.connection(), [entry])
+                written = conversation_log.write_turns(session.connection(), [entry])
+                if written and counted:
+                    conversation = conversation_log.get(session, conversation_id=entry.conversation_id)
+                    channel = conversation.channel if conversation is not None else ""
+                    screening_counts.add(session.connection(), at=entry.at, channel=channel, counted=counted)
         except UNREACHABLE:
             if self.pending is None:
                 raise
@@ -275,25 +294,31 @@ class Dialogue:
 
 
 def _log_entry(event: Input, result: TurnResult, heard: Heard | None, *, lang_changed: bool) -> conversation_log.Turn:
-    """The turn as the conversation log keeps it: what the citizen did, each reply, and a handoff."""
+    """The turn as the conversation log keeps it: what the citizen did, each reply, and a handoff.
+
+    A turn with a questionnaire's answers (`private`) is logged without the citizen's words or the robot's
+    (the result tells the answers too); a handoff carries the answers to the specialist (`screening_answers`)."""
+    hidden = {"screening": True} if result.private else {}
     said = {
         "kind": f"citizen_{event.kind.value}",
-        "text": event.value,
+        "text": "" if result.private else event.value,
         "intent": heard.intent if heard else None,
         "score": heard.score if heard else None,
-        "data": {"confidence": event.confidence} if event.confidence is not None else {},
+        "data": {"confidence": event.confidence, **hidden} if event.confidence is not None else hidden,
     }
     replies = [
         {
             "kind": "bot",
-            "text": "\n\n".join(p for p in (r.greeting, r.sorry, r.text_long or r.text, r.promise) if p),
+            "text": "" if result.private else _said(r),
             "intent": r.intent,
-            "data": {"expect": r.expect.value, "handoff": handoff_to_dict(r.handoff)},
+            "data": {"expect": r.expect.value, "handoff": handoff_to_dict(r.handoff), **hidden},
         }
         for r in result.replies
     ]
     handoff = handoff_to_dict(result.handoff_requested)
     handed = [{"kind": "handoff_requested", "text": handoff["reason"], "data": handoff}] if handoff else []
+    if result.answers:
+        handed.append({"kind": SCREENING_ANSWERS, "data": {"answers": list(result.answers)}})
     return conversation_log.Turn(
         conversation_id=result.conversation_id,
         step=result.step,
@@ -302,6 +327,10 @@ def _log_entry(event: Input, result: TurnResult, heard: Heard | None, *, lang_ch
         lang=result.lang if lang_changed else None,
         handoff_queue=handoff["queue"] if handoff else None,
     )
+
+
+def _said(reply: Reply) -> str:
+    return "\n\n".join(p for p in (reply.greeting, reply.sorry, reply.text_long or reply.text, reply.promise) if p)
 
 
 def _encode(result: TurnResult, heard: Heard | None) -> dict[str, Any]:
@@ -313,6 +342,9 @@ def _encode(result: TurnResult, heard: Heard | None) -> dict[str, Any]:
         "replies": [reply_to_dict(r) for r in result.replies],
         "match": {"intent": heard.intent, "score": heard.score} if heard else None,
         "handoff_requested": handoff_to_dict(result.handoff_requested),
+        "private": result.private,
+        "answers": list(result.answers),
+        "counted": [[c.what.value, c.intent] for c in result.counted],
     }
 
 
@@ -324,6 +356,9 @@ def _decode(conversation_id: str, data: dict[str, Any]) -> tuple[TurnResult, Hea
         lang=data.get("lang"),
         handoff_requested=handoff_from_dict(data.get("handoff_requested")),
         tree_version=data.get("tree_version"),
+        private=bool(data.get("private", False)),
+        answers=tuple(data.get("answers", ())),
+        counted=tuple(Counted(What(what), intent) for what, intent in data.get("counted", ())),
     )
     match = data.get("match")
     return result, Heard(match["intent"], match["score"]) if match else None

@@ -7,6 +7,7 @@ from hotline.queue_log import QueueEvent
 from hotline.staff_sessions import StaffSession
 from hotline.users import User
 from intents.models import TreeNode, TreeNodeText, TreeVersion
+from intents.screening.counts import ScreeningCount
 from privacy.models import RetentionSettings
 from registry_client.models import Case, Certificate, Consent, RegistryAudit, RegistryJob
 from specialist_queue.chat import ChatMessage
@@ -25,6 +26,7 @@ __all__ = [
     "RegistryAudit",
     "RegistryJob",
     "RetentionSettings",
+    "ScreeningCount",
     "StaffSession",
     "TreeNode",
     "TreeNodeText",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from intents.engine import Expect, Handoff, Option, Reply, State
+from intents.screening.flow import Progress
 from intents.tree import Priority
 
 
@@ -30,7 +31,34 @@ def state_to_dict(state: State) -> dict[str, Any]:
         "failures": state.failures,
         "handoff": handoff_to_dict(state.handoff),
         "tree_version": state.tree_version,
+        "screening": progress_to_dict(state.screening),
     }
+
+
+def progress_to_dict(progress: Progress | None) -> dict[str, Any] | None:
+    if progress is None:
+        return None
+    return {
+        "intent": progress.intent,
+        "asked": list(progress.asked),
+        "answers": [[question, answer] for question, answer in progress.answers],
+        "retried": progress.retried,
+        "done": progress.done,
+        "counted": progress.counted,
+    }
+
+
+def progress_from_dict(data: dict[str, Any] | None) -> Progress | None:
+    if not data:
+        return None
+    return Progress(
+        intent=data["intent"],
+        asked=tuple(data.get("asked", ())),
+        answers=tuple((str(q), a) for q, a in data.get("answers", ())),
+        retried=bool(data.get("retried", False)),
+        done=bool(data.get("done", False)),
+        counted=bool(data.get("counted", False)),
+    )
 
 
 def state_from_dict(data: dict[str, Any]) -> State:
@@ -43,6 +71,7 @@ def state_from_dict(data: dict[str, Any]) -> State:
         failures=int(data.get("failures", 0)),
         handoff=handoff_from_dict(data.get("handoff")),
         tree_version=int(data.get("tree_version", 0)),
+        screening=progress_from_dict(data.get("screening")),
     )
 
 
@@ -59,6 +88,7 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
         "sorry": reply.sorry,
         "prompt": reply.prompt,
         "promise": reply.promise,
+        "digits": reply.digits,
     }
 
 
@@ -75,4 +105,5 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
         sorry=data.get("sorry", ""),
         prompt=data.get("prompt", ""),
         promise=data.get("promise", ""),
+        digits=int(data.get("digits", 1)),
     )

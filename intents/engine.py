@@ -9,115 +9,42 @@ person, the options), none of which names a key or a button, so each channel say
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Protocol
+from dataclasses import replace
 
 from intents.commands import Command, command_of, guess_language, language_of_choice
 from intents.matcher import Match
 from intents.messages import LANGUAGE_CHOICE, LANGUAGE_LABELS, say, split_promise
 from intents.normalise import normalise
+from intents.screening import talk
+from intents.screening.turns import ScreeningTurns
 from intents.tree import LANGUAGES, Action, Node, Priority, Tree
+from intents.turns import (
+    T_ANSWER,
+    T_BACK,
+    T_LANG,
+    T_MENU,
+    T_OPERATOR,
+    T_REPEAT,
+    T_STOP,
+    Expect,
+    Handoff,
+    Input,
+    InputKind,
+    Option,
+    Reply,
+    State,
+    Turn,
+    Understanding,
+)
+
+__all__ = [  # the types are defined in intents.turns and used from here by every channel
+    "T_ANSWER", "T_BACK", "T_LANG", "T_MENU", "T_OPERATOR", "T_REPEAT", "T_STOP",
+    "Expect", "Handoff", "Input", "InputKind", "Option", "Reply", "State", "Turn", "Understanding", "handle",
+]
 
 LOW_SPEECH_CONFIDENCE = 0.45
 FAILURES_BEFORE_MENU = 2
 FAILURES_BEFORE_PERSON = 3
-
-
-class InputKind(StrEnum):
-    START = "start"
-    DIGIT = "digit"
-    TEXT = "text"
-    SPEECH = "speech"
-    BUTTON = "button"
-    NO_INPUT = "no_input"
-
-
-class Expect(StrEnum):
-    LANGUAGE = "language"
-    MENU = "menu"
-    AFTER_ANSWER = "after_answer"
-    CLARIFY = "clarify"
-
-
-@dataclass(frozen=True)
-class Input:
-    kind: InputKind
-    value: str = ""
-    confidence: float | None = None
-    lang: str | None = None
-
-
-@dataclass(frozen=True)
-class Option:
-    """A menu choice: a key for the phone, a label for buttons, a target the engine understands."""
-
-    key: str
-    label: str
-    target: str
-
-
-@dataclass(frozen=True)
-class Handoff:
-    queue: str
-    priority: Priority
-    reason: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the robot says, in parts a channel renders its own way.
-
-    The phone says `greeting`, `sorry`, then `prompt` (a menu's own spoken prompt, which names its
-    keys) or `text` followed by the options' keys, then `promise` when a person really comes; a chat
-    shows the same parts with `text_long` and the options as buttons. No part names a key or a button.
-    """
-
-    text: str  # the short form
-    text_long: str  # the long form
-    options: tuple[Option, ...] = ()
-    intent: str | None = None
-    handoff: Handoff | None = None
-    end: bool = False
-    expect: Expect = Expect.MENU
-    greeting: str = ""  # the line's welcome: the first thing said, once a conversation
-    sorry: str = ""  # why the question comes again: not understood, not heard, no such key
-    prompt: str = ""  # a menu's spoken prompt naming its keys: the phone reads it instead of `text` and the keys
-    promise: str = ""  # "connecting you to a specialist": said only where a person really comes
-
-
-@dataclass(frozen=True)
-class State:
-    """What the engine remembers between turns; serialised by the caller."""
-
-    lang: str | None = None
-    expect: Expect = Expect.LANGUAGE
-    menu: str | None = None
-    intent: str | None = None
-    candidates: tuple[str, ...] = ()
-    failures: int = 0
-    handoff: Handoff | None = None
-    tree_version: int = 0
-
-
-@dataclass(frozen=True)
-class Turn:
-    state: State
-    replies: tuple[Reply, ...] = field(default_factory=tuple)
-    understood: Match | None = None
-
-
-class Understanding(Protocol):
-    """What the engine needs from the matcher."""
-
-    def match(self, text: str, lang: str) -> Match: ...
-
-    def match_option(self, text: str, lang: str, options: Sequence[Node]) -> Node | None: ...
-
-
-# Button targets that are not tree slugs.
-T_REPEAT, T_MENU, T_BACK, T_OPERATOR = "repeat", "menu", "back", "operator"
-T_LANG = "lang:"
 
 
 def handle(state: State | None, event: Input, tree: Tree, understanding: Understanding) -> Turn:
@@ -125,7 +52,7 @@ def handle(state: State | None, event: Input, tree: Tree, understanding: Underst
     return _Dialogue(state or State(tree_version=tree.version), tree, understanding).on(event)
 
 
-class _Dialogue:
+class _Dialogue(ScreeningTurns):
     def __init__(self, state: State, tree: Tree, understanding: Understanding) -> None:
         self.state = state
         self.tree = tree
@@ -139,6 +66,8 @@ class _Dialogue:
             return self.start(event.lang)
         if self.state.expect is Expect.LANGUAGE:
             return self.on_language(event)
+        if self.state.expect is Expect.SCREENING and self.state.screening is not None:
+            return self.on_screening(self.state.screening, event)
         if event.kind is InputKind.NO_INPUT:
             return self.failed(heard=False)
         if event.kind is InputKind.BUTTON:
@@ -199,6 +128,8 @@ class _Dialogue:
         if digit == "#":
             return self.back()
         key = int(digit)
+        if expect is Expect.SCREENING:
+            return self.on_result_key(key)
         if expect is Expect.AFTER_ANSWER:
             if key == 1:
                 return self.repeat()
@@ -289,6 +220,8 @@ class _Dialogue:
 
     def enter(self, node: Node) -> Turn:
         self.state = replace(self.state, failures=0)
+        if node.action is Action.BENEFIT_SCREENING and node.slug in self.tree.screenings:
+            return self.start_screening(self.tree.screenings[node.slug])
         if node.is_intent:
             return self.answer(node)
         return self.show_menu(node.slug)
@@ -350,16 +283,23 @@ class _Dialogue:
 
     def hand_off(self, reason: str) -> Turn:
         waiting = self.state.handoff
-        handoff = waiting or Handoff(
+        screening_node = self.tree.index.get(self.state.screening.intent) if self.state.screening else None
+        if self.state.expect is Expect.SCREENING and screening_node is not None and reason == "operator_requested":
+            handoff = waiting or self.handoff_for(screening_node)  # the questionnaire's own queue
+        else:
+            handoff = waiting
+        handoff = handoff or Handoff(
             queue=self.skill_of(self.state.intent or self.state.menu), priority=Priority.NORMAL, reason=reason
         )
+        answers = () if waiting else self.answers_for_specialist()
         self.state = replace(self.state, handoff=handoff, failures=0, candidates=(), expect=Expect.MENU)
         options = self.menu_options(None)
         if waiting:
             text = say("handoff_waiting", self.lang)
             return Turn(self.state, (Reply(text=text, text_long=text, options=options, handoff=handoff),))
         promise = say("handoff_not_understood" if reason == "not_understood" else "handoff", self.lang)
-        return Turn(self.state, (Reply(text="", text_long="", options=options, handoff=handoff, promise=promise),))
+        reply = Reply(text="", text_long="", options=options, handoff=handoff, promise=promise)
+        return Turn(self.state, (reply,), answers=answers)
 
     def show_menu(self, slug: str | None, *, greeting: str = "", sorry: str = "") -> Turn:
         self.state = replace(self.state, expect=Expect.MENU, menu=slug, candidates=(), intent=None)
@@ -420,6 +360,8 @@ class _Dialogue:
 
     def repeat(self) -> Turn:
         state = self.state
+        if state.expect is Expect.SCREENING and state.screening is not None:
+            return self.screening_turn()
         if state.expect is Expect.AFTER_ANSWER and state.intent in self.tree.index:
             return self.answer(self.tree.index[state.intent], again=True)
         if state.expect is Expect.CLARIFY and state.candidates:
@@ -427,6 +369,10 @@ class _Dialogue:
         return self.show_menu(state.menu)
 
     def back(self) -> Turn:
+        if self.state.expect is Expect.SCREENING and self.state.screening is not None:
+            return self.screening_back(self.state.screening)
+        if self.state.expect is Expect.AFTER_ANSWER and self.from_result():
+            return replace(self.screening_turn(), private=True)  # the result tells the answers
         if self.state.expect is Expect.AFTER_ANSWER:
             return self.show_menu(self.state.menu)
         return self.show_menu(self.tree.parents.get(self.state.menu or "", None))
@@ -436,6 +382,9 @@ class _Dialogue:
         if failures >= FAILURES_BEFORE_PERSON:
             return self.hand_off("not_understood")
         self.state = replace(self.state, failures=failures)
+        if self.state.expect is Expect.SCREENING and self.state.screening is not None:
+            sorry = why or (talk.word("not_an_answer", self.lang) if heard else say("not_heard", self.lang))
+            return self.screening_turn(sorry=sorry, example=True)
         if failures >= FAILURES_BEFORE_MENU:
             return self.show_menu(self.state.menu, sorry=why)
         return Turn(self.state, (self.reprompt(why, heard=heard),))

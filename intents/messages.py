@@ -26,6 +26,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "menu_item": {"uk": "{title} — {key}.", "ru": "{title} — {key}."},
     "press_zero": {"uk": "Фахівець — 0.", "ru": "Специалист — 0."},
     "press_back": {"uk": "Назад — решітка.", "ru": "Назад — решётка."},
+    # Options without a key (a questionnaire's "don't know" beside a number typed on the keypad): said, not pressed.
+    "say_words": {"uk": "Або скажіть: {words}.", "ru": "Или скажите: {words}."},
+    "type_number": {
+        "uk": "Наберіть число на клавіатурі й натисніть решітку або назвіть його.",
+        "ru": "Наберите число на клавиатуре и нажмите решётку или назовите его.",
+    },
     "not_understood": {
         "uk": "Вибачте, я не зрозумів. Спробуйте сказати інакше або оберіть розділ.",
         "ru": "Извините, я не понял. Попробуйте сказать иначе или выберите раздел.",

@@ -25,6 +25,8 @@ class TreeVersion(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     welcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Questionnaires of benefit_screening intents by slug (intents/screening/spec.py); None in older rows.
+    screenings: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -14,6 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from intents import checks
+from intents.screening import checks as screening_checks
+from intents.screening import spec as screening_spec
 from intents.tree import Action, Node, NodeKind, NodeText, Priority, Tree
 
 DEMO_PACK = Path(__file__).parent / "content" / "demo.yaml"
@@ -21,12 +23,14 @@ SLUG = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
 
 class PackError(ValueError):
-    """A pack that cannot be used; `line` is 1-based, 0 when unknown."""
+    """A pack that cannot be used; `line` is 1-based, 0 when unknown; `file` names an included file."""
 
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}" if line else reason)
+    def __init__(self, line: int, reason: str, file: str = "") -> None:
+        where = f"{file} line {line}" if file else f"line {line}"
+        super().__init__(f"{where}: {reason}" if line else f"{file}: {reason}" if file else reason)
         self.line = line
         self.reason = reason
+        self.file = file
 
 
 class TextSpec(BaseModel):
@@ -70,6 +74,15 @@ class PackSpec(BaseModel):
     name: str = ""
     welcome: dict[str, str] = Field(default_factory=dict)
     tree: list[NodeSpec] = Field(min_length=1)
+    # Questionnaires of benefit_screening intents, by the intent's slug (intents/screening).
+    screenings: dict[str, screening_spec.ScreeningSpec] = Field(default_factory=dict)
+
+
+class IncludedSpec(BaseModel):
+    """What a pack may take from an included file."""
+
+    model_config = ConfigDict(extra="forbid")
+    screenings: dict[str, screening_spec.ScreeningSpec] = Field(default_factory=dict)
 
 
 def _line_index(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
@@ -92,28 +105,74 @@ def _closest_line(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> in
     return 0
 
 
-def parse_pack(source: str) -> Tree:
-    """Validate a pack's YAML text and build its tree; raise PackError with the offending line."""
+def _document(source: str, file: str = "") -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
+    """A YAML mapping and the line of each of its parts."""
     try:
         root = yaml.compose(source, Loader=yaml.SafeLoader)
         data = yaml.safe_load(source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise PackError(mark.line + 1 if mark else 0, f"not valid YAML: {exc}") from None
+        raise PackError(mark.line + 1 if mark else 0, f"not valid YAML: {exc}", file) from None
     if root is None or not isinstance(data, dict):
-        raise PackError(1, "a pack is a mapping with 'format', 'welcome' and 'tree'")
+        raise PackError(1, "a pack is a mapping with 'format', 'welcome' and 'tree'", file)
     lines: dict[tuple[Any, ...], int] = {}
     _line_index(root, (), lines)
+    return data, lines
+
+
+def _validated(data: dict[str, Any], lines: dict[tuple[Any, ...], int], file: str = "") -> PackSpec:
     try:
-        spec = PackSpec.model_validate(data)
+        return PackSpec.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         where = ".".join(str(part) for part in loc)
-        raise PackError(_closest_line(lines, loc), f"{where}: {first['msg']}") from None
-    tree = Tree(nodes=tuple(_build(n) for n in spec.tree), welcome=dict(spec.welcome))
-    # The same rules the admin editor shows before publishing (intents/checks.py).
-    for problem in checks.structure(tree):
+        raise PackError(_closest_line(lines, loc), f"{where}: {first['msg']}", file) from None
+
+
+def _included(data: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    """The parts a pack takes from its `include:` files (paths beside the pack), each file checked with its
+    own lines. Only whole parts come from a file (`screenings`), and only parts the pack leaves out."""
+    names = data.pop("include", None) or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise PackError(0, "include: a list of file names")
+    if names and folder is None:
+        raise PackError(0, "include: only a pack read from a file may include other files")
+    parts: dict[str, Any] = {}
+    for name in names:
+        assert folder is not None
+        path = folder / name
+        if not path.is_file() or folder.resolve() not in path.resolve().parents:
+            raise PackError(0, f"include: there is no file {name!r} beside the pack")
+        included, lines = _document(path.read_text(encoding="utf-8"), name)
+        for part in included:
+            if part in data or part in parts:
+                raise PackError(lines.get((part,), 1), f"{part}: the pack has it already", name)
+        try:
+            IncludedSpec.model_validate(included)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = tuple(first["loc"])
+            where = ".".join(str(p) for p in loc)
+            raise PackError(_closest_line(lines, loc), f"{where}: {first['msg']}", name) from None
+        parts.update(included)
+    return parts
+
+
+def parse_pack(source: str, *, folder: Path | None = None) -> Tree:
+    """Validate a pack's YAML text and build its tree; raise PackError with the offending line.
+
+    `folder` is where the pack's `include:` files are (a pack read from a file: its folder)."""
+    data, lines = _document(source)
+    data.update(_included(data, folder))
+    spec = _validated(data, lines)
+    tree = Tree(
+        nodes=tuple(_build(n) for n in spec.tree),
+        welcome=dict(spec.welcome),
+        screenings={slug: screening_spec.build(slug, s) for slug, s in spec.screenings.items()},
+    )
+    # The same rules the admin editor shows before publishing (intents/checks.py, intents/screening/checks.py).
+    for problem in checks.structure(tree) + screening_checks.structure(tree):
         raise PackError(_closest_line(lines, _pack_location(problem)), problem.message)
     return tree
 
@@ -151,8 +210,8 @@ def _build(spec: NodeSpec) -> Node:
 
 
 def load_pack(path: Path) -> Tree:
-    """Read and validate a pack file."""
-    return parse_pack(path.read_text(encoding="utf-8"))
+    """Read and validate a pack file (and the files it includes, beside it)."""
+    return parse_pack(path.read_text(encoding="utf-8"), folder=path.parent)
 
 
 def _node_dict(node: Node) -> dict[str, Any]:
@@ -192,10 +251,12 @@ _PackDumper.add_representer(str, _str)
 
 def dump_pack(tree: Tree, name: str = "") -> str:
     """The tree as pack YAML; `parse_pack(dump_pack(t))` gives back an equal tree."""
-    document = {
+    document: dict[str, Any] = {
         "format": 1,
         "name": name,
         "welcome": dict(tree.welcome),
         "tree": [_node_dict(n) for n in tree.nodes],
     }
+    if tree.screenings:
+        document["screenings"] = {slug: screening_spec.to_data(q) for slug, q in tree.screenings.items()}
     return yaml.dump(document, Dumper=_PackDumper, allow_unicode=True, sort_keys=False, width=100)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
+from intents.screening.model import Questionnaire
+
 LANGUAGES: tuple[str, ...] = ("uk", "ru")
 
 
@@ -73,11 +75,15 @@ class Node:
 
 @dataclass(frozen=True)
 class Tree:
-    """A whole tree: top-level nodes plus the welcome text; `version` is the published version id."""
+    """A whole tree: top-level nodes plus the welcome text; `version` is the published version id.
+
+    `screenings` holds the questionnaires of `benefit_screening` intents, by the intent's slug.
+    """
 
     nodes: tuple[Node, ...]
     welcome: Mapping[str, str] = field(default_factory=dict)
     version: int = 0
+    screenings: Mapping[str, Questionnaire] = field(default_factory=dict)
 
     def walk(self) -> Iterator[tuple[Node, tuple[str, ...]]]:
         """Every node with the slugs of its ancestors (root first), depth first, in menu order."""

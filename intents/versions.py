@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intents.models import DRAFT, PUBLISHED, TreeNode, TreeNodeText, TreeVersion
+from intents.screening import spec as screening_spec
 from intents.tree import Action, Node, NodeKind, NodeText, Priority, Tree
 
 
@@ -50,6 +51,7 @@ def save_draft(session: Session, *, tree: Tree, author: str = "") -> TreeVersion
         draft = TreeVersion(status=DRAFT, created_by=author)
         session.add(draft)
     draft.welcome = dict(tree.welcome)
+    draft.screenings = _screenings(tree)
     draft.nodes.clear()
     session.flush()  # the old rows go before the new ones arrive: slugs are unique per version
     draft.nodes = _rows(tree)
@@ -67,6 +69,7 @@ def publish(session: Session, *, author: str = "", note: str = "") -> TreeVersio
         status=PUBLISHED,
         note=note,
         welcome=dict(tree.welcome),
+        screenings=_screenings(tree),
         created_by=author,
         published_at=func.now(),
         nodes=_rows(tree),
@@ -118,4 +121,9 @@ def to_tree(version: TreeVersion) -> Tree:
         nodes=tuple(build(r) for r in children.get(None, [])),
         welcome=dict(version.welcome or {}),
         version=version.id if version.status == PUBLISHED else 0,
+        screenings={slug: screening_spec.from_data(slug, data) for slug, data in (version.screenings or {}).items()},
     )
+
+
+def _screenings(tree: Tree) -> dict[str, object]:
+    return {slug: screening_spec.to_data(questionnaire) for slug, questionnaire in tree.screenings.items()}

@@ -99,7 +99,7 @@ def render_turn(
         return twiml.goodbye(texts, lang)
     if questions is not None:
         return questions.ask(turn, texts, _hints(turn))
-    return twiml.ask(texts, lang, urls.gather(turn.result.step), _hints(turn))
+    return twiml.ask(texts, lang, urls.gather(turn.result.step), _hints(turn), digits=last.digits)
 
 
 def spoken(reply: Reply, lang: str, *, person: bool = True) -> str:
@@ -114,19 +114,27 @@ def spoken(reply: Reply, lang: str, *, person: bool = True) -> str:
 def _with_keys(reply: Reply, lang: str, asks: bool) -> Iterator[str]:
     if reply.text:
         yield reply.text
+    if asks and reply.digits > 1:
+        yield engine_say("type_number", lang)
     if asks:
         yield from keys_read_out(reply.options, lang)
 
 
 def keys_read_out(options: Iterable[Option], lang: str) -> Iterator[str]:
-    """ "Житлова субсидія — 1.", "Назад — решітка.", "Фахівець — 0.": each option with the key that picks it."""
+    """ "Житлова субсидія — 1.", "Назад — решітка.", "Фахівець — 0.": each option with the key that picks it;
+    options without a key are said last, as words to say ("Або скажіть: «не знаю», «назад».")."""
+    unkeyed = []
     for option in options:
-        if option.key == "0":
+        if not option.key:
+            unkeyed.append(f"«{option.label.lower()}»")
+        elif option.key == "0":
             yield engine_say("press_zero", lang)
         elif option.key == "#":
             yield engine_say("press_back", lang)
         else:
             yield engine_say("menu_item", lang, title=option.label, key=option.key)
+    if unkeyed:
+        yield engine_say("say_words", lang, words=", ".join(unkeyed))
 
 
 def _hints(turn: Turn) -> Iterator[str]:

@@ -96,25 +96,27 @@ def language_question(action: str) -> VoiceResponse:
     return response
 
 
-def ask(texts: Iterable[str], lang: str, action: str, hints: Iterable[str]) -> VoiceResponse:
-    """Read the prompt inside a Gather (so the caller may interrupt it) and listen for a key or words."""
+def ask(texts: Iterable[str], lang: str, action: str, hints: Iterable[str], *, digits: int = 1) -> VoiceResponse:
+    """Read the prompt inside a Gather (so the caller may interrupt it) and listen for a key or words; a
+    number of `digits` keys (more than one) is typed and ended with #."""
     response = VoiceResponse()
-    gather = _listen(action, lang, hints)
+    gather = _listen(action, lang, hints, digits=digits)
     _say_all(gather, texts, lang)
     response.append(gather)
     return response
 
 
-def _listen(action: str, lang: str, hints: Iterable[str]) -> Gather:
+def _listen(action: str, lang: str, hints: Iterable[str], *, digits: int = 1) -> Gather:
     return Gather(
         input="dtmf speech",
         action=action,
         method="POST",
         language=VOICES.get(lang, VOICES["uk"]).language,
         hints=", ".join(hints_text(hints)),
-        num_digits=1,
-        # '#' is the "back" key, so it must arrive as a digit rather than end the input.
-        finish_on_key="",
+        num_digits=digits,
+        # '#' is the "back" key, so it must arrive as a digit rather than end the input; a number of several
+        # keys ends with it instead (back is then said).
+        finish_on_key="#" if digits > 1 else "",
         timeout=DIGIT_TIMEOUT,
         speech_timeout=SPEECH_TIMEOUT,
         # Silence comes back to us as an empty result: the engine decides what silence means.

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from channels.dialogue import Compiled
+from channels.dialogue import SCREENING_ANSWERS, Compiled
 from hotline import conversation_log
 from hotline.conversation_log import ConversationEvent
 from intents import engine
@@ -44,7 +44,15 @@ def build(session: Session, conversation_id: str, compiled: Compiled | None, lan
         "transcript": [_turn(e, tree, lang) for e in events if e.kind.startswith(CITIZEN) or e.kind == "bot"],
         "messages": [message_view(m) for m in chat.since(session, conversation_id=conversation_id)],
         "voice_message": voice_message(events),
+        "screening": screening_answers(events),
     }
+
+
+def screening_answers(events: list[ConversationEvent]) -> list[dict[str, str]]:
+    """The answers the citizen gave in a questionnaire before asking for a person (the latest), or none."""
+    given = [e for e in events if e.kind == SCREENING_ANSWERS]
+    answers: list[dict[str, str]] = given[-1].data.get("answers", []) if given else []
+    return answers
 
 
 def voice_message(events: list[ConversationEvent]) -> dict[str, Any] | None:

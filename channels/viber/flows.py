@@ -23,14 +23,14 @@ from channels.viber import abuse, keys, render, service, texts
 from channels.viber.wire import Event, Look, Outgoing, ViberUser, text_message
 from hotline import conversation_log
 from hotline.db import transaction
-from intents.engine import T_BACK, T_LANG, T_MENU, T_OPERATOR, T_REPEAT, Input, InputKind
+from intents.engine import T_ANSWER, T_BACK, T_LANG, T_MENU, T_OPERATOR, T_REPEAT, T_STOP, Input, InputKind
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "viber"
 MAX_TEXT = 2000  # what we pass on; Viber lets citizens send far more
 ABUSE_STEP = 2_000_000  # conversation-log step for abusive messages: no dialogue gets this far
-COMMANDS = frozenset({T_REPEAT, T_MENU, T_BACK, T_OPERATOR})
+COMMANDS = frozenset({T_REPEAT, T_MENU, T_BACK, T_OPERATOR, T_STOP})
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 _SCORE = re.compile(r"^(?:rate:)?([1-5])$")
 
@@ -230,7 +230,7 @@ class ViberFlows:
 
     def _is_button(self, text: str) -> bool:
         """A button press comes back as its `ActionBody`: an engine target nobody types."""
-        if text in COMMANDS or text.startswith(T_LANG):
+        if text in COMMANDS or text.startswith((T_LANG, T_ANSWER)):
             return True
         if not _SLUG.match(text):
             return False

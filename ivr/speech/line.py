@@ -99,13 +99,13 @@ class SpeechLine:
         lang, step = turn.lang, turn.result.step
         model = self._model(lang)
         if model is None:
-            return phone_twiml.ask(texts, lang, self.urls.gather(step), hints)
+            return phone_twiml.ask(texts, lang, self.urls.gather(step), hints, digits=turn.last.digits)
         if is_open(turn):
             listener = Listener(lang, None)
         else:
             words = (*hints, *(engine_say(label, lang) for label in _COMMAND_LABELS))
             listener = _listener(model, words, name=f"{lang} menu at step {step}")
-        return self._listen([(lang, text) for text in texts], Listen(step, (listener,)))
+        return self._listen([(lang, text) for text in texts], Listen(step, (listener,)), digits=turn.last.digits)
 
     def language_question(self, step: int) -> VoiceResponse:
         """The first question: each loaded language listens for the languages' names."""
@@ -115,7 +115,9 @@ class SpeechLine:
         listeners = tuple(_listener(model, _LANGUAGE_NAMES, name=f"{model.lang} language question") for model in models)
         return self._listen(phrases.LANGUAGE_PROMPTS, Listen(step, listeners), language=True)
 
-    def _listen(self, prompts: Iterable[tuple[str, str]], listen: Listen, *, language: bool = False) -> VoiceResponse:
+    def _listen(
+        self, prompts: Iterable[tuple[str, str]], listen: Listen, *, language: bool = False, digits: int = 1
+    ) -> VoiceResponse:
         listen = replace(listen, forked=self.forks, language=language)
         token = self.store.expect(listen)
         parameters = {"token": token, "step": str(listen.step)}
@@ -125,7 +127,13 @@ class SpeechLine:
         name = twiml.stream_name(listen.step)
         timeout = math.ceil(self.limits.no_speech_ms / 1000)
         return twiml.fork(
-            prompts, action=action, stream=self.stream_url, name=name, parameters=parameters, timeout=timeout
+            prompts,
+            action=action,
+            stream=self.stream_url,
+            name=name,
+            parameters=parameters,
+            timeout=timeout,
+            digits=digits,
         )
 
     def close(self) -> None:
@@ -146,7 +154,10 @@ def _listener(model: LoadedModel, words: Iterable[str], *, name: str) -> Listene
 
 
 def is_open(turn: Turn) -> bool:
-    """The top menu invites the caller to describe the problem in their own words: the full vocabulary."""
+    """The top menu invites the caller to describe the problem in their own words, and a questionnaire's
+    question is answered in them ("нас четверо", "так, доглядаю"): the full vocabulary."""
+    if turn.last.expect is Expect.SCREENING:
+        return True
     if turn.last.expect is not Expect.MENU or turn.tree is None:
         return False
     targets = {option.target for option in turn.last.options}

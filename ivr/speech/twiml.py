@@ -61,10 +61,11 @@ def listen(
     return response
 
 
-def _keys(action: str, timeout: int) -> Gather:
-    # '#' is the "back" key, so it must arrive as a digit rather than end the input; no input falls
-    # through to the `<Redirect>` after the Gather.
-    return Gather(input="dtmf", action=action, method="POST", num_digits=1, finish_on_key="", timeout=timeout)
+def _keys(action: str, timeout: int, digits: int = 1) -> Gather:
+    # '#' is the "back" key, so it must arrive as a digit rather than end the input (a number of several
+    # keys ends with it instead); no input falls through to the `<Redirect>` after the Gather.
+    finish = "#" if digits > 1 else ""
+    return Gather(input="dtmf", action=action, method="POST", num_digits=digits, finish_on_key=finish, timeout=timeout)
 
 
 def fork(
@@ -75,6 +76,7 @@ def fork(
     name: str,
     parameters: Mapping[str, str],
     timeout: int,
+    digits: int = 1,
 ) -> VoiceResponse:
     """Fork the caller's audio to us, say the prompts inside a keys-only Gather, and go to `action` after
     `timeout` seconds of silence past the prompt (the engine asks again)."""
@@ -82,7 +84,7 @@ def fork(
     start = Start()
     _parameters(start.stream(name=name, url=stream), parameters)
     response.append(start)
-    gather = _keys(action, timeout)
+    gather = _keys(action, timeout, digits)
     _say(gather, prompts)
     response.append(gather)
     response.redirect(action, method="POST")

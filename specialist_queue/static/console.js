@@ -197,6 +197,7 @@ function facts(entry) {
 
 function robotContext(context) {
   const parts = context.voice_message ? voiceMessage(context.voice_message, context) : [];
+  if (context.screening && context.screening.length) parts.push(...screeningAnswers(context.screening));
   parts.push(heading(t("path")), listOf(context.path.map((node) => node.title), "path"));
   if (context.intents.length) {
     parts.push(heading(t("intents")), listOf(context.intents.map((i) => `${i.title} (${i.score})`), "intents"));
@@ -217,6 +218,20 @@ function robotContext(context) {
   }
   parts.push(transcript);
   return parts;
+}
+
+/** A questionnaire's answers, question by question, as the citizen gave them before asking for a person. */
+function screeningAnswers(answers) {
+  const list = document.createElement("dl");
+  list.className = "screening";
+  for (const given of answers) {
+    const term = document.createElement("dt");
+    term.textContent = given.question;
+    const detail = document.createElement("dd");
+    detail.textContent = given.answer;
+    list.append(term, detail);
+  }
+  return [heading(t("screening")), list];
 }
 
 /** A phone caller's voice message: the recording's link and the transcription (or why there is none). */
