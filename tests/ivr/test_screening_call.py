@@ -37,9 +37,7 @@ def test_a_number_is_typed_with_its_hash_or_said(client) -> None:
     assert "Чи є у родині діти до 18 років?" in " ".join(spoken.said)
 
 
-def test_a_whole_questionnaire_by_keys_and_speech_to_a_specialist(
-    client, sessions: sessionmaker[Session]
-) -> None:
+def test_a_whole_questionnaire_by_keys_and_speech_to_a_specialist(client, sessions: sessionmaker[Session]) -> None:
     phone = Phone(client)
     doc = questionnaire(phone)
     for form in (

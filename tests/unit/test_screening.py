@@ -151,7 +151,12 @@ def test_a_choice_by_its_words_or_key(text: str, lang: str, expected: str | None
 
 
 def test_keys_of_answers_and_a_number_typed_with_its_hash() -> None:
-    assert [answers.key_of(question("disability"), v) for v in ("no", "adult", "child", UNKNOWN)] == ["1", "2", "3", "4"]
+    assert [answers.key_of(question("disability"), v) for v in ("no", "adult", "child", UNKNOWN)] == [
+        "1",
+        "2",
+        "3",
+        "4",
+    ]
     assert answers.from_key(question("disability"), "5") is None
     assert answers.from_key(question("household"), "12#") == 12
     assert answers.from_key(question("household"), "21") is None
@@ -219,7 +224,10 @@ def test_back_from_the_result_reopens_the_last_question() -> None:
 
 def broken(**changes: object) -> list[str]:
     """The problems of the demo tree with its questionnaire changed."""
-    return [p.message for p in checks.structure(replace(DEMO, screenings={"benefit_screening": replace(QUESTIONNAIRE, **changes)}))]
+    return [
+        p.message
+        for p in checks.structure(replace(DEMO, screenings={"benefit_screening": replace(QUESTIONNAIRE, **changes)}))
+    ]
 
 
 def test_the_demo_questionnaire_passes() -> None:
@@ -242,7 +250,9 @@ def test_a_condition_names_only_questions_asked_before() -> None:
 
 @pytest.mark.parametrize(("low", "high"), [(0, 5), (5, 3), (1, 100), (None, 5)])
 def test_a_number_range_is_sane(low: int | None, high: int | None) -> None:
-    changed = tuple(replace(q, minimum=low, maximum=high) if q.id == "household" else q for q in QUESTIONNAIRE.questions)
+    changed = tuple(
+        replace(q, minimum=low, maximum=high) if q.id == "household" else q for q in QUESTIONNAIRE.questions
+    )
     assert any("household" in m and ("range" in m or "min and max" in m) for m in broken(questions=changed))
 
 
@@ -257,7 +267,8 @@ def test_choices_and_translations() -> None:
     changed = tuple(replace(q, choices=one) if q.id == "income" else q for q in QUESTIONNAIRE.questions)
     assert any("2 to 6 choices" in m for m in broken(questions=changed))
     untranslated = tuple(
-        replace(q, texts={"uk": QuestionText("Скільки?")}) if q.id == "household" else q for q in QUESTIONNAIRE.questions
+        replace(q, texts={"uk": QuestionText("Скільки?")}) if q.id == "household" else q
+        for q in QUESTIONNAIRE.questions
     )
     assert any("'household' is not written in 'ru'" in m for m in broken(questions=untranslated))
 

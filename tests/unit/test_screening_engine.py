@@ -23,7 +23,9 @@ class Talk:
         self.state: State | None = None
         self.turn = self.say(InputKind.START, lang=lang)
 
-    def say(self, kind: InputKind, value: str = "", *, lang: str | None = None, confidence: float | None = None) -> Turn:
+    def say(
+        self, kind: InputKind, value: str = "", *, lang: str | None = None, confidence: float | None = None
+    ) -> Turn:
         self.turn = handle(self.state, Input(kind, value=value, lang=lang, confidence=confidence), TREE, MATCHER)
         self.state = self.turn.state
         return self.turn
@@ -67,7 +69,9 @@ def test_the_questionnaire_starts_with_its_intro_and_first_question() -> None:
     assert labels == [("", "Не знаю"), ("", "Назад"), ("", "Зупинити опитування"), ("0", "Фахівець")]
 
 
-@pytest.mark.parametrize(("lang", "words"), [("uk", "на що я взагалі маю право"), ("ru", "на какую помощь я имею право")])
+@pytest.mark.parametrize(
+    ("lang", "words"), [("uk", "на що я взагалі маю право"), ("ru", "на какую помощь я имею право")]
+)
 def test_words_start_it_too(lang: str, words: str) -> None:
     talk = Talk(lang)
     talk.text(words)
@@ -83,20 +87,40 @@ def test_through_every_question_by_keys_to_the_result() -> None:
         talk.key(key)
         assert talk.turn.private
     assert asked == [
-        "household", "has_children", "children", "child_under_3", "single_parent", "income", "disability",
-        "needs_care", "idp", "veteran", "housing",
+        "household",
+        "has_children",
+        "children",
+        "child_under_3",
+        "single_parent",
+        "income",
+        "disability",
+        "needs_care",
+        "idp",
+        "veteran",
+        "housing",
     ]
     reply = talk.reply
     measures = [o.target for o in reply.options if o.key.isdigit() and o.key not in ("0", "9")]
     assert measures == [
-        "birth_grant", "large_family", "single_parent_aid", "low_income_aid", "housing_subsidy_apply",
-        "disability_allowance", "care_compensation", "home_care",
+        "birth_grant",
+        "large_family",
+        "single_parent_aid",
+        "low_income_aid",
+        "housing_subsidy_apply",
+        "disability_allowance",
+        "care_compensation",
+        "home_care",
     ]
     assert [o.target for o in reply.options if o.key == ""] == ["rehab_equipment", "idp_allowance", "benefits_veterans"]
     assert "• Допомога при народженні дитини — допомогу при народженні виплачують частинами" in reply.text_long
     assert "Це попередня оцінка, а не рішення." in reply.text_long and "Це попередня оцінка" in reply.text
     assert talk.turn.counted[0] == Counted(What.COMPLETED, "benefit_screening")
-    assert [c.intent for c in talk.turn.counted[1:]] == [*measures, "rehab_equipment", "idp_allowance", "benefits_veterans"]
+    assert [c.intent for c in talk.turn.counted[1:]] == [
+        *measures,
+        "rehab_equipment",
+        "idp_allowance",
+        "benefits_veterans",
+    ]
 
 
 def test_speech_and_words_answer_as_keys_do() -> None:
@@ -166,7 +190,7 @@ def test_stop_forgets_the_answers_and_shows_the_main_menu(how: str) -> None:
     talk.button(T_STOP) if how == "button" else talk.text(how)
     assert talk.reply.text.startswith("Гаразд, опитування зупинено, ваші відповіді не збережено.")
     assert talk.state is not None and talk.state.screening is None and talk.state.menu is None
-    assert [o.target for o in talk.reply.options][0] == "subsidies"
+    assert next(o.target for o in talk.reply.options) == "subsidies"
 
 
 def test_a_person_at_any_point_gets_the_answers_so_far() -> None:
