@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import yaml
+
+from intents.screening import spec as screening_spec
 from intents.tree import LANGUAGES, Node, NodeText, Tree
 
 NODE_FIELDS = ("kind", "key", "action", "queue", "priority")
@@ -54,7 +57,24 @@ def diff(old: Tree, new: Tree) -> list[Change]:
         changes.extend(_node_changes(before, node))
     changes.extend(_reorders(old, new))
     changes.extend(Change(n.slug, "removed", old=_title(n)) for n, _ in old.walk() if n.slug not in new.index)
+    changes.extend(_screenings(old, new))
     return changes
+
+
+def _screenings(old: Tree, new: Tree) -> list[Change]:
+    """A questionnaire made, changed or removed: the whole of it as the pack writes it, before and after."""
+    changes: list[Change] = []
+    for slug in sorted({*old.screenings, *new.screenings}):
+        before, after = old.screenings.get(slug), new.screenings.get(slug)
+        if before != after:
+            was = _pack_text(screening_spec.to_data(before)) if before else ""
+            now = _pack_text(screening_spec.to_data(after)) if after else ""
+            changes.append(Change(slug, "changed", "screening", "", was, now))
+    return changes
+
+
+def _pack_text(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
 
 
 def _node_changes(old: Node, new: Node) -> list[Change]:

@@ -24,6 +24,7 @@ from intents import checks, versions
 from intents.checks import Problem
 from intents.matcher import Matcher
 from intents.models import DRAFT, PUBLISHED, TreeVersion
+from intents.screening import checks as screening_checks
 from intents.tree import Tree
 
 MAX_NOTE = 500
@@ -111,7 +112,7 @@ def edit(
 
 def problems(tree: Tree, matcher: Matcher | None) -> list[Problem]:
     """Everything that blocks publishing; phrase reachability only when a matcher is given."""
-    found = checks.structure(tree) + checks.translations(tree)
+    found = checks.structure(tree) + checks.translations(tree) + screening_checks.structure(tree)
     if matcher is not None:
         found += checks.unreachable(tree, lambda text, lang: matcher.match(text, lang).intent)
     return found

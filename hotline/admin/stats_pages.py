@@ -11,7 +11,7 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from hotline.admin import charts, drafts, stats
+from hotline.admin import charts, drafts, screening_stats, stats
 from hotline.admin.errors import AdminError
 from hotline.admin.recent import Recent
 from hotline.admin.texts import say
@@ -124,6 +124,8 @@ def stats_page(
 ) -> Response:
     report, tree = _report(parts, user, recent, first, last)
     period, threshold, lang = report.period, int(report.threshold), staff_lang(request)
+    with parts.sessions() as session:
+        screening = screening_stats.figures(session, period)
     titles = _titles(tree, lang)
     matcher = cache.get(tree)
     suggestions = {}
@@ -139,6 +141,7 @@ def stats_page(
         "intents": list(titles.items()),
         "suggestions": suggestions,
         "query": request.url.query,
+        "screening": screening,
     }
     return page(request, user, "admin_stats.html", context)
 
@@ -213,6 +216,8 @@ def stats_json(
     unmatched phrases."""
     report, tree = _report(parts, user, recent, first, last)
     titles = _titles(tree, lang)
+    with parts.sessions() as session:
+        screening = screening_stats.figures(session, report.period).as_dict()
     return {
         "from": report.period.first,
         "to": report.period.last,
@@ -227,4 +232,5 @@ def stats_json(
             {"text": u.text, "lang": u.lang, "count": u.count, "last_at": u.last_at, "channels": u.channels}
             for u in report.unmatched
         ],
+        "screening": screening,
     }

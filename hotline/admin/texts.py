@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 
 from hotline.admin.audit_texts import AUDIT_WORDS
+from hotline.admin.screening_texts import SCREENING_WORDS
 from hotline.pages import STAFF_TEXT
 from intents.checks import Problem
 
@@ -623,6 +624,7 @@ SECTIONS: tuple[_T, ...] = (
     _PROBLEMS,
     _PRIVACY,
     AUDIT_WORDS,
+    SCREENING_WORDS,
 )
 ADMIN_TEXT: _T = {key: text for section in SECTIONS for key, text in section.items()}
 TEXTS: Mapping[str, Mapping[str, str]] = {**STAFF_TEXT, **ADMIN_TEXT}

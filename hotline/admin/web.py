@@ -142,7 +142,15 @@ def done(request: Request, to: str, code: str, **params: str | int) -> RedirectR
 def install(app: FastAPI) -> None:
     """Add the admin routes, static files and error pages to the app."""
     # Importing the page modules puts their routes on the two routers.
-    from hotline.admin import home, office_pages, staff_pages, stats_pages, tree_pages, viber_pages  # noqa: F401
+    from hotline.admin import (  # noqa: F401
+        home,
+        office_pages,
+        screening_pages,
+        staff_pages,
+        stats_pages,
+        tree_pages,
+        viber_pages,
+    )
     from privacy import admin_pages  # noqa: F401
 
     app.state.admin_matchers = MatcherCache()

@@ -41,21 +41,22 @@ def _id(value: str) -> str:
     return value
 
 
+# Texts may be empty here (a draft in the editor is saved half-written): the checks name what is missing.
 class ScreeningTextSpec(_Spec):
-    intro: str = Field(min_length=1, max_length=2000)
-    result: str = Field(min_length=1, max_length=500)
-    none: str = Field(min_length=1, max_length=2000)
-    disclaimer: str = Field(min_length=1, max_length=1000)
+    intro: str = Field(default="", max_length=2000)
+    result: str = Field(default="", max_length=500)
+    none: str = Field(default="", max_length=2000)
+    disclaimer: str = Field(default="", max_length=1000)
 
 
 class QuestionTextSpec(_Spec):
-    text: str = Field(min_length=1, max_length=500)
+    text: str = Field(default="", max_length=500)
     example: str = Field(default="", max_length=300)
 
 
 class ChoiceTextSpec(_Spec):
-    label: str = Field(min_length=1, max_length=60)
-    phrases: list[str] = Field(default_factory=list)
+    label: str = Field(default="", max_length=60)
+    phrases: list[str] = Field(default_factory=list, max_length=50)
 
 
 class ChoiceSpec(_Spec):
@@ -71,7 +72,7 @@ class QuestionSpec(_Spec):
     kind: QuestionKind
     min: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
     max: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
-    choices: list[ChoiceSpec] = Field(default_factory=list)
+    choices: list[ChoiceSpec] = Field(default_factory=list, max_length=20)
     when: str = Field(default="", max_length=500)
     dont_know: bool = True
     uk: QuestionTextSpec
@@ -81,12 +82,12 @@ class QuestionSpec(_Spec):
 
 
 class WhySpec(_Spec):
-    why: str = Field(min_length=1, max_length=300)
+    why: str = Field(default="", max_length=300)
 
 
 class MeasureSpec(_Spec):
     intent: str = Field(min_length=1, max_length=63)
-    when: str = Field(min_length=1, max_length=500)
+    when: str = Field(default="", max_length=500)
     uk: WhySpec
     ru: WhySpec
 
@@ -94,7 +95,7 @@ class MeasureSpec(_Spec):
 class ScreeningSpec(_Spec):
     uk: ScreeningTextSpec
     ru: ScreeningTextSpec
-    questions: list[QuestionSpec] = Field(min_length=1, max_length=40)
+    questions: list[QuestionSpec] = Field(default_factory=list, max_length=40)
     measures: list[MeasureSpec] = Field(default_factory=list, max_length=60)
 
 
@@ -142,7 +143,7 @@ def to_data(questionnaire: Questionnaire) -> dict[str, Any]:
     out: dict[str, Any] = {lang: _texts(questionnaire, lang) for lang in LANGS}
     out["questions"] = [_question_data(q) for q in questionnaire.questions]
     out["measures"] = [
-        {"intent": m.intent, "when": m.when, **{lang: {"why": m.reason(lang)} for lang in LANGS}}
+        {"intent": m.intent, "when": m.when, **{lang: {"why": m.why.get(lang, "")} for lang in LANGS}}
         for m in questionnaire.measures
     ]
     return out
