@@ -6,7 +6,7 @@ is published with the tree. Trying it runs the real engine on the saved draft (`
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -44,7 +44,9 @@ def screening_page(
     tree = _draft(parts, user)
     owner = tree.index.get(node)
     if owner is None or owner.action is not Action.BENEFIT_SCREENING:
-        return page(request, user, "admin_screening.html", {"owner": None, "tree": tree}, status_code=404)
+        owners = [n for n in tree.intents() if n.action is Action.BENEFIT_SCREENING]
+        listed: dict[str, Any] = {"owner": None, "owners": owners, "tree": tree}
+        return page(request, user, "admin_screening.html", listed, status_code=404 if node else 200)
     questionnaire = tree.screenings.get(node)
     samples = {k.removeprefix(SAMPLE): v[:100] for k, v in request.query_params.items() if k.startswith(SAMPLE)}
     lang = staff_lang(request)

@@ -84,7 +84,8 @@ def test_every_admin_page(admin: Any) -> None:
     paths = [p for p in paths if not p.endswith(NOT_PAGES)]
     assert len(paths) >= 10, paths
     problems = []
-    for path in [*paths, "/admin/tree?node=office_hours", "/admin/tree?node=housing_subsidy_apply"]:
+    questionnaire = "/admin/tree/screening?node=benefit_screening&s_household=4&s_has_children=no"
+    for path in [*paths, "/admin/tree?node=office_hours", "/admin/tree?node=housing_subsidy_apply", questionnaire]:
         response = admin.goto(path)
         assert response is not None and response.status == 200, path
         problems.append(_problems(admin, "as the admin opens it"))

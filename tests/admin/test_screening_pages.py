@@ -127,10 +127,13 @@ def test_delete_create_and_publish_reach_the_chat(admin: TestClient) -> None:
     assert fields["q0_id"] == "question_1"
     fields.update(
         {
-            "uk_intro": "Два слова.", "ru_intro": "Два слова.", "uk_result": "Вам підходить:", "ru_result": "Вам подходит:",
-            "uk_none": "Нічого.", "ru_none": "Ничего.", "uk_disclaimer": "Вирішує фахівець.",
-            "ru_disclaimer": "Решает специалист.", "q0_uk_text": "Ви переселенець?", "q0_ru_text": "Вы переселенец?",
-            "m0_intent": "idp_allowance", "m0_when": "question_1 = yes", "m0_uk_why": "для ВПО.", "m0_ru_why": "для ВПЛ.",
+            "uk_intro": "Два слова.", "ru_intro": "Два слова.",
+            "uk_result": "Вам підходить:", "ru_result": "Вам подходит:",
+            "uk_none": "Нічого.", "ru_none": "Ничего.",
+            "uk_disclaimer": "Вирішує фахівець.", "ru_disclaimer": "Решает специалист.",
+            "q0_uk_text": "Ви переселенець?", "q0_ru_text": "Вы переселенец?",
+            "m0_intent": "idp_allowance", "m0_when": "question_1 = yes",
+            "m0_uk_why": "для ВПО.", "m0_ru_why": "для ВПЛ.",
         }
     )  # fmt: skip
     post(admin, fields)
@@ -157,11 +160,11 @@ def test_the_form_reader_drops_blank_rows_and_knows_its_operations() -> None:
 def test_statistics_count_questionnaires_and_measures_not_people(admin: TestClient) -> None:
     for _ in range(2):
         session = admin.post("/api/chat/sessions", json={"lang": "uk"}).json()["session_id"]
-        say = lambda **body: admin.post(f"/api/chat/sessions/{session}/messages", json=body)  # noqa: E731
-        say(button="benefit_screening")
-        say(text="1")
+        path = f"/api/chat/sessions/{session}/messages"
+        admin.post(path, json={"button": "benefit_screening"})
+        admin.post(path, json={"text": "1"})
         for answer in ("below", "no", "no", "no", "hard"):
-            say(button=f"answer:{answer}")
+            admin.post(path, json={"button": f"answer:{answer}"})
     figures = admin.get("/api/admin/stats").json()["screening"]
     assert figures == {
         "started": {"web": 2},
