@@ -223,3 +223,14 @@ def of_citizen(session: Session, *, external_id: str = "", mentioning: str = "")
     if not found:
         return []
     return list(session.scalars(select(Conversation).where(or_(*found)).order_by(Conversation.started_at)))
+
+
+def latest_open(session: Session, *, channel: str, external_id: str) -> str | None:
+    """The id of a channel user's newest conversation that has not ended (a messenger's "current" one)."""
+    found: str | None = session.scalar(
+        select(Conversation.id)
+        .where(Conversation.channel == channel, Conversation.external_id == external_id, Conversation.ended.is_(False))
+        .order_by(Conversation.started_at.desc())
+        .limit(1)
+    )
+    return found

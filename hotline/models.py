@@ -1,5 +1,6 @@
 """Every SQL model of the application, imported in one place for Alembic and table creation."""
 
+from channels.telegram.models import TelegramEvent
 from channels.viber.models import ViberAbuse, ViberBlock, ViberEvent, ViberRating
 from hotline.admin.models import AuditEntry, CalendarDay, OfficeSettings, WeekHours
 from hotline.conversation_log import Conversation, ConversationEvent
@@ -28,6 +29,7 @@ __all__ = [
     "RetentionSettings",
     "ScreeningCount",
     "StaffSession",
+    "TelegramEvent",
     "TreeNode",
     "TreeNodeText",
     "TreeVersion",

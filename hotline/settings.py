@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -92,6 +93,20 @@ class Settings(BaseSettings):
     viber_unanswered_limit: int = Field(
         default=100, ge=1, description="Messages to one Viber user per hour without a reply (Viber's limit is 100)."
     )
+    telegram_bot_token: SecretStr = Field(default=SecretStr(""), description="The bot's token from @BotFather.")
+    telegram_webhook_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Telegram sends it in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -); "
+        "empty: the webhook refuses every update.",
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org", description="Telegram's Bot API (tests point it at a local fake)."
+    )
+    telegram_timeout_seconds: float = Field(default=10, gt=0, description="Timeout of one call to Telegram's API.")
+    telegram_send_attempts: int = Field(default=4, ge=1, le=10, description="Tries of one call to Telegram's API.")
+    telegram_retry_seconds: float = Field(
+        default=0.5, gt=0, description="First wait before a Telegram call is tried again (doubling)."
+    )
     asr: Literal["twilio", "vosk"] = Field(
         default="twilio", description="Who recognises callers' speech: Twilio's <Gather>, or Vosk on our server."
     )
@@ -150,6 +165,14 @@ class Settings(BaseSettings):
 
         if value.strip():
             parse_sentinels(value)
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_shape(cls, value: SecretStr) -> SecretStr:
+        # setWebhook takes 1-256 of these characters; another secret would only fail there, later.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{0,256}", value.get_secret_value()):
+            raise ValueError("a Telegram webhook secret is 1 to 256 of A-Z, a-z, 0-9, _ and -")
         return value
 
     def resolved_database_url(self) -> str:

@@ -1,0 +1,161 @@
+"""What each Telegram update does: the same `Dialogue` as every channel, plus Telegram's own concerns.
+
+Runs in a worker thread (Redis and SQL calls block) and returns the Bot API calls to make after the
+webhook has answered. Each step is idempotent per `update_id`: the dialogue turn key is `tg:{update_id}`,
+call ids derive from it, and records are unique on it in SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels.dialogue import Dialogue, TurnResult, UnknownConversation
+from channels.telegram import keys, render, texts
+from channels.telegram.models import TelegramEvent
+from channels.telegram.wire import Call, Incoming, Kind
+from hotline import conversation_log
+from hotline.db import transaction
+from intents.engine import Input, InputKind
+from ivr.speech.listening import Heard
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+
+
+class TelegramFlows:
+    def __init__(
+        self,
+        *,
+        dialogue: Dialogue,
+        sessions: sessionmaker[Session],
+        redis_client: redis.Redis,
+        prefix: str,
+        ttl_seconds: int,
+        hears_voice: bool,
+    ) -> None:
+        self.dialogue = dialogue
+        self.sessions = sessions
+        self.redis = redis_client
+        self.prefix = prefix
+        self.ttl = ttl_seconds
+        self.hears_voice = hears_voice
+
+    def handle(self, incoming: Incoming, heard: Heard | None = None) -> list[Call]:
+        """Dispatch one update (a voice message comes with what was `heard` in it)."""
+        chat_id = incoming.chat_id
+        if chat_id is None or incoming.kind is Kind.IGNORED:
+            self.record(incoming.update_id, chat_id, "ignored", incoming.what)
+            return []
+        if incoming.kind in (Kind.BLOCKED, Kind.UNBLOCKED):
+            self._membership(incoming, chat_id)
+            return []
+        self.redis.delete(keys.stopped(self.prefix, chat_id))  # the citizen wrote: they hear us again
+        turn = f"tg:{incoming.update_id}"
+        calls = [render.answer_button(turn, chat_id, incoming.callback_id)] if incoming.callback_id else []
+        return calls + self._answer(incoming, chat_id, turn, heard)
+
+    def _answer(self, incoming: Incoming, chat_id: int, turn: str, heard: Heard | None) -> list[Call]:
+        if incoming.kind is Kind.START:
+            started = self._start(chat_id, incoming.lang)
+            return render.messages(started.replies, started.lang, chat_id=chat_id, turn=turn)
+        if incoming.kind is Kind.TEXT:
+            return self._robot(incoming, chat_id, Input(InputKind.TEXT, value=incoming.text), turn)
+        if incoming.kind is Kind.BUTTON and incoming.text:
+            return self._robot(incoming, chat_id, Input(InputKind.BUTTON, value=incoming.text), turn)
+        if incoming.kind is Kind.VOICE:
+            return self._voice(incoming, chat_id, turn, heard)
+        if incoming.kind is Kind.OTHER:
+            self.record(incoming.update_id, chat_id, "unsupported_message", incoming.what)
+            key = "unsupported" if self.hears_voice else "text_only"
+            return [render.note(texts.say(key, self.lang_of(chat_id, incoming.lang)), None, chat_id=chat_id, turn=turn)]
+        return []
+
+    def _voice(self, incoming: Incoming, chat_id: int, turn: str, heard: Heard | None) -> list[Call]:
+        lang = self.lang_of(chat_id, incoming.lang)
+        if heard is None or not heard.text:
+            key = "voice_unheard" if self.hears_voice else "text_only"
+            self.record(incoming.update_id, chat_id, "voice_not_understood", key)
+            return [render.note(texts.say(key, lang), lang, chat_id=chat_id, turn=turn)]
+        event = Input(InputKind.SPEECH, value=heard.text, confidence=heard.confidence)
+        return self._robot(incoming, chat_id, event, turn)
+
+    def voice_refused(self, incoming: Incoming, reason: str) -> list[Call]:
+        """A voice message we would not take (too long, not audio): say so, and write it down."""
+        chat_id = incoming.chat_id
+        if chat_id is None:
+            return []
+        self.record(incoming.update_id, chat_id, "voice_not_understood", reason)
+        key = "voice_too_long" if "longer" in reason else "voice_unheard"
+        lang = self.lang_of(chat_id, incoming.lang)
+        return [render.note(texts.say(key, lang), lang, chat_id=chat_id, turn=f"tg:{incoming.update_id}")]
+
+    def _membership(self, incoming: Incoming, chat_id: int) -> None:
+        """Blocked: nothing more is sent until they unblock the bot or write again."""
+        stopped = keys.stopped(self.prefix, chat_id)
+        if incoming.kind is Kind.BLOCKED:
+            self.redis.set(stopped, incoming.what or "kicked")
+        else:
+            self.redis.delete(stopped)
+        self.record(incoming.update_id, chat_id, incoming.kind.value, incoming.what)
+
+    # ---- conversations ----------------------------------------------------------------------
+
+    def conversation_of(self, chat_id: int) -> str | None:
+        """The chat's current conversation: Redis first, then the newest open one in SQL."""
+        key = keys.conversation(self.prefix, chat_id)
+        if found := self.redis.get(key):
+            return str(found)
+        with self.sessions() as session:
+            conversation_id = conversation_log.latest_open(session, channel=CHANNEL, external_id=str(chat_id))
+        if conversation_id is not None:
+            self.redis.set(key, conversation_id, ex=self.ttl)
+        return conversation_id
+
+    def lang_of(self, chat_id: int, fallback: str | None) -> str | None:
+        """The language the chat's conversation is held in, else the citizen's Telegram language."""
+        conversation_id = self.conversation_of(chat_id)
+        if conversation_id is None:
+            return fallback
+        with self.sessions() as session:
+            conversation = conversation_log.get(session, conversation_id=conversation_id)
+        return (conversation.lang if conversation is not None else None) or fallback
+
+    def chat_of(self, conversation_id: str) -> tuple[int, str | None] | None:
+        """The chat id and language of one of our conversations."""
+        with self.sessions() as session:
+            conversation = conversation_log.get(session, conversation_id=conversation_id)
+        if conversation is None or conversation.channel != CHANNEL or not conversation.external_id:
+            return None
+        return int(conversation.external_id), conversation.lang
+
+    def _start(self, chat_id: int, lang: str | None) -> TurnResult:
+        started = self.dialogue.start(channel=CHANNEL, lang=lang, external_id=str(chat_id))
+        self.redis.set(keys.conversation(self.prefix, chat_id), started.conversation_id, ex=self.ttl)
+        return started
+
+    def _robot(self, incoming: Incoming, chat_id: int, event: Input, turn: str) -> list[Call]:
+        conversation_id = self.conversation_of(chat_id)
+        try:
+            if conversation_id is None:
+                raise UnknownConversation(str(chat_id))
+            result = self.dialogue.handle(conversation_id, event, turn=turn)
+        except UnknownConversation:
+            result = self.dialogue.handle(self._start(chat_id, incoming.lang).conversation_id, event, turn=turn)
+        return render.messages(result.replies, result.lang, chat_id=chat_id, turn=turn)
+
+    # ---- records ----------------------------------------------------------------------------
+
+    def record(self, update_id: int | None, chat_id: int | None, kind: str, detail: str = "") -> None:
+        """Write one update or outcome down (once per update and kind)."""
+        row = TelegramEvent(update_id=update_id, chat_id=chat_id, kind=kind, detail=detail[:2000])
+        with transaction(self.sessions) as session:
+            try:
+                with session.begin_nested():
+                    session.add(row)
+            except IntegrityError:
+                pass  # written when Telegram delivered this update the first time

@@ -1,0 +1,128 @@
+"""The Telegram channel as the app builds it once in its lifespan, and closes at shutdown."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import anyio
+import httpx
+import redis.asyncio as aioredis
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels.dialogue import Dialogue
+from channels.telegram import keys
+from channels.telegram.client import BotApi, Retry, TelegramError, make_http
+from channels.telegram.flows import TelegramFlows
+from channels.telegram.sender import Delivery, Rates, Recorder, Sender
+from channels.telegram.voice import MAX_SECONDS, Transcriber, Unreadable
+from channels.telegram.wire import Call, Incoming, Kind
+from hotline.redis_conn import RedisHandle
+from hotline.settings import Settings
+from ivr.speech.listening import Heard
+from ivr.speech.models import load
+
+log = logging.getLogger(__name__)
+
+HANDLING_SECONDS = 120  # a claim not confirmed in this time (the worker died) lets Telegram's retry through
+DONE_SECONDS = 2 * 24 * 3600  # Telegram gives up on an update after a day
+
+
+@dataclass
+class TelegramLine:
+    secret: str
+    prefix: str
+    flows: TelegramFlows
+    api: BotApi
+    sender: Sender
+    http: httpx.AsyncClient
+    redis: aioredis.Redis
+    transcriber: Transcriber | None = None
+
+    async def claim(self, update_id: int) -> bool:
+        """True for the first delivery of an update (False: handled, or being handled, already)."""
+        return bool(await self.redis.set(keys.update(self.prefix, update_id), "handling", nx=True, ex=HANDLING_SECONDS))
+
+    async def release(self, update_id: int) -> None:
+        await self.redis.delete(keys.update(self.prefix, update_id))
+
+    async def handle(self, incoming: Incoming) -> list[Call]:
+        """The calls that answer one update (the turn is taken, and the claim made lasting)."""
+        calls = await self._voice_refused(incoming) if incoming.kind is Kind.VOICE else None
+        if calls is None:
+            heard = await self._hear(incoming) if incoming.kind is Kind.VOICE else None
+            calls = await anyio.to_thread.run_sync(self.flows.handle, incoming, heard)
+        await self.redis.set(keys.update(self.prefix, incoming.update_id), "done", ex=DONE_SECONDS)
+        return calls
+
+    async def send(self, calls: list[Call]) -> list[Delivery]:
+        return await self.sender.deliver(calls)
+
+    async def _voice_refused(self, incoming: Incoming) -> list[Call] | None:
+        if self.transcriber is not None and incoming.seconds > MAX_SECONDS:
+            return await anyio.to_thread.run_sync(self.flows.voice_refused, incoming, f"longer than {MAX_SECONDS} s")
+        return None
+
+    async def _hear(self, incoming: Incoming) -> Heard | None:
+        """What the voice message says (None without speech recognition, or when it cannot be fetched)."""
+        if self.transcriber is None or incoming.file_id is None:
+            return None
+        try:
+            audio = await self.api.file(incoming.file_id)
+            lang = await anyio.to_thread.run_sync(self.flows.lang_of, incoming.chat_id or 0, incoming.lang)
+            return await anyio.to_thread.run_sync(self.transcriber.hear, audio, lang)
+        except (TelegramError, Unreadable) as exc:
+            log.warning("a Telegram voice message was not heard: %s", exc)
+            return Heard()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        await self.redis.aclose()
+
+
+def api_for(settings: Settings, http: httpx.AsyncClient) -> BotApi:
+    retry = Retry(attempts=settings.telegram_send_attempts, first_delay=settings.telegram_retry_seconds)
+    token = settings.telegram_bot_token.get_secret_value()
+    return BotApi(http, api_url=settings.telegram_api_url, token=token, retry=retry)
+
+
+def open_line(
+    settings: Settings, *, redis: RedisHandle, sessions: sessionmaker[Session], dialogue: Dialogue
+) -> TelegramLine:
+    """Everything the webhook and the sender share; call it from the running event loop (the lifespan)."""
+    transcriber = None
+    if settings.asr == "vosk":  # the phone line's models: loaded once per process, shared
+        models = load({"uk": settings.vosk_model_path_uk, "ru": settings.vosk_model_path_ru})
+        transcriber = Transcriber(models) if models.loaded else None
+    flows = TelegramFlows(
+        dialogue=dialogue,
+        sessions=sessions,
+        redis_client=redis.client,
+        prefix=settings.redis_prefix,
+        ttl_seconds=settings.conversation_ttl_seconds,
+        hears_voice=transcriber is not None,
+    )
+    prefix = settings.redis_prefix
+    http = make_http(settings.telegram_timeout_seconds)
+    async_redis = redis.async_client()
+    api = api_for(settings, http)
+    line = TelegramLine(
+        secret=settings.telegram_webhook_secret.get_secret_value(),
+        prefix=settings.redis_prefix,
+        flows=flows,
+        api=api,
+        sender=Sender(api, async_redis, prefix=prefix, rates=Rates(async_redis, prefix), record=recorder(flows)),
+        http=http,
+        redis=async_redis,
+        transcriber=transcriber,
+    )
+    return line
+
+
+def recorder(flows: TelegramFlows) -> Recorder:
+    """Send outcomes written down as the flows write updates (in a thread: SQL blocks)."""
+
+    async def record(outcome: str, chat_id: int, detail: str) -> None:
+        await anyio.to_thread.run_sync(flows.record, None, chat_id, outcome, detail)
+
+    return record
