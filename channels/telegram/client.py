@@ -188,8 +188,14 @@ class _HideToken(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and any(self.token in str(arg) for arg in record.args):
-            record.args = tuple(str(arg).replace(self.token, "<token>") for arg in record.args)
+            record.args = tuple(_hidden(arg, self.token) for arg in record.args)
         return True
+
+
+def _hidden(arg: object, token: str) -> object:
+    """The argument with the token replaced, keeping numbers numbers (the message may say %d)."""
+    text = str(arg)
+    return text.replace(token, "<token>") if token in text else arg
 
 
 def hide_token(token: str) -> None:

@@ -62,18 +62,26 @@ class Rates:
     """Telegram's send rates, shared by every node through Redis."""
 
     def __init__(
-        self, client: aioredis.Redis, prefix: str, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self,
+        client: aioredis.Redis,
+        prefix: str,
+        *,
+        one_chat: RateLimitItem = ONE_CHAT,
+        all_chats: RateLimitItem = ALL_CHATS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         pool: dict[str, Any] = {"connection_pool": client.connection_pool}
         storage = RedisStorage("async+redis://", implementation="redispy", key_prefix=keys.limits(prefix), **pool)
         self.limiter = MovingWindowRateLimiter(storage)
+        self.one_chat = one_chat
+        self.all_chats = all_chats
         self.sleep = sleep
 
     async def wait(self, chat_id: int) -> None:
         """Return when one more message to `chat_id` keeps within both rates (and count it)."""
         try:
-            await self._take(ONE_CHAT, str(chat_id))
-            await self._take(ALL_CHATS, "all")
+            await self._take(self.one_chat, str(chat_id))
+            await self._take(self.all_chats, "all")
         except (RedisError, OSError) as exc:
             log.warning("Telegram send rates not counted (Redis: %s): the message goes now", type(exc).__name__)
 
