@@ -29,7 +29,7 @@ const UI = {
     placeholder: "Напишіть питання…",
     send: "Надіслати",
     typing: "Друкує відповідь…",
-    handoff: "Ваше звернення передано фахівцю. Будь ласка, зачекайте.",
+    handoff: "Чекаємо на фахівця…", // the waiting line is one short line (the robot's message says the rest)
     counter: "{n} з {max} символів",
     tooLong: "Повідомлення задовге: скоротіть його до {max} символів.",
     offline: "Не вдалося зв'язатися з лінією. Перевірте інтернет.",
@@ -40,12 +40,13 @@ const UI = {
     retry: "Спробувати ще раз",
     restarted: "Попередня розмова завершилася, починаємо нову.",
     specialist: "Фахівець: ",
-    queued: "Ви {position}-й у черзі, зачекайте близько {minutes} хв.",
-    queuedFirst: "Ви перший у черзі: фахівець відповість, щойно звільниться.",
+    queued: "Ви {position}-й у черзі, близько {minutes} хв",
+    queuedFirst: "Ви перший у черзі",
     joined: "Фахівець {name} на зв'язку. Пишіть — вам відповідає людина.",
     joinedAnonymous: "Фахівець на зв'язку. Пишіть — вам відповідає людина.",
     ended: "Фахівець завершив розмову. Далі вам відповідає робот.",
-    callback: "Фахівець зателефонує вам у робочий час.",
+    callback: "Вам зателефонують у робочий час",
+    call: "Зателефонувати: ",
   },
   ru: {
     title: "Управление социальной защиты населения — круглосуточная линия",
@@ -59,7 +60,7 @@ const UI = {
     placeholder: "Напишите вопрос…",
     send: "Отправить",
     typing: "Печатает ответ…",
-    handoff: "Ваше обращение передано специалисту. Пожалуйста, подождите.",
+    handoff: "Ждём специалиста…",
     counter: "{n} из {max} символов",
     tooLong: "Сообщение слишком длинное: сократите его до {max} символов.",
     offline: "Не удалось связаться с линией. Проверьте интернет.",
@@ -70,19 +71,20 @@ const UI = {
     retry: "Попробовать ещё раз",
     restarted: "Предыдущий разговор завершён, начинаем новый.",
     specialist: "Специалист: ",
-    queued: "Вы {position}-й в очереди, подождите около {minutes} мин.",
-    queuedFirst: "Вы первый в очереди: специалист ответит, как только освободится.",
+    queued: "Вы {position}-й в очереди, около {minutes} мин",
+    queuedFirst: "Вы первый в очереди",
     joined: "Специалист {name} на связи. Пишите — вам отвечает человек.",
     joinedAnonymous: "Специалист на связи. Пишите — вам отвечает человек.",
     ended: "Специалист завершил разговор. Дальше вам отвечает робот.",
-    callback: "Специалист перезвонит вам в рабочее время.",
+    callback: "Вам перезвонят в рабочее время",
+    call: "Позвонить: ",
   },
 };
 
 const els = {};
 let greeting = null; // the language question's words as the page brought them, each line marked with its language
 let languageChoices = []; // its buttons: [{id: "lang:uk", label}]
-let chipPressed = false; // set by a chip, read when the next chips are drawn
+let buttonPressed = false; // a chip or a retry button (both vanish with the answer): focus goes to the next action
 
 // The whole client state; everything except `busy` is saved to sessionStorage after each change.
 const chat = {
@@ -313,10 +315,12 @@ function showReplies(data) {
   );
   const last = data.replies[data.replies.length - 1];
   if (last) chat.buttons = last.buttons;
-  chat.handoff = chat.handoff || data.replies.some((reply) => reply.handoff);
+  const handedOff = data.replies.some((reply) => reply.handoff);
+  chat.handoff = chat.handoff || handedOff;
   drawButtons();
   drawHandoff();
   scrollToNew(added[0]);
+  if (buttonPressed) focusNextAction(handedOff ? null : nextOnScreen(added[0]));
   openLive();
 }
 
@@ -353,38 +357,69 @@ function messageElement(who, text) {
   return item;
 }
 
-// Web addresses (the answers often write them without https://, as "diia.gov.ua") and free 0 800
-// numbers, so a citizen on a phone can tap them. Only https and tel links are ever made.
-const LINKABLE =
-  /\bhttps?:\/\/[^\s<>"]*[^\s<>".,;:!?)»]|\b(?:[a-z0-9-]+\.)+ua\b(?:\/[^\s<>"]*[^\s<>".,;:!?)»])?|\b0 ?800 ?\d{3} ?\d{3}\b/gi;
+// Web addresses (the answers often write them without https://, as "diia.gov.ua") become links. Phone
+// numbers become large "call" buttons, the main action for many elderly citizens: free 0 800 lines,
+// numbers with a code ("(044) 123-45-67", "+380 44 123 45 67") and the short numbers of services
+// (101–104, 112, 15xx, 116 xxx). Only https and tel links are ever made.
+const WEB = String.raw`\bhttps?:\/\/[^\s<>"]*[^\s<>".,;:!?)»]|\b(?:[a-z0-9-]+\.)+ua\b(?:\/[^\s<>"]*[^\s<>".,;:!?)»])?`;
+const PHONE = String.raw`\b0 ?800 ?\d{3} ?\d{3}\b|(?:\+?38 ?)?\(?0 ?\d{2}\)?[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}\b|\b116 ?1\d\d\b|\b1(?:0[1-4]|12|5\d\d)\b`;
+const LINKABLE = new RegExp(`(${WEB})|(${PHONE})`, "gi");
+// A short number next to other figures or a unit is an amount or a year ("2 102 грн"), not a service.
+const FIGURE_BEFORE = /\d[ .,]?$/;
+const FIGURE_AFTER = /^(?:[ .,]?\d|\s*(?:грн|грив|₴|%|руб|тис|рок|рік|р\.|год|лет|дн|км))/i;
 
-function hrefOf(found) {
-  if (/^0 ?800/.test(found)) return `tel:${found.replace(/ /g, "")}`;
-  return /^https?:/i.test(found) ? found : `https://${found}`;
+function isNumberToCall(text, match) {
+  const digits = match[0].replace(/\D/g, "");
+  if (digits.length >= 10) return true;
+  const before = text.slice(Math.max(0, match.index - 3), match.index);
+  return !FIGURE_BEFORE.test(before) && !FIGURE_AFTER.test(text.slice(match.index + match[0].length));
 }
 
 /** The robot's text with its addresses and numbers as links; everything else stays plain text nodes. */
 function appendLinked(parent, text) {
   let at = 0;
   for (const match of text.matchAll(LINKABLE)) {
+    const phone = match[2] !== undefined;
+    if (phone && !isNumberToCall(text, match)) continue;
     parent.append(document.createTextNode(text.slice(at, match.index)));
-    const link = document.createElement("a");
-    link.href = hrefOf(match[0]);
-    link.textContent = match[0];
-    if (!link.href.startsWith("tel:")) {
-      link.target = "_blank";
-      link.rel = "noopener noreferrer";
-    }
-    parent.append(link);
+    parent.append(phone ? callButton(match[0]) : webLink(match[0]));
     at = match.index + match[0].length;
   }
   parent.append(document.createTextNode(text.slice(at)));
 }
 
+function webLink(address) {
+  const link = document.createElement("a");
+  link.href = /^https?:/i.test(address) ? address : `https://${address}`;
+  link.textContent = address;
+  link.target = "_blank";
+  link.rel = "noopener noreferrer";
+  return link;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+const HANDSET = "M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 " +
+  "1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z";
+
+/** A phone number as a big button that dials it; a screen reader hears "Call: 0 800 …". */
+function callButton(number) {
+  const link = document.createElement("a");
+  link.className = "call";
+  link.href = `tel:${number.replace(/[^\d+]/g, "")}`;
+  const icon = document.createElementNS(SVG, "svg");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  icon.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", HANDSET);
+  path.setAttribute("fill", "currentColor");
+  icon.append(path);
+  link.setAttribute("aria-label", t("call") + number); // the bubble's own text stays the answer's words
+  link.append(icon, number);
+  return link;
+}
+
 /** Menu buttons live under the latest bot message only; older ones would act on a stale menu. */
 function drawButtons() {
-  const refocus = chipPressed;
-  chipPressed = false;
   for (const old of els.messages.querySelectorAll(".chips")) old.remove();
   if (!chat.buttons.length) return;
   const group = document.createElement("div");
@@ -393,8 +428,26 @@ function drawButtons() {
   group.setAttribute("aria-label", t("choices"));
   for (const button of chat.buttons) group.append(chipElement(button));
   els.messages.append(group);
-  // A pressed chip is gone now: keyboard users keep their place instead of falling to the page top.
-  if (refocus) group.firstChild.focus({ preventScroll: true });
+}
+
+/** The first new button if the screen shows it, else the answer (read from its top first). */
+function nextOnScreen(answer) {
+  const chip = els.messages.querySelector(".chip");
+  if (!chip) return null;
+  const view = els.scroller.getBoundingClientRect();
+  return chip.getBoundingClientRect().bottom <= view.bottom ? chip : answer;
+}
+
+/**
+ * The button pressed is gone with the answer: its keyboard user is put on the next action instead of
+ * falling to the page's top. That is the answer itself when it is too long for the screen (read from its
+ * top; Tab goes on to its links and buttons), else the first new button, else (or after asking for a
+ * person) the text box.
+ */
+function focusNextAction(target) {
+  buttonPressed = false;
+  if (target?.classList.contains("msg")) target.tabIndex = -1;
+  (target || els.text).focus({ preventScroll: true });
 }
 
 function chipElement(button) {
@@ -404,17 +457,18 @@ function chipElement(button) {
   chip.textContent = button.label; // phone keys ("1", "0", "#") mean nothing in a chat: not shown
   const language = button.id.startsWith("lang:") ? button.id.slice("lang:".length) : null;
   if (language) chip.lang = language; // "Русский" is read in Russian
-  chip.disabled = chat.busy;
+  markBusy(chip, chat.busy);
   chip.addEventListener("click", () => {
-    chipPressed = true;
+    buttonPressed = true;
     if (language && !chat.sessionId) chooseLanguage(language, button.label);
     else sendMessage({ button: button.id }, button.label);
   });
   return chip;
 }
 
+/** One waiting line at a time: "handed to a specialist" until the queue says more. */
 function drawHandoff() {
-  els.handoff.hidden = !chat.handoff || chat.specialist;
+  els.handoff.hidden = !chat.handoff || chat.specialist || !els["live-status"].hidden;
 }
 
 // ---- the specialist, live -------------------------------------------------------------------
@@ -479,16 +533,15 @@ function showLive(text) {
   els["live-status"].hidden = !text;
 }
 
-/**
- * A long answer is shown from its top, under the question it answers; a short one scrolls the
- * whole chat to the end.
- */
+/** A long answer is shown from its top, under the question it answers; a short one scrolls the chat to the end. */
 function scrollToNew(first) {
   const { scroller } = els;
   const asked = first?.previousElementSibling;
-  if (asked?.classList.contains("msg-me")) first = asked;
-  if (first && scroller.scrollHeight - first.offsetTop > scroller.clientHeight) {
-    scroller.scrollTop = first.offsetTop - 8;
+  const top = asked?.classList.contains("msg-me") ? asked : first;
+  const header = document.querySelector(".top");
+  const covered = getComputedStyle(header).position === "sticky" ? header.offsetHeight : 0;
+  if (top && scroller.scrollHeight - top.offsetTop > scroller.clientHeight - covered) {
+    scroller.scrollTop = top.offsetTop - covered - 8;
   } else {
     scroller.scrollTop = scroller.scrollHeight;
   }
@@ -504,6 +557,7 @@ function errorText(error) {
 }
 
 function showError(error, retry) {
+  buttonPressed = false; // the pressed button is still there, focused
   const notice = document.createElement("div");
   notice.className = "notice error";
   notice.setAttribute("role", "alert");
@@ -515,7 +569,10 @@ function showError(error, retry) {
     again.type = "button";
     again.className = "retry";
     again.textContent = t("retry");
-    again.addEventListener("click", retry);
+    again.addEventListener("click", () => {
+      buttonPressed = true;
+      retry();
+    });
     notice.append(again);
   }
   els.messages.append(notice);
@@ -532,6 +589,7 @@ function onSubmit(event) {
   event.preventDefault();
   const text = els.text.value.trim();
   if (chat.busy || !text || charCount(text) > MAX_CHARS) return;
+  if (document.activeElement === els.send) els.text.focus({ preventScroll: true }); // the next thing is to read and write
   sendMessage({ text }, text);
 }
 
@@ -566,7 +624,7 @@ function updateCounter() {
     : t("counter", { n: count, max: MAX_CHARS });
   els.counter.classList.toggle("over", tooLong);
   els.text.setAttribute("aria-invalid", String(tooLong));
-  els.send.disabled = chat.busy || count === 0 || tooLong;
+  markBusy(els.send, chat.busy || count === 0 || tooLong); // never `disabled`: it would drop the focus it holds
 }
 
 /** The box grows with the text up to a few lines, then scrolls. */
@@ -575,12 +633,21 @@ function fitHeight() {
   els.text.style.height = `${Math.min(els.text.scrollHeight + 2, 160)}px`;
 }
 
+/**
+ * Buttons are never `disabled` while a request runs: a disabled button drops the keyboard focus it holds and
+ * cannot take it back. They say they are unavailable instead, and a press meanwhile does nothing (withBusy).
+ */
+function markBusy(button, on) {
+  if (on) button.setAttribute("aria-disabled", "true");
+  else button.removeAttribute("aria-disabled");
+}
+
 function setBusy(on) {
   chat.busy = on;
   els.typing.hidden = !on;
   els.text.readOnly = on; // readOnly, not disabled: the phone keyboard stays open
   els.composer.setAttribute("aria-busy", String(on));
-  for (const button of document.querySelectorAll(".chip, .lang, .retry")) button.disabled = on;
+  for (const button of document.querySelectorAll(".chip, .lang, .retry")) markBusy(button, on);
   updateCounter();
   if (on) els.scroller.scrollTop = els.scroller.scrollHeight;
 }
