@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "a long admin password"
 NOT_PAGES = (".csv", ".yaml")
+OTHER_STAFF_PAGES = ["/supervisor"]  # outside /admin, open to admins too
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,8 @@ def test_every_admin_page(admin: Any) -> None:
     assert len(paths) >= 10, paths
     problems = []
     questionnaire = "/admin/tree/screening?node=benefit_screening&s_household=4&s_has_children=no"
-    for path in [*paths, "/admin/tree?node=office_hours", "/admin/tree?node=housing_subsidy_apply", questionnaire]:
+    nodes = ["/admin/tree?node=office_hours", "/admin/tree?node=housing_subsidy_apply", questionnaire]
+    for path in [*paths, *nodes, *OTHER_STAFF_PAGES]:
         response = admin.goto(path)
         assert response is not None and response.status == 200, path
         problems.append(_problems(admin, "as the admin opens it"))
