@@ -107,6 +107,16 @@ async def accept(conversation_id: ConversationId, user: Operator, parts: PartsDe
     return {"conversation_id": entry.conversation_id, "kind": entry.kind.value, "state": "connected"}
 
 
+@router.post("/api/operator/offers/{conversation_id}/more-time", dependencies=CSRF)
+def more_time(conversation_id: ConversationId, user: Operator, parts: PartsDep) -> dict[str, float]:
+    """Keep the offer for me one offer timeout longer (twice per offer; 409 when it is not mine, gone or used up)."""
+    try:
+        deadline = specialists(parts).desk.more_time(user.id, conversation_id)
+    except Conflict as exc:
+        raise _conflict(exc) from None
+    return {"deadline": deadline}
+
+
 def _readable(parts: Parts, user: StaffUser, conversation_id: str) -> bool:
     """Whether the conversation is the user's own (offered, held, just closed); else only an admin may read
     it, masked. Raises 403 for anyone else."""

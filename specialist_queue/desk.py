@@ -22,6 +22,7 @@ from specialist_queue.service import SpecialistQueue
 
 OTHER = "other"
 CALLBACK_OUTCOMES = ("reached", "no_answer", "given_up")
+MORE_TIME = 2  # times an operator may ask for more time on one offer
 
 
 class UnknownOperator(LookupError):
@@ -92,6 +93,14 @@ class Desk:
             await self._connect_call(entry, operator_id, now)
         await to_thread.run_sync(lambda: self._connected(entry, operator_id, now))
         return entry
+
+    def more_time(self, operator_id: int, conversation_id: str, *, now: float | None = None) -> float:
+        """The offer waits one more offer timeout for me (twice at most: the citizen is waiting); its new deadline."""
+        now = self.queue.now(now)
+        extra = self.queue.timing.offer_timeout
+        deadline = self.store.extend_offer(operator_id, conversation_id, now=now, extra=extra, most=MORE_TIME)
+        self.store.notify({"kind": "operator"})  # the console's countdown follows
+        return deadline
 
     async def _connect_call(self, entry: Entry, operator_id: int, now: float) -> None:
         conversation, user = await to_thread.run_sync(

@@ -468,3 +468,32 @@ end
 return due
 """
 )
+
+# ARGV: P, operator, conversation, now, extra seconds, most, remember seconds
+#   → {'ok', deadline, times extended} | {'not_offered'} | {'expired'} | {'no_more'}
+# The operator asks for more time on an offer before it runs out (WCAG 2.2.1), at most `most` times per
+# offer. `more:{conv}` remembers "operator|deadline|times" of the last extension: a later offer of the same
+# conversation has another deadline, so it starts from none.
+EXTEND_OFFER = (
+    _PRELUDE
+    + """
+local op, conv, now, extra, most = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local e = key('e', conv)
+local state, operator, current = unpack(redis.call('HMGET', e, 'state', 'operator', 'deadline'))
+if state ~= 'offered' or operator ~= op then return {'not_offered'} end
+if tonumber(current) < now then return {'expired'} end
+local times = 0
+local last = redis.call('GET', key('more', conv))
+if last then
+  local by, at, n = string.match(last, '^(.-)|(.-)|(%d+)$')
+  if by == op and at == current then times = tonumber(n) end
+end
+if times >= most then return {'no_more'} end
+times = times + 1
+local deadline = string.format('%.3f', tonumber(current) + extra)
+redis.call('HSET', e, 'deadline', deadline)
+redis.call('ZADD', key('offers'), deadline, conv)
+redis.call('SET', key('more', conv), op .. '|' .. deadline .. '|' .. times, 'EX', ARGV[7])
+return {'ok', deadline, times}
+"""
+)

@@ -26,6 +26,8 @@ from specialist_queue.model import (
     operator_from,
 )
 
+EXTENSION_MEMORY = 3600  # seconds an offer's extensions are remembered (far longer than any offer lasts)
+
 
 def _csv(values: tuple[str, ...] | list[str]) -> str:
     return ",".join(values)
@@ -44,6 +46,7 @@ class QueueStore:
         self._offer = register(keys.OFFER)
         self._dispatch = register(keys.DISPATCH)
         self._accept = register(keys.ACCEPT)
+        self._extend_offer = register(keys.EXTEND_OFFER)
         self._undo_accept = register(keys.UNDO_ACCEPT)
         self._close = register(keys.CLOSE)
         self._callback_retry = register(keys.CALLBACK_RETRY)
@@ -184,6 +187,18 @@ class QueueStore:
         if reply[0] == "expired":
             raise Conflict("the offer has expired")
         return Entry.parse(reply[1:])
+
+    def extend_offer(self, operator_id: int, conversation_id: str, *, now: float, extra: float, most: int) -> float:
+        """`extra` seconds more for the conversation offered to me (`most` times per offer); the new deadline."""
+        args = (operator_id, conversation_id, repr(now), repr(extra), most, EXTENSION_MEMORY)
+        reply = self._run(self._extend_offer, *args)
+        if reply[0] == "not_offered":
+            raise Conflict("this conversation is not offered to you (another specialist may have it)")
+        if reply[0] == "expired":
+            raise Conflict("the offer has expired")
+        if reply[0] == "no_more":
+            raise Conflict("no more time can be given: accept the conversation or let it go to a colleague")
+        return float(reply[1])
 
     def undo_accept(self, operator_id: int, conversation_id: str, *, now: float) -> bool:
         return bool(self._run(self._undo_accept, operator_id, conversation_id, repr(now)))
