@@ -51,7 +51,7 @@ run: setup  ## start the service on http://127.0.0.1:8000 (SQLite + embedded Red
 test: setup axe  ## the whole suite: unit, integration (Redis, SQLite, PostgreSQL), browser with accessibility checks
 	$(BIN)/pytest -q -ra
 
-eval: setup  ## intent-matching accuracy on ../shared/eval/intents_dev.tsv
+eval: setup  ## intent-matching figures on the public sets (../shared/eval/ when present, else tests/data/)
 	$(BIN)/python -m intents.evaluation
 
 lint: setup

@@ -29,10 +29,11 @@ from intents.codec import (
     state_to_dict,
 )
 from intents.engine import Expect, Handoff, Input, InputKind, Reply, State
-from intents.matcher import Matcher
 from intents.screening import counts as screening_counts
 from intents.screening.flow import Counted, What
 from intents.tree import Tree
+from intents.understanding import Understanding
+from intents.vector_store import SqlVectors
 
 MAX_ADVANCE_ATTEMPTS = 8
 SCREENING_ANSWERS = "screening_answers"  # a questionnaire's answers, logged when they go to a specialist
@@ -54,15 +55,20 @@ class ConversationBusy(RuntimeError):
 @dataclass(frozen=True)
 class Compiled:
     tree: Tree
-    matcher: Matcher
+    matcher: Understanding
 
 
 class TreeCache:
-    """Published trees with their matchers, built once per version per process."""
+    """Published trees with their matchers, built once per version per process.
 
-    def __init__(self, sessions: sessionmaker[Session], size: int = 4) -> None:
+    The second opinion's phrase vectors were computed at publish (`intents.publishing`) and are read
+    from SQL here, so a new version costs every worker a lexical build and a read, not a model run.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], size: int = 4, *, second_opinion: bool = True) -> None:
         self.sessions = sessions
         self.size = size
+        self.second_opinion = second_opinion
         self._compiled: OrderedDict[int, Compiled] = OrderedDict()
         self._lock = threading.Lock()
         # One build at a time: requests that miss together wait for it instead of each building a matcher.
@@ -90,7 +96,10 @@ class TreeCache:
             tree = versions.load(session, version_id=version_id)
         if tree is None:
             return None
-        compiled = Compiled(tree=tree, matcher=Matcher.build(tree))
+        understanding = Understanding.build(
+            tree, second_opinion=self.second_opinion, stores=[SqlVectors(self.sessions)]
+        )
+        compiled = Compiled(tree=tree, matcher=understanding)
         with self._lock:
             self._compiled[version_id] = compiled
             while len(self._compiled) > self.size:

@@ -24,6 +24,7 @@ from channels.webchat import page as webchat_page
 from hotline import auth, bootstrap, pending_log
 from hotline.admin import office as admin_office
 from hotline.admin import web as admin_web
+from hotline.admin.drafts import MatcherCache
 from hotline.compression import Compression
 from hotline.db import make_engine, make_sessionmaker
 from hotline.deps import Parts, PartsDep
@@ -38,6 +39,7 @@ from hotline.secrets import session_key
 from hotline.security_headers import SecurityHeaders
 from hotline.settings import Settings
 from hotline.static_files import VersionedStatic
+from intents.vector_store import SqlVectors
 from ivr import line as phone_line
 from ivr import routes as phone_routes
 from ivr.speech import line as speech_line
@@ -73,7 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = make_sessionmaker(engine)
         bootstrap.prepare(engine, sessions, load_demo=settings.load_demo_pack)
         redis = connect(settings.redis_url, settings.data_dir, sentinel=sentinel_config(settings))
-        trees = TreeCache(sessions)
+        trees = TreeCache(sessions, second_opinion=settings.second_opinion)
+        app.state.admin_matchers = MatcherCache(stores=[SqlVectors(sessions)], second_opinion=settings.second_opinion)
         try:
             trees.get(trees.current_version())  # build the matcher now, not on the first citizen's turn
         except NoPublishedTree as exc:
@@ -262,5 +265,11 @@ def _add_health(app: FastAPI) -> None:
         waiting = _pending(parts)
         if waiting:
             checks["pending_log"] = f"{waiting} turns kept in Redis until the database takes them"
+        try:
+            checks["understanding"] = parts.dialogue.trees.get(
+                parts.dialogue.trees.current_version()
+            ).matcher.second_opinion_state()
+        except Exception as exc:
+            checks["understanding"] = f"error: {exc}"
         ready = all(not v.startswith("error") for v in checks.values())
         return JSONResponse(status_code=200 if ready else 503, content={"ready": ready, "checks": checks})

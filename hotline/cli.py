@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -126,19 +127,53 @@ def tree_import(
     draft_only: Annotated[bool, typer.Option("--draft-only", help="Only replace the draft; do not publish.")] = False,
     note: Annotated[str, typer.Option(help="A note for the version history.")] = "",
 ) -> None:
-    """Validate FILE.yaml and make it the draft, then publish it (unless --draft-only)."""
-    from hotline.bootstrap import import_pack
-    from intents.pack import PackError
+    """Validate FILE.yaml and make it the draft, then publish it (unless --draft-only).
 
-    sessions = _database(Settings())
+    The same publish as the admin's: every check (test phrases included) and the same audit entries.
+    """
+    from hotline.admin import drafts
+    from hotline.admin.errors import AdminError
+    from hotline.db import transaction
+    from intents.pack import PackError, load_pack
+    from intents.vector_store import SqlVectors
+
+    settings = Settings()
     try:
-        version = import_pack(
-            sessions, file, author=getpass.getuser(), publish=not draft_only, note=note or f"imported from {file.name}"
-        )
+        tree = load_pack(file)
     except PackError as exc:
         typer.echo(f"{file}: {exc}", err=True)
         raise typer.Exit(code=1) from None
-    typer.echo(f"{'draft saved' if draft_only else 'published version'} {version}")
+    sessions = _database(settings)
+    actor = _CommandLine(username=f"{getpass.getuser()} (command line)"[:64])
+    matchers = drafts.MatcherCache(stores=[SqlVectors(sessions)], second_opinion=settings.second_opinion)
+    try:
+        with transaction(sessions) as session:
+            drafts.import_tree(session, actor=actor, tree=tree, source=file.name)
+            if draft_only:
+                typer.echo("draft saved")
+                return
+            version = drafts.publish(session, actor=actor, note=note or f"imported from {file.name}", matchers=matchers)
+            version_id = version.id
+    except drafts.Invalid as exc:
+        typer.echo(f"{file}: not published, {len(exc.problems)} problem(s):", err=True)
+        for problem in exc.problems:
+            typer.echo(f"  {problem.slug}: {problem.message}", err=True)
+        raise typer.Exit(code=1) from None
+    except AdminError as exc:
+        if exc.code == "nothing_to_publish":
+            typer.echo("nothing to publish: the published tree is already this one")
+            return
+        typer.echo(f"{file}: not published: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"published version {version_id}")
+
+
+@dataclass(frozen=True)
+class _CommandLine:
+    """The audit log's actor for a change made on the command line (no staff account)."""
+
+    username: str
+    id: None = None
 
 
 @tree_app.command("export")
@@ -243,19 +278,20 @@ def match(
 
 
 def _matcher(pack: Path | None) -> Any:
-    from intents.matcher import Matcher
     from intents.pack import PackError, load_pack
+    from intents.understanding import Understanding
+    from intents.vector_store import SqlVectors
 
+    settings = Settings()
     if pack is not None:
         try:
-            return Matcher.build(load_pack(pack))
+            return Understanding.build(load_pack(pack), second_opinion=settings.second_opinion)
         except PackError as exc:
             typer.echo(f"{pack}: {exc}", err=True)
             raise typer.Exit(code=1) from None
     from hotline.bootstrap import ensure_content
     from intents import versions
 
-    settings = Settings()
     sessions = _database(settings)
     ensure_content(sessions, load_demo=settings.load_demo_pack)
     with sessions() as session:
@@ -264,7 +300,7 @@ def _matcher(pack: Path | None) -> Any:
     if tree is None:
         typer.echo("no tree is published: run 'hotline tree import FILE.yaml'", err=True)
         raise typer.Exit(code=1)
-    return Matcher.build(tree)
+    return Understanding.build(tree, second_opinion=settings.second_opinion, stores=[SqlVectors(sessions)])
 
 
 def _match_json(matcher: Any, text: str, lang: str) -> dict[str, Any]:
@@ -276,12 +312,13 @@ def _match_json(matcher: Any, text: str, lang: str) -> dict[str, Any]:
         "score": round(float(result.score), 2),
         "alternatives": [{"intent": c.slug, "score": round(float(c.score), 2)} for c in result.alternatives],
         "ambiguous": result.ambiguous,
+        "confirm": result.confirm,
     }
 
 
 def _match_line(result: dict[str, Any]) -> str:
     others = ", ".join(f"{a['intent']} {a['score']}" for a in result["alternatives"])
-    best = result["intent"] or "(no intent)"
+    best = result["intent"] or (f"(no intent; asks: {result['confirm']}?)" if result["confirm"] else "(no intent)")
     return f"{best} {result['score']}" + (f"   alternatives: {others}" if others else "")
 
 

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         default=True,
         description="Limit request rates per address and conversation (docs/SECURITY.md); off for load tests.",
     )
+    second_opinion: bool = Field(
+        default=True,
+        description="Where the words match no intent surely, a sentence-embedding model proposes one to ask about "
+        "(off, or without the model installed: lexical matching only).",
+    )
 
     metrics_token: SecretStr = Field(
         default=SecretStr(""), description="Prometheus's bearer token for /metrics; empty: only admins' browsers."

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from intents.tree import LANGUAGES, Node, NodeKind, Tree
+from intents.tree import LANGUAGES, Action, Node, NodeKind, Tree
 
 Path = tuple[int, ...]
+# Another office's business and small talk are understood from words; a menu key would offer them.
+_NEVER_ON_A_KEY = frozenset({Action.REFERRAL, Action.SMALLTALK})
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ def structure(tree: Tree) -> list[Problem]:
 
 
 def _kind_problems(node: Node, path: Path) -> Iterator[Problem]:
+    if node.action in _NEVER_ON_A_KEY and node.key is not None:
+        message = f"{node.slug!r}: a {node.action.value} node is reached by words, never on a phone menu key"
+        yield Problem("referral_key", message, node.slug, path, "key", detail=str(node.key))
     if node.kind is NodeKind.CATEGORY and not node.children:
         yield Problem("empty_category", f"category {node.slug!r} has no children", node.slug, path)
     if node.kind is NodeKind.INTENT:
@@ -113,4 +118,19 @@ def unreachable(
             else:
                 message = f"{node.slug!r} has no {lang!r} example phrases, so free text never reaches it"
             problems.append(Problem("unreachable", message, node.slug, path, "phrases", lang, detail=went))
+    return problems
+
+
+def failing_tests(tree: Tree, match: Callable[[str, str], str | None]) -> list[Problem]:
+    """Every test phrase that does not reach its own intent, with what it reached instead."""
+    problems: list[Problem] = []
+    for node, path in with_paths(tree):
+        for lang, text in node.texts.items() if node.is_intent else ():
+            for phrase in text.tests:
+                went = match(phrase, lang)
+                if went == node.slug:
+                    continue
+                message = f"test phrase {phrase!r} ({lang}) of {node.slug!r} reaches {went or 'nothing'}"
+                detail = f"«{phrase}» → {went or '—'}"
+                problems.append(Problem("test_phrase", message, node.slug, path, "tests", lang, detail=detail))
     return problems

@@ -190,15 +190,17 @@ class _Dialogue(ScreeningTurns):
         unsure = confidence is not None and confidence < LOW_SPEECH_CONFIDENCE
         if intent is not None and intent.action is Action.EMERGENCY:
             return self.enter(intent)
-        if intent is not None and not match.ambiguous and not unsure:
+        if intent is not None and not unsure:
             return self.enter(intent)
         menu = self.tree.children_of(self.state.menu)
         if chosen := self.understanding.match_option(text, self.lang, menu):
             return self.enter(chosen)
-        if intent is None:
+        if intent is not None:
+            return self.clarify((intent.slug,))  # heard, but not surely: "did you mean …?"
+        suggested = [s for s in (match.confirm, *(c.slug for c in match.alternatives)) if s in self.tree.index]
+        if match.confirm is None or not suggested:
             return self.failed()
-        slugs = (intent.slug, *(c.slug for c in match.alternatives))
-        return self.clarify(slugs[:2] if match.ambiguous else slugs[:1])
+        return self.clarify(suggested[:2] if match.ambiguous else suggested[:1])
 
     def on_command(self, command: Command) -> Turn | None:
         if command is Command.OPERATOR:

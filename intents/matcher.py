@@ -76,6 +76,7 @@ class Match:
     score: float
     alternatives: tuple[Candidate, ...]  # the next best (up to 3), each above FLOOR
     ambiguous: bool  # two close candidates: the engine asks "did you mean X or Y?"
+    confirm: str | None = None  # no direct answer, but this intent is worth asking about ("did you mean …?")
 
 
 Postings = Mapping[int, Sequence[tuple[int, int, float]]]  # intent → (text id, word position, weight share)
@@ -395,8 +396,10 @@ class Matcher:
             best = round(ranked[0][1], 1) if ranked else 0.0
             return Match(None, best, self._alternatives(ranked[:3]), False)
         (top, score), runners = ranked[0], ranked[1:]
-        ambiguous = bool(runners) and runners[0][1] >= ACCEPT and score - runners[0][1] < MARGIN
-        return Match(self.slugs[top], round(score, 1), self._alternatives(runners[:3]), ambiguous)
+        if runners and runners[0][1] >= ACCEPT and score - runners[0][1] < MARGIN:
+            # Two close candidates: no direct answer; the robot asks "X or Y?", X first.
+            return Match(None, round(score, 1), self._alternatives(runners[:3]), True, confirm=self.slugs[top])
+        return Match(self.slugs[top], round(score, 1), self._alternatives(runners[:3]), False)
 
     def _alternatives(self, ranked: Sequence[tuple[int, float]]) -> tuple[Candidate, ...]:
         return tuple(Candidate(self.slugs[i], round(s, 1)) for i, s in ranked if s >= FLOOR)
@@ -424,7 +427,7 @@ class Matcher:
         if number is not None:
             return _option_by_number(options, number)
         found = self.match(text, lang)
-        confident = found.intent is not None and not found.ambiguous
+        confident = found.intent is not None
         for option in options:
             if confident and option.slug == found.intent:
                 return option
@@ -435,7 +438,7 @@ class Matcher:
         # A confident intent inside one of these options is entered directly by the engine; the
         # options' wider vocabulary decides only when the matcher is unsure or the intent lies
         # outside this menu (as when clarifying between two candidates).
-        if not confident or found.intent is None or self._ancestor_in(found.intent, options) is None:
+        if found.intent is None or self._ancestor_in(found.intent, options) is None:
             chosen = self._option_by_words(words, options, self.profiles, OPTION_ACCEPT)
             if chosen is not None:
                 return chosen
@@ -470,9 +473,9 @@ class Matcher:
 
     def _option_holding(self, found: Match, options: Sequence[Node]) -> Node | None:
         """The option holding both of two close candidates ("субсидія": which subsidy question?)."""
-        if found.intent is None or not found.ambiguous or not found.alternatives:
+        if found.confirm is None or not found.ambiguous or not found.alternatives:
             return None
-        holders = {self._ancestor_in(slug, options) for slug in (found.intent, found.alternatives[0].slug)}
+        holders = {self._ancestor_in(slug, options) for slug in (found.confirm, found.alternatives[0].slug)}
         return holders.pop() if len(holders) == 1 else None
 
     def _ancestor_in(self, slug: str, options: Sequence[Node]) -> Node | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.db import Base, utcnow
@@ -68,4 +68,14 @@ class TreeNodeText(Base):
     long: Mapped[str] = mapped_column(Text, default="")
     phrases: Mapped[list[str]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tests: Mapped[list[str]] = mapped_column(JSON, default=list)  # phrases that must reach this intent to publish
     node: Mapped[TreeNode] = relationship(back_populates="texts")
+
+
+class PhraseVector(Base):
+    """A phrase's sentence vector (float16) by a hash of the model and the text: computed once, for every version."""
+
+    __tablename__ = "phrase_vectors"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -41,6 +41,7 @@ class TextSpec(BaseModel):
     long: str = ""
     phrases: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
+    tests: list[str] = Field(default_factory=list)
 
     @field_validator("title", "prompt", "short", "long")
     @classmethod
@@ -194,6 +195,7 @@ def _build(spec: NodeSpec) -> Node:
             long=t.long,
             phrases=tuple(p.strip() for p in t.phrases if p.strip()),
             keywords=tuple(k.strip() for k in t.keywords if k.strip()),
+            tests=tuple(p.strip() for p in t.tests if p.strip()),
         )
         for lang, t in (("uk", spec.uk), ("ru", spec.ru))
     }
@@ -231,6 +233,8 @@ def _node_dict(node: Node) -> dict[str, Any]:
                 fields[name] = value
         fields["phrases"] = list(text.phrases)
         fields["keywords"] = list(text.keywords)
+        if text.tests:
+            fields["tests"] = list(text.tests)
         out[lang] = fields
     if node.children:
         out["children"] = [_node_dict(c) for c in node.children]

@@ -27,6 +27,8 @@ class Action(StrEnum):
     REGISTRY_CERTIFICATE = "registry_certificate"
     BENEFIT_SCREENING = "benefit_screening"
     EMERGENCY = "emergency"
+    REFERRAL = "referral"  # another office's business: the answer names that office and how to reach it
+    SMALLTALK = "smalltalk"  # thanks, greetings, "are you a robot?": a brief answer, the citizen keeps their place
 
 
 class Priority(StrEnum):
@@ -44,6 +46,7 @@ class NodeText:
     long: str = ""
     phrases: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()  # phrases that must reach this intent before a version is published
 
 
 @dataclass(frozen=True)

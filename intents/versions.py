@@ -32,6 +32,7 @@ def _rows(tree: Tree) -> list[TreeNode]:
                         long=t.long,
                         phrases=list(t.phrases),
                         keywords=list(t.keywords),
+                        tests=list(t.tests),
                     )
                     for lang, t in node.texts.items()
                 ],
@@ -107,6 +108,7 @@ def to_tree(version: TreeVersion) -> Tree:
                     long=t.long,
                     phrases=tuple(t.phrases),
                     keywords=tuple(t.keywords),
+                    tests=tuple(t.tests or ()),
                 )
                 for t in sorted(row.texts, key=lambda t: t.lang != "uk")
             },

@@ -24,7 +24,7 @@ class Actor(Protocol):
     """Who did it: the logged-in staff user."""
 
     @property
-    def id(self) -> int | None: ...  # None: the system (a scheduled job)
+    def id(self) -> int | None: ...  # None: not a staff user (a scheduled job, the command line)
 
     @property
     def username(self) -> str: ...

@@ -11,7 +11,7 @@ from intents.screening import spec as screening_spec
 from intents.tree import LANGUAGES, Node, NodeText, Tree
 
 NODE_FIELDS = ("kind", "key", "action", "queue", "priority")
-TEXT_FIELDS = ("title", "prompt", "short", "long", "phrases", "keywords")
+TEXT_FIELDS = ("title", "prompt", "short", "long", "phrases", "keywords", "tests")
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,11 @@ from hotline.admin.editor import EditError
 from hotline.admin.errors import AdminError, NotFound
 from intents import checks, versions
 from intents.checks import Problem
-from intents.matcher import Matcher
 from intents.models import DRAFT, PUBLISHED, TreeVersion
 from intents.screening import checks as screening_checks
 from intents.tree import Tree
+from intents.understanding import Understanding
+from intents.vectors import Store
 
 MAX_NOTE = 500
 
@@ -51,20 +52,27 @@ def content_key(tree: Tree) -> str:
 
 
 class MatcherCache:
-    """Matchers of the last few draft trees by content: "try it" and checks then cost one build per edit."""
+    """Matchers of the last few draft trees by content: "try it" and checks then cost one build per edit.
 
-    def __init__(self, size: int = 2) -> None:
+    Building one computes the phrase vectors of the second opinion that `stores` lack and keeps them
+    there, so by the time a draft is published every worker finds its vectors ready.
+    """
+
+    def __init__(self, size: int = 2, *, stores: Sequence[Store] = (), second_opinion: bool = True) -> None:
         self.size = size
-        self._built: OrderedDict[str, Matcher] = OrderedDict()
+        self.stores = list(stores)
+        self.second_opinion = second_opinion
+        self._built: OrderedDict[str, Understanding] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, tree: Tree) -> Matcher:
+    def get(self, tree: Tree) -> Understanding:
         key = content_key(tree)
         with self._lock:
             if key in self._built:
                 self._built.move_to_end(key)
                 return self._built[key]
-        matcher = Matcher.build(tree)  # outside the lock: a build takes a while
+        # Outside the lock: a build takes a while.
+        matcher = Understanding.build(tree, second_opinion=self.second_opinion, stores=self.stores)
         with self._lock:
             self._built[key] = matcher
             while len(self._built) > self.size:
@@ -110,11 +118,19 @@ def edit(
     return changes
 
 
-def problems(tree: Tree, matcher: Matcher | None) -> list[Problem]:
+def import_tree(session: Session, *, actor: audit.Actor, tree: Tree, source: str) -> None:
+    """Make a whole tree (a content pack) the draft, audited; `publish` then checks it like any draft."""
+    _lock_draft(session)
+    versions.save_draft(session, tree=tree, author=actor.username)
+    audit.record(session, actor=actor, action="tree.import", target=source[:200], detail={"nodes": len(tree.index)})
+
+
+def problems(tree: Tree, matcher: Understanding | None) -> list[Problem]:
     """Everything that blocks publishing; phrase reachability only when a matcher is given."""
     found = checks.structure(tree) + checks.translations(tree) + screening_checks.structure(tree)
     if matcher is not None:
         found += checks.unreachable(tree, lambda text, lang: matcher.match(text, lang).intent)
+        found += checks.failing_tests(tree, lambda text, lang: matcher.match(text, lang).intent)
     return found
 
 
@@ -185,9 +201,11 @@ class Tried:
     score: float
     ambiguous: bool
     alternatives: list[tuple[str, float]]
+    confirm: str | None = None  # no direct answer: the intent the robot would ask about
 
 
-def try_text(matcher: Matcher, text: str, lang: str) -> Tried:
+def try_text(matcher: Understanding, text: str, lang: str) -> Tried:
     """What the draft's matcher makes of a phrase."""
     found = matcher.match(text, lang)
-    return Tried(found.intent, found.score, found.ambiguous, [(c.slug, c.score) for c in found.alternatives])
+    alternatives = [(c.slug, c.score) for c in found.alternatives]
+    return Tried(found.intent, found.score, found.ambiguous, alternatives, found.confirm)

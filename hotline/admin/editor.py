@@ -154,6 +154,7 @@ def update_node(tree: Tree, slug: str, edit: NodeEdit, *, seen: str | None = Non
             long=_clean_text(t.long),
             phrases=_clean_list(t.phrases),
             keywords=_clean_list(t.keywords),
+            tests=_clean_list(t.tests),
         )
         for lang, t in edit.texts.items()
         if lang in LANGUAGES

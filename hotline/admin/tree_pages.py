@@ -56,12 +56,14 @@ class NodeForm(BaseModel):
     uk_long: Text = None
     uk_phrases: Lines = None
     uk_keywords: Lines = None
+    uk_tests: Lines = None
     ru_title: Title = None
     ru_prompt: Text = None
     ru_short: Text = None
     ru_long: Text = None
     ru_phrases: Lines = None
     ru_keywords: Lines = None
+    ru_tests: Lines = None
 
     def edit(self, node: Node) -> NodeEdit:
         key = self.key.strip()
@@ -86,6 +88,7 @@ class NodeForm(BaseModel):
             long=value("long"),
             phrases=lines("phrases"),
             keywords=lines("keywords"),
+            tests=lines("tests"),
         )
 
 
@@ -310,6 +313,8 @@ def try_it(body: TryBody, parts: PartsDep, user: AdminUser, cache: Matchers) -> 
         "title": _title(tree, tried.intent, body.lang),
         "score": tried.score,
         "ambiguous": tried.ambiguous,
+        "confirm": tried.confirm,
+        "confirm_title": _title(tree, tried.confirm, body.lang),
         "alternatives": alternatives,
     }
 

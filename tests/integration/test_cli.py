@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,10 @@ def test_export_import_round_trip_and_refusing_a_bad_file(run, tmp_path: Path) -
     result = run("tree", "export", str(exported))
     assert result.returncode == 0, result.stderr
     assert "housing_subsidy_apply" in exported.read_text(encoding="utf-8")
+    result = run("tree", "import", str(exported), "--note", "round trip")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("nothing to publish")
+    exported.write_text(exported.read_text(encoding="utf-8").replace("Житлова субсидія", "Субсидія на житло", 1))
     result = run("tree", "import", str(exported), "--note", "round trip")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("published version ")
@@ -78,3 +83,28 @@ def test_user_add_then_refuse_the_same_name(run) -> None:  # type: ignore[no-unt
     assert again.returncode == 1 and "exists" in again.stderr
     wrong = run("user", "add", "x", "--role", "boss", HOTLINE_NEW_PASSWORD="long enough")
     assert wrong.returncode == 2
+
+
+def _with_test_phrase(phrase: str) -> str:
+    """The demo pack with one test phrase on the subsidy question (Ukrainian)."""
+    anchor = "          keywords: [оформити субсидію,"
+    return DEMO_PACK.read_text(encoding="utf-8").replace(anchor, f"          tests: [{phrase}]\n{anchor}", 1)
+
+
+def test_import_publishes_as_the_admin_does(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(_with_test_phrase("до котрої ви працюєте"), encoding="utf-8")  # the office hours, in fact
+    result = run("tree", "import", str(failing))
+    assert result.returncode == 1
+    assert "not published" in result.stderr
+    assert "test phrase 'до котрої ви працюєте' (uk) of 'housing_subsidy_apply' reaches office_hours" in result.stderr
+
+    passing = tmp_path / "passing.yaml"
+    passing.write_text(_with_test_phrase("як мені оформити субсидію"), encoding="utf-8")
+    result = run("tree", "import", str(passing), "--note", "with a test phrase")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "var" / "hotline.sqlite3") as db:
+        entries = db.execute("SELECT action, username, user_id FROM admin_audit ORDER BY id").fetchall()
+    # Exactly what an admin's publish writes (the refused import left nothing behind).
+    assert [e[0] for e in entries] == ["tree.import", "tree.publish"]
+    assert all(e[1].endswith("(command line)") and e[2] is None for e in entries)

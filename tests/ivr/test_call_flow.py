@@ -95,7 +95,7 @@ def test_a_spoken_question_is_answered_in_short_with_the_after_answer_keys(clien
 def test_low_speech_confidence_asks_which_was_meant(client) -> None:
     phone = Phone(client)
     doc = phone.answer(in_ukrainian(phone), SpeechResult="субсидія документи", Confidence="0.3")
-    assert doc.said == ["Ви питаєте про: Документи для субсидії? Так — 1. Ні — 2. Фахівець — 0."]
+    assert doc.said == ["Ви питаєте про «Документи для субсидії»? Так — 1. Ні — 2. Фахівець — 0."]
     answer = phone.answer(doc, Digits="1")
     assert answer.said[0].startswith(TREE.index["housing_subsidy_documents"].text("uk").short)
 

@@ -271,7 +271,7 @@ def test_not_understood_in_a_clarifying_question_asks_it_again(talk: Talk) -> No
     reply = talk.digit("7").replies[0]
     assert reply.expect is Expect.CLARIFY
     assert reply.sorry == "Такого пункту немає. Вибачте, я не зрозумів."
-    assert reply.text == "Ви питаєте про: Оформлення субсидії?"
+    assert reply.text == "Ви питаєте про «Оформлення субсидії»?"
     assert [(o.key, o.label) for o in reply.options] == [("1", "Так"), ("2", "Ні"), ("0", "Фахівець")]
     menu = talk.digit("2").replies[0]  # "no" is the menu, not a failure
     assert menu.expect is Expect.MENU and (menu.options[0].key, menu.options[0].label) == ("1", "Субсидії")

@@ -1,0 +1,59 @@
+"""What the engine asks of the words a citizen said: the lexical matcher, and a second opinion.
+
+The lexical matcher answers or rejects. Where it rejects or is unsure, a sentence-embedding model
+(when installed) may propose one intent for the robot to ask about ("did you mean …?"): it never
+answers and never rejects on its own. Both are built once per tree version and then only computed
+on, so the engine that receives an `Understanding` stays pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from intents.matcher import Match, Matcher
+from intents.second_opinion import SecondOpinion
+from intents.tree import Node, Tree
+from intents.vectors import ShippedVectors, Store
+
+_SHIPPED = ShippedVectors()
+
+
+class Understanding:
+    """The engine's `Understanding` for one tree version: `match` and `match_option`."""
+
+    def __init__(self, matcher: Matcher, opinion: SecondOpinion | None) -> None:
+        self.matcher = matcher
+        self.opinion = opinion
+        self._last: tuple[str, str, Match] | None = None
+
+    @classmethod
+    def build(cls, tree: Tree, *, second_opinion: bool = True, stores: Sequence[Store] = ()) -> Understanding:
+        """The matcher for `tree`, with the second opinion when asked for and the model is installed.
+
+        Phrase vectors come from `stores` (then the ones shipped for the demo pack) before the model
+        computes the rest, which are written back to `stores`.
+        """
+        opinion = SecondOpinion.build(tree, stores=[*stores, _SHIPPED]) if second_opinion else None
+        return cls(Matcher.build(tree), opinion)
+
+    @property
+    def tree(self) -> Tree:
+        return self.matcher.tree
+
+    def second_opinion_state(self) -> str:
+        """For /readyz and the evaluation: which model proposes intents, or why none does."""
+        return self.opinion.describe() if self.opinion is not None else SecondOpinion.unavailable()
+
+    def match(self, text: str, lang: str) -> Match:
+        last = self._last
+        if last is not None and last[0] == text and last[1] == lang:
+            return last[2]  # the engine asks about the same utterance twice in one turn
+        found = self.matcher.match(text, lang)
+        if self.opinion is not None and found.intent is None and found.confirm is None:
+            found = replace(found, confirm=self.opinion.propose(text, lang, found))
+        self._last = (text, lang, found)
+        return found
+
+    def match_option(self, text: str, lang: str, options: Sequence[Node]) -> Node | None:
+        return self.matcher.match_option(text, lang, options)
