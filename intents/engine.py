@@ -192,7 +192,7 @@ class _Dialogue(ScreeningTurns):
             return self.enter(intent)
         if intent is not None and not unsure:
             return self.enter(intent)
-        menu = self.tree.children_of(self.state.menu)
+        menu = [n for n in self.tree.children_of(self.state.menu) if n.key]  # keyless nodes are no menu options
         if chosen := self.understanding.match_option(text, self.lang, menu):
             return self.enter(chosen)
         if intent is not None:
@@ -222,11 +222,32 @@ class _Dialogue(ScreeningTurns):
 
     def enter(self, node: Node) -> Turn:
         self.state = replace(self.state, failures=0)
+        if node.action is Action.SMALLTALK:
+            return self.small_talk(node)
         if node.action is Action.BENEFIT_SCREENING and node.slug in self.tree.screenings:
             return self.start_screening(self.tree.screenings[node.slug])
         if node.is_intent:
             return self.answer(node)
         return self.show_menu(node.slug)
+
+    def small_talk(self, node: Node) -> Turn:
+        """A brief answer ("Будь ласка!"), then the very question the citizen was at, asked again."""
+        text = node.text(self.lang)
+        if self.state.expect is Expect.CLARIFY and self.state.candidates:
+            ask, options = self.clarify_question(self.state.candidates)
+        elif self.state.expect is Expect.AFTER_ANSWER:
+            ask, options = "", self.after_answer_options()
+        else:
+            ask, options = say("menu_intro", self.lang), self.menu_options(self.state.menu)
+        reply = Reply(
+            text=" ".join(p for p in (text.short, ask) if p),
+            text_long=text.long,
+            options=options,
+            intent=node.slug,
+            handoff=self.state.handoff,
+            expect=self.state.expect,
+        )
+        return Turn(self.state, (reply,))
 
     def answer(self, node: Node, *, again: bool = False) -> Turn:
         """The node's answer; `again` (asked to repeat it) gives the short form in writing too."""

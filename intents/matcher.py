@@ -25,25 +25,29 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from intents import clauses, transcript
+from intents import crisis as danger
 from intents.commands import spoken_number
-from intents.lexicon import CRISIS_LEMMAS, CRISIS_PATTERNS, FOREIGN_LEMMAS, FOREIGN_PATTERNS, NEVER_ANCHOR, SYNONYMS
+from intents.lexicon import NEVER_ANCHOR, SYNONYMS
 from intents.normalise import (
     LANGS,
     STOP_WORDS,
     apostrophe_variants,
     content_tokens,
+    drop_stop,
     is_known,
     latin_variants,
     lemma,
     lemma_set,
-    normalise,
+    tokens,
 )
+from intents.smalltalk import SmallTalk
 from intents.tree import Action, Node, NodeKind, Tree
 
 ACCEPT = 50.0  # below this an utterance matches nothing: ask to rephrase, show the menu
 FLOOR = 35.0  # alternatives below this are not worth offering
 MARGIN = 8.0  # the top two this close (both accepted) are ambiguous: ask "X or Y?"
-EMERGENCY_ACCEPT = 45.0  # the emergency intent this strong on its own words wins whatever else matched
+EMERGENCY_ACCEPT = 60.0  # the emergency intent this strong on its own words wins whatever else matched
 OPTION_ACCEPT = 0.5  # share of an utterance a menu option must explain to be chosen by words
 OPTION_MARGIN = 0.15  # ... and by this much more than any other option
 OWN_ACCEPT = 0.8  # share an option's own title and phrases must explain to win over a specific intent
@@ -55,9 +59,9 @@ W_COVER, W_PHRASE, W_KEYWORD = 0.50, 0.30, 0.20
 IDF_POWER = 1.0  # above 1 sharpens the contrast between rare and common words
 ANCHOR_SHARE = 0.2  # an anchor lemma belongs to at most this share of intents (and at least 2)
 # A word no intent knows weighs like a lemma shared by this share of intents: it is evidence that
-# the utterance is about something else. A foreign-topic word weighs more.
+# the utterance is about something else.
 UNKNOWN_SHARE = 0.15
-FOREIGN_FACTOR = 1.5
+STORY_CAP = 1.0  # words no intent knows weigh at most this share of the known words' weight
 FUZZY_PENALTY = 0.85  # a corrected typo counts a little less than the exact word
 MIN_FUZZY_LEN = 5
 SHORTLIST = 12  # at most this many intents get their phrases fitted one by one
@@ -157,6 +161,9 @@ class Matcher:
         self.tree = tree
         self.slugs = tuple(n.slug for n in intents)
         self.emergency = frozenset(i for i, n in enumerate(intents) if n.action is Action.EMERGENCY)
+        # Small talk is recognised whole (intents/smalltalk.py), never by sharing a word with a question.
+        self.smalltalk = SmallTalk.of(intents)
+        self.unscored = frozenset(i for i, n in enumerate(intents) if n.action is Action.SMALLTALK)
         self.vocab: list[set[str]] = [set() for _ in intents]
         self.phrases = _Texts()
         self.keywords = _Texts()
@@ -233,11 +240,9 @@ class Matcher:
     # -- resolving words ------------------------------------------------------------------
 
     def words(self, text: str, lang: str) -> list[_Word]:
-        """The utterance's content words, resolved; a foreign topic adds a heavy unexplained word."""
-        resolved = [w for w in (self._resolve(t, lang) for t in content_tokens(text, lang)) if w is not None]
-        if FOREIGN_PATTERNS.search(normalise(text, lang)):
-            resolved.append(_Word(frozenset(), self.unknown_weight * FOREIGN_FACTOR))
-        return resolved
+        """The utterance's content words, transcript slips repaired, resolved against the tree's vocabulary."""
+        said = transcript.repair(tokens(text, lang), lambda w: self._exact(w, lang) is not None, _is_word)
+        return [w for w in (self._resolve(t, lang) for t in drop_stop(said)) if w is not None]
 
     def _resolve(self, word: str, lang: str) -> _Word | None:
         key = (word, lang)
@@ -254,8 +259,6 @@ class Matcher:
         for candidate in (word, *apostrophe_variants(word), *latin_variants(word)):
             if candidate in STOP_WORDS or lemma(candidate, lang) in STOP_WORDS:
                 return None  # "жовтня", "зробили", "ne": forms of words that carry no topic
-            if (lemma_set(candidate, lang) | {candidate}) & FOREIGN_LEMMAS:
-                return _Word(frozenset(), self.unknown_weight * FOREIGN_FACTOR)
             found = self._exact(candidate, lang) or self._fuzzy(candidate, lang)
             if found is not None:
                 return found
@@ -306,9 +309,25 @@ class Matcher:
 
     # -- scoring --------------------------------------------------------------------------
 
+    def _known_elsewhere(self, word: str) -> bool:
+        """A word some intent other than small talk understands."""
+        found = self._exact(word, "uk") or self._exact(word, "ru")
+        return found is not None and not found.owners <= self.unscored
+
+    def _total(self, words: Sequence[_Word]) -> float:
+        """The weight of an utterance: its known words, and at most as much again of words no intent knows.
+
+        Words of the story (names, towns, relatives, dates) explain nothing and should not count
+        against every intent; a few still do, so that a message about something else entirely,
+        sharing one word with an intent, stays unmatched.
+        """
+        known = sum(w.weight for w in words if w.lemmas)
+        unknown = sum(w.weight for w in words if not w.lemmas)
+        return known + min(unknown, max(known, self.unknown_weight) * STORY_CAP)
+
     def scores(self, words: Sequence[_Word]) -> dict[int, float]:
         """Score (0..100) of every intent sharing at least one anchor with the utterance."""
-        total = sum(w.weight for w in words)
+        total = self._total(words)
         candidates = frozenset().union(*(w.owners for w in words if w.anchor))
         if total <= 0 or not candidates:
             return {}
@@ -385,13 +404,24 @@ class Matcher:
         return result
 
     def _match(self, text: str, lang: str) -> Match:
+        if (small := self.smalltalk.sure(text, lang, self._known_elsewhere)) is not None:
+            return Match(small, 100.0, (), False)
         words = self.words(text, lang)
         scores = self.scores(words)
         crisis = self._crisis(text, lang, words, scores)
+        for part in clauses.windows(text):
+            for i, score in self.scores(self.words(part, lang)).items():
+                if score > scores.get(i, 0.0):
+                    scores[i] = score
         # The emergency intent is reached through crisis words only, never by generic overlap.
-        ranked = sorted(((i, s) for i, s in scores.items() if i not in self.emergency), key=lambda x: -x[1])
+        ranked = sorted(
+            ((i, s) for i, s in scores.items() if i not in self.emergency and i not in self.unscored),
+            key=lambda x: -x[1],
+        )
         if crisis is not None:
             return Match(self.slugs[crisis], 100.0, self._alternatives(ranked[:3]), False)
+        if (not ranked or ranked[0][1] < ACCEPT) and (small := self.smalltalk.match(text, lang)) is not None:
+            return Match(small, 100.0, (), False)  # "дякую", "ви робот?": when the words ask nothing else
         if not ranked or ranked[0][1] < ACCEPT:
             best = round(ranked[0][1], 1) if ranked else 0.0
             return Match(None, best, self._alternatives(ranked[:3]), False)
@@ -408,8 +438,7 @@ class Matcher:
         """The emergency intent when the utterance speaks of danger to a person."""
         if not self.emergency:
             return None
-        said = {x for w in content_tokens(text, lang) for x in lemma_set(w, lang)}
-        if said & CRISIS_LEMMAS or CRISIS_PATTERNS.search(normalise(text, lang)):
+        if danger.spoken_of(text, lang):
             return min(self.emergency)
         # The emergency intent's own words count too, but only words no other intent uses:
         # "допомога" in "екстрена допомога" must not turn every request for help into a crisis.
@@ -486,6 +515,10 @@ class Matcher:
                 return by_slug[current]
             current = self.tree.parents.get(current)
         return None
+
+
+def _is_word(word: str) -> bool:
+    return any(is_known(word, lang) for lang in LANGS)
 
 
 def _option_by_number(options: Sequence[Node], number: int) -> Node | None:

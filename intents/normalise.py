@@ -136,6 +136,7 @@ STOP_WORDS: frozenset[str] = word_set(
     нужно надо нужен нужна нужны можно хочу хотим хотел хотела хотелось
     будет будут был была было были есть быть
     щас сам сама само самі сами самий самый хотіти хотеть
+    весь все всё усе увесь всього всего всі всех всім всем
     дівчино девушка слухайте слушайте послухайте послушайте короче значить значит типу типа
     розумієте понимаете знаєте знаете кажу говорю загалом взагалі вообще знати знать розуміти понимать
     почати начать робити зробити делать сделать
@@ -257,7 +258,8 @@ def is_stop(word: str) -> bool:
     return word in STOP_WORDS
 
 
-def _drop_stop(words: tuple[str, ...]) -> list[str]:
+def drop_stop(words: tuple[str, ...] | list[str]) -> list[str]:
+    """The words without stop words and two-word politeness ("будь ласка")."""
     kept: list[str] = []
     i = 0
     while i < len(words):
@@ -272,7 +274,7 @@ def _drop_stop(words: tuple[str, ...]) -> list[str]:
 
 def content_tokens(text: str, lang: str) -> tuple[str, ...]:
     """Normalised words of `text` without stop words (numbers kept)."""
-    return tuple(_drop_stop(tokens(text, lang)))
+    return tuple(drop_stop(tokens(text, lang)))
 
 
 def lemmas(text: str, lang: str) -> tuple[str, ...]:

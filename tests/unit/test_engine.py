@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 import pytest
 
 from intents.engine import Expect, Input, InputKind, State, Turn, handle
-from intents.matcher import Matcher
+from intents.matcher import Match, Matcher
 from intents.pack import parse_pack
-from intents.tree import Priority, Tree
+from intents.tree import Node, Priority, Tree
 
 PACK = textwrap.dedent(
     """\
@@ -95,6 +96,21 @@ PACK = textwrap.dedent(
         action: handoff
         uk: {title: Фахівець, short: З'єдную., long: З'єдную з фахівцем., phrases: [оператор, жива людина]}
         ru: {title: Специалист, short: Соединяю., long: Соединяю со специалистом., phrases: [оператор, живой человек]}
+      - slug: other_offices
+        kind: category
+        uk: {title: Інші установи}
+        ru: {title: Другие учреждения}
+        children:
+          - slug: other_police
+            kind: intent
+            action: referral
+            uk: {title: Поліція, short: Це поліція — 102., long: Це поліція — 102., phrases: [вкрали гаманець]}
+            ru: {title: Полиция, short: Это полиция — 102., long: Это полиция — 102., phrases: [украли кошелек]}
+          - slug: smalltalk_thanks
+            kind: intent
+            action: smalltalk
+            uk: {title: Подяка, short: Будь ласка!, long: Будь ласка! Радий допомогти., phrases: [дякую, спасибі]}
+            ru: {title: Благодарность, short: Пожалуйста!, long: Пожалуйста! Рад помочь., phrases: [спасибо]}
     """
 )
 
@@ -331,3 +347,54 @@ def test_silence_is_not_heard_and_a_menu_asks_again_with_its_own_prompt(tree: Tr
     menu = talk.digit("1").replies[0]
     again = talk.send(InputKind.NO_INPUT).replies[0]
     assert (again.sorry, again.prompt) == ("Вибачте, я вас не почув.", menu.prompt) and menu.prompt
+
+
+
+class _Suggesting:
+    """An `Understanding` that matches nothing but suggests one intent, as the second opinion does."""
+
+    def __init__(self, matcher: Matcher, slug: str) -> None:
+        self.matcher, self.slug = matcher, slug
+
+    def match(self, text: str, lang: str) -> Match:
+        return Match(None, 30.0, (), False, confirm=self.slug)
+
+    def match_option(self, text: str, lang: str, options: Sequence[Node]) -> Node | None:
+        return self.matcher.match_option(text, lang, options)
+
+
+def test_a_suggestion_is_asked_about_and_only_yes_answers_it(tree: Tree, matcher: Matcher) -> None:
+    talk = Talk(tree, _Suggesting(matcher, "birth_grant"))  # type: ignore[arg-type]
+    talk.start("uk")
+    asked = talk.text("щось зовсім незрозуміле").replies[0]
+    assert asked.expect is Expect.CLARIFY and asked.intent is None
+    assert asked.text == "Ви питаєте про «Допомога при народженні»?"
+    assert [(o.key, o.label, o.target) for o in asked.options] == [
+        ("1", "Так", "birth_grant"), ("2", "Ні", "menu"), ("0", "Фахівець", "operator")
+    ]
+    assert talk.text("так").replies[0].intent == "birth_grant"
+    talk.text("щось зовсім незрозуміле")
+    no = talk.text("ні").replies[0]  # no: the menu, with a specialist in it
+    assert no.expect is Expect.MENU and no.intent is None and ("0", "Фахівець", "operator") in [
+        (o.key, o.label, o.target) for o in no.options
+    ]
+
+
+def test_small_talk_answers_briefly_and_keeps_the_citizens_place(talk: Talk) -> None:
+    talk.start("uk")
+    talk.text("як оформити субсидію")
+    before = talk.state
+    reply = talk.text("дякую").replies[0]
+    assert (reply.intent, reply.text) == ("smalltalk_thanks", "Будь ласка!")
+    assert [o.target for o in reply.options] == ["repeat", "menu", "back", "operator"]
+    assert talk.state == before  # still after that answer: 1 repeats it
+    assert talk.digit("1").replies[0].intent == "housing_subsidy_apply"
+
+
+def test_a_referral_answers_and_offers_a_specialist_and_no_menu_key_reaches_it(talk: Talk) -> None:
+    talk.start("uk")
+    menu = talk.last.replies[0] if talk.last else None
+    assert menu is not None and "other_offices" not in [o.target for o in menu.options]
+    reply = talk.text("у мене вкрали гаманець").replies[0]
+    assert reply.intent == "other_police" and reply.text.startswith("Це поліція — 102.")
+    assert ("0", "Фахівець", "operator") in [(o.key, o.label, o.target) for o in reply.options]
