@@ -14,6 +14,6 @@ from intents.normalise import word_set
 SYNONYMS: dict[str, str] = dict.fromkeys(
     ("пособие", "помощь", "допомога", "виплата", "выплата", "посібник", "матпомощь", "матдопомога"), "допомога"
 )
-# Words every money question has ("гроші не прийшли"): they count when said, but never on their own
-# make an intent a candidate.
-NEVER_ANCHOR = word_set("гроші деньги кошти")
+# Words every money question has ("гроші не прийшли") and words of when: they count when said, but
+# never on their own make an intent a candidate ("хто сьогодні грає" is no question about our hours).
+NEVER_ANCHOR = word_set("гроші деньги кошти сьогодні сегодня завтра вчора вчера зараз сейчас")

@@ -62,6 +62,8 @@ ANCHOR_SHARE = 0.2  # an anchor lemma belongs to at most this share of intents (
 # the utterance is about something else.
 UNKNOWN_SHARE = 0.15
 STORY_CAP = 1.0  # words no intent knows weigh at most this share of the known words' weight
+PART_FACTOR = 0.92  # a sentence or clause of a longer message scores this share of what it would alone
+MIN_PART_WORDS = 3  # content words a part needs to be scored on its own
 FUZZY_PENALTY = 0.85  # a corrected typo counts a little less than the exact word
 MIN_FUZZY_LEN = 5
 SHORTLIST = 12  # at most this many intents get their phrases fitted one by one
@@ -410,9 +412,12 @@ class Matcher:
         scores = self.scores(words)
         crisis = self._crisis(text, lang, words, scores)
         for part in clauses.windows(text):
-            for i, score in self.scores(self.words(part, lang)).items():
-                if score > scores.get(i, 0.0):
-                    scores[i] = score
+            said = self.words(part, lang)
+            if len(said) < MIN_PART_WORDS:
+                continue  # "муж на работе": a fragment of a story, not a question
+            for i, score in self.scores(said).items():
+                # A part says less than the whole: it must fit clearly better to count.
+                scores[i] = max(scores.get(i, 0.0), score * PART_FACTOR)
         # The emergency intent is reached through crisis words only, never by generic overlap.
         ranked = sorted(
             ((i, s) for i, s in scores.items() if i not in self.emergency and i not in self.unscored),

@@ -211,8 +211,9 @@ def delete_node(tree: Tree, slug: str) -> Tree:
     return replace(tree, nodes=_update(tree.nodes, slug, lambda _: None))
 
 
-def add_phrase(tree: Tree, slug: str, lang: str, phrase: str) -> Tree:
-    """Teach an intent one more example phrase (what citizens wrote and nothing matched)."""
+def add_phrase(tree: Tree, slug: str, lang: str, phrase: str, *, test: bool = False) -> Tree:
+    """Teach an intent one more example phrase (what citizens wrote and nothing matched), or make the
+    phrase one of its test phrases (publishing then checks that it reaches the intent)."""
     node = find(tree, slug)
     phrase = " ".join(phrase.split())
     if not node.is_intent:
@@ -222,9 +223,11 @@ def add_phrase(tree: Tree, slug: str, lang: str, phrase: str) -> Tree:
     if not phrase or len(phrase) > MAX_PHRASE:
         raise EditError("bad_phrase", f"an example phrase has 1 to {MAX_PHRASE} characters", max=MAX_PHRASE)
     text = node.texts.get(lang) or NodeText(title="")
-    if phrase.casefold() in {p.casefold() for p in text.phrases}:
+    field = "tests" if test else "phrases"
+    if phrase.casefold() in {p.casefold() for p in getattr(text, field)}:
         raise EditError("phrase_exists", f"{slug!r} already has this example", slug=slug)
-    texts = {**node.texts, lang: replace(text, phrases=(*text.phrases, phrase))}
+    grown = replace(text, tests=(*text.tests, phrase)) if test else replace(text, phrases=(*text.phrases, phrase))
+    texts = {**node.texts, lang: grown}
     return replace(tree, nodes=_update(tree.nodes, slug, lambda n: replace(n, texts=texts)))
 
 

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, literal, null, select, true, union_all
 from sqlalchemy.orm import Session
 
 from hotline.conversation_log import Conversation, ConversationEvent
@@ -100,7 +100,8 @@ class Figures:
     """One cell of the report: a day and a channel, or a total."""
 
     conversations: int = 0
-    settled: int = 0
+    settled: int = 0  # answered by the robot with one of the office's own answers, no person needed
+    referred: int = 0  # sent to another office (a referral answer), counted apart from the settled
     handoffs: int = 0
     queued: int = 0
     answered: int = 0
@@ -111,7 +112,8 @@ class Figures:
 
     def add(self, other: Figures) -> None:
         """Add the counts (a percentile does not add up: the report has its own for each total)."""
-        for name in ("conversations", "settled", "handoffs", "queued", "answered", "abandoned", "wait_total", "within"):
+        names = ("conversations", "settled", "referred", "handoffs", "queued", "answered", "abandoned", "wait_total")
+        for name in (*names, "within"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
@@ -164,6 +166,7 @@ class Counts:
     cells: dict[tuple[date, str], Figures]
     p90: Percentiles
     top_intents: list[IntentCount]
+    top_referrals: list[IntentCount]  # which offices people were sent to
 
 
 @dataclass(frozen=True)
@@ -209,10 +212,22 @@ def report(
     return Report.of(count(session, period, threshold=threshold, intents_limit=intents_limit), found)
 
 
-def count(session: Session, period: Period, *, threshold: float, intents_limit: int = 15) -> Counts:
-    """The figures per day and channel, their totals and percentiles, and the top intents."""
+def count(
+    session: Session,
+    period: Period,
+    *,
+    threshold: float,
+    intents_limit: int = 15,
+    referrals: frozenset[str] = frozenset(),
+    small_talk: frozenset[str] = frozenset(),
+) -> Counts:
+    """The figures per day and channel, their totals and percentiles, and the top intents.
+
+    `referrals` (another office's business) and `small_talk` are the tree's slugs of those kinds: a
+    conversation with only those answers is not settled; referrals are counted apart.
+    """
     cells: dict[tuple[date, str], Figures] = defaultdict(Figures)
-    _conversations(session, period, cells)
+    _conversations(session, period, cells, referrals, referrals | small_talk)
     _queue(session, period, threshold, cells)
     p90 = _p90(session, period)
     for key, wait in p90.cells.items():
@@ -224,7 +239,8 @@ def count(session: Session, period: Period, *, threshold: float, intents_limit: 
         channels=(*CHANNELS, *sorted(seen - set(CHANNELS))),
         cells=dict(cells),
         p90=p90,
-        top_intents=top_intents(session, period, limit=intents_limit),
+        top_intents=top_intents(session, period, limit=intents_limit, leave_out=referrals | small_talk),
+        top_referrals=top_intents(session, period, limit=intents_limit, only=referrals) if referrals else [],
     )
 
 
@@ -232,15 +248,25 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _conversations(session: Session, period: Period, cells: dict[tuple[date, str], Figures]) -> None:
+def _conversations(
+    session: Session,
+    period: Period,
+    cells: dict[tuple[date, str], Figures],
+    referrals: frozenset[str],
+    not_answers: frozenset[str],
+) -> None:
     start, end = period.bounds()
+
     # Conversations the robot answered (its answers come after the conversation started, so only the
     # period's events are read; the database looks each conversation up in that set).
-    answered = Conversation.id.in_(
-        select(ConversationEvent.conversation_id).where(
+    def answered_with(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        bot = and_(
             ConversationEvent.at >= start, ConversationEvent.kind == "bot", ConversationEvent.intent.is_not(None)
         )
-    )
+        return Conversation.id.in_(select(ConversationEvent.conversation_id).where(bot, condition))
+
+    answered = answered_with(ConversationEvent.intent.not_in(not_answers) if not_answers else true())
+    referred = answered_with(ConversationEvent.intent.in_(referrals)) if referrals else false()
     handed = Conversation.handoff_queue.is_not(None)
     each = (
         select(
@@ -248,19 +274,20 @@ def _conversations(session: Session, period: Period, cells: dict[tuple[date, str
             Conversation.channel.label("channel"),
             handed.label("handed"),
             and_(~handed, answered).label("settled"),
+            referred.label("referred"),
         )
         .where(Conversation.started_at >= start, Conversation.started_at < end)
         .subquery()
     )
+    counted = (_count(each.c.handed), _count(each.c.settled), _count(each.c.referred))
     rows = session.execute(
-        select(each.c.day, each.c.channel, func.count(), _count(each.c.handed), _count(each.c.settled)).group_by(
-            each.c.day, each.c.channel
-        )
+        select(each.c.day, each.c.channel, func.count(), *counted).group_by(each.c.day, each.c.channel)
     )
     days = period.days()
-    for day, channel, count, handoffs, settled in rows:
+    for day, channel, count, handoffs, settled, referred_count in rows:
         figures = cells[(days[day], channel)]
         figures.conversations, figures.handoffs, figures.settled = count, handoffs, settled
+        figures.referred = referred_count
 
 
 def _queue_rows(period: Period) -> Select[int, str, str, float]:
@@ -335,9 +362,19 @@ def _p90(session: Session, period: Period) -> Percentiles:
     return found
 
 
-def top_intents(session: Session, period: Period, *, limit: int) -> list[IntentCount]:
-    """Intents the robot answered most, counted once per conversation."""
+def top_intents(
+    session: Session,
+    period: Period,
+    *,
+    limit: int,
+    leave_out: frozenset[str] = frozenset(),
+    only: frozenset[str] | None = None,
+) -> list[IntentCount]:
+    """Intents the robot answered most, counted once per conversation (`only` some, or `leave_out` some)."""
     start, end = period.bounds()
+    chosen: ColumnElement[bool] = ConversationEvent.intent.in_(only) if only is not None else true()
+    if leave_out:
+        chosen = and_(chosen, ConversationEvent.intent.not_in(leave_out))
     rows = session.execute(
         select(ConversationEvent.intent, Conversation.channel, func.count(distinct(ConversationEvent.conversation_id)))
         .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
@@ -346,6 +383,7 @@ def top_intents(session: Session, period: Period, *, limit: int) -> list[IntentC
             ConversationEvent.at < end,
             ConversationEvent.kind == "bot",
             ConversationEvent.intent.is_not(None),
+            chosen,
         )
         .group_by(ConversationEvent.intent, Conversation.channel)
     )

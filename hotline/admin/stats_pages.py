@@ -20,7 +20,7 @@ from hotline.db import transaction
 from hotline.deps import Parts, PartsDep, StaffUser
 from hotline.pages import staff_lang
 from intents.normalise import normalise
-from intents.tree import Tree
+from intents.tree import Action, Tree
 
 DEFAULT_DAYS = 30
 COLOURS = {"phone": "#1f4e79", "viber": "#7b519d", "web": "#2e8b57"}
@@ -107,7 +107,20 @@ def _report(
     threshold = parts.office.policy().service_level_seconds
     with transaction(parts.sessions) as session:
         tree = drafts.draft(session, author=user.username)
-        counts = recent.get((period, threshold), lambda: stats.count(session, period, threshold=threshold))
+        kinds = {
+            a: frozenset(n.slug for n in tree.intents() if n.action is a) for a in (Action.REFERRAL, Action.SMALLTALK)
+        }
+
+        def figures() -> stats.Counts:
+            return stats.count(
+                session,
+                period,
+                threshold=threshold,
+                referrals=kinds[Action.REFERRAL],
+                small_talk=kinds[Action.SMALLTALK],
+            )
+
+        counts = recent.get((period, threshold), figures)
         found = stats.unmatched(session, period, known=_known(tree), limit=unmatched_limit)
     return stats.Report.of(counts, found), tree
 
@@ -131,7 +144,9 @@ def stats_page(
     suggestions = {}
     for item in report.unmatched:
         found = matcher.match(item.text, item.lang)
-        suggestions[(item.text, item.lang)] = found.intent or next((a.slug for a in found.alternatives), None)
+        # The matcher's best candidate: what it answered, asked about, or ranked first below the bar.
+        best = found.intent or found.confirm or next((a.slug for a in found.alternatives), None)
+        suggestions[(item.text, item.lang)] = best
     context = {
         "report": report,
         "period": period,
@@ -156,7 +171,7 @@ def _safe(text: str) -> str:
 
 
 HEADER = [
-    "day", "channel", "conversations", "settled_by_robot", "settled_share_pct", "handoffs",
+    "day", "channel", "conversations", "settled_by_robot", "settled_share_pct", "referred_elsewhere", "handoffs",
     "queued", "answered", "abandoned", "average_wait_s", "p90_wait_s", "service_level_pct",
 ]  # fmt: skip
 
@@ -164,8 +179,8 @@ HEADER = [
 def _rows(report: stats.Report) -> list[list[Any]]:
     def row(day: str, channel: str, f: stats.Figures) -> list[Any]:
         return [
-            day, channel, f.conversations, f.settled, _cell(f.settled_share), f.handoffs, f.queued, f.answered,
-            f.abandoned, _cell(f.average_wait), _cell(f.p90_wait), _cell(f.service_level),
+            day, channel, f.conversations, f.settled, _cell(f.settled_share), f.referred, f.handoffs, f.queued,
+            f.answered, f.abandoned, _cell(f.average_wait), _cell(f.p90_wait), _cell(f.service_level),
         ]  # fmt: skip
 
     rows = [row(d.isoformat(), c, report.cell(d, c)) for d in report.period.days() for c in report.channels]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -223,10 +223,13 @@ def add_example(
     phrase_lang: Annotated[str, Form(max_length=2)],
     phrase: Annotated[str, Form(max_length=MAX_PHRASE * 2)],
     back: Annotated[str, Form(max_length=500)] = "/admin/tree",
+    as_: Annotated[Literal["example", "test"], Form(alias="as")] = "example",
 ) -> Response:
     phrase = mask(phrase, phrase_lang)  # a citizen's words become the office's example: never with their data
-    _edit(parts, user, "tree.add_example", slug, lambda tree: editor.add_phrase(tree, slug, phrase_lang, phrase))
-    return done(request, back, "example_added", slug=slug, phrase=phrase[:80])
+    test = as_ == "test"
+    action = "tree.add_test_phrase" if test else "tree.add_example"
+    _edit(parts, user, action, slug, lambda tree: editor.add_phrase(tree, slug, phrase_lang, phrase, test=test))
+    return done(request, back, "test_phrase_added" if test else "example_added", slug=slug, phrase=phrase[:80])
 
 
 # -- publishing and versions ------------------------------------------------------------------

@@ -285,7 +285,7 @@ def test_statistics_page_csv_and_adding_an_example(client: TestClient) -> None:
     assert page.status_code == 200 and page.text.count("<svg") == 6 and "=HYPERLINK(1) де пенсія" in page.text
     csv = client.get(f"/admin/stats.csv?from={today - timedelta(days=1)}&to={today}")
     assert csv.headers["content-type"].startswith("text/csv") and csv.text.startswith("\ufeffday,channel")
-    assert "total,all,4,3,75.0,1,0,1,0,42.0,42.0,100.0" in csv.text.replace("\r", "")
+    assert "total,all,4,3,75.0,0,1,0,1,0,42.0,42.0,100.0" in csv.text.replace("\r", "")
     unmatched = client.get("/admin/stats.csv?table=unmatched").text
     assert "'=HYPERLINK(1) де пенсія" in unmatched  # cannot run as a spreadsheet formula
     token = _token(page.text)

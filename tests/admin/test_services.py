@@ -148,6 +148,28 @@ def test_statistics_per_day_and_channel_in_the_office_time_zone(sessions: sessio
     ]
 
 
+def test_referrals_are_counted_apart_from_answers_and_small_talk_settles_nothing(
+    sessions: sessionmaker[Session],
+) -> None:
+    noon = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    with transaction(sessions) as session:
+        _conversation(session, noon, "web", intent="office_hours")
+        _conversation(session, noon, "viber", intent="other_police")
+        _conversation(session, noon + timedelta(minutes=1), "web", intent="other_police")
+        _conversation(session, noon, "phone", intent="other_tax")
+        _conversation(session, noon, "phone", intent="smalltalk_thanks")
+    with sessions() as session:
+        period = stats.Period(date(2026, 6, 1), date(2026, 6, 1), KYIV)
+        counts = stats.count(
+            session, period, threshold=60, referrals=frozenset({"other_police", "other_tax"}),
+            small_talk=frozenset({"smalltalk_thanks"}),
+        )  # fmt: skip
+    total = stats.Report.of(counts, []).total()
+    assert (total.conversations, total.settled, total.referred) == (5, 1, 3)
+    assert [(i.slug, i.total) for i in counts.top_referrals] == [("other_police", 2), ("other_tax", 1)]
+    assert [i.slug for i in counts.top_intents] == ["office_hours"]
+
+
 def test_waits_take_the_nearest_rank_percentile_and_days_follow_the_clock_change(
     sessions: sessionmaker[Session],
 ) -> None:

@@ -83,22 +83,28 @@ def test_hard_lives_are_not_taken_for_danger(text: str, lang: str) -> None:
 
 def _small_talk() -> SmallTalk:
     def node(slug: str, uk: list[str], ru: list[str]) -> Node:
-        texts = {lang: NodeText(title=slug, short="-", long="-", phrases=tuple(p)) for lang, p in (("uk", uk), ("ru", ru))}
+        texts = {
+            lang: NodeText(title=slug, short="-", long="-", phrases=tuple(p)) for lang, p in (("uk", uk), ("ru", ru))
+        }
         return Node(slug=slug, kind=NodeKind.INTENT, texts=texts, action=Action.SMALLTALK)
 
-    return SmallTalk.of([
-        node("smalltalk_thanks", ["дякую", "дякую все зрозуміло"], ["спасибо", "огромное спасибо"]),
-        node("smalltalk_greeting", ["добрий день", "привіт як справи"], ["здравствуйте", "как дела"]),
-    ])
+    return SmallTalk.of(
+        [
+            node("smalltalk_thanks", ["дякую", "дякую все зрозуміло"], ["спасибо", "огромное спасибо"]),
+            node("smalltalk_greeting", ["добрий день", "привіт як справи"], ["здравствуйте", "как дела"]),
+        ]
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "lang", "slug"),
     [
-        ("Дякую!", "uk", "smalltalk_thanks"), ("спасибо огромное", "ru", "smalltalk_thanks"),
-        ("добрий денб", "uk", "smalltalk_greeting"), ("Спасибо, теперь всё ясно. Неделю не могла разобраться.", "ru",
-                                                      "smalltalk_thanks"),
-        ("тест", "uk", None), ("дякую за субсидію", "uk", None),
+        ("Дякую!", "uk", "smalltalk_thanks"),
+        ("спасибо огромное", "ru", "smalltalk_thanks"),
+        ("добрий денб", "uk", "smalltalk_greeting"),
+        ("Спасибо, теперь всё ясно. Неделю не могла разобраться.", "ru", "smalltalk_thanks"),
+        ("тест", "uk", None),
+        ("дякую за субсидію", "uk", None),
     ],
 )
 def test_small_talk_is_said_on_its_own(text: str, lang: str, slug: str | None) -> None:
