@@ -330,7 +330,9 @@ class Matcher:
     def scores(self, words: Sequence[_Word]) -> dict[int, float]:
         """Score (0..100) of every intent sharing at least one anchor with the utterance."""
         total = self._total(words)
-        candidates = frozenset().union(*(w.owners for w in words if w.anchor))
+        # An intent is a candidate through a specific word, or through one of its own keywords however
+        # common the word ("працюєте" is the office hours' keyword, though many stories work).
+        candidates = frozenset().union(*(w.owners if w.anchor else w.keywords.keys() for w in words if w.lemmas))
         if total <= 0 or not candidates:
             return {}
         partial = dict.fromkeys(candidates, 0.0)

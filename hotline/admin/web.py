@@ -145,6 +145,7 @@ def install(app: FastAPI) -> None:
     from hotline.admin import (  # noqa: F401
         home,
         office_pages,
+        quality_pages,
         screening_pages,
         staff_pages,
         stats_pages,

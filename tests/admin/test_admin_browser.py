@@ -221,6 +221,19 @@ def test_the_statistics_page_draws_charts_for_seeded_events(admin: Any, staff: L
     page.screenshot(path=str(SCREENSHOTS / "admin-stats.png"), full_page=True)
 
 
+@pytest.mark.parametrize(("lang", "heading", "recall"), [("uk", "Розуміння", "Повнота"), ("ru", "Понимание", "Полнота")])
+def test_the_understanding_page_in_both_languages(admin: Any, lang: str, heading: str, recall: str) -> None:
+    expect, page = _expect(), admin
+    page.goto(f"/admin/quality?lang={lang}")
+    expect(page.locator("h1")).to_have_text(heading)
+    expect(page.locator("table.quality thead")).to_contain_text(recall)
+    expect(page.locator("tr[data-intent=other_police]")).to_have_count(1)
+    expect(page.locator("tr[data-intent=smalltalk_thanks] td").nth(2)).to_have_text("—")  # small talk is not measured
+    page.locator("tr.phrases summary").first.click()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"admin-quality-{lang}.png"), full_page=False)
+
+
 def test_an_operator_cannot_open_any_admin_page_or_call_any_admin_api(operator: Any) -> None:
     from hotline.app import create_app
 

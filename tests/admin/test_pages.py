@@ -422,3 +422,22 @@ def test_the_viber_block_list_and_lifting_a_block(client: TestClient) -> None:
     assert _post(client, "/admin/viber/9999/lift", {}, token=token).status_code == 404
     audit = client.get("/admin/audit?action=viber.").text
     assert "viber.block.lift" in audit and "viber-user-1" in audit
+
+
+@SQLITE_ONLY
+def test_understanding_page_shows_each_intents_quality_and_failing_test_phrases(client: TestClient) -> None:
+    _admin(client)
+    token = _token(client.get("/admin").text)
+    for phrase in ("до котрої години ви сьогодні працюєте", "як оформити субсидію"):  # the second goes elsewhere
+        data = {"slug": "office_hours", "phrase_lang": "uk", "phrase": phrase, "as": "test", "back": "/admin/quality"}
+        added = _post(client, "/admin/tree/examples", data, token=token)
+        assert added.status_code == 303 and added.headers["location"] == "/admin/quality"
+    page = client.get("/admin/quality")
+    assert page.status_code == 200 and "тепер тестова фраза «office_hours»" in page.text
+    row = re.search(r'<tr data-intent="office_hours".*?</tr>', page.text, re.S)
+    assert row is not None
+    assert "uk: 2" in row.group(0)  # two test phrases in Ukrainian
+    assert "«як оформити субсидію» (uk) → Як оформити субсидію" in row.group(0)
+    assert re.search(r"<td>\d+%</td><td>\d+%</td>", row.group(0))  # recall and precision
+    publish = client.get("/admin/publish").text  # publishing refuses it, naming the phrase and where it went
+    assert "«як оформити субсидію» → housing_subsidy_apply" in publish
