@@ -221,7 +221,9 @@ def test_the_statistics_page_draws_charts_for_seeded_events(admin: Any, staff: L
     page.screenshot(path=str(SCREENSHOTS / "admin-stats.png"), full_page=True)
 
 
-@pytest.mark.parametrize(("lang", "heading", "recall"), [("uk", "Розуміння", "Повнота"), ("ru", "Понимание", "Полнота")])
+@pytest.mark.parametrize(
+    ("lang", "heading", "recall"), [("uk", "Розуміння", "Повнота"), ("ru", "Понимание", "Полнота")]
+)
 def test_the_understanding_page_in_both_languages(admin: Any, lang: str, heading: str, recall: str) -> None:
     expect, page = _expect(), admin
     page.goto(f"/admin/quality?lang={lang}")
