@@ -1,6 +1,7 @@
 """Phone-line load: N simulated callers walk the menu at once through signed Twilio webhooks.
 
     .venv/bin/python bench/voice_load.py [--callers N] [--clients K] [--seconds S] [--workers W] [--url URL] [--write]
+    .venv/bin/python bench/voice_load.py --second-opinion [...]
 
 Without `--url` the script starts its own server the way an office runs it under load:
 `hotline serve --workers W --no-access-log` on a scratch PostgreSQL database it creates (and drops)
@@ -8,6 +9,11 @@ and Redis database 14. With `--url` it loads a running server (its `HOTLINE_TWIL
 be in the environment). It prints turns/s and p50/p99 latency of the webhooks, then the same for
 `/healthz` of the same server at the same concurrency (the ceiling of the HTTP stack), the CPU
 each side spent per request, and `--write` puts them into docs/BENCHMARKS.md.
+
+`--second-opinion` instead starts the server twice in one run, with the sentence-embedding model off
+(`HOTLINE_SECOND_OPINION=false`) and on, and walks calls in which the caller says something the lexical
+matcher cannot answer (so the model is asked, and the caller says "no" to its suggestion): the CPU per
+turn of the two, side by side.
 
 The load generator shares the machine, so it must cost little: the callers run in K client
 processes (default 1) on uvloop when installed, each request a hand-written HTTP/1.1 request on a
@@ -57,6 +63,16 @@ WALK: list[dict[str, str]] = [
     {"SpeechResult": "як оформити субсидію", "Confidence": "0.9"},
     {"Digits": "1"},
 ]
+# The same, but the first spoken words are a message the lexical matcher cannot answer: with the second
+# opinion on, the robot asks "did you mean …?" and the caller says no (2); without it, it asks again.
+WALK_UNSURE: list[dict[str, str]] = [
+    {"Digits": "1"},
+    {"SpeechResult": "не знаю куди звернутися мені дуже важко", "Confidence": "0.9"},
+    {"Digits": "2"},
+    {"SpeechResult": "як оформити субсидію", "Confidence": "0.9"},
+    {"Digits": "1"},
+]
+WALKS = {"turns": WALK, "unsure": WALK_UNSURE}
 Timed = Callable[[Awaitable[str]], Awaitable[str]]
 
 
@@ -97,10 +113,10 @@ class Caller:
         }
         return await self.http.request("POST", url.removeprefix(self.base), urlencode(params).encode(), headers)
 
-    async def call(self, timed: Timed) -> None:
+    async def call(self, timed: Timed, walk: list[dict[str, str]] = WALK) -> None:
         form = {"CallSid": "CA" + uuid.uuid4().hex, "AccountSid": "AC" + "b" * 32, "From": "+380501234567"}
         body = await timed(self.post(f"{self.base}/twilio/voice", form))
-        for answer in WALK:
+        for answer in walk:
             action = re.search(r'<Gather action="([^"]+)"', body)
             if action is None:
                 raise RuntimeError(f"no Gather to answer in {body[:200]}")
@@ -136,9 +152,8 @@ async def _load(base: str, token: str, callers: int, window: tuple[float, float]
         return result
 
     async def loop(caller: Caller) -> None:
-        one = caller.call if what == "turns" else caller.health
         while time.time() < closes:
-            await one(timed)
+            await (caller.call(timed, WALKS[what]) if what in WALKS else caller.health(timed))
 
     await asyncio.gather(*(loop(Caller(base, RequestValidator(token))) for _ in range(callers)))
     return Run(latencies, (_own_cpu() - cpu) / max(requests, 1))
@@ -197,7 +212,7 @@ def measure(base: str, token: str, what: str, load: argparse.Namespace, server_p
     latencies = [s for run in runs for s in run.latencies]
     n = len(latencies)
     return Figures(
-        name="webhook turns" if what == "turns" else "GET /healthz",
+        name={"turns": "webhook turns", "unsure": "webhook turns, unsure words"}.get(what, "GET /healthz"),
         requests=n,
         seconds=load.seconds,
         p50_ms=percentile(latencies, 0.5) * 1000,
@@ -244,7 +259,7 @@ def _cpu_by_kind(server_pid: int | None) -> dict[str, float]:
 
 
 @contextmanager
-def server(workers: int) -> Iterator[tuple[str, int]]:
+def server(workers: int, second_opinion: bool = True) -> Iterator[tuple[str, int]]:
     """`hotline serve --workers N --no-access-log` on a scratch PostgreSQL database and Redis db 14."""
     name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
@@ -263,6 +278,7 @@ def server(workers: int) -> Iterator[tuple[str, int]]:
                 "HOTLINE_TWILIO_AUTH_TOKEN": TOKEN,
                 "HOTLINE_SECRET_KEY": uuid.uuid4().hex,
                 "HOTLINE_DATA_DIR": data,
+                "HOTLINE_SECOND_OPINION": "true" if second_opinion else "false",
             }
             options = ("--workers", str(workers), "--no-access-log")
             with serving(Path(data), port, env, *options, wait=120) as process:
@@ -324,6 +340,47 @@ def _ceiling(turns: Figures, bare: Figures) -> list[str]:
     ]
 
 
+def compare_second_opinion(args: argparse.Namespace, command: str, load: float) -> int:
+    """The same unsure calls against the server with the second opinion off, then on."""
+    found: dict[bool, Figures] = {}
+    for on in (False, True):
+        with server(args.workers, second_opinion=on) as (base, pid):
+            found[on] = measure(base, TOKEN, "unsure", args, pid)
+        print(f"second opinion {'on' if on else 'off'}: {found[on].line()}")
+    if args.write:
+        print(f"wrote {write_section('voice_load_opinion', render_opinion(found, command, args, load))}")
+    return 0
+
+
+def render_opinion(found: dict[bool, Figures], command: str, args: argparse.Namespace, load: float) -> str:
+    kinds = list(found[True].server_cpu_ms)
+
+    def row(on: bool) -> str:
+        f = found[on]
+        cpu = " | ".join(f"{f.server_cpu_ms.get(kind, 0.0):.2f}" for kind in kinds)
+        return f"| {'on' if on else 'off'} | {f.per_second:.0f} | {f.p50_ms:.1f} ms | {f.p99_ms:.1f} ms | {cpu} |"
+
+    return "\n".join(
+        [
+            "## Phone line with the second opinion (`bench/voice_load.py --second-opinion`)",
+            "",
+            f"Command: `{command}`  ",
+            f"Machine: {machine()}; load average before the run {load:.1f} (other work shares the cores)  ",
+            f"Server: `hotline serve --workers {args.workers} --no-access-log`, PostgreSQL + Redis, "
+            f"{args.callers} callers at once; each call: language, then a spoken message the lexical matcher "
+            "cannot answer, \"no\" (2), a clear question, repeat (1).",
+            "",
+            "| second opinion | turns/s | p50 | p99 | " + " | ".join(f"{kind} CPU ms/turn" for kind in kinds) + " |",
+            "|---|---|---|---|" + "---|" * len(kinds),
+            row(False),
+            row(True),
+            "",
+            "One turn in five of these calls asks the model (the unsure words); the rest are the same with it on or "
+            "off. The server's CPU per turn is read from /proc over the measured window.",
+        ]
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--callers", type=int, default=32, help="simulated callers at once")
@@ -332,9 +389,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="server workers (when the script starts it)")
     parser.add_argument("--url", help="load this running server instead of starting one")
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
+    parser.add_argument(
+        "--second-opinion", action="store_true", help="CPU per turn with the embedding model off and on, same run"
+    )
     args = parser.parse_args()
     command = ".venv/bin/python bench/voice_load.py " + " ".join(sys.argv[1:])
     load = load_average()
+    if args.second_opinion:
+        return compare_second_opinion(args, command.strip(), load)
     if args.url:
         token = os.environ.get("HOTLINE_TWILIO_AUTH_TOKEN", "")
         turns = measure(args.url, token, "turns", args, None)

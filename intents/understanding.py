@@ -22,9 +22,10 @@ _SHIPPED = ShippedVectors()
 class Understanding:
     """The engine's `Understanding` for one tree version: `match` and `match_option`."""
 
-    def __init__(self, matcher: Matcher, opinion: SecondOpinion | None) -> None:
+    def __init__(self, matcher: Matcher, opinion: SecondOpinion | None, *, asked: bool = True) -> None:
         self.matcher = matcher
         self.opinion = opinion
+        self.asked = asked  # False: the office turned the second opinion off
         self._last: tuple[str, str, Match] | None = None
 
     @classmethod
@@ -35,7 +36,7 @@ class Understanding:
         computes the rest, which are written back to `stores`.
         """
         opinion = SecondOpinion.build(tree, stores=[*stores, _SHIPPED]) if second_opinion else None
-        return cls(Matcher.build(tree), opinion)
+        return cls(Matcher.build(tree), opinion, asked=second_opinion)
 
     @property
     def tree(self) -> Tree:
@@ -43,7 +44,9 @@ class Understanding:
 
     def second_opinion_state(self) -> str:
         """For /readyz and the evaluation: which model proposes intents, or why none does."""
-        return self.opinion.describe() if self.opinion is not None else SecondOpinion.unavailable()
+        if self.opinion is not None:
+            return self.opinion.describe()
+        return SecondOpinion.unavailable() if self.asked else "off: turned off (HOTLINE_SECOND_OPINION), lexical only"
 
     def match(self, text: str, lang: str) -> Match:
         last = self._last

@@ -9,8 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from channels.state_store import state_key
+from hotline.app import create_app
 from hotline.conversation_log import ConversationEvent
 from hotline.db import transaction
+from hotline.settings import Settings
 from intents import versions
 from intents.pack import DEMO_PACK, load_pack
 from tests.helpers import chat, intents_of
@@ -123,6 +125,7 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert ready.status_code == 200
     checks = ready.json()["checks"]
     assert checks["database"] == "ok" and checks["redis"] == "ok" and checks["tree"].startswith("version ")
+    assert checks["understanding"].startswith("on: multilingual-e5-small")
     assert client.get("/docs").status_code == 200
     assert "/api/chat/sessions" in client.get("/openapi.json").json()["paths"]
 
@@ -158,3 +161,21 @@ def test_no_reply_in_the_chat_names_a_key_and_repeat_gives_the_short_form(client
     assert again["replies"][0]["text_long"] == short != answer["replies"][0]["text_long"]
     labels = [b["label"] for b in answer["replies"][0]["buttons"]]
     assert labels == ["Повторити", "Головне меню", "Назад", "Фахівець"]  # Back after an answer, as on the phone
+
+
+def test_the_second_opinion_is_asked_about_and_a_yes_answers_it(client: TestClient) -> None:
+    sid = _session(client, "uk")
+    asked = chat(client, sid, text="не знаю куди звернутися мені дуже важко")["replies"][0]
+    assert asked["intent"] is None and asked["text"].startswith("Ви питаєте про «")
+    yes, no = asked["buttons"][0], asked["buttons"][1]
+    assert (yes["label"], no["label"], no["id"]) == ("Так", "Ні", "menu")
+    answer = chat(client, sid, text="так")
+    assert intents_of(answer) == [yes["id"]]
+
+
+def test_without_the_second_opinion_the_line_is_lexical_and_says_so(settings: Settings) -> None:
+    with TestClient(create_app(settings.model_copy(update={"second_opinion": False}))) as client:
+        assert client.get("/readyz").json()["checks"]["understanding"].startswith("off:")
+        sid = _session(client, "uk")
+        reply = chat(client, sid, text="не знаю куди звернутися мені дуже важко")["replies"][0]
+        assert reply["intent"] is None and "Ви питаєте про" not in reply["text"]
