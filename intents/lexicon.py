@@ -16,4 +16,4 @@ SYNONYMS: dict[str, str] = dict.fromkeys(
 )
 # Words every money question has ("гроші не прийшли") and words of when: they count when said, but
 # never on their own make an intent a candidate ("хто сьогодні грає" is no question about our hours).
-NEVER_ANCHOR = word_set("гроші деньги кошти сьогодні сегодня завтра вчора вчера зараз сейчас")
+NEVER_ANCHOR = word_set("гроші деньги сьогодні сегодня зараз сейчас")

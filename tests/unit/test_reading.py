@@ -109,3 +109,16 @@ def _small_talk() -> SmallTalk:
 )
 def test_small_talk_is_said_on_its_own(text: str, lang: str, slug: str | None) -> None:
     assert _small_talk().match(text, lang) == slug
+
+
+def test_every_word_the_matchers_lists_name_is_one_the_demo_pack_uses() -> None:
+    """A listed word no intent has could never select one of our intents: a dead entry (a bug)."""
+    from intents.lexicon import NEVER_ANCHOR, SYNONYMS
+    from intents.matcher import Matcher
+    from intents.pack import DEMO_PACK, load_pack
+
+    matcher = Matcher.build(load_pack(DEMO_PACK))
+    vocabulary = set(matcher.idf)
+    assert not (set(SYNONYMS.values()) - vocabulary)
+    unused = {w for w in NEVER_ANCHOR if not matcher.words(w, "uk") or not matcher.words(w, "uk")[0].lemmas}
+    assert not unused, unused
