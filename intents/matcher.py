@@ -243,7 +243,7 @@ class Matcher:
 
     def words(self, text: str, lang: str) -> list[_Word]:
         """The utterance's content words, transcript slips repaired, resolved against the tree's vocabulary."""
-        said = transcript.repair(tokens(text, lang), lambda w: self._exact(w, lang) is not None, _is_word)
+        said = transcript.repair(tokens(text, lang), lambda w: self._exact(w, lang) is not None)
         return [w for w in (self._resolve(t, lang) for t in drop_stop(said)) if w is not None]
 
     def _resolve(self, word: str, lang: str) -> _Word | None:
@@ -522,10 +522,6 @@ class Matcher:
                 return by_slug[current]
             current = self.tree.parents.get(current)
         return None
-
-
-def _is_word(word: str) -> bool:
-    return any(is_known(word, lang) for lang in LANGS)
 
 
 def _option_by_number(options: Sequence[Node], number: int) -> Node | None:

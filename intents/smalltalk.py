@@ -44,9 +44,8 @@ class SmallTalk:
         said = " ".join(words)
         if said in self.phrases:
             return self.phrases[said]
-        only_small_talk = bool(words) and all(w in self.words or w in STOP_WORDS for w in words)
-        if only_small_talk and any(w in self.words and not elsewhere(w) for w in words):
-            return self._whole(text, lang)
+        if any(w in self.words and not elsewhere(w) for w in words):
+            return self._whole(text, lang)  # typos forgiven ("спасибо огромнео"), other words not
         return None
 
     def match(self, text: str, lang: str) -> str | None:
@@ -63,20 +62,21 @@ class SmallTalk:
         fixed = [self._word(w) for w in words]
         if any(w is None for w in fixed):
             return None  # a word of something else: a question, not small talk
-        said = " ".join(w for w in fixed if w)
-        if not said:
-            return None
-        found = process.extractOne(said, list(self.phrases), scorer=fuzz.token_sort_ratio, score_cutoff=PHRASE_FIT)
+        if not any(w in self.words for w in fixed):
+            return None  # padding only
+        # Every word is small talk or padding, so a phrase inside the utterance is enough.
+        said = " ".join(str(w) for w in fixed)
+        found = process.extractOne(said, list(self.phrases), scorer=fuzz.token_set_ratio, score_cutoff=PHRASE_FIT)
         return self.phrases[found[0]] if found else None
 
     def _word(self, word: str) -> str | None:
-        """The small-talk word meant; "" for padding; None for a word of another topic."""
-        if word in self.words:
+        """The small-talk word meant (a padding word as it is); None for a word of another topic."""
+        if word in self.words or word in STOP_WORDS:
             return word
-        if word in STOP_WORDS:
-            return ""
         if len(word) >= MIN_FUZZY:
-            found = process.extractOne(word, self._long, scorer=fuzz.ratio, score_cutoff=WORD_FIT)
+            # A slip keeps the first letter: "денб" is "день", but "тест" is not "есть".
+            near = [w for w in self._long if w[0] == word[0]]
+            found = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=WORD_FIT)
             if found is not None:
                 return str(found[0])
         return None

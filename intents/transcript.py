@@ -2,8 +2,8 @@
 
 A recogniser writes what it hears: "у бе де" for УБД, "ве пе о" for ВПО, "пе еф у" for ПФУ, and it
 splits long words it is unsure of ("суб сидію", "пере селенцям", "по хороны"). Both are undone on
-the normalised words. A split is joined only when the joined word is one the tree knows and a part
-is no word of its own (or a one-syllable fragment), so ordinary neighbours stay apart. Number words
+the normalised words. A split is joined only when the joined word is one the tree knows (six
+letters at least), so ordinary neighbours stay apart. Number words
 are already digits (intents/normalise.py).
 """
 
@@ -35,14 +35,14 @@ _CONSONANTS = {
 }
 _VOWELS = {v: v for v in ("а", "е", "є", "и", "і", "о", "у", "ю", "я", "э")}
 MIN_CONSONANTS = 2  # "у бе де" is УБД; a lone "де" is the word "where"
-FRAGMENT = 3  # a part this short may be a piece of a split word even when it is a word ("по", "про")
+MIN_JOINED = 6  # shorter joins are more often two words than one split
 
 Known = Callable[[str], bool]
 
 
-def repair(words: Sequence[str], known_to_tree: Known, is_word: Known) -> list[str]:
+def repair(words: Sequence[str], known_to_tree: Known) -> list[str]:
     """`words` with spelled abbreviations joined into one and split words joined back."""
-    return _join_splits(_join_spelled(words), known_to_tree, is_word)
+    return _join_splits(_join_spelled(words), known_to_tree)
 
 
 def _join_spelled(words: Sequence[str]) -> list[str]:
@@ -62,11 +62,11 @@ def _join_spelled(words: Sequence[str]) -> list[str]:
     return out
 
 
-def _join_splits(words: list[str], known_to_tree: Known, is_word: Known) -> list[str]:
+def _join_splits(words: list[str], known_to_tree: Known) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(words):
-        if i + 1 < len(words) and _split(words[i], words[i + 1], known_to_tree, is_word):
+        if i + 1 < len(words) and _split(words[i], words[i + 1], known_to_tree):
             out.append(words[i] + words[i + 1])
             i += 2
         else:
@@ -75,8 +75,8 @@ def _join_splits(words: list[str], known_to_tree: Known, is_word: Known) -> list
     return out
 
 
-def _split(first: str, second: str, known_to_tree: Known, is_word: Known) -> bool:
-    if not (first.isalpha() and second.isalpha()):
+def _split(first: str, second: str, known_to_tree: Known) -> bool:
+    if not (first.isalpha() and second.isalpha()) or len(first + second) < MIN_JOINED:
         return False
-    fragment = any(len(part) <= FRAGMENT or not is_word(part) for part in (first, second))
-    return fragment and known_to_tree(first + second)
+    # Two real words join only into a word of the tree ("мало обеспеченным", "соц захист", "тер центр").
+    return known_to_tree(first + second)
