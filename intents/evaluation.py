@@ -62,6 +62,7 @@ class Report:
     direct: Tally = field(default_factory=Tally)  # in-domain lines answered right at once
     confirmed: Tally = field(default_factory=Tally)  # ... or asked about and confirmed
     top3: Tally = field(default_factory=Tally)
+    wrong: int = 0  # in-domain lines answered at once with another intent (worse than asking)
     referrals: Tally = field(default_factory=Tally)  # other offices' lines sent to that office
     referrals_as_ours: int = 0  # other offices' lines answered with one of our own intents
     ood: int = 0
@@ -145,6 +146,7 @@ def _score(report: Report, case: Case, found: Match, referrals: frozenset[str]) 
     right = found.intent == expected
     ranked = [found.intent or found.confirm, *(c.slug for c in found.alternatives)]
     report.direct.add(right)
+    report.wrong += found.intent is not None and not right
     report.confirmed.add(right or (found.intent is None and found.confirm == expected))
     report.top3.add(expected in ranked[:3])
     report.by_lang.setdefault(case.lang, Tally()).add(right)
@@ -167,6 +169,7 @@ def format_report(report: Report) -> str:
         f"direct accuracy:                    {report.direct}",
         f"with a confirmed suggestion:        {report.confirmed}",
         f"top-3:                              {report.top3}",
+        f"answered wrongly at once:           {report.wrong}/{report.direct.total}",
         f"false accepts (out-of-domain):      {report.false_accepts}/{report.ood} = "
         f"{_pct(report.false_accepts, report.ood)} (asked to confirm: {report.ood_asked})",
         f"referrals right:                    {report.referrals} (answered as ours: {report.referrals_as_ours})",
@@ -193,7 +196,8 @@ def summary(reports: Sequence[Report]) -> str:
     """One line per set, for the end of a long run."""
     return "\n".join(
         f"{r.name}: direct {_pct(r.direct.right, r.direct.total)}, confirmed "
-        f"{_pct(r.confirmed.right, r.confirmed.total)}, false accepts {r.false_accepts}/{r.ood}, referrals "
+        f"{_pct(r.confirmed.right, r.confirmed.total)}, wrong {r.wrong}, false accepts {r.false_accepts}/{r.ood}, "
+        f"referrals "
         f"{_pct(r.referrals.right, r.referrals.total)}, top-3 {_pct(r.top3.right, r.top3.total)}"
         for r in reports
     )

@@ -46,7 +46,7 @@ from intents.tree import Action, Node, NodeKind, Tree
 
 ACCEPT = 50.0  # below this an utterance matches nothing: ask to rephrase, show the menu
 FLOOR = 35.0  # alternatives below this are not worth offering
-MARGIN = 8.0  # the top two this close (both accepted) are ambiguous: ask "X or Y?"
+MARGIN = 5.0  # the top two this close (both accepted) are ambiguous: ask "X or Y?"
 EMERGENCY_ACCEPT = 60.0  # the emergency intent this strong on its own words wins whatever else matched
 OPTION_ACCEPT = 0.5  # share of an utterance a menu option must explain to be chosen by words
 OPTION_MARGIN = 0.15  # ... and by this much more than any other option
