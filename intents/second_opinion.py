@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from intents.matcher import Match
 from intents.normalise import normalise
@@ -51,14 +52,23 @@ class SecondOpinion:
 
     def closest(self, text: str) -> list[tuple[str, float]]:
         """Intents by the cosine of their closest phrase to `text`, best first."""
-        if not len(self.owners):
-            return []
-        query = self.model.embed([_plain(text)])[0]
-        similarity = self.vectors @ query
-        best = np.full(len(self.slugs), -1.0, dtype=np.float32)
-        np.maximum.at(best, self.owners, similarity)
+        best = self._per_intent(text)
         order = np.argsort(-best)
         return [(self.slugs[i], float(best[i])) for i in order[:5]]
+
+    def prefer(self, text: str, lang: str, slugs: Sequence[str]) -> list[str]:
+        """`slugs` (the lexical matcher's close candidates) in the order the model ranks them."""
+        best = self._per_intent(normalise(text, lang))
+        index = {slug: i for i, slug in enumerate(self.slugs)}
+        return sorted(slugs, key=lambda s: -float(best[index[s]]) if s in index else 1.0)
+
+    def _per_intent(self, text: str) -> npt.NDArray[np.float32]:
+        """Each intent's cosine to `text` by its closest phrase."""
+        best = np.full(len(self.slugs), -1.0, dtype=np.float32)
+        if len(self.owners):
+            similarity = self.vectors @ self.model.embed([_plain(text)])[0]
+            np.maximum.at(best, self.owners, similarity)
+        return best
 
     def propose(self, text: str, lang: str, lexical: Match) -> str | None:
         """The intent to ask the citizen about, or None."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from intents.matcher import Match, Matcher
+from intents.matcher import Candidate, Match, Matcher
 from intents.second_opinion import SecondOpinion
 from intents.tree import Node, Tree
 from intents.vectors import ShippedVectors, Store
@@ -53,10 +53,24 @@ class Understanding:
         if last is not None and last[0] == text and last[1] == lang:
             return last[2]  # the engine asks about the same utterance twice in one turn
         found = self.matcher.match(text, lang)
-        if self.opinion is not None and found.intent is None and found.confirm is None:
-            found = replace(found, confirm=self.opinion.propose(text, lang, found))
+        if self.opinion is not None and found.intent is None:
+            found = self._second_opinion(text, lang, found, self.opinion)
         self._last = (text, lang, found)
         return found
+
+    @staticmethod
+    def _second_opinion(text: str, lang: str, found: Match, opinion: SecondOpinion) -> Match:
+        """Rejected: the model may propose one intent. Two close candidates: the model says which to
+        name first ("X — 1 or Y — 2?"); both are still asked about."""
+        if found.confirm is None:
+            return replace(found, confirm=opinion.propose(text, lang, found))
+        if not found.ambiguous or not found.alternatives:
+            return found
+        runner = found.alternatives[0]
+        if opinion.prefer(text, lang, (found.confirm, runner.slug))[0] == found.confirm:
+            return found
+        swapped = (Candidate(found.confirm, found.score), *found.alternatives[1:])
+        return replace(found, confirm=runner.slug, score=runner.score, alternatives=swapped)
 
     def match_option(self, text: str, lang: str, options: Sequence[Node]) -> Node | None:
         return self.matcher.match_option(text, lang, options)
