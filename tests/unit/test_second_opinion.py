@@ -66,3 +66,9 @@ def test_vectors_are_computed_once_and_kept_in_the_stores() -> None:
     Vectors(again, [store]).of(["як оформити субсидію", "нова фраза"])
     assert again.embedded == ["нова фраза"]
     assert key(again, "нова фраза") in store.rows
+
+
+def test_between_two_close_candidates_the_model_names_the_closer_first() -> None:
+    opinion = _opinion(small_tree(), Letters(), Memory())
+    assert opinion.prefer("як оформити субсидію", "uk", ["subsidy_status", "subsidy_apply"])[0] == "subsidy_apply"
+    assert opinion.prefer("субсидія не прийшла", "uk", ["subsidy_apply", "subsidy_status"])[0] == "subsidy_status"
