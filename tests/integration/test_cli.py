@@ -61,14 +61,19 @@ def test_match_prints_json_and_batches_keep_order(run, tmp_path: Path) -> None: 
     result = run("match", "Як оформити житлову субсидію?", "--lang", "uk", "--json", "--pack", str(DEMO_PACK))
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
-    assert found["intent"] == "housing_subsidy_apply"
+    assert found["intent"] == "housing_subsidy_apply" and found["confirm"] is None
     assert isinstance(found["score"], float) and isinstance(found["alternatives"], list)
-    lines = "ru\tСправка о регистрации места жительства\nuk\tколи грає динамо\nДопомога при народженні дитини\n"
+    lines = (
+        "ru\tСправка о регистрации места жительства\nuk\tколи грає динамо\nДопомога при народженні дитини\n"
+        "uk\tне знаю куди звернутися мені дуже важко\nuk\tу мене вкрали гаманець\n"
+    )
     result = run("match", "--batch", "-", "--pack", str(DEMO_PACK), input=lines)
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [o["intent"] for o in out] == ["residence_certificate", None, "birth_grant"]
-    assert [o["lang"] for o in out] == ["ru", "uk", "uk"]
+    assert [o["intent"] for o in out] == ["residence_certificate", None, "birth_grant", None, "other_police"]
+    assert [o["lang"] for o in out] == ["ru", "uk", "uk", "uk", "uk"]
+    # Words the lexical matcher cannot answer: no intent, but one to ask about (the second opinion).
+    assert out[1]["confirm"] is None and out[3]["confirm"] == "benefit_screening"
 
 
 def test_match_refuses_a_wrong_language(run) -> None:  # type: ignore[no-untyped-def]
