@@ -279,6 +279,7 @@ def server(workers: int, second_opinion: bool = True) -> Iterator[tuple[str, int
                 "HOTLINE_SECRET_KEY": uuid.uuid4().hex,
                 "HOTLINE_DATA_DIR": data,
                 "HOTLINE_SECOND_OPINION": "true" if second_opinion else "false",
+                "HOTLINE_RATE_LIMITS": "false",  # every simulated caller comes from this one address
             }
             options = ("--workers", str(workers), "--no-access-log")
             with serving(Path(data), port, env, *options, wait=120) as process:
