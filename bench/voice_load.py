@@ -376,8 +376,9 @@ def render_opinion(found: dict[bool, Figures], command: str, args: argparse.Name
             row(False),
             row(True),
             "",
-            "One turn in five of these calls asks the model (the unsure words); the rest are the same with it on or "
-            "off. The server's CPU per turn is read from /proc over the measured window.",
+            "One request in seven of these calls (the call, five answers, the status callback) asks the model; "
+            "the rest are the same with it on or off. The server's CPU per turn is read from /proc over the measured "
+            "window; latencies and turns/s move with whatever else shares the two cores.",
         ]
     )
 
