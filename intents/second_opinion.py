@@ -21,7 +21,7 @@ from intents.vectors import Matrix, Model, Store, Vectors, load_model
 SURE = 0.885  # cosine to an intent's closest phrase at which the model proposes it on its own
 AGREED = 0.85  # ... or at which it proposes one of the lexical matcher's candidates
 MARGIN = 0.005  # and by this much over the closest phrase of any other intent
-# Intents the model never proposes: a person is reached by asking for one, and small talk needs no question.
+# Intents the model never proposes: small talk is said outright, never worth a "did you mean …?".
 NEVER = frozenset({Action.SMALLTALK})
 
 
