@@ -106,6 +106,9 @@ def test_edit_an_answer_publish_it_and_the_web_chat_answers_anew(admin: Any, sta
     page.get_by_label("Фраза громадянина").fill("коли працюєте")
     page.locator("#try-form").get_by_role("button").click()
     expect(page.locator("#try-result .found")).to_have_attribute("data-intent", "office_hours")
+    page.get_by_label("Фраза громадянина").fill("не знаю куди звернутися мені дуже важко")
+    page.locator("#try-form").get_by_role("button").click()
+    expect(page.locator("#try-result .confirm")).to_have_attribute("data-intent", "benefit_screening")
 
     _publish(page, "нові години роботи")
     assert _chat_answer(staff)["text_long"] == NEW_ANSWER

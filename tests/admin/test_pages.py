@@ -207,7 +207,10 @@ def test_try_it_preview_and_tree_edits_by_form(client: TestClient) -> None:
     found = client.post("/api/admin/try", json={"text": "коли ви працюєте", "lang": "uk"}, headers=headers).json()
     assert found["intent"] == "office_hours" and found["score"] > 50 and found["title"]
     nothing = client.post("/api/admin/try", json={"text": "погода на завтра", "lang": "uk"}, headers=headers).json()
-    assert nothing["intent"] is None
+    assert nothing["intent"] is None and nothing["confirm"] is None
+    unsure = {"text": "не знаю куди звернутися мені дуже важко", "lang": "uk"}
+    asked = client.post("/api/admin/try", json=unsure, headers=headers).json()  # the second opinion's suggestion
+    assert asked["intent"] is None and asked["confirm"] == "benefit_screening" and asked["confirm_title"]
     assert client.post("/api/admin/try", json={"text": "", "lang": "en"}, headers=headers).status_code == 422
     assert client.post("/api/admin/try", json={"text": "x", "lang": "uk"}).status_code == 403  # no CSRF header
     form = {**_node_form(client, "office_hours"), "uk_short": "Щодня <b>з 8</b>."}

@@ -50,6 +50,11 @@
         line.dataset.intent = found.intent || "";
         result.append(line);
         if (found.ambiguous) result.append(element("p", tryBox.dataset.ambiguous));
+        if (!found.intent && found.confirm) {
+          const asked = element("p", `${tryBox.dataset.confirm} ${found.confirm_title} (${found.confirm})`, "confirm");
+          asked.dataset.intent = found.confirm;
+          result.append(asked);
+        }
         if (found.alternatives.length) {
           result.append(element("p", tryBox.dataset.alternatives));
           const list = element("ul");
