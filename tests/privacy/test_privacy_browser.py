@@ -85,7 +85,7 @@ def test_no_identifier_on_the_statistics_and_audit_pages(page: Any, staff: LiveS
     _shows_none(page.content(), "statistics")
     # Turning a phrase into an example puts it, masked, into the draft and the audit log.
     row = phrases.locator("tr", has_text="передзвоніть мені на [телефон]")
-    row.get_by_role("button").click()
+    row.get_by_role("button", name="Додати").click()
     expect(page.locator(".flash")).to_contain_text("передзвоніть мені на [телефон]")
 
     page.goto("/admin/audit")
