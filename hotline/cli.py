@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -131,7 +129,7 @@ def tree_import(
 
     The same publish as the admin's: every check (test phrases included) and the same audit entries.
     """
-    from hotline.admin import drafts
+    from hotline.admin import audit, drafts
     from hotline.admin.errors import AdminError
     from hotline.db import transaction
     from intents.pack import PackError, load_pack
@@ -144,8 +142,9 @@ def tree_import(
         typer.echo(f"{file}: {exc}", err=True)
         raise typer.Exit(code=1) from None
     sessions = _database(settings)
-    actor = _CommandLine(username=f"{getpass.getuser()} (command line)"[:64])
+    actor = audit.CommandLine()
     matchers = drafts.MatcherCache(stores=[SqlVectors(sessions)], second_opinion=settings.second_opinion)
+    matchers.get(tree)  # its phrase vectors are computed and stored before the import's transaction begins
     try:
         with transaction(sessions) as session:
             drafts.import_tree(session, actor=actor, tree=tree, source=file.name)
@@ -166,14 +165,6 @@ def tree_import(
         typer.echo(f"{file}: not published: {exc}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(f"published version {version_id}")
-
-
-@dataclass(frozen=True)
-class _CommandLine:
-    """The audit log's actor for a change made on the command line (no staff account)."""
-
-    username: str
-    id: None = None
 
 
 @tree_app.command("export")

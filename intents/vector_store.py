@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import transaction
 from intents.models import PhraseVector
 from intents.vectors import Matrix
 
+log = logging.getLogger(__name__)
 _CHUNK = 500  # keys per SELECT: well under every database's limit on bound parameters
 
 
@@ -46,3 +48,5 @@ class SqlVectors:
                 )
         except IntegrityError:
             pass  # another worker stored the same vectors first: they are equal
+        except OperationalError as exc:  # a cache: a busy SQLite file costs a recomputation elsewhere, not the turn
+            log.warning("phrase vectors not stored: %s", exc.orig)

@@ -112,4 +112,4 @@ def test_import_publishes_as_the_admin_does(run, tmp_path: Path) -> None:  # typ
         entries = db.execute("SELECT action, username, user_id FROM admin_audit ORDER BY id").fetchall()
     # Exactly what an admin's publish writes (the refused import left nothing behind).
     assert [e[0] for e in entries] == ["tree.import", "tree.publish"]
-    assert all(e[1].endswith("(command line)") and e[2] is None for e in entries)
+    assert all(e[1].startswith("cli:") and e[2] is None for e in entries)
