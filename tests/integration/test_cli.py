@@ -97,6 +97,8 @@ def _with_test_phrase(phrase: str) -> str:
 
 
 def test_import_publishes_as_the_admin_does(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for included in DEMO_PACK.parent.glob("demo_*.yaml"):  # the files the pack includes, beside it
+        (tmp_path / included.name).write_text(included.read_text(encoding="utf-8"), encoding="utf-8")
     failing = tmp_path / "failing.yaml"
     failing.write_text(_with_test_phrase("до котрої ви працюєте"), encoding="utf-8")  # the office hours, in fact
     result = run("tree", "import", str(failing))
