@@ -13,6 +13,7 @@ from hotline.csrf import csrf_token
 from hotline.deps import Parts, PartsDep, current_user
 from hotline.pages import render, staff_lang
 from hotline.users import SPECIALISTS
+from specialist_queue.desk import MORE_TIME
 
 STATIC = Path(__file__).parent / "static"
 PAUSE_REASONS = ("break", "lunch", "training", "paperwork")
@@ -39,6 +40,18 @@ _TEXT: dict[str, tuple[str, str]] = {
     "offer_emergency": ("Екстрене звернення для вас", "Экстренное обращение для вас"),
     "accept": ("Прийняти", "Принять"),
     "offer_left": ("Залишилось {n} с", "Осталось {n} с"),
+    "offer_says": ("{offer}: {channel}, {queue}. Залишилось {n} с.", "{offer}: {channel}, {queue}. Осталось {n} с."),
+    "more_time": ("Більше часу (+{n} с)", "Больше времени (+{n} с)"),
+    "more_time_given": ("Звернення чекає на вас: залишилось {n} с.", "Обращение ждёт вас: осталось {n} с."),
+    "no_more_time": (
+        "Більше часу дати не можна: громадянин чекає. Прийміть звернення або воно перейде колезі.",
+        "Больше времени дать нельзя: гражданин ждёт. Примите обращение, или оно перейдёт коллеге.",
+    ),
+    "offer_reminder": (
+        "Залишилось {n} с, щоб прийняти звернення.",
+        "Осталось {n} с, чтобы принять обращение.",
+    ),
+    "offer_gone": ("Звернення вже не для вас.", "Обращение уже не для вас."),
     "taken": ("Це звернення вже прийняв інший фахівець.", "Это обращение уже принял другой специалист."),
     "not_yours": ("Ця розмова вже не у вас: стан оновлено.", "Этот разговор уже не у вас: состояние обновлено."),
     "finish_first": ("Спершу завершіть поточну розмову.", "Сначала завершите текущий разговор."),
@@ -147,6 +160,8 @@ def operator_page(request: Request, parts: PartsDep) -> Response:
         "reasons": PAUSE_REASONS,
         "dispositions": _dispositions(parts, lang),
         "skills": skill_titles(parts, lang),
+        "more_time": MORE_TIME,
+        "offer_timeout": round(parts.settings.queue_offer_timeout_seconds),
     }
     return render(request, "operator.html", context, texts=CONSOLE_TEXT)
 

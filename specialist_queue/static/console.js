@@ -1,4 +1,5 @@
 "use strict";
+const $ = (id) => document.getElementById(id);
 /*
  * Operator console: live state over a WebSocket (/api/operator/live), actions as JSON posts with the
  * session's CSRF token. Everything a citizen typed goes on the page with textContent only.
@@ -12,6 +13,10 @@ const CSRF = root.dataset.csrf;
 const LANG = root.dataset.lang;
 const RECONNECT_MAX_MS = 10000;
 const SENDERS = { citizen: "citizen", operator: "specialist", note: "sender_note", whisper: "sender_whisper" };
+// Said in the citizen's language (notes and whispers are the staff's own words).
+const TO_THE_CITIZEN = new Set(["citizen", "operator"]);
+const REMIND_AT = 10; // seconds left on an offer when a screen reader is reminded of it (WCAG 2.2.1)
+const MORE_TIME = Number($("more-time").dataset.most); // times more time may be asked for on one offer
 
 const view = {
   clockOffset: 0, // server seconds minus browser seconds
@@ -20,9 +25,9 @@ const view = {
   wrapUp: null, // the conversation waiting for my wrap-up
   messages: new Map(), // id → message of the held conversation
   contexts: new Map(), // conversation id → the robot's context, fetched once
+  reminded: null, // the offer deadline the operator was reminded of
+  moreTimes: 0, // times more time was given on the offer shown
 };
-
-const $ = (id) => document.getElementById(id);
 
 function t(key, values = {}) {
   const text = TEXT[key] || key;
@@ -94,6 +99,7 @@ function receive(update) {
 // ---- the live state -------------------------------------------------------------------------
 
 function showState(update) {
+  const focused = document.activeElement;
   view.clockOffset = update.now - Date.now() / 1000;
   const me = update.operator;
   $("my-state").textContent = t(`state_${me.state}`);
@@ -102,26 +108,66 @@ function showState(update) {
   showOffer(update.offer);
   showWrapUp(update.conversation ? null : me.wrap_up);
   drawQueues(update.queues);
+  if (focused && focused !== document.body && focused.getClientRects().length === 0) focusNextAction(); // it went
+}
+
+/**
+ * The focus never falls to the page when what had it goes (Accept once the chat is mine, End once the
+ * wrap-up comes, Save once it is done, an offer that ran out): it lands on what the operator does next.
+ */
+function focusNextAction() {
+  const held = view.held;
+  let next = $("state-title"); // nothing to do: where they hear their state
+  if (!$("wrap-up").hidden) next = $("disposition");
+  else if (held) next = held.kind === "chat" ? $("reply") : $("end");
+  else if (view.offer) next = $("accept");
+  next.focus();
+}
+
+/** Said at once by a screen reader (emptied first, so the same words are said again for a new offer). */
+function announce(text) {
+  const box = $("announce");
+  box.textContent = "";
+  setTimeout(() => (box.textContent = text), 100);
+}
+
+function secondsLeft() {
+  return Math.max(0, Math.round(view.offer.deadline - (Date.now() / 1000 + view.clockOffset)));
 }
 
 function showOffer(offer) {
   const changed = (offer && offer.conversation_id) !== (view.offer && view.offer.conversation_id);
+  const missed = changed && view.offer && !offer && !view.held;
   view.offer = offer;
   $("offer").hidden = !offer;
   document.title = offer ? `● ${t("offer")} — ${TITLE}` : TITLE; // seen from another tab too
   $("no-offer").hidden = Boolean(offer) || Boolean(view.held);
   if (offer && changed) {
-    $("accept").disabled = false;
-    $("announce").textContent = t(offer.priority === "emergency" ? "offer_emergency" : "offer");
+    $("accept").removeAttribute("aria-disabled");
+    $("more-time").hidden = false;
+    view.moreTimes = 0;
+    const what = t(offer.priority === "emergency" ? "offer_emergency" : "offer");
+    const channel = TEXT[`channel_${offer.channel}`] || offer.channel;
+    $("offer-summary").textContent = `${channel} · ${queueTitle(offer.queue)}`;
+    const left = secondsLeft();
+    view.reminded = left <= REMIND_AT ? offer.deadline : null; // said with the offer: no reminder on top
+    announce(t("offer_says", { offer: what, channel, queue: queueTitle(offer.queue), n: left }));
     fillContext("offer", offer);
+  } else if (missed) {
+    announce(t("offer_gone"));
   }
   drawCountdown();
 }
 
+/** The countdown, and once per deadline a spoken reminder shortly before it runs out. */
 function drawCountdown() {
   if (!view.offer) return;
-  const left = Math.max(0, Math.round(view.offer.deadline - (Date.now() / 1000 + view.clockOffset)));
+  const left = secondsLeft();
   $("offer-left").textContent = t("offer_left", { n: left });
+  if (left > 0 && left <= REMIND_AT && view.reminded !== view.offer.deadline) {
+    view.reminded = view.offer.deadline;
+    announce(t("offer_reminder", { n: left }));
+  }
 }
 
 function showConversation(held) {
@@ -131,6 +177,7 @@ function showConversation(held) {
   if (!held || !changed) return;
   view.messages.clear();
   drawMessages();
+  $("reply").lang = held.lang || ""; // the citizen's language: read and spell-checked as such
   const isCallback = held.kind === "callback";
   $("on-phone").hidden = held.kind !== "call";
   $("callback").hidden = !isCallback;
@@ -171,7 +218,7 @@ async function fillContext(where, entry) {
     if (!response.ok) return;
     view.contexts.set(id, await response.json());
   }
-  box.append(...robotContext(view.contexts.get(id)));
+  box.append(...robotContext(view.contexts.get(id), entry.lang));
 }
 
 function facts(entry) {
@@ -195,7 +242,8 @@ function facts(entry) {
   return list;
 }
 
-function robotContext(context) {
+/** What the robot knew, the citizen's and the robot's words marked with the conversation's language. */
+function robotContext(context, lang) {
   const parts = context.voice_message ? voiceMessage(context.voice_message, context) : [];
   if (context.screening && context.screening.length) parts.push(...screeningAnswers(context.screening));
   parts.push(heading(t("path")), listOf(context.path.map((node) => node.title), "path"));
@@ -205,6 +253,9 @@ function robotContext(context) {
   parts.push(heading(t("transcript")));
   const transcript = document.createElement("ol");
   transcript.className = "transcript";
+  // Focusable and named, so the history scrolls by keyboard in every browser.
+  transcript.tabIndex = 0;
+  transcript.setAttribute("aria-label", t("transcript"));
   for (const turn of context.transcript) {
     if (!turn.text || turn.kind === "start") continue;
     const item = document.createElement("li");
@@ -213,6 +264,7 @@ function robotContext(context) {
     who.textContent = `${t(turn.who)}: `;
     const said = document.createElement("span");
     said.textContent = turn.text;
+    if (lang && turn.kind !== "button") said.lang = lang; // a button is named in the console's language
     item.append(who, said);
     transcript.append(item);
   }
@@ -287,6 +339,7 @@ function drawMessages() {
       who.textContent = `${t(SENDERS[message.sender] || message.sender)}: `;
       const said = document.createElement("span");
       said.textContent = message.text;
+      if (TO_THE_CITIZEN.has(message.sender) && view.held && view.held.lang) said.lang = view.held.lang;
       item.append(who, said);
       return item;
     }),
@@ -361,11 +414,28 @@ $("go-available").addEventListener("click", () => setState("available"));
 $("go-pause").addEventListener("click", () => setState("paused", $("pause-reason").value));
 $("go-offline").addEventListener("click", () => setState("offline"));
 
+// While the accept is on its way the button is only marked busy: a disabled button would drop the focus.
 $("accept").addEventListener("click", async () => {
-  if (!view.offer) return;
-  $("accept").disabled = true;
+  const accept = $("accept");
+  if (!view.offer || accept.getAttribute("aria-disabled") === "true") return;
+  accept.setAttribute("aria-disabled", "true");
   const done = await act(() => post(`/api/operator/offers/${view.offer.conversation_id}/accept`), t("taken"));
-  if (!done) $("accept").disabled = false;
+  if (!done) accept.removeAttribute("aria-disabled");
+});
+
+$("more-time").addEventListener("click", async () => {
+  if (!view.offer) return;
+  const id = view.offer.conversation_id;
+  const given = await act(() => post(`/api/operator/offers/${id}/more-time`), t("no_more_time"));
+  if (!given || !view.offer || view.offer.conversation_id !== id) return;
+  view.offer.deadline = given.deadline;
+  view.moreTimes += 1;
+  announce(t("more_time_given", { n: secondsLeft() }));
+  if (view.moreTimes >= MORE_TIME) {
+    $("accept").focus(); // before the button goes, so the focus stays on the offer
+    $("more-time").hidden = true;
+  }
+  drawCountdown();
 });
 
 $("reply-form").addEventListener("submit", async (event) => {
