@@ -10,17 +10,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from channels import builtin
 from channels.dialogue import ConversationBusy, Dialogue, NoPublishedTree, TreeCache
+from channels.registry import Channels, Runtime
 from channels.state_store import StateStore
-from channels.viber import line as viber_line
-from channels.viber import routes as viber_routes
-from channels.webchat import api as webchat_api
-from channels.webchat import page as webchat_page
 from hotline import auth, bootstrap, pending_log
 from hotline.admin import office as admin_office
 from hotline.admin import web as admin_web
@@ -40,12 +37,6 @@ from hotline.security_headers import SecurityHeaders
 from hotline.settings import Settings
 from hotline.static_files import VersionedStatic
 from intents.vector_store import SqlVectors
-from ivr import line as phone_line
-from ivr import routes as phone_routes
-from ivr.speech import line as speech_line
-from ivr.speech import routes as speech_routes
-from ivr.waiting import TwilioWaitFigures
-from ivr.webhooks import TwilioWebhooks
 from privacy import conversations as privacy_conversations
 from privacy import runtime as privacy_runtime
 from registry_client import api as registry_api
@@ -54,7 +45,6 @@ from registry_client import runtime as registry_runtime
 from specialist_queue import api as queue_api
 from specialist_queue import console as queue_console
 from specialist_queue import runtime as queue_runtime
-from specialist_queue.phone_line import LiveQueueDoor, LiveWaitFigures, QueueCallbacks
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # staff forms and API calls; the public chat and the webhooks set lower limits
@@ -62,11 +52,12 @@ DATABASE_DOWN = (
     "Вибачте, у нас технічна перерва: спробуйте, будь ласка, за хвилину. "
     "Извините, у нас технический перерыв: попробуйте, пожалуйста, через минуту."
 )
-WEBHOOK_THREADS = 2  # per worker: measured against the event loop and the shared pool (docs/BENCHMARKS.md)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, channels: Channels | None = None) -> FastAPI:
+    """The app with `channels` (the built-in ones HOTLINE_CHANNELS chooses, by default)."""
     settings = settings or Settings()
+    channels = channels or Channels.chosen(builtin.channels(), settings.channels)
     metrics = Metrics(settings.metrics_token.get_secret_value())
 
     @asynccontextmanager
@@ -98,34 +89,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if retention is not None:
             retention.start()
         metrics.queue = specialists.queue
-        speech = speech_line.start(settings, redis.client, specialists.twilio)  # Vosk models load here, once
-        viber = viber_line.open_line(
-            settings, redis=redis, sessions=sessions, dialogue=dialogue, queue=specialists.queue
-        )
         registry = registry_runtime.start(settings, sessions, redis.client)  # the HTTP client + request worker
         limits = (
             RateLimits(redis.async_client(timeout=RATE_TIMEOUT), settings.redis_prefix)
             if settings.rate_limits
             else None
         )
+        runtime = Runtime(settings, sessions, redis, dialogue, office, office.hours, specialists, limits)
+        await channels.start(runtime)  # e.g. the phone's Vosk models load here, once
         app.state.parts = Parts(
             settings=settings,
             sessions=sessions,
             redis=redis,
             dialogue=dialogue,
             office_hours=office.hours,
-            phone=phone_line.build(
-                settings,
-                sessions,
-                redis.client,
-                waits=LiveWaitFigures(specialists.queue, TwilioWaitFigures()),
-                callbacks=QueueCallbacks(specialists.queue),
-                door=LiveQueueDoor(specialists.queue),
-            ),
-            speech=speech,
             office=office,
+            channels=channels,
             specialists=specialists,
-            viber=viber,
             registry=registry,
             limits=limits,
         )
@@ -138,9 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await retention.aclose()
             if limits is not None:
                 await limits.aclose()
-            await viber.aclose()
+            await channels.aclose()
             await specialists.aclose()
-            speech.close()
             redis.close()
             engine.dispose()
 
@@ -158,21 +137,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.public_url.startswith("https://"),
     )
-    # Twilio's webhooks skip the session and FastAPI (ivr/webhooks.py); still counted by the metrics around them.
-    webhooks = [*phone_routes.router.routes, *speech_routes.router.routes]
-    app.add_middleware(TwilioWebhooks, routes=webhooks, threads=WEBHOOK_THREADS)
-    signed = [*webhooks, *viber_routes.router.routes]  # their bytes must reach the signature check unchanged
-    app.add_middleware(RefuseNul, signed=[route.path for route in signed if isinstance(route, APIRoute)])
+    for own in channels.middleware():  # a channel's own way in (the phone's lean path), inside the others
+        app.add_middleware(own.cls, *own.args, **own.kwargs)
+    app.add_middleware(RefuseNul, signed=channels.signed_paths())  # their bytes reach the signature check unchanged
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics, requests=metrics.requests, latency=metrics.latency)
     app.add_middleware(Compression)
     _add_error_handlers(app)
-    app.include_router(webchat_api.router)
-    app.include_router(webchat_page.page)
-    app.include_router(phone_routes.router)
-    app.include_router(viber_routes.router)
-    app.include_router(viber_routes.admin_router)
-    app.include_router(speech_routes.router)
+    channels.install(app)
     app.include_router(auth.router)
     app.include_router(queue_console.router)
     app.include_router(queue_api.router)
@@ -182,8 +154,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     admin_web.install(app)
     _add_health(app)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
-    chat_static = webchat_page.static_files()
-    app.mount(chat_static.path, chat_static.app, name=chat_static.name)
     app.mount("/operator/static", VersionedStatic(queue_console.STATIC), name="operator-static")
     app.mount("/operator/cases/static", VersionedStatic(registry_pages.STATIC), name="cases-static")
 
@@ -261,7 +231,7 @@ def _add_health(app: FastAPI) -> None:
             checks["tree"] = f"version {parts.dialogue.trees.current_version()}"
         except Exception as exc:
             checks["tree"] = f"error: {exc}"
-        checks["speech"] = parts.speech.readiness()
+        checks.update(parts.channels.checks())
         waiting = _pending(parts)
         if waiting:
             checks["pending_log"] = f"{waiting} turns kept in Redis until the database takes them"

@@ -11,15 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
 
 from channels.dialogue import Dialogue
-from channels.viber.line import ViberLine
+from channels.registry import Channels
 from hotline import staff_sessions
 from hotline.office_hours import OfficeHours, OfficeSource
 from hotline.rate_limits import RateLimits
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
 from hotline.users import Role
-from ivr.line import PhoneLine
-from ivr.speech.line import SpeechLine
 from registry_client.runtime import Registry
 from specialist_queue.runtime import Specialists
 
@@ -33,11 +31,9 @@ class Parts:
     redis: RedisHandle
     dialogue: Dialogue
     office_hours: Callable[[], OfficeHours]
-    phone: PhoneLine
-    speech: SpeechLine  # local speech recognition (Vosk) or the fallback to Twilio's
     office: OfficeSource  # the calendar and queue policy the admins set; office_hours reads it
+    channels: Channels  # the channels that are on, started (`channels.registry`)
     specialists: Specialists | None = None  # the specialist queue; None until the lifespan builds it
-    viber: ViberLine | None = None  # the Viber channel (webhook, sender, relay); None until the lifespan builds it
     registry: Registry | None = None  # the registry client and its request worker; None until the lifespan
     limits: RateLimits | None = None  # request rates per address and conversation (Redis); None: not counted
 

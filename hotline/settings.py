@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     metrics_token: SecretStr = Field(
         default=SecretStr(""), description="Prometheus's bearer token for /metrics; empty: only admins' browsers."
     )
+    channels: str = Field(
+        default="",
+        description="The channels that are on, by name, comma-separated (phone,viber,web…); empty: all built in.",
+    )
     twilio_account_sid: str = ""
     twilio_auth_token: SecretStr = SecretStr("")
     twilio_api_url: str = Field(

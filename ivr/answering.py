@@ -15,7 +15,8 @@ from intents.tree import Priority
 from ivr import calls as call_log
 from ivr import phrases, twiml
 from ivr.calls import CallEvent, CallRecord
-from ivr.line import PhoneLine, TwilioCall
+from ivr.line import PhoneLine, TwilioCall, phone_of
+from ivr.speech.line import speech_of
 from ivr.turns import DEFAULT_LANGUAGE, Turn, caller_input, render_turn
 from ivr.waiting import CallbackRequest
 
@@ -27,7 +28,7 @@ class UnknownCall(LookupError):
 
 
 def conversation_of(parts: Parts, call: TwilioCall) -> str:
-    record = parts.phone.calls.find(call.sid)
+    record = phone_of(parts).calls.find(call.sid)
     if record is None:
         raise UnknownCall(call.sid)
     return record.conversation_id
@@ -39,7 +40,7 @@ def open_now(parts: Parts) -> bool:
 
 def begin(parts: Parts, call: TwilioCall) -> VoiceResponse | str:
     """Start the call's conversation once; a retried incoming-call webhook hears the same first words."""
-    line = parts.phone
+    line = phone_of(parts)
     # The claim comes first: a new call (nearly every one) then costs no SQL look-up.
     if line.calls.claim(call.sid):
         return start(parts, call)
@@ -55,20 +56,20 @@ def begin(parts: Parts, call: TwilioCall) -> VoiceResponse | str:
 
 
 def start(parts: Parts, call: TwilioCall) -> str:
-    line = parts.phone
+    line = phone_of(parts)
     try:
         result = parts.dialogue.start(channel=call_log.CHANNEL, lang=None, external_id=call.sid)
     except Exception:
         line.calls.release(call.sid)
         raise
-    first: str = render_turn(Turn(result), line.urls, questions=parts.speech).to_xml()
+    first: str = render_turn(Turn(result), line.urls, questions=speech_of(parts)).to_xml()
     line.calls.remember(call.sid, CallRecord(result.conversation_id, result.tree_version), first)
     return first
 
 
 def advance(parts: Parts, call: TwilioCall, record: CallRecord, *, step: int) -> VoiceResponse:
     """One turn of the engine for what the caller pressed or said, rendered for the phone."""
-    line = parts.phone
+    line = phone_of(parts)
     dialogue = parts.dialogue
     event = caller_input(call.params)
     conversation_id = record.conversation_id
@@ -77,7 +78,7 @@ def advance(parts: Parts, call: TwilioCall, record: CallRecord, *, step: int) ->
     turn = Turn(result, tree=dialogue.trees.get(version).tree)
     handoff = turn.handoff
     if handoff is None:
-        return render_turn(turn, line.urls, questions=parts.speech)
+        return render_turn(turn, line.urls, questions=speech_of(parts))
     if handoff.priority is Priority.EMERGENCY or open_now(parts):
         priority = handoff.priority.value
         enqueued(line, conversation_id, handoff.queue, turn.lang, reason=handoff.reason, priority=priority)
@@ -98,22 +99,22 @@ def callback_allowed(parts: Parts, call: TwilioCall, *, office_open: bool) -> bo
     """May this caller ask to be called back now: the admins' queue policy, and a number to call."""
     policy = parts.office.policy()
     allowed = policy.callback_enabled and (office_open or policy.callback_when_closed)
-    return allowed and parts.phone.callbacks.takes(call.get("From"))
+    return allowed and phone_of(parts).callbacks.takes(call.get("From"))
 
 
 def call_back(parts: Parts, call: TwilioCall, *, queue: str, lang: str, position: int | None) -> None:
     """The caller's callback request: into the specialists' queue (keeping a waiting caller's place), then
     the call's own event (number, queue, language, place; `position` is None when they were not waiting)."""
     request = CallbackRequest(conversation_of(parts, call), call.sid, call.get("From"), queue, lang, position)
-    parts.phone.callbacks.request(request)
+    phone_of(parts).callbacks.request(request)
     data = {"phone": request.phone, "queue": queue, "lang": lang, "position": position, "call_sid": call.sid}
-    parts.phone.calls.record(request.conversation_id, CallEvent.CALLBACK_REQUESTED, data)
+    phone_of(parts).calls.record(request.conversation_id, CallEvent.CALLBACK_REQUESTED, data)
 
 
 def voice_message(parts: Parts, call: TwilioCall, *, queue: str, lang: str) -> None:
     """A recorded voice message: stored with the call, then a callback request for the specialists to listen
     to it and call back (listen-only for a hidden number), due when the office opens. Retries change nothing."""
-    line = parts.phone
+    line = phone_of(parts)
     conversation_id = conversation_of(parts, call)
     data = {
         "url": call.get("RecordingUrl"),
@@ -132,9 +133,9 @@ def voice_message(parts: Parts, call: TwilioCall, *, queue: str, lang: str) -> N
 def queue_anyway(parts: Parts, call: TwilioCall) -> None:
     """After a fault the caller is told a person comes: put the call in the general queue so one does."""
     try:
-        record = parts.phone.calls.find(call.sid)
+        record = phone_of(parts).calls.find(call.sid)
         if record is not None:
-            parts.phone.door.let_in(record.conversation_id, queue=twiml.FALLBACK_QUEUE, lang=DEFAULT_LANGUAGE)
+            phone_of(parts).door.let_in(record.conversation_id, queue=twiml.FALLBACK_QUEUE, lang=DEFAULT_LANGUAGE)
     except Exception:  # already handling a fault: a second one must not turn the apology into a 500
         log.exception("call %s could not be put in the general queue after a fault", call.sid)
 

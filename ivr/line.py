@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
+from hotline.deps import Parts
 from hotline.settings import Settings
 from ivr.calls import Calls
 from ivr.twiml import Urls
@@ -35,6 +36,11 @@ class PhoneLine:
     door: QueueDoor
     hold_url: str
     after_hours_queue: bool
+
+
+def phone_of(parts: Parts) -> PhoneLine:
+    """The phone line the started phone channel shares (`channels.registry.Channels.part`)."""
+    return parts.channels.part(PhoneLine)
 
 
 def build(

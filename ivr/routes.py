@@ -23,7 +23,7 @@ from intents.messages import say as engine_say
 from ivr import answering, phrases, twiml
 from ivr import calls as call_log
 from ivr.calls import CallEvent
-from ivr.line import MAX_BODY, TwilioCall, verify
+from ivr.line import MAX_BODY, TwilioCall, phone_of, verify
 from ivr.waiting import WaitFigures, announcement
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ router = APIRouter(prefix="/twilio", tags=["phone (Twilio)"], max_body_size=MAX_
 
 async def signed(request: Request, parts: PartsDep) -> TwilioCall:
     """The signed call (the lean path, `ivr.webhooks`, knows a webhook by this dependency and checks it itself)."""
-    return await verify(request, parts.phone)
+    return await verify(request, phone_of(parts))
 
 
 SignedCall = Annotated[TwilioCall, Depends(signed)]
@@ -73,11 +73,11 @@ def answers_twilio(fallback: Fallback) -> Callable[[Callable[..., VoiceResponse 
 
 def _apology(parts: Parts, call: TwilioCall) -> VoiceResponse:
     answering.queue_anyway(parts, call)
-    return twiml.apology(parts.phone.urls)
+    return twiml.apology(phone_of(parts).urls)
 
 
 def _hold(parts: Parts, _: TwilioCall) -> VoiceResponse:
-    return twiml.hold(parts.phone.hold_url)
+    return twiml.hold(phone_of(parts).hold_url)
 
 
 def _nothing(_: Parts, __: TwilioCall) -> VoiceResponse:
@@ -103,7 +103,7 @@ def gather(
 
     `ask=language` marks the answer to the language question in the URL (and the log); the engine
     knows what it asked, so nothing here depends on it."""
-    record = parts.phone.calls.find(call.sid)
+    record = phone_of(parts).calls.find(call.sid)
     if record is None:  # a call we never answered (its start was lost): answer it now
         return answering.begin(parts, call)
     return answering.advance(parts, call, record, step=step)
@@ -120,7 +120,7 @@ def choices(
 ) -> VoiceResponse:
     """1 asks for a callback (where allowed), 2 leaves a voice message, 0 waits for the duty specialist
     (out of hours)."""
-    line = parts.phone
+    line = phone_of(parts)
     key = call.get("Digits")
     office_open = answering.open_now(parts)
     duty = line.after_hours_queue and not office_open
@@ -143,7 +143,7 @@ def choices(
 @answers_twilio(_nothing)
 def queue_done(call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang) -> VoiceResponse:
     """The `<Enqueue action>`: served, gone, or the queue failed (then callback or voice message)."""
-    line = parts.phone
+    line = phone_of(parts)
     conversation_id = answering.conversation_of(parts, call)
     result = call.get("QueueResult")
     line.calls.record(
@@ -165,7 +165,7 @@ def queue_done(call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang) 
 @answers_twilio(_hold)
 def wait(call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang) -> VoiceResponse:
     """The waitUrl: the place and estimate when they improved, the callback offer, hold audio."""
-    line = parts.phone
+    line = phone_of(parts)
     record = line.calls.find(call.sid)
     conversation_id = record.conversation_id if record else None
     figures = line.waits.figures(conversation_id=conversation_id, queue=queue, lang=lang, params=call.params)
@@ -233,7 +233,8 @@ def transcription(call: SignedCall, parts: PartsDep) -> VoiceResponse:
         "recording_url": call.get("RecordingUrl"),
     }
     text = call.get("TranscriptionText")
-    parts.phone.calls.record(answering.conversation_of(parts, call), CallEvent.VOICEMAIL_TRANSCRIPTION, data, text=text)
+    conversation_id = answering.conversation_of(parts, call)
+    phone_of(parts).calls.record(conversation_id, CallEvent.VOICEMAIL_TRANSCRIPTION, data, text=text)
     return twiml.empty()
 
 
@@ -244,7 +245,7 @@ def status(call: SignedCall, parts: PartsDep) -> VoiceResponse:
     state = call.get("CallStatus")
     if state not in FINAL_STATUSES:
         return twiml.empty()
-    line = parts.phone
+    line = phone_of(parts)
     record = line.calls.find(call.sid)
     if record is None:
         return twiml.empty()  # a call that never reached us (e.g. rejected before the first webhook)

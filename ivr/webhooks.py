@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hotline.deps import Parts, get_parts
 from hotline.rate_limits import CONVERSATION_WEBHOOKS, WEBHOOKS, address
-from ivr.line import check
+from ivr.line import check, phone_of
 from ivr.routes import signed
 
 FORM = b"application/x-www-form-urlencoded"
@@ -56,7 +56,7 @@ class Hook:
         form = FormData(pairs)
         signature = request.headers.get("X-Twilio-Signature", "")
         path, query = request.scope["path"], request.scope["query_string"].decode("latin-1")
-        call = check(parts.phone, path=path, query=query, form=form, signature=signature)
+        call = check(phone_of(parts), path=path, query=query, form=form, signature=signature)
         if parts.limits is not None:  # after the signature: nobody else can spend a call's allowance
             await parts.limits.check(CONVERSATION_WEBHOOKS, f"call:{call.sid}")
         values, errors = request_params_to_args(self.route.dependant.query_params, request.query_params)

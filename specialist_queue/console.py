@@ -62,9 +62,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_offer": ("Нових звернень поки немає.", "Новых обращений пока нет."),
     "conversation": ("Розмова з громадянином", "Разговор с гражданином"),
     "channel": ("Канал", "Канал"),
-    "channel_web": ("Веб-чат", "Веб-чат"),
-    "channel_phone": ("Телефон", "Телефон"),
-    "channel_viber": ("Viber", "Viber"),
     "language": ("Мова", "Язык"),
     "lang_uk": ("українська", "украинский"),
     "lang_ru": ("російська", "русский"),
@@ -156,7 +153,7 @@ def operator_page(request: Request, parts: PartsDep) -> Response:
     context = {
         "user": user,
         "csrf": csrf_token(request),
-        "texts": {key: text[lang] for key, text in CONSOLE_TEXT.items()},
+        "texts": {key: text[lang] for key, text in CONSOLE_TEXT.items()} | channel_names(parts, lang),
         "reasons": PAUSE_REASONS,
         "dispositions": _dispositions(parts, lang),
         "skills": skill_titles(parts, lang),
@@ -164,6 +161,11 @@ def operator_page(request: Request, parts: PartsDep) -> Response:
         "offer_timeout": round(parts.settings.queue_offer_timeout_seconds),
     }
     return render(request, "operator.html", context, texts=CONSOLE_TEXT)
+
+
+def channel_names(parts: Parts, lang: str) -> dict[str, str]:
+    """`channel_{name}` → what the registered channel is called in `lang`, for the pages' scripts."""
+    return {f"channel_{name}": label for name, label in parts.channels.labels(lang).items()}
 
 
 def _dispositions(parts: Parts, lang: str) -> list[tuple[str, str]]:

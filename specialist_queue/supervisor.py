@@ -119,9 +119,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "robot": ("Робот", "Робот"),
     "path": ("Шлях у меню", "Путь в меню"),
     "transcript": ("Що було до фахівця", "Что было до специалиста"),
-    "channel_web": ("веб-чат", "веб-чат"),
-    "channel_phone": ("телефон", "телефон"),
-    "channel_viber": ("Viber", "Viber"),
     "kind_call": ("дзвінок", "звонок"),
     "kind_callback": ("зворотний дзвінок", "обратный звонок"),
     "kind_chat": ("чат", "чат"),
@@ -166,7 +163,7 @@ def supervisor_page(request: Request, parts: PartsDep) -> Response:
     if user.role not in SUPERVISORS:
         return HTMLResponse("403: your role may not open this page", status_code=403)
     lang = staff_lang(request)
-    texts = {key: text[lang] for key, text in SUPERVISOR_TEXT.items()}
+    texts = {key: text[lang] for key, text in SUPERVISOR_TEXT.items()} | console.channel_names(parts, lang)
     context = {
         "user": user,
         "csrf": csrf_token(request),

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from channels.viber import service, wire
+from channels.viber.line import ViberLine
 from hotline.csrf import csrf_token, verify_csrf
 from hotline.db import RowId, transaction
 from hotline.deps import PartsDep, StaffUser, require
@@ -23,12 +24,13 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024  # Viber's callbacks are a few kilobytes
 
+WEBHOOK = "/viber/webhook"
 router = APIRouter(tags=["viber"], max_body_size=MAX_BODY)  # counted while read, chunked too
 admin_router = APIRouter(prefix="/api/viber/blocks", tags=["viber"])
 
 
 @router.post(
-    "/viber/webhook",
+    WEBHOOK,
     dependencies=[limited(WEBHOOKS)],
     responses={
         403: {"description": "Missing or wrong X-Viber-Content-Signature"},
@@ -37,9 +39,9 @@ admin_router = APIRouter(prefix="/api/viber/blocks", tags=["viber"])
 )
 async def webhook(request: Request, parts: PartsDep) -> JSONResponse:
     """Viber's callbacks, signed with the bot's token; the welcome goes back in the answer's body."""
-    line = parts.viber
+    line = parts.channels.part(ViberLine)
     body = await request.body()
-    if line is None or not wire.signature_ok(body, request.headers.get(wire.SIGNATURE_HEADER), line.token):
+    if not wire.signature_ok(body, request.headers.get(wire.SIGNATURE_HEADER), line.token):
         raise HTTPException(status_code=403, detail="the Viber signature is missing or wrong")
     event = wire.parse(body)
     if event is None:

@@ -16,7 +16,7 @@ Definitions (docs/ADMIN.md explains them to admins):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -30,7 +30,6 @@ from hotline.queue_log import QueueEvent, QueueEventKind
 from intents.normalise import normalise
 from privacy.masking import mask
 
-CHANNELS = ("phone", "viber", "web")
 FREE_TEXT = ("citizen_text", "citizen_speech")
 MAX_DAYS = 366
 MAX_UNMATCHED_ROWS = 20_000  # the newest groups; enough to rank what people ask that nothing answers
@@ -206,10 +205,12 @@ def report(
     known: frozenset[tuple[str, str]] = frozenset(),
     unmatched_limit: int = 50,
     intents_limit: int = 15,
+    channels: Sequence[str] = (),
 ) -> Report:
     """Everything the statistics page shows; `known` phrases (lang, normalised) are left out of "unmatched"."""
     found = unmatched(session, period, known=known, limit=unmatched_limit)
-    return Report.of(count(session, period, threshold=threshold, intents_limit=intents_limit), found)
+    figures = count(session, period, threshold=threshold, intents_limit=intents_limit, channels=channels)
+    return Report.of(figures, found)
 
 
 def count(
@@ -220,8 +221,12 @@ def count(
     intents_limit: int = 15,
     referrals: frozenset[str] = frozenset(),
     small_talk: frozenset[str] = frozenset(),
+    channels: Sequence[str] = (),
 ) -> Counts:
     """The figures per day and channel, their totals and percentiles, and the top intents.
+
+    `channels` (the registered ones, `channels.registry`) are listed first, each even without a conversation;
+    a channel seen only in the log (one switched off since) comes after them.
 
     `referrals` (another office's business) and `small_talk` are the tree's slugs of those kinds: a
     conversation with only those answers is not settled; referrals are counted apart.
@@ -236,7 +241,7 @@ def count(
     return Counts(
         period=period,
         threshold=threshold,
-        channels=(*CHANNELS, *sorted(seen - set(CHANNELS))),
+        channels=(*channels, *sorted(seen - set(channels))),
         cells=dict(cells),
         p90=p90,
         top_intents=top_intents(session, period, limit=intents_limit, leave_out=referrals | small_talk),

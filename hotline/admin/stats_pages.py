@@ -11,6 +11,7 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from channels.registry import Channels
 from hotline.admin import charts, drafts, screening_stats, stats
 from hotline.admin.errors import AdminError
 from hotline.admin.recent import Recent
@@ -23,7 +24,8 @@ from intents.normalise import normalise
 from intents.tree import Action, Tree
 
 DEFAULT_DAYS = 30
-COLOURS = {"phone": "#1f4e79", "viber": "#7b519d", "web": "#2e8b57"}
+# Each registered channel's line in the charts, in the registry's order (contrast checked on white).
+COLOURS = ("#1f4e79", "#7b519d", "#2e8b57", "#b35900", "#00607a", "#8b1a4a")
 OTHER_COLOUR = "#999999"
 From = Annotated[str, Query(alias="from", max_length=10)]
 To = Annotated[str, Query(alias="to", max_length=10)]
@@ -56,16 +58,19 @@ def _titles(tree: Tree, lang: str) -> dict[str, str]:
     return {node.slug: node.text(lang).title or node.slug for node in tree.intents()}
 
 
-def _charts(report: stats.Report, lang: str, threshold: int, titles: dict[str, str]) -> dict[str, Markup]:
+def _charts(
+    report: stats.Report, channels: Channels, lang: str, threshold: int, titles: dict[str, str]
+) -> dict[str, Markup]:
     days = report.period.days()
     labels = [d.strftime("%d.%m") for d in days]
-    names = {c: say(f"channel_{c}", lang) if c in stats.CHANNELS else c for c in report.channels}
+    names = {c: channels.label(c, lang) for c in report.channels}
+    colours = dict(zip(channels.names(), COLOURS, strict=False))
     per_channel = [
-        charts.Series(names[c], [report.cell(d, c).conversations for d in days], COLOURS.get(c, OTHER_COLOUR))
+        charts.Series(names[c], [report.cell(d, c).conversations for d in days], colours.get(c, OTHER_COLOUR))
         for c in report.channels
     ]
     settled = [
-        charts.Series(names[c], [report.cell(d, c).settled_share for d in days], COLOURS.get(c, OTHER_COLOUR))
+        charts.Series(names[c], [report.cell(d, c).settled_share for d in days], colours.get(c, OTHER_COLOUR))
         for c in report.channels
     ]
     totals = [report.day_total(d) for d in days]
@@ -118,6 +123,7 @@ def _report(
                 threshold=threshold,
                 referrals=kinds[Action.REFERRAL],
                 small_talk=kinds[Action.SMALLTALK],
+                channels=parts.channels.names(),
             )
 
         counts = recent.get((period, threshold), figures)
@@ -151,7 +157,7 @@ def stats_page(
         "report": report,
         "period": period,
         "threshold": threshold,
-        "charts": _charts(report, lang, threshold, titles),
+        "charts": _charts(report, parts.channels, lang, threshold, titles),
         "titles": titles,
         "intents": list(titles.items()),
         "suggestions": suggestions,

@@ -323,13 +323,13 @@ def try_it(body: TryBody, parts: PartsDep, user: AdminUser, cache: Matchers) -> 
 
 
 @api.post("/preview")
-def preview_node(body: PreviewBody, parts: PartsDep, user: AdminUser) -> dict[str, Any]:
-    """How a node of the draft (or the unsaved form for it) reads on the phone, in Viber and on the web."""
+def preview_node(request: Request, body: PreviewBody, parts: PartsDep, user: AdminUser) -> dict[str, Any]:
+    """How a node of the draft (or the unsaved form for it) reads on each channel that is on."""
     with transaction(parts.sessions) as session:
         tree = drafts.draft(session, author=user.username)
     if body.form is not None:
         tree = editor.update_node(tree, body.slug, _node_form(body.form).edit(editor.find(tree, body.slug)))
-    shown = preview(tree, editor.find(tree, body.slug).slug, body.lang)
+    shown = preview(tree, editor.find(tree, body.slug).slug, body.lang, parts.channels.channels, staff_lang(request))
     return asdict(shown)
 
 

@@ -111,6 +111,7 @@ def _helpers(request: Request) -> dict[str, Any]:
     lang = staff_lang(request)
     return {
         "say": lambda code, **params: say(code, lang, **params),
+        "channel": lambda name: request.app.state.parts.channels.label(name, lang),  # as the registry names it
         "problem": lambda problem: problem_text(problem, lang),
         "audit_line": lambda entry: audit_view.describe(entry, lang),
         "version_note": lambda note: version_note(note or "", lang),

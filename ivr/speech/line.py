@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import redis
 from twilio.twiml.voice_response import VoiceResponse
 
+from hotline.deps import Parts
 from hotline.settings import Settings
 from intents.engine import Expect
 from intents.messages import say as engine_say
@@ -40,6 +41,11 @@ _LANGUAGE_NAMES = (
     "українська", "українською", "українську", "російська", "російською",
     "русский", "по русски", "на русском", "украинский", "на украинском",
 )  # fmt: skip
+
+
+def speech_of(parts: Parts) -> SpeechLine:
+    """The speech part of the started phone channel (`channels.registry.Channels.part`)."""
+    return parts.channels.part(SpeechLine)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from ivr import calls as call_log
 from ivr import routes as phone
 from ivr.line import MAX_BODY, TwilioCall
 from ivr.speech import stream, twiml
-from ivr.speech.line import SpeechLine
+from ivr.speech.line import SpeechLine, speech_of
 from ivr.speech.listening import End
 from ivr.speech.store import Outcome
 
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/twilio", tags=["phone (Twilio)"], max_body_size=MAX_
 async def media_stream(websocket: WebSocket) -> None:
     """Twilio's media stream of one question: µ-law audio in, the socket closed when the turn is over."""
     parts: Parts = websocket.app.state.parts
-    await stream.serve(websocket, parts.speech)
+    await stream.serve(websocket, speech_of(parts))
 
 
 @router.post("/speech", response_class=Response, response_model=None, summary="The caller's speech stream ended")
@@ -45,7 +45,7 @@ def speech_ended(
     ask: Annotated[str | None, Query(pattern="^language$")] = None,
 ) -> Response:
     """The question's action: what ended the turn goes to the engine as a `<Gather>`'s answer would."""
-    line = parts.speech
+    line = speech_of(parts)
     try:
         heard = _forked(line, call, step) if line.forks else _streamed(line, call, step)
     except redis.RedisError:

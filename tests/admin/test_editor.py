@@ -7,6 +7,7 @@ from functools import cache
 
 import pytest
 
+from channels import builtin
 from hotline.admin import editor
 from hotline.admin.diff import diff
 from hotline.admin.editor import EditError, NodeEdit
@@ -181,12 +182,19 @@ def test_diff_names_each_changed_field_and_the_order() -> None:
 def test_preview_shows_what_each_channel_gets_from_the_engine() -> None:
     tree = demo()
     answer = tree.index["office_hours"].text("ru")
-    shown = preview(tree, "office_hours", "ru")
-    assert shown.phone.text.startswith(answer.short) and "0" in " ".join(shown.phone.buttons)
-    assert shown.web.text == answer.long == shown.viber.text
-    assert "Повторить" in shown.web.buttons and shown.speaking_seconds > 0
-    menu = preview(tree, "subsidies", "uk")
-    assert menu.phone.text == tree.index["subsidies"].text("uk").prompt
-    assert tree.index["housing_subsidy_apply"].text("uk").title in menu.web.buttons
+    shown = preview(tree, "office_hours", "ru", builtin.channels())
+    assert [(v.name, v.controls) for v in shown.channels] == [
+        ("phone", "keys"),
+        ("viber", "buttons"),
+        ("web", "buttons"),
+    ]
+    phone, viber, web = shown.of("phone"), shown.of("viber"), shown.of("web")
+    assert phone.text.startswith(answer.short) and "0" in " ".join(phone.buttons) and phone.label == "Телефон"
+    assert web.text == answer.long == viber.text
+    assert "Повторить" in web.buttons and shown.speaking_seconds > 0
+    menu = preview(tree, "subsidies", "uk", builtin.channels())
+    assert menu.of("phone").text == tree.index["subsidies"].text("uk").prompt
+    assert tree.index["housing_subsidy_apply"].text("uk").title in menu.of("web").buttons
     long = editor.update_node(tree, "office_hours", _edit_of(tree, "office_hours", ru=replace(answer, long="ж" * 8000)))
-    assert preview(long, "office_hours", "ru").viber.warnings == ["viber_too_long"]
+    too_long = preview(long, "office_hours", "ru", builtin.channels())
+    assert too_long.of("viber").warnings == ["text_too_long"] and too_long.of("web").warnings == []

@@ -217,7 +217,8 @@ def test_try_it_preview_and_tree_edits_by_form(client: TestClient) -> None:
     shown = client.post(
         "/api/admin/preview", json={"slug": "office_hours", "lang": "uk", "form": form}, headers=headers
     )
-    assert shown.status_code == 200 and shown.json()["phone"]["text"].startswith("Щодня <b>з 8</b>.")
+    phone = next(c for c in shown.json()["channels"] if c["name"] == "phone")
+    assert shown.status_code == 200 and phone["text"].startswith("Щодня <b>з 8</b>.")
     assert client.get("/admin/tree?node=office_hours").text.count("Щодня") == 0  # a preview saves nothing
 
     added = _post(

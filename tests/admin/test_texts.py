@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 from hotline.admin.diff import NODE_FIELDS, TEXT_FIELDS
-from hotline.admin.stats import CHANNELS
 from hotline.admin.texts import SECTIONS, TEXTS, problem_text, say
 from hotline.office_hours import DAYS
 from hotline.pages import STAFF_TEXT
@@ -39,7 +38,7 @@ def test_every_refusal_flash_and_template_text_is_in_both_languages() -> None:
     built |= {f"role_{r.value}" for r in Role} | {f"day_{d}" for d in DAYS} | {f"month_{m}" for m in range(1, 13)}
     built |= {f"what_{w}" for w in ("added", "removed", "moved", "reordered", "changed")}
     built |= {f"field_{f}" for f in (*NODE_FIELDS, *TEXT_FIELDS, "parent", "order", "welcome")}
-    built |= {f"kind_{k.value}" for k in NodeKind} | {f"channel_{c}" for c in CHANNELS}
+    built |= {f"kind_{k.value}" for k in NodeKind}
     built |= {f"problem_{code}" for code in PROBLEM_CODES}
     wanted = refusals | flashes | {k for k in shown if not k.endswith("_")} | built
     missing = sorted(k for k in wanted if set(TEXTS.get(k, {})) != {"uk", "ru"})

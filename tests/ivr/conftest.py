@@ -17,6 +17,7 @@ from hotline.db import make_engine
 from hotline.deps import Parts
 from hotline.office_hours import OfficeHours, parse_week
 from hotline.settings import Settings
+from ivr.line import phone_of
 from tests.conftest import _empty_tables
 from tests.ivr.phone import ACCOUNT, ALWAYS_OPEN, PUBLIC_URL, TOKEN
 
@@ -58,9 +59,17 @@ def client(phone_app: TestClient) -> Iterator[TestClient]:
     parts: Parts = phone_app.app.state.parts  # type: ignore[attr-defined]
     assert parts.specialists is not None
     queue = parts.specialists.queue
-    office_hours, after_hours_queue, queue_hours = parts.office_hours, parts.phone.after_hours_queue, queue.office_hours
+    office_hours, after_hours_queue, queue_hours = (
+        parts.office_hours,
+        phone_of(parts).after_hours_queue,
+        queue.office_hours,
+    )
     yield phone_app
-    parts.office_hours, parts.phone.after_hours_queue, queue.office_hours = office_hours, after_hours_queue, queue_hours
+    parts.office_hours, phone_of(parts).after_hours_queue, queue.office_hours = (
+        office_hours,
+        after_hours_queue,
+        queue_hours,
+    )
 
 
 @pytest.fixture

@@ -23,7 +23,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from ivr import simulator
+from ivr.line import phone_of
 from ivr.speech import twiml
+from ivr.speech.line import speech_of
 from ivr.speech.listening import FORK_NO_SPEECH_MS, Decision, End, Hearing, Limits, TurnClock
 from ivr.speech.steering import REST_TIMEOUT_SECONDS
 from ivr.speech.store import Outcome, SpeechStore
@@ -142,7 +144,7 @@ def in_menu(server: SpeechServer) -> tuple[Phone, str]:
     language = forked(phone.twiml(f"{server.url}/twilio/voice"))
     menu = phone.twiml(language.action, {"Digits": "1"})
     stops_first(menu, "listen-1")
-    record = server.parts.phone.calls.find(phone.sid)
+    record = phone_of(server.parts).calls.find(phone.sid)
     assert record is not None
     return phone, record.conversation_id
 
@@ -150,13 +152,13 @@ def in_menu(server: SpeechServer) -> tuple[Phone, str]:
 def ask_menu(server: SpeechServer) -> tuple[Phone, Fork]:
     """The menu at step 2 asked through our recogniser, with a grammar of Korean words."""
     phone, conversation_id = in_menu(server)
-    doc = Doc(server.parts.speech.ask(menu_turn(conversation_id, 2), ["Оберіть розділ."], MENU).to_xml())
+    doc = Doc(speech_of(server.parts).ask(menu_turn(conversation_id, 2), ["Оберіть розділ."], MENU).to_xml())
     return phone, forked(doc)
 
 
 def direct(server: SpeechServer, fork: Fork, audio: Audio) -> str:
     """What Vosk reads from the audio on its own, with the grammar stored for the fork's stream."""
-    line = server.parts.speech
+    line = speech_of(server.parts)
     stored = line.store.client.get(f"{line.store.prefix}:speech:listen:{fork.parameters['token']}")
     assert stored is not None
     [listener] = json.loads(stored)["listeners"]
@@ -167,7 +169,7 @@ def direct(server: SpeechServer, fork: Fork, audio: Audio) -> str:
 
 def on(server: SpeechServer, phone: Phone, step: int) -> None:
     """Wait until the stream of `step` has started listening (its `start` read by the server)."""
-    store = server.parts.speech.store
+    store = speech_of(server.parts).store
     key = f"{store.prefix}:speech:heard:{phone.sid}:{step}"
     until(lambda: store.client.get(key) == "listening", "the stream's start")
 

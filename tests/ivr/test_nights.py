@@ -18,6 +18,7 @@ from hotline.conversation_log import ConversationEvent
 from hotline.db import transaction
 from hotline.deps import Parts
 from hotline.queue_log import QueueEvent
+from ivr.line import phone_of
 from specialist_queue.model import EntryState, Kind
 from specialist_queue.service import SpecialistQueue
 from tests.helpers import staff_login
@@ -35,7 +36,7 @@ def queue(parts: Parts) -> SpecialistQueue:
 
 
 def conversation(parts: Parts, phone: Phone) -> str:
-    record = parts.phone.calls.find(phone.sid)
+    record = phone_of(parts).calls.find(phone.sid)
     assert record is not None
     return record.conversation_id
 

@@ -17,6 +17,7 @@ from hotline.db import transaction
 from hotline.deps import Parts
 from hotline.office_hours import OfficeHours, QueuePolicy
 from hotline.queue_log import QueueEvent
+from ivr.line import phone_of
 from specialist_queue.model import EntryState, Kind
 from specialist_queue.service import SpecialistQueue
 from tests.ivr.phone import EMPTY, PUBLIC_URL, Doc, Phone, events_of, xml
@@ -53,7 +54,7 @@ def set_policy(parts: Parts, policy: QueuePolicy) -> None:
 
 
 def conversation(parts: Parts, phone: Phone) -> str:
-    record = parts.phone.calls.find(phone.sid)
+    record = phone_of(parts).calls.find(phone.sid)
     assert record is not None
     return record.conversation_id
 

@@ -20,6 +20,7 @@ from hotline.app import create_app
 from hotline.deps import Parts
 from intents.pack import DEMO_PACK, load_pack
 from ivr import simulator
+from ivr.speech.line import speech_of
 from ivr.speech.listening import End
 from ivr.speech.store import Outcome
 from tests.ivr.conftest import phone_settings
@@ -66,13 +67,13 @@ def heard(parts: Parts, phone: Phone, step: int, **outcome: str | float) -> None
 
 def write(parts: Parts, phone: Phone, step: int, outcome: Outcome) -> None:
     """A stream's turn: on, then over with `outcome`."""
-    assert parts.speech.store.listening(phone.sid, step) and parts.speech.store.heard(phone.sid, step, outcome)
+    assert speech_of(parts).store.listening(phone.sid, step) and speech_of(parts).store.heard(phone.sid, step, outcome)
 
 
 def test_the_first_question_streams_to_our_recogniser(vosk_client: TestClient, parts: Parts) -> None:
     doc = Phone(vosk_client).call()
     token = streamed(doc, f"{PUBLIC_URL}/twilio/speech?step=1&ask=language")
-    assert parts.speech.readiness().startswith("fallback to keypad and twilio speech (ru: ")
+    assert speech_of(parts).readiness().startswith("fallback to keypad and twilio speech (ru: ")
     assert doc.xml == xml(
         f"<Say {UK}>Оберіть мову: українська — 1.</Say>"
         f"<Say {RU}>Выберите язык: русский — 2.</Say>"

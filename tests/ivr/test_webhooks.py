@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels.state_store import state_key
 from hotline.conversation_log import Conversation
 from hotline.deps import Parts
+from ivr.line import phone_of
 from tests.ivr.phone import EMPTY, PUBLIC_URL, TOKEN, Doc, Phone, events_of, sign, xml
 
 UK = 'language="uk-UA" voice="Google.uk-UA-Standard-A"'
@@ -58,11 +59,11 @@ def test_another_account_is_refused(client) -> None:
 
 
 def test_without_an_auth_token_every_webhook_is_refused(client, parts: Parts) -> None:
-    validator, parts.phone.validator = parts.phone.validator, None
+    validator, phone_of(parts).validator = phone_of(parts).validator, None
     try:
         response = Phone(client).post("/twilio/voice")
     finally:
-        parts.phone.validator = validator
+        phone_of(parts).validator = validator
     assert response.status_code == 403
     assert "no Twilio auth token" in response.json()["message"]
 
@@ -174,7 +175,7 @@ def test_the_signature_is_checked_against_the_public_url_with_its_query(client) 
 def test_a_fault_in_a_turn_still_puts_the_caller_in_our_queue(client, parts: Parts) -> None:
     phone = Phone(client)
     menu = phone.answer(phone.call(), Digits="1")
-    record = parts.phone.calls.find(phone.sid)
+    record = phone_of(parts).calls.find(phone.sid)
     assert record is not None
     # The conversation's state is unreadable: the engine cannot go on.
     parts.redis.client.set(state_key(parts.settings.redis_prefix, record.conversation_id), "{not json")

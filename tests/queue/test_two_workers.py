@@ -15,6 +15,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from channels.viber.line import ViberLine
 from hotline import users
 from hotline.app import create_app
 from hotline.db import make_engine, transaction
@@ -61,7 +62,7 @@ def test_a_viber_chat_held_through_one_worker_and_closed_through_the_other(
     user = new_user()
     post(first, conversation_started(user))
     post(first, text_message(user, "operator"))
-    conversation_id = parts.viber.flows.conversation_of(user["id"])
+    conversation_id = parts.channels.part(ViberLine).flows.conversation_of(user["id"])
     with transaction(parts.sessions) as session:
         operator = users.create(session, username="olena", password="s3cret-pass", role=users.Role.OPERATOR)
         operator.display_name = "Олена"

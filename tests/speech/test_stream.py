@@ -13,6 +13,8 @@ from websockets.sync.client import connect
 
 from hotline.conversation_log import ConversationEvent
 from intents.pack import DEMO_PACK, load_pack
+from ivr.line import phone_of
+from ivr.speech.line import speech_of
 from ivr.speech.twilio_side import TwilioStream
 from tests.ivr.phone import Doc, Phone, events_of
 from tests.speech.audio import Audio, read_directly
@@ -30,7 +32,7 @@ def in_menu(server: SpeechServer) -> tuple[Phone, str]:
     phone = Phone(server.http)
     phone.twiml(f"{server.url}/twilio/voice")
     phone.twiml(f"{server.url}/twilio/gather?step=1", {"Digits": "1"})
-    record = server.parts.phone.calls.find(phone.sid)
+    record = phone_of(server.parts).calls.find(phone.sid)
     assert record is not None
     return phone, record.conversation_id
 
@@ -40,13 +42,13 @@ def ask_menu(server: SpeechServer, *, open_question: bool = False) -> tuple[Phon
     phone, conversation_id = in_menu(server)
     tree = load_pack(DEMO_PACK) if open_question else None
     turn = menu_turn(conversation_id, 2, tree=tree, top=open_question)
-    q = question(server.parts.speech.ask(turn, ["Оберіть розділ."], MENU).to_xml())
+    q = question(speech_of(server.parts).ask(turn, ["Оберіть розділ."], MENU).to_xml())
     return phone, q, TwilioStream(call_sid=phone.sid)
 
 
 def grammar_of(server: SpeechServer, q: Question) -> str | None:
     """The grammar the question's stream will use, as stored with its TwiML."""
-    line = server.parts.speech
+    line = speech_of(server.parts)
     raw = line.store.client.get(f"{line.store.prefix}:speech:listen:{q.parameters['token']}")
     [listener] = json.loads(raw)["listeners"]
     grammar: str | None = listener["grammar"]
@@ -54,7 +56,7 @@ def grammar_of(server: SpeechServer, q: Question) -> str | None:
 
 
 def direct(server: SpeechServer, q: Question, audio: Audio) -> str:
-    model = server.parts.speech.models.get("uk")
+    model = speech_of(server.parts).models.get("uk")
     assert model is not None
     return read_directly(model.model, grammar_of(server, q), audio.pcm)
 
@@ -195,7 +197,7 @@ def test_the_language_question_asked_twice_in_silence_takes_the_caller_on_in_ukr
     phone.twiml(f"{server.url}/twilio/voice")
     silence = Audio(b"", b"").then_silence(NO_SPEECH + 0.5)
     for step in (1, 2):  # the answer to a language question asked again carries ask=language, as a Gather's does
-        q = question(server.parts.speech.language_question(step).to_xml())
+        q = question(speech_of(server.parts).language_question(step).to_xml())
         assert q.action.endswith(f"/twilio/speech?step={step}&ask=language")
         play(q.stream, q.parameters, frames(silence), TwilioStream(call_sid=phone.sid))
         doc = phone.twiml(q.action)

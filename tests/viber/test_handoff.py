@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.viber import service
+from channels.viber.line import ViberLine
 from hotline import users
 from hotline.db import transaction
 from specialist_queue import chat
@@ -48,7 +49,7 @@ def test_a_specialist_takes_over_and_hands_back_with_a_rating(
     waiting = fake_viber.sent_to(user["id"])[-1]
     assert "З'єдную вас із фахівцем" in waiting["text"] and "Ви в черзі до фахівця: 1-й" in waiting["text"]
     assert button_bodies(waiting)[-3:] == ["back", "menu", "operator"]
-    conversation_id = parts.viber.flows.conversation_of(user["id"])
+    conversation_id = parts.channels.part(ViberLine).flows.conversation_of(user["id"])
 
     operator_id = _operator(viber_client)
     desk.set_state(operator_id, OperatorState.AVAILABLE)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.viber import service
+from channels.viber.line import ViberLine
 from channels.viber.models import ViberEvent
 from channels.viber.wire import signature
 from hotline import conversation_log
@@ -160,7 +161,7 @@ def test_after_unsubscribing_nothing_is_sent_until_the_user_writes(
     post(viber_client, conversation_started(user))
     event = {"event": "unsubscribed", "timestamp": 1, "user_id": user["id"], "message_token": token()}
     assert post(viber_client, event).status_code == 200
-    relay = viber_client.app.state.parts.viber.relay  # type: ignore[attr-defined]
+    relay = viber_client.app.state.parts.channels.part(ViberLine).relay  # type: ignore[attr-defined]
     conversation_id = relay.flows.conversation_of(user["id"])
     relay.operator_message_soon(conversation_id, "Доброго дня!", message_id=1).result(timeout=10)
     assert fake_viber.sent_to(user["id"]) == []
@@ -204,7 +205,7 @@ def test_abuse_gets_one_warning_then_a_block_that_an_admin_can_lift(
 
 
 def _conversation(client: TestClient, user: dict[str, str]) -> str:
-    flows = client.app.state.parts.viber.flows  # type: ignore[attr-defined]
+    flows = client.app.state.parts.channels.part(ViberLine).flows  # type: ignore[attr-defined]
     found = flows.conversation_of(user["id"])
     assert found is not None
     return str(found)

@@ -67,7 +67,8 @@
     });
   }
 
-  // Preview of the node being edited (unsaved changes included) on the phone, in Viber and on the web.
+  // Preview of the node being edited (unsaved changes included) on every channel that is on: a keypad
+  // channel's speech and keys, a button channel's bubble and buttons, each with its warnings.
   const nodeForm = document.getElementById("node-form");
   const preview = document.getElementById("preview");
   if (nodeForm && preview) {
@@ -77,27 +78,31 @@
       new FormData(nodeForm).forEach((value, name) => {
         if (name !== "csrf_token") form[name] = String(value);
       });
+      const failed = preview.querySelector(":scope > .note");
       try {
         const view = await postJson("/api/admin/preview", { slug: nodeForm.dataset.slug, lang: langSelect.value, form });
+        failed.hidden = true;
         render(view);
       } catch (error) {
-        preview.querySelector(".phone .note").textContent = error.message;
+        failed.textContent = error.message;
+        failed.hidden = false;
       }
       preview.hidden = false;
     };
+    const panel = (channel, seconds) => {
+      const box = element("div", null, `channel ${channel.name}`);
+      box.append(element("h4", channel.label));
+      const keys = channel.controls === "keys";
+      box.append(element(keys ? "p" : "div", channel.text, keys ? "speech" : "bubble"));
+      box.append(element(keys ? "ul" : "div", null, keys ? "keys" : "buttons"));
+      box.lastChild.replaceChildren(...channel.buttons.map((b) => element(keys ? "li" : "span", b)));
+      const notes = channel.warnings.map((w) => preview.dataset[w] || w);
+      if (keys) box.append(element("p", preview.dataset.seconds.replace("{seconds}", seconds), "note muted"));
+      if (notes.length) box.append(element("p", notes.join(" "), "note"));
+      return box;
+    };
     const render = (view) => {
-      const phone = preview.querySelector(".phone");
-      phone.querySelector(".speech").textContent = view.phone.text;
-      phone.querySelector(".keys").replaceChildren(...view.phone.buttons.map((b) => element("li", b)));
-      phone.querySelector(".note").textContent = preview.dataset.seconds.replace("{seconds}", view.speaking_seconds);
-      phone.querySelector(".note").className = "note muted";
-      for (const name of ["viber", "web"]) {
-        const panel = preview.querySelector(`.${name}`);
-        panel.querySelector(".bubble").textContent = view[name].text;
-        panel.querySelector(".buttons").replaceChildren(...view[name].buttons.map((b) => element("span", b)));
-        const note = panel.querySelector(".note");
-        if (note) note.textContent = view[name].warnings.map((w) => preview.dataset[w] || w).join(" ");
-      }
+      preview.querySelector(".channels").replaceChildren(...view.channels.map((c) => panel(c, view.speaking_seconds)));
     };
     document.getElementById("preview-button").addEventListener("click", show);
     langSelect.addEventListener("change", show);

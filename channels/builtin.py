@@ -1,0 +1,13 @@
+"""The built-in channels, in the order staff pages list them: the composition root's one list."""
+
+from __future__ import annotations
+
+from channels.registry import Channel
+from channels.viber.channel import Viber
+from channels.webchat.channel import WebChat
+from ivr.channel import Phone
+
+
+def channels() -> list[Channel]:
+    """A fresh instance of each (a channel keeps what it started; every app has its own)."""
+    return [Phone(), Viber(), WebChat()]

@@ -1,0 +1,48 @@
+"""Viber as a registered channel: the signed webhook, the block list API, the sender and the relay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from types import MappingProxyType
+
+from fastapi import APIRouter
+from starlette.routing import Mount
+
+from channels.registry import BaseChannel, Capabilities, Controls, Delivery, Runtime
+from channels.viber import flows, routes
+from channels.viber.line import ViberLine, open_line
+from channels.viber.wire import BUTTON_TEXT_LIMIT, TEXT_LIMIT
+
+
+class Viber(BaseChannel):
+    name = flows.CHANNEL
+    label = MappingProxyType({"uk": "Viber", "ru": "Viber"})
+    capabilities = Capabilities(
+        controls=Controls.BUTTONS, delivery=Delivery.PUSH, text_limit=TEXT_LIMIT, button_limit=BUTTON_TEXT_LIMIT
+    )
+
+    def __init__(self) -> None:
+        self.line: ViberLine | None = None
+
+    def routes(self) -> Sequence[APIRouter | Mount]:
+        return (routes.router, routes.admin_router)
+
+    def signed_paths(self) -> Sequence[str]:
+        return (routes.WEBHOOK,)
+
+    async def start(self, runtime: Runtime) -> None:
+        self.line = open_line(
+            runtime.settings,
+            redis=runtime.redis,
+            sessions=runtime.sessions,
+            dialogue=runtime.dialogue,
+            queue=runtime.specialists.queue,
+        )
+
+    async def aclose(self) -> None:
+        if self.line is not None:
+            await self.line.aclose()
+            self.line = None
+
+    def parts(self) -> Iterable[object]:
+        return () if self.line is None else (self.line,)

@@ -1,0 +1,70 @@
+"""The phone line as a registered channel: Twilio's webhooks (on their lean path), the media streams,
+speech recognition, and the queue's seams for a caller waiting in Twilio's queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+
+from channels.registry import BaseChannel, Capabilities, Controls, Delivery, Runtime
+from ivr import calls
+from ivr import line as phone_line
+from ivr import routes as phone_routes
+from ivr.speech import line as speech_line
+from ivr.speech import routes as speech_routes
+from ivr.waiting import TwilioWaitFigures
+from ivr.webhooks import TwilioWebhooks
+from specialist_queue.phone_line import LiveQueueDoor, LiveWaitFigures, QueueCallbacks
+
+WEBHOOK_THREADS = 2  # per worker: measured against the event loop and the shared pool (docs/BENCHMARKS.md)
+KEYS = 9  # options are read with the keys 1–9
+
+
+class Phone(BaseChannel):
+    name = calls.CHANNEL
+    label = MappingProxyType({"uk": "Телефон", "ru": "Телефон"})
+    capabilities = Capabilities(controls=Controls.KEYS, delivery=Delivery.REPLY, buttons=KEYS)
+
+    def __init__(self) -> None:
+        self.line: phone_line.PhoneLine | None = None
+        self.speech: speech_line.SpeechLine | None = None
+
+    def routes(self) -> Sequence[APIRouter | Mount]:
+        return (phone_routes.router, speech_routes.router)
+
+    def middleware(self) -> Sequence[Middleware]:
+        # Twilio's webhooks skip the session and FastAPI (ivr/webhooks.py); still counted by the metrics around them.
+        webhooks = [*phone_routes.router.routes, *speech_routes.router.routes]
+        return (Middleware(TwilioWebhooks, routes=webhooks, threads=WEBHOOK_THREADS),)
+
+    def signed_paths(self) -> Sequence[str]:
+        found = [*phone_routes.router.routes, *speech_routes.router.routes]
+        return [route.path for route in found if isinstance(route, APIRoute)]
+
+    async def start(self, runtime: Runtime) -> None:
+        queue = runtime.specialists.queue
+        self.speech = speech_line.start(runtime.settings, runtime.redis.client, runtime.specialists.twilio)
+        self.line = phone_line.build(
+            runtime.settings,
+            runtime.sessions,
+            runtime.redis.client,
+            waits=LiveWaitFigures(queue, TwilioWaitFigures()),
+            callbacks=QueueCallbacks(queue),
+            door=LiveQueueDoor(queue),
+        )
+
+    async def aclose(self) -> None:
+        if self.speech is not None:
+            self.speech.close()
+        self.line = self.speech = None
+
+    def parts(self) -> Iterable[object]:
+        return tuple(p for p in (self.line, self.speech) if p is not None)
+
+    def checks(self) -> Mapping[str, str]:
+        return {} if self.speech is None else {"speech": self.speech.readiness()}
