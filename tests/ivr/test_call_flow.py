@@ -10,6 +10,7 @@ from hotline.admin import office
 from hotline.db import transaction
 from hotline.deps import Parts
 from hotline.office_hours import OfficeHours, QueuePolicy, parse_week
+from ivr.line import phone_of
 from intents.pack import DEMO_PACK, load_pack
 from tests.ivr.phone import EMPTY, PUBLIC_URL, Doc, Phone, events_of, xml
 
@@ -184,7 +185,7 @@ def test_out_of_hours_zero_waits_for_the_duty_specialist_only_where_there_is_one
     assert queued.said == ["Залишайтеся на лінії, вам відповість черговий фахівець."]
     assert queued.first("Enqueue").text == "general-uk"
 
-    closed.phone.after_hours_queue = False
+    phone_of(closed).after_hours_queue = False
     other = Phone(client)
     offer = other.answer(in_ukrainian(other), Digits="0")
     assert "Щоб дочекатися на лінії чергового фахівця — 0." not in offer.said
