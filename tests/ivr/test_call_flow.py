@@ -10,8 +10,8 @@ from hotline.admin import office
 from hotline.db import transaction
 from hotline.deps import Parts
 from hotline.office_hours import OfficeHours, QueuePolicy, parse_week
-from ivr.line import phone_of
 from intents.pack import DEMO_PACK, load_pack
+from ivr.line import phone_of
 from tests.ivr.phone import EMPTY, PUBLIC_URL, Doc, Phone, events_of, xml
 
 UK = 'language="uk-UA" voice="Google.uk-UA-Standard-A"'
