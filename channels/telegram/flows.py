@@ -146,7 +146,11 @@ class TelegramFlows:
             result = self.dialogue.handle(conversation_id, event, turn=turn)
         except UnknownConversation:
             result = self.dialogue.handle(self._start(chat_id, incoming.lang).conversation_id, event, turn=turn)
-        return render.messages(result.replies, result.lang, chat_id=chat_id, turn=turn)
+        calls = render.messages(result.replies, result.lang, chat_id=chat_id, turn=turn)
+        from_menu_to_menu = incoming.in_place and len(result.replies) == 1 and render.menu_only(result.last)
+        if from_menu_to_menu and incoming.message_id is not None:  # the pressed menu becomes the next one
+            return render.in_place(calls, incoming.message_id)
+        return calls
 
     # ---- records ----------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 2 * 24 * 3600  # longer than Telegram keeps an update it could not deliver (24 h)
 ALL_CHATS = parse("30/second")
 ONE_CHAT = parse("4 per 4 seconds")  # one a second, a short answer's few pieces at once
+NOT_MODIFIED = "message is not modified"  # Telegram's 400 for an edit to what the message says already
 
 
 class Outcome(StrEnum):
@@ -134,7 +135,7 @@ class Sender:
         claim = keys.outgoing(self.prefix, call.id)
         if not await self.redis.set(claim, "sending", nx=True, ex=CLAIM_SECONDS):
             return Delivery(call.id, Outcome.DUPLICATE)
-        if call.method.startswith("send"):  # a message: not to a blocked chat, and within the rates
+        if call.message:  # not to a blocked chat, and within the rates
             if await self.redis.exists(keys.stopped(self.prefix, call.chat_id)):
                 return await self._settle(call, Outcome.BLOCKED)
             await self.rates.wait(call.chat_id)
@@ -144,6 +145,12 @@ class Sender:
             if exc.blocked:
                 await self.redis.set(keys.stopped(self.prefix, call.chat_id), "403")
                 return await self._settle(call, Outcome.BLOCKED, str(exc))
+            if NOT_MODIFIED in exc.description:  # the menu pressed twice: it shows what it should already
+                await self.redis.set(claim, Outcome.SENT.value, ex=CLAIM_SECONDS)
+                return Delivery(call.id, Outcome.SENT)
+            if call.instead is not None:
+                await self.redis.set(claim, Outcome.REFUSED.value, ex=CLAIM_SECONDS)
+                return await self._deliver(call.instead)
             return await self._settle(call, Outcome.REFUSED, str(exc))
         except TelegramUnavailable as exc:
             return await self._settle(call, Outcome.FAILED, str(exc))

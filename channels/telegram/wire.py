@@ -23,6 +23,9 @@ CALLBACK_DATA_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA.value  # 64 by
 # What setWebhook asks for: everything `parse` turns into an `Incoming`.
 UPDATE_KINDS = (UpdateType.MESSAGE, UpdateType.EDITED_MESSAGE, UpdateType.CALLBACK_QUERY, UpdateType.MY_CHAT_MEMBER)
 MAX_TEXT = 2000  # what we pass on to the engine; Telegram lets citizens send 4,096
+# Begins the callback data of a button under a menu (no answer in it): the next menu may take that
+# message's place (editMessageText) instead of piling up under it. An answer's buttons go without it.
+IN_PLACE = "~"
 _GONE = frozenset({ChatMemberStatus.BANNED, ChatMemberStatus.LEFT})  # "kicked" is how a blocked bot shows
 # What a message can carry besides text, in the order they are looked for (the first one names it).
 _ATTACHMENTS = (
@@ -61,6 +64,8 @@ class Incoming:
     name: str = ""  # the citizen's first name as Telegram shows it
     what: str = ""  # for OTHER and IGNORED: what it was ("sticker", "channel_post"…)
     callback_id: str | None = None  # a button press: answered with answerCallbackQuery
+    message_id: int | None = None  # the message whose button was pressed (while the bot may still edit it)
+    in_place: bool = False  # that message is a menu: the next menu may replace it
     file_id: str | None = None  # a voice message's file
     seconds: int = 0  # a voice message's length
     edited: bool = False
@@ -86,7 +91,11 @@ def _incoming(update: Update) -> Incoming:
         gone = member.new_chat_member.status in _GONE
         return _with(base, Kind.BLOCKED if gone else Kind.UNBLOCKED, what=str(member.new_chat_member.status))
     if (query := update.callback_query) is not None:
-        return _with(base, Kind.BUTTON, text=_clean(query.data or ""), callback_id=query.id)
+        data = _clean(query.data or "")
+        under = query.message.message_id if isinstance(query.message, Message) else None
+        in_place = data.startswith(IN_PLACE) and under is not None
+        target = data.removeprefix(IN_PLACE)
+        return _with(base, Kind.BUTTON, text=target, callback_id=query.id, message_id=under, in_place=in_place)
     if update.message is not None:
         return _message(base, update.message)
     if update.edited_message is not None:
@@ -143,12 +152,23 @@ def lang_of(code: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Call:
-    """One Bot API call. `id` is stable for what caused it, so a retried update sends nothing new."""
+    """One Bot API call. `id` is stable for what caused it, so a retried update sends nothing new.
+
+    `instead` is made when Telegram refuses this one (a menu message too old to edit is sent anew)."""
 
     id: str
     chat_id: int
     method: str
     body: dict[str, Any]
+    instead: Call | None = None
+
+    @property
+    def message(self) -> bool:
+        """Something the citizen reads: not to a chat that blocked the bot, and within the send rates."""
+        return self.method in MESSAGE_METHODS
+
+
+MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText"})
 
 
 def encode(body: dict[str, Any]) -> bytes:

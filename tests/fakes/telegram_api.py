@@ -41,6 +41,7 @@ class Trouble:
     retry_after: int | None = None
     description: str = ""
     hang_seconds: float = 0.0
+    method: str | None = None  # only a call of this method meets it (None: the next call, whatever it is)
 
 
 class FakeTelegramApi:
@@ -84,9 +85,14 @@ class FakeTelegramApi:
         self._script(count, Trouble(http_status=429, retry_after=retry_after, description=description))
 
     def refuse_next(
-        self, count: int = 1, *, code: int = 403, description: str = "Forbidden: bot was blocked by the user"
+        self,
+        count: int = 1,
+        *,
+        code: int = 403,
+        description: str = "Forbidden: bot was blocked by the user",
+        method: str | None = None,
     ) -> None:
-        self._script(count, Trouble(http_status=code, description=description))
+        self._script(count, Trouble(http_status=code, description=description, method=method))
 
     def hang_next(self, count: int = 1, *, seconds: float = 3.0) -> None:
         self._script(count, Trouble(hang_seconds=seconds))
@@ -139,7 +145,9 @@ class FakeTelegramApi:
         received = Received(method, token, body if isinstance(body, dict) else {}, time.monotonic())
         with self._lock:
             self.arrived.append(received)
-            trouble = self._trouble.popleft() if self._trouble else Trouble()
+            trouble = next((t for t in self._trouble if t.method in (None, method)), Trouble())
+            if trouble in self._trouble:
+                self._trouble.remove(trouble)
         if trouble.hang_seconds:
             time.sleep(trouble.hang_seconds)
             return  # the caller gave up: nothing delivered, no answer worth sending

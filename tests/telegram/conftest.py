@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels.telegram.line import TelegramLine, open_line
 from channels.telegram.models import TelegramEvent
 from channels.telegram.routes import WEBHOOK, router
-from channels.telegram.wire import SECRET_HEADER
+from channels.telegram.wire import IN_PLACE, SECRET_HEADER
 from hotline.db import make_engine
 from hotline.settings import Settings
 from tests.conftest import _empty_tables
@@ -143,9 +143,10 @@ def start(user: dict[str, Any]) -> dict[str, Any]:
     return update(message=message(user, "/start", entities=[{"offset": 0, "length": 6, "type": "bot_command"}]))
 
 
-def press(user: dict[str, Any], data: str) -> dict[str, Any]:
-    query = {"id": uuid.uuid4().hex[:16], "from": user, "chat_instance": "-7348", "data": data,
-             "message": message(user, "…")}  # fmt: skip
+def press(user: dict[str, Any], data: str, message_id: int | None = None) -> dict[str, Any]:
+    """A press of the button `data` under our message `message_id` (any message of ours when not given)."""
+    under = message(user, "…", **({"message_id": message_id} if message_id is not None else {}))
+    query = {"id": uuid.uuid4().hex[:16], "from": user, "chat_instance": "-7348", "data": data, "message": under}
     return update(callback_query=query)
 
 
@@ -171,8 +172,18 @@ def post(client: TestClient, body: dict[str, Any] | bytes, *, secret: str | None
 
 
 def buttons(call_body: dict[str, Any]) -> list[str]:
+    """The targets of a message's buttons (without the mark of a menu's: `in_place`)."""
+    return [data.removeprefix(IN_PLACE) for data in callback_data(call_body)]
+
+
+def callback_data(call_body: dict[str, Any]) -> list[str]:
     board = call_body.get("reply_markup") or {}
     return [b["callback_data"] for row in board.get("inline_keyboard", []) for b in row]
+
+
+def in_place(call_body: dict[str, Any]) -> bool:
+    """Whether a message's buttons are a menu's (the next menu replaces the message)."""
+    return all(data.startswith(IN_PLACE) for data in callback_data(call_body))
 
 
 def events(sessions: sessionmaker[Session], chat_id: int) -> list[tuple[str, str]]:

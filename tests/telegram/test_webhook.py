@@ -13,7 +13,9 @@ from hotline import conversation_log
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.telegram.conftest import (
     buttons,
+    callback_data,
     events,
+    in_place,
     line_of,
     member,
     message,
@@ -117,6 +119,40 @@ def test_a_button_press_is_answered_and_stops_spinning(
     submenu = fake_telegram.wait_for(2, chat_id=user["id"])[1].body
     assert "housing_subsidy_apply" in buttons(submenu)
     assert answered.at <= fake_telegram.calls("sendMessage", user["id"])[1].at  # the spinner stops first
+
+
+def test_from_menu_to_menu_the_message_changes_in_place_and_answers_come_anew(
+    telegram_client: TestClient, fake_telegram: FakeTelegramApi
+) -> None:
+    user = new_user()
+    post(telegram_client, start(user))
+    welcome = fake_telegram.wait_for(1, chat_id=user["id"])[0].body
+    assert in_place(welcome) and buttons(welcome)[0] == "subsidies"
+    post(telegram_client, press(user, callback_data(welcome)[0], message_id=501))
+    (edit,) = fake_telegram.wait_for(1, "editMessageText", chat_id=user["id"])
+    assert edit.body["message_id"] == 501 and "housing_subsidy_apply" in buttons(edit.body) and in_place(edit.body)
+    post(telegram_client, press(user, "~housing_subsidy_apply", message_id=501))
+    answer = fake_telegram.wait_for(2, chat_id=user["id"])[1]  # an answer is a message of its own, kept
+    assert "субсид" in answer.text.lower() and not in_place(answer.body)
+    post(telegram_client, press(user, "back", message_id=502))  # a button under the answer: the answer stays
+    assert "housing_subsidy_apply" in buttons(fake_telegram.wait_for(3, chat_id=user["id"])[2].body)
+    assert len(fake_telegram.calls("editMessageText", user["id"])) == 1
+
+
+def test_a_menu_telegram_will_not_edit_comes_as_a_new_message(
+    telegram_client: TestClient, fake_telegram: FakeTelegramApi
+) -> None:
+    user = new_user("ru")
+    post(telegram_client, start(user))
+    fake_telegram.wait_for(1, chat_id=user["id"])
+    fake_telegram.refuse_next(1, code=400, description="Bad Request: message can't be edited", method="editMessageText")
+    post(telegram_client, press(user, "~benefits", message_id=77))
+    menu = fake_telegram.wait_for(2, chat_id=user["id"])[1]
+    assert "benefits_veterans" in buttons(menu.body)
+    fake_telegram.refuse_next(1, code=400, description="Bad Request: message is not modified", method="editMessageText")
+    post(telegram_client, press(user, "~benefits", message_id=77))  # pressed again: it shows that menu already
+    time.sleep(0.5)
+    assert len(fake_telegram.texts(user["id"])) == 2 and fake_telegram.calls("editMessageText", user["id"]) == []
 
 
 def test_an_edited_message_is_answered_as_its_new_text(

@@ -7,7 +7,7 @@ import json
 from channels.chat.controls import split
 from channels.telegram import render
 from channels.telegram.wire import TEXT_LIMIT, Kind, lang_of, parse, secret_ok, utf16_length
-from intents.engine import Option, Reply
+from intents.engine import Expect, Option, Reply
 from tests.telegram.conftest import member, message, new_user, press, start, text_update, update
 
 
@@ -59,7 +59,13 @@ def test_long_answers_are_cut_under_telegrams_limit_counted_as_telegram_counts()
 
 def test_a_reply_is_its_pieces_with_the_keyboard_under_the_last() -> None:
     long = "Документи для субсидії. " * 400
-    reply = Reply(text="коротко", text_long=long, options=(Option("1", "Як подати заяву", "housing_subsidy_apply"),))
+    reply = Reply(
+        text="коротко",
+        text_long=long,
+        options=(Option("1", "Як подати заяву", "housing_subsidy_apply"),),
+        intent="housing_subsidy_documents",
+        expect=Expect.AFTER_ANSWER,
+    )
     calls = render.messages([reply], "uk", chat_id=42, turn="tg:1", footer="Ви в черзі: 2-й.")
     assert [c.id for c in calls] == ["tg:1:0", "tg:1:1", "tg:1:2"]
     assert all(c.method == "sendMessage" and c.chat_id == 42 for c in calls)
