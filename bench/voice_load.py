@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/voice_load.py [--callers N] [--clients K] [--seconds S] [--workers W] [--url URL] [--write]
     .venv/bin/python bench/voice_load.py --second-opinion [...]
+    .venv/bin/python bench/voice_load.py --old-webhooks [REV] [--rounds R] [...]
 
 Without `--url` the script starts its own server the way an office runs it under load:
 `hotline serve --workers W --no-access-log` on a scratch PostgreSQL database it creates (and drops)
@@ -14,6 +15,12 @@ each side spent per request, and `--write` puts them into docs/BENCHMARKS.md.
 (`HOTLINE_SECOND_OPINION=false`) and on, and walks calls in which the caller says something the lexical
 matcher cannot answer (so the model is asked, and the caller says "no" to its suggestion): the CPU per
 turn of the two, side by side.
+
+`--old-webhooks` starts two servers at once in one run: this checkout, and a copy of it whose
+`ivr/webhooks.py` is the one of commit REV (by default the last whose lean path called FastAPI's
+internal `request_params_to_args`), run from that copy (`PYTHONPATH`); the old module lives only in
+that temporary copy. It measures the same walk on the old and the new lean path by turns, R rounds
+each, alternating, so both meet the same load from the rest of the machine.
 
 The load generator shares the machine, so it must cost little: the callers run in K client
 processes (default 1) on uvloop when installed, each request a hand-written HTTP/1.1 request on a
@@ -29,6 +36,8 @@ import multiprocessing
 import os
 import re
 import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -73,6 +82,10 @@ WALK_UNSURE: list[dict[str, str]] = [
     {"Digits": "1"},
 ]
 WALKS = {"turns": WALK, "unsure": WALK_UNSURE}
+# The lean path before it kept to public API: ivr/webhooks.py as it was before the commit that took
+# FastAPI's internal `request_params_to_args` out of it.
+OLD_WEBHOOKS = "before-public-api"
+PACKAGES = ("hotline", "intents", "ivr", "channels", "specialist_queue", "registry_client", "privacy")
 Timed = Callable[[Awaitable[str]], Awaitable[str]]
 
 
@@ -259,8 +272,9 @@ def _cpu_by_kind(server_pid: int | None) -> dict[str, float]:
 
 
 @contextmanager
-def server(workers: int, second_opinion: bool = True) -> Iterator[tuple[str, int]]:
-    """`hotline serve --workers N --no-access-log` on a scratch PostgreSQL database and Redis db 14."""
+def server(workers: int, second_opinion: bool = True, source: Path | None = None) -> Iterator[tuple[str, int]]:
+    """`hotline serve --workers N --no-access-log` on a scratch PostgreSQL database and Redis db 14; with
+    `source`, the packages are imported from there instead of this checkout."""
     name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -280,6 +294,7 @@ def server(workers: int, second_opinion: bool = True) -> Iterator[tuple[str, int
                 "HOTLINE_DATA_DIR": data,
                 "HOTLINE_SECOND_OPINION": "true" if second_opinion else "false",
                 "HOTLINE_RATE_LIMITS": "false",  # every simulated caller comes from this one address
+                **({"PYTHONPATH": str(source)} if source is not None else {}),
             }
             options = ("--workers", str(workers), "--no-access-log")
             with serving(Path(data), port, env, *options, wait=120) as process:
@@ -369,7 +384,7 @@ def render_opinion(found: dict[bool, Figures], command: str, args: argparse.Name
             f"Machine: {machine()}; load average before the run {load:.1f} (other work shares the cores)  ",
             f"Server: `hotline serve --workers {args.workers} --no-access-log`, PostgreSQL + Redis, "
             f"{args.callers} callers at once; each call: language, then a spoken message the lexical matcher "
-            "cannot answer, \"no\" (2), a clear question, repeat (1).",
+            'cannot answer, "no" (2), a clear question, repeat (1).',
             "",
             "| second opinion | turns/s | p50 | p99 | " + " | ".join(f"{kind} CPU ms/turn" for kind in kinds) + " |",
             "|---|---|---|---|" + "---|" * len(kinds),
@@ -379,6 +394,73 @@ def render_opinion(found: dict[bool, Figures], command: str, args: argparse.Name
             "One request in seven of these calls (the call, five answers, the status callback) asks the model; "
             "the rest are the same with it on or off. The server's CPU per turn is read from /proc over the measured "
             "window; latencies and turns/s move with whatever else shares the two cores.",
+        ]
+    )
+
+
+def old_revision(rev: str) -> str:
+    """The commit `rev` names (the one before the lean path kept to public API, for OLD_WEBHOOKS)."""
+    if rev == OLD_WEBHOOKS:
+        log = ["git", "log", "-1", "--format=%H", "-S", "request_params_to_args", "--", "ivr/webhooks.py"]
+        rev = subprocess.run(log, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip() + "^"
+    found = ["git", "rev-parse", "--short", rev]
+    return subprocess.run(found, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@contextmanager
+def with_old_webhooks(rev: str) -> Iterator[Path]:
+    """A copy of this checkout's packages in which `ivr/webhooks.py` is the one of commit `rev`."""
+    old = subprocess.run(["git", "show", f"{rev}:ivr/webhooks.py"], cwd=ROOT, check=True, capture_output=True)
+    with tempfile.TemporaryDirectory() as copy:
+        for package in PACKAGES:
+            shutil.copytree(ROOT / package, Path(copy) / package, ignore=shutil.ignore_patterns("__pycache__"))
+        (Path(copy) / "ivr" / "webhooks.py").write_bytes(old.stdout)
+        yield Path(copy)
+
+
+def compare_webhooks(args: argparse.Namespace, command: str, load: float) -> int:
+    """The same walk against the old and the new lean path, both servers up at once, rounds alternating."""
+    found: dict[str, list[Figures]] = {"old": [], "new": []}
+    args.old_webhooks = old_revision(args.old_webhooks)
+    old_tree = with_old_webhooks(args.old_webhooks)
+    with old_tree as copy, server(args.workers, source=copy) as old, server(args.workers) as new:
+        for round_ in range(args.rounds):
+            for side, (base, pid) in (("old", old), ("new", new)):
+                found[side].append(measure(base, TOKEN, "turns", args, pid))
+                print(f"round {round_ + 1}, {side}: {found[side][-1].line()}")
+    if args.write:
+        section = render_webhooks(found, command, args, load)
+        print(f"wrote {write_section('voice_load_webhooks', section)}")
+    return 0
+
+
+def render_webhooks(found: dict[str, list[Figures]], command: str, args: argparse.Namespace, load: float) -> str:
+    def row(side: str, what: str) -> str:
+        runs = found[side]
+        turns = sum(f.requests for f in runs) / sum(f.seconds for f in runs)
+        cpu = sum(f.server_cpu_ms.get("server", 0.0) * f.requests for f in runs) / sum(f.requests for f in runs)
+        spread = ", ".join(f"{f.per_second:.0f}" for f in runs)
+        p99 = ", ".join(f"{f.p99_ms:.0f}" for f in runs)
+        return f"| {what} | {turns:.0f} ({spread}) | {cpu:.2f} | {p99} |"
+
+    return "\n".join(
+        [
+            "## The webhooks' lean path, old and new (`bench/voice_load.py --old-webhooks`)",
+            "",
+            f"Command: `{command}`  ",
+            f"Machine: {machine()}; load average before the run {load:.1f} (other work shares the cores)  ",
+            f"Servers: two `hotline serve --workers {args.workers} --no-access-log` up at once, PostgreSQL + Redis, "
+            f"{args.callers} callers; {args.rounds} rounds of {args.seconds:.0f} s each, old and new alternating. "
+            f"Old: this checkout with `ivr/webhooks.py` of `{args.old_webhooks}` (FastAPI's internal "
+            "`request_params_to_args` and route fields).",
+            "",
+            "| lean path | turns/s (each round) | server CPU ms/turn | p99 ms (each round) |",
+            "|---|---|---|---|",
+            row("old", "old: FastAPI internals"),
+            row("new", "new: public API only (signature + Pydantic model of the declared `Query`s)"),
+            "",
+            "CPU per turn is the server's workers' CPU over the measured windows (/proc) divided by the turns "
+            "answered in them; turns/s and p99 move with whatever else shares the two cores.",
         ]
     )
 
@@ -394,9 +476,20 @@ def main() -> int:
     parser.add_argument(
         "--second-opinion", action="store_true", help="CPU per turn with the embedding model off and on, same run"
     )
+    parser.add_argument(
+        "--old-webhooks",
+        nargs="?",
+        const=OLD_WEBHOOKS,
+        metavar="REV",
+        help="old lean path (ivr/webhooks.py of REV; by default the one before it kept to public API) "
+        "against this one, same run",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each side with --old-webhooks")
     args = parser.parse_args()
     command = ".venv/bin/python bench/voice_load.py " + " ".join(sys.argv[1:])
     load = load_average()
+    if args.old_webhooks:
+        return compare_webhooks(args, command.strip(), load)
     if args.second_opinion:
         return compare_second_opinion(args, command.strip(), load)
     if args.url:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,7 +17,7 @@ from channels import builtin
 from channels.dialogue import ConversationBusy, Dialogue, NoPublishedTree, TreeCache
 from channels.registry import Channels, Runtime
 from channels.state_store import StateStore
-from hotline import auth, bootstrap, pending_log
+from hotline import auth, bootstrap, pending_log, refusals
 from hotline.admin import office as admin_office
 from hotline.admin import web as admin_web
 from hotline.admin.drafts import MatcherCache
@@ -163,15 +162,11 @@ def create_app(settings: Settings | None = None, channels: Channels | None = Non
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_plain_error(e) for e in exc.errors()]
-        message = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
-        return JSONResponse(status_code=422, content={"message": message or "invalid request", "detail": errors})
+        return refusals.invalid(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # One error shape for every API client: a sentence in `message`, the details in `detail`.
-        body = {"message": str(exc.detail), "detail": exc.detail}
-        return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)
+        return refusals.refused(exc)  # one error shape for every API client
 
     @app.exception_handler(ConversationBusy)
     async def busy(_: Request, exc: ConversationBusy) -> JSONResponse:
@@ -198,12 +193,6 @@ def _pending(parts: Parts) -> int:
         return parts.dialogue.pending.waiting()
     except Exception:
         return 0
-
-
-def _plain_error(error: Any) -> dict[str, str]:
-    """A validation error as a field name and a sentence a person can act on."""
-    field = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-    return {"field": field, "message": str(error.get("msg", "")).removeprefix("Value error, ")}
 
 
 def _add_health(app: FastAPI) -> None:

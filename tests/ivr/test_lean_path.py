@@ -3,6 +3,8 @@ and refused exactly as FastAPI would; and the SQL pool without its pre-ping."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
@@ -60,6 +62,30 @@ def test_webhooks_are_still_documented(client: TestClient) -> None:
     gather = paths["/twilio/gather"]["post"]
     assert {p["name"] for p in gather["parameters"]} == {"step", "ask"}
     assert {"/twilio/voice", "/twilio/status", "/twilio/wait", "/twilio/speech"} <= paths.keys()
+
+
+def test_the_lean_path_validates_each_query_as_documented(client: TestClient) -> None:
+    """The model a hook validates with is made of the parameters the route declares: same names, same
+    required ones, same bounds as /docs shows."""
+    paths = client.get("/openapi.json").json()["paths"]
+    for route in routes.router.routes:
+        hook = hook_of(route)
+        if hook is None:
+            continue
+        documented = {p["name"]: p for p in paths[hook.route.path]["post"].get("parameters", [])}
+        schema = hook.query.model_json_schema()
+        assert set(schema["properties"]) == set(documented), hook.route.path
+        assert set(schema.get("required", [])) == {n for n, p in documented.items() if p.get("required")}
+        for name, parameter in documented.items():
+            assert _bounds(parameter["schema"]) == _bounds(schema["properties"][name]), (hook.route.path, name)
+
+
+def _bounds(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's minimum, maximum and pattern, also from inside `anyOf` (an optional one)."""
+    found = {k: v for k, v in schema.items() if k in {"minimum", "maximum", "pattern"}}
+    for option in schema.get("anyOf", []):
+        found.update(_bounds(option))
+    return found
 
 
 def test_a_missing_call_sid_and_a_missing_query_value_read_as_before(client: TestClient) -> None:
