@@ -29,9 +29,10 @@ from intents.codec import (
     state_to_dict,
 )
 from intents.engine import Expect, Handoff, Input, InputKind, Reply, State
+from intents.listening import Listening, listening
 from intents.screening import counts as screening_counts
 from intents.screening.flow import Counted, What
-from intents.tree import Tree
+from intents.tree import LANGUAGES, Tree
 from intents.understanding import Understanding
 from intents.vector_store import SqlVectors
 
@@ -285,6 +286,11 @@ class Dialogue:
             for listener in self.handoff_listeners:
                 listener(request)
         return result
+
+    def listening(self, result: TurnResult) -> Listening:
+        """What to listen for after `result` (speech hints, a recogniser's grammar), from the tree it ran on."""
+        version = result.tree_version or self.trees.current_version()
+        return listening(self.trees.get(version).tree, result.last, result.lang or LANGUAGES[0])
 
     def release(self, conversation_id: str) -> bool:
         """A specialist let go of the conversation: the robot answers again and a new handoff can happen.

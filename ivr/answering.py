@@ -14,7 +14,7 @@ from hotline.deps import Parts
 from intents.tree import Priority
 from ivr import calls as call_log
 from ivr import phrases, twiml
-from ivr.calls import CallEvent, CallRecord
+from ivr.calls import FIRST_STEP, WENT_ON, CallEvent, CallRecord
 from ivr.line import PhoneLine, TwilioCall, phone_of
 from ivr.speech.line import speech_of
 from ivr.turns import DEFAULT_LANGUAGE, Turn, caller_input, render_turn
@@ -47,12 +47,13 @@ def begin(parts: Parts, call: TwilioCall) -> VoiceResponse | str:
     record = line.calls.find(call.sid)
     if record is None:
         raise UnknownCall(call.sid)
-    if (parts.dialogue.store.read(record.conversation_id).data or {}).get("step", 0) > 1:
+    first = line.calls.first_answer(call.sid)
+    if first == WENT_ON:
         # Twilio re-posts a call only before its first answer was used: this CallSid is a new call (test rigs
         # reuse them), and the old conversation is over.
         return start(parts, call)
     # Redis lost the first answer: carry on from wherever the conversation stands.
-    return line.calls.first_answer(call.sid) or advance(parts, call, record, step=0)
+    return first or advance(parts, call, record, step=0)
 
 
 def start(parts: Parts, call: TwilioCall) -> str:
@@ -73,9 +74,10 @@ def advance(parts: Parts, call: TwilioCall, record: CallRecord, *, step: int) ->
     dialogue = parts.dialogue
     event = caller_input(call.params)
     conversation_id = record.conversation_id
+    if step == FIRST_STEP:
+        line.calls.went_on(call.sid)
     result = dialogue.handle(conversation_id, event, turn=f"{call.sid}:{step}")
-    version = record.tree_version or dialogue.trees.current_version()
-    turn = Turn(result, tree=dialogue.trees.get(version).tree)
+    turn = Turn(result, listening=dialogue.listening(result))
     handoff = turn.handoff
     if handoff is None:
         return render_turn(turn, line.urls, questions=speech_of(parts))

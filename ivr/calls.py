@@ -26,6 +26,8 @@ CHANNEL = "phone"
 CALL_STEP = 1_000_000
 PENDING = "-"
 START_WAIT_SECONDS = 5.0
+FIRST_STEP = 1  # the step of a call's first question (its answer comes back to /gather?step=1)
+WENT_ON = "went-on"  # kept instead of the first answer once it was answered
 
 
 class CallEvent(StrEnum):
@@ -103,9 +105,14 @@ class Calls:
             pipe.execute()
 
     def first_answer(self, call_sid: str) -> str | None:
-        """The TwiML the call was first answered with, for a retried incoming-call webhook."""
+        """The TwiML the call was first answered with, for a retried incoming-call webhook; WENT_ON once the
+        caller answered it (Twilio retries no more: an incoming call with this CallSid is a new call)."""
         found = self.client.get(self._key(call_sid, "first"))
         return None if found is None else str(found)
+
+    def went_on(self, call_sid: str) -> None:
+        """The caller answered the first question: its TwiML is needed no more."""
+        self.client.set(self._key(call_sid, "first"), WENT_ON, ex=self.ttl)
 
     def last_announced(self, call_sid: str) -> int | None:
         found = self.client.get(self._key(call_sid, "announced"))

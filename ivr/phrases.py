@@ -15,6 +15,7 @@ LANGUAGE_PROMPTS = (
 
 _PHRASES: dict[str, dict[str, str]] = {
     "position": {"uk": "Ваш номер у черзі — {position}.", "ru": "Ваш номер в очереди — {position}."},
+    "first": {"uk": "Ви перші в черзі.", "ru": "Вы первый в очереди."},
     "estimate": {
         "uk": "Орієнтовний час очікування — {minutes}.",
         "ru": "Примерное время ожидания — {minutes}.",

@@ -7,15 +7,15 @@ a prompt to interrupt, a queue to wait in).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels.dialogue import TurnResult
 from intents.engine import Expect, Handoff, Input, InputKind, Option, Reply
+from intents.listening import Listening
 from intents.messages import say as engine_say
-from intents.tree import Tree
 from ivr import twiml
 
 MAX_SPEECH = 500
@@ -43,10 +43,10 @@ def _confidence(raw: str) -> float | None:
 
 @dataclass(frozen=True)
 class Turn:
-    """An engine turn as the phone renders it; `tree` gives the speech hints."""
+    """An engine turn as the phone renders it; `listening` gives the speech hints (none for the first words)."""
 
     result: TurnResult
-    tree: Tree | None = None
+    listening: Listening = field(default_factory=Listening)
 
     @property
     def lang(self) -> str:
@@ -138,13 +138,6 @@ def keys_read_out(options: Iterable[Option], lang: str) -> Iterator[str]:
 
 
 def _hints(turn: Turn) -> Iterator[str]:
-    """Speech hints: the titles, phrases and keywords of what the caller may choose now."""
-    index = turn.tree.index if turn.tree is not None else {}
-    options = turn.last.options
-    for option in options:
-        node = index.get(option.target)
-        yield node.text(turn.lang).title if node is not None else option.label
-    for option in options:
-        if (node := index.get(option.target)) is not None:
-            text = node.text(turn.lang)
-            yield from (*text.phrases, *text.keywords)
+    """Speech hints: the titles, phrases and keywords of what the caller may choose now, or the options'
+    labels when nothing more is known."""
+    yield from turn.listening.words or (option.label for option in turn.last.options)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -185,16 +185,17 @@ def goodbye(texts: Iterable[str], lang: str) -> VoiceResponse:
     return response
 
 
-def wait(lang: str, announcement: Iterable[str], *, hold_url: str, keys_action: str | None) -> VoiceResponse:
-    """A round of waiting: the news (if any), the callback offer (with `keys_action`), hold audio;
-    Twilio asks again after it."""
+def wait(lang: str, announcement: Sequence[str], *, hold_url: str, keys_action: str | None) -> VoiceResponse:
+    """A round of waiting: the news (if any), the callback offer (with `keys_action`: said with news, so not
+    every round, and taken at any time), hold audio; Twilio asks again after it."""
     response = VoiceResponse()
     _say_all(response, announcement, lang)
     if keys_action is None:
         response.play(hold_url)
         return response
     gather = Gather(input="dtmf", action=keys_action, method="POST", num_digits=1, timeout=1)
-    _say(gather, phrases.say("offer_callback", lang), lang)
+    if announcement:
+        _say(gather, phrases.say("offer_callback", lang), lang)
     gather.play(hold_url)
     response.append(gather)
     return response

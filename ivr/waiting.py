@@ -89,10 +89,13 @@ class TwilioWaitFigures:
 
 
 def announcement(figures: WaitFigures, last_announced: int | None, lang: str) -> list[str]:
-    """What to tell a waiting caller now: nothing at the head of the queue, or when the place did not improve."""
-    if figures.position <= 1 or (last_announced is not None and figures.position >= last_announced):
+    """What to tell a waiting caller now: the place and the estimate at the first round (the first in the
+    queue too) and whenever the place improved; nothing when it did not (it was said already)."""
+    if last_announced is not None and figures.position >= last_announced:
         return []
-    said = [phrases.say("position", lang, position=figures.position)]
+    said = [
+        phrases.say("position", lang, position=figures.position) if figures.position > 1 else phrases.say("first", lang)
+    ]
     if figures.estimated_seconds:
         wait = phrases.minutes(wait_minutes(figures.estimated_seconds), lang)
         said.append(phrases.say("estimate", lang, minutes=wait))

@@ -21,7 +21,6 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.deps import Parts
 from hotline.settings import Settings
-from intents.engine import Expect
 from intents.messages import say as engine_say
 from ivr import phrases
 from ivr import twiml as phone_twiml
@@ -160,14 +159,8 @@ def _listener(model: LoadedModel, words: Iterable[str], *, name: str) -> Listene
 
 
 def is_open(turn: Turn) -> bool:
-    """The top menu invites the caller to describe the problem in their own words, and a questionnaire's
-    question is answered in them ("нас четверо", "так, доглядаю"): the full vocabulary."""
-    if turn.last.expect is Expect.SCREENING:
-        return True
-    if turn.last.expect is not Expect.MENU or turn.tree is None:
-        return False
-    targets = {option.target for option in turn.last.options}
-    return {node.slug for node in turn.tree.children_of(None)} <= targets
+    """The caller may answer in their own words (the top menu, a questionnaire's question): the full vocabulary."""
+    return turn.listening.open
 
 
 def start(settings: Settings, client: redis.Redis, twilio: TwilioRest | None = None) -> SpeechLine:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+import ivr
 from intents.engine import Input, InputKind
 from ivr import phrases, twiml
 from ivr.speech import twiml as speech_twiml
@@ -37,14 +40,16 @@ def test_what_the_caller_did_as_engine_input(params: dict[str, str], expected: I
 @pytest.mark.parametrize(
     ("position", "last", "said"),
     [
-        (1, None, []),
+        (1, None, ["Ви перші в черзі.", "Орієнтовний час очікування — 2 хвилини."]),
         (2, None, ["Ваш номер у черзі — 2.", "Орієнтовний час очікування — 2 хвилини."]),
         (4, 4, []),
         (5, 4, []),
         (3, 4, ["Ваш номер у черзі — 3.", "Орієнтовний час очікування — 2 хвилини."]),
+        (1, 2, ["Ви перші в черзі.", "Орієнтовний час очікування — 2 хвилини."]),
+        (1, 1, []),
     ],
 )
-def test_announced_at_first_and_when_the_place_improves_never_at_the_head(
+def test_announced_at_first_also_at_the_head_and_when_the_place_improves(
     position: int, last: int | None, said: list[str]
 ) -> None:
     assert announcement(WaitFigures(position=position, estimated_seconds=61), last, "uk") == said
@@ -134,3 +139,21 @@ def test_the_media_stream_question_and_the_operator_dial_are_valid_twiml() -> No
     assert checked(stream.to_xml()).find("Connect/Stream").get("url") == "wss://hotline.example.org/twilio/stream"
     checked(dial_operator(phone="+380441234567", identity="olena"))
     checked(dial_operator(phone=None, identity="olena"))
+
+
+def test_the_phone_adapter_reaches_no_internals_of_the_dialogue() -> None:
+    """Its decisions come from the engine's typed replies and the dialogue's public methods: no state store,
+    no tree cache, no sentence of the engine matched."""
+    reached = []
+    for path in Path(ivr.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in {"store", "trees"}:
+                owner = node.value
+                name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+                if name == "dialogue":
+                    reached.append(f"{path.name}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and {"promises_a_person", "split_promise"} & {
+                alias.name for alias in node.names
+            }:
+                reached.append(f"{path.name}:{node.lineno}")
+    assert reached == []

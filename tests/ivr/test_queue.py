@@ -73,9 +73,16 @@ def wait_round(phone: Phone, url: str = WAIT) -> Doc:
     return phone.twiml(url, {**twilio_says, "QueueSid": "QU" + "2" * 32}, wait=True)
 
 
-def keys_gather(position: int, queue: str = "benefits") -> str:
+def no_offer(doc: Doc) -> bool:
+    """A wait round with the news (the first round's place and wait) and the hold audio, and no callback offer."""
+    return doc.tags()[-1] == "Play" and "Gather" not in doc.tags() and doc.said[0] == "Ви перші в черзі."
+
+
+def keys_gather(position: int, queue: str = "benefits", *, offer: bool = True) -> str:
+    """The round's Gather that takes 1 for a callback; the offer is said with news, the key taken always."""
     action = f"{PUBLIC_URL}/twilio/wait/keys?queue={queue}&amp;lang=uk&amp;position={position}"
-    return f'<Gather action="{action}" input="dtmf" method="POST" numDigits="1" timeout="1">{OFFER}</Gather>'
+    inside = OFFER if offer else HOLD
+    return f'<Gather action="{action}" input="dtmf" method="POST" numDigits="1" timeout="1">{inside}</Gather>'
 
 
 def queue_events(sessions: sessionmaker[Session], conversation_id: str) -> list[str]:
@@ -96,12 +103,23 @@ def test_the_place_and_the_estimate_come_from_our_queue_and_are_said_when_they_i
         f"<Say {UK}>Ваш номер у черзі — 3.</Say><Say {UK}>Орієнтовний час очікування — 15 хвилин.</Say>"
         + keys_gather(3)
     )
-    assert wait_round(caller).xml == xml(keys_gather(3))  # no better: nothing to announce
+    assert wait_round(caller).xml == xml(keys_gather(3, offer=False))  # no better: nothing said twice
     first.twiml("/twilio/status", {"CallStatus": "completed", "CallDuration": "50"})  # hung up while waiting
     assert wait_round(caller).said[:2] == ["Ваш номер у черзі — 2.", "Орієнтовний час очікування — 10 хвилин."]
     second.twiml(DONE, {"QueueResult": "hangup", "QueueTime": "70"})
-    # At the head of the queue the caller is next: no announcement, just the offer and the hold audio.
-    assert wait_round(caller).xml == xml(keys_gather(1))
+    # At the head of the queue: that is news too.
+    assert wait_round(caller).said[:2] == ["Ви перші в черзі.", "Орієнтовний час очікування — 5 хвилин."]
+    assert wait_round(caller).xml == xml(keys_gather(1, offer=False))
+
+
+def test_the_first_caller_in_the_queue_hears_the_place_and_the_wait_once(client, queue: SpecialistQueue) -> None:
+    phone = Phone(client)
+    enqueued(phone)
+    first = wait_round(phone)
+    assert first.xml == xml(
+        f"<Say {UK}>Ви перші в черзі.</Say><Say {UK}>Орієнтовний час очікування — 5 хвилин.</Say>" + keys_gather(1)
+    )
+    assert wait_round(phone).xml == xml(keys_gather(1, offer=False))
 
 
 def test_a_callback_request_keeps_the_place_and_leaves_the_queue(
@@ -220,7 +238,7 @@ def test_without_callbacks_in_the_admins_policy_none_is_offered_or_taken(
     set_policy(parts, dataclasses.replace(QueuePolicy(), callback_enabled=False))
     phone = Phone(client)
     enqueued(phone)
-    assert wait_round(phone).xml == xml(HOLD)
+    assert no_offer(wait_round(phone))
     keys = f"{PUBLIC_URL}/twilio/wait/keys?queue=benefits&lang=uk&position=1"
     assert phone.twiml(keys, {"Digits": "1"}, wait=True).xml == EMPTY  # an old offer's key: keep waiting
     failed = phone.twiml(DONE, {"QueueResult": "error", "QueueTime": "3"})
@@ -237,7 +255,7 @@ def test_a_callback_is_offered_only_when_the_wait_is_longer_than_the_admins_thre
     first, second = Phone(client), Phone(client)
     enqueued(first)
     enqueued(second)
-    assert wait_round(first).xml == xml(HOLD)  # 300 s to wait
+    assert wait_round(first).said == ["Ви перші в черзі.", "Орієнтовний час очікування — 5 хвилин."]  # 300 s
     assert wait_round(second).said == [  # 600 s
         "Ваш номер у черзі — 2.",
         "Орієнтовний час очікування — 10 хвилин.",
@@ -248,21 +266,21 @@ def test_a_callback_is_offered_only_when_the_wait_is_longer_than_the_admins_thre
 def test_a_hidden_number_is_not_offered_a_callback(client, queue: SpecialistQueue) -> None:
     phone = Phone(client, number="anonymous")
     enqueued(phone)
-    assert wait_round(phone).xml == xml(HOLD)
+    assert no_offer(wait_round(phone))
 
 
 def test_no_callback_is_offered_to_a_crisis_caller_or_at_night(client, parts: Parts, queue: SpecialistQueue) -> None:
     crisis = Phone(client)
     doc = crisis.answer(crisis.answer(crisis.call(), Digits="1"), SpeechResult="мені погано не хочу жити")
     assert doc.first("Enqueue").text == "crisis-uk"
-    assert wait_round(crisis, f"{PUBLIC_URL}/twilio/wait?queue=crisis&lang=uk").xml == xml(HOLD)
+    assert no_offer(wait_round(crisis, f"{PUBLIC_URL}/twilio/wait?queue=crisis&lang=uk"))
     # At night a callback would be due in the morning: the choices offered it before the caller chose to wait.
     parts.office_hours = lambda: OfficeHours(week={})
     duty = Phone(client)
     offer = duty.answer(duty.answer(duty.call(), Digits="1"), Digits="0")
     assert duty.answer(offer, Digits="0").first("Enqueue").text == "general-uk"
     general = f"{PUBLIC_URL}/twilio/wait?queue=general&lang=uk"
-    assert wait_round(duty, general).xml == xml(HOLD)
+    assert no_offer(wait_round(duty, general))
     keys = f"{PUBLIC_URL}/twilio/wait/keys?queue=general&lang=uk&position=1"
     assert duty.twiml(keys, {"Digits": "1"}, wait=True).xml == EMPTY
 

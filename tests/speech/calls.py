@@ -13,6 +13,8 @@ from websockets.sync.client import connect
 
 from channels.dialogue import TurnResult
 from intents.engine import Expect, Option, Reply
+from intents.listening import Listening
+from intents.listening import listening as listening_to
 from intents.tree import Tree
 from ivr.speech.twilio_side import TwilioStream
 from ivr.turns import Turn
@@ -24,7 +26,8 @@ def menu_turn(
     """The phone line's view of a turn that ends in a menu (the top menu of `tree` when `top`)."""
     options = tuple(Option(str(n.key), n.text(lang).title, n.slug) for n in tree.nodes) if top and tree else ()
     reply = Reply(text="…", text_long="…", options=options, expect=Expect.MENU)
-    return Turn(TurnResult(conversation_id, step, (reply,), lang), tree=tree)
+    listening = Listening() if tree is None else listening_to(tree, reply, lang)
+    return Turn(TurnResult(conversation_id, step, (reply,), lang), listening=listening)
 
 
 @dataclass(frozen=True)
