@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import hotline.models  # noqa: E402, F401  (every table)
+import hotline.schema  # noqa: E402, F401  (every table)
 from bench.report import load_average, machine, write_section  # noqa: E402
 from hotline.admin import office, stats  # noqa: E402
 from hotline.bootstrap import migrate  # noqa: E402

@@ -130,7 +130,7 @@ def retention_run(url: str, conversations: int) -> str:
     # Imported here: the masking half runs where only the masker's own packages are (--masking-only, natasha).
     from sqlalchemy import text
 
-    import hotline.models  # noqa: F401  (every table)
+    import hotline.schema  # noqa: F401  (every table)
     from hotline.admin import stats
     from hotline.bootstrap import migrate
     from hotline.db import make_engine, make_sessionmaker, utcnow

@@ -40,7 +40,7 @@ from hotline.office_hours import OfficeHours, OfficeSource
 from hotline.rate_limits import RateLimits
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
-from specialist_queue.follow import Connector, Update
+from specialist_queue.follow import Connector, Follow, Listener, Update
 from specialist_queue.runtime import Specialists
 
 T = TypeVar("T")
@@ -163,6 +163,7 @@ class Channels:
         if len(set(names)) != len(names):
             raise ValueError(f"two channels share a name: {names}")
         self._started: list[Channel] = []
+        self._follow: Follow | None = None
 
     @classmethod
     def chosen(cls, available: Iterable[Channel], wanted: str) -> Channels:
@@ -216,12 +217,13 @@ class Channels:
         """Channel name → how a specialist is connected to its conversations, where not by chat."""
         return {c.name: found for c in self.channels if (found := c.connector()) is not None}
 
-    def pushing(self) -> dict[str, Channel]:
+    def pushing(self) -> dict[str, Listener]:
         """The channels an update of the specialists' side is pushed to, by name."""
         return {c.name: c for c in self.channels if c.capabilities.delivery is Delivery.PUSH}
 
     async def start(self, runtime: Runtime) -> None:
-        """Start each channel in order; if one fails, those started are closed again."""
+        """Start each channel in order, then push the queue's updates to those that take them; if one fails,
+        those started are closed again."""
         try:
             for channel in self.channels:
                 await channel.start(runtime)
@@ -229,8 +231,13 @@ class Channels:
         except BaseException:
             await self.aclose()
             raise
+        self._follow = runtime.specialists.follow
+        self._follow.start(self.pushing())
 
     async def aclose(self) -> None:
+        if self._follow is not None:
+            await self._follow.aclose()  # nothing is pushed to a channel that is closing
+            self._follow = None
         while self._started:
             await self._started.pop().aclose()
 
@@ -239,8 +246,15 @@ class Channels:
 
     def part(self, kind: type[T]) -> T:
         """The started channels' part of type `kind` (e.g. the phone line its webhooks share)."""
+        found = self.find_part(kind)
+        if found is None:
+            raise LookupError(f"no channel that is on provides a {kind.__name__}")
+        return found
+
+    def find_part(self, kind: type[T]) -> T | None:
+        """The same, or None: for what may be missing (`specialist_queue.follow.Recordings` without Twilio)."""
         for channel in self._started:
             for found in channel.parts():
                 if isinstance(found, kind):
                     return found
-        raise LookupError(f"no channel that is on provides a {kind.__name__}")
+        return None

@@ -44,6 +44,7 @@ from registry_client import runtime as registry_runtime
 from specialist_queue import api as queue_api
 from specialist_queue import console as queue_console
 from specialist_queue import runtime as queue_runtime
+from specialist_queue.follow import Recordings
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # staff forms and API calls; the public chat and the webhooks set lower limits
@@ -82,11 +83,10 @@ def create_app(settings: Settings | None = None, channels: Channels | None = Non
         writer = pending_log.flusher(pending, sessions, pending_lease)
         writer.start()
         office = admin_office.source(sessions, settings)  # the admins' calendar, HOTLINE_OFFICE_HOURS by default
-        specialists = queue_runtime.build(settings, sessions, redis, dialogue, office.hours, office.policy)
+        specialists = queue_runtime.build(
+            settings, sessions, redis, dialogue, office.hours, office.policy, connectors=channels.connectors()
+        )
         specialists.start()
-        retention = privacy_runtime.build(settings, sessions, redis, specialists.twilio)  # daily, on one node
-        if retention is not None:
-            retention.start()
         metrics.queue = specialists.queue
         registry = registry_runtime.start(settings, sessions, redis.client)  # the HTTP client + request worker
         limits = (
@@ -96,6 +96,10 @@ def create_app(settings: Settings | None = None, channels: Channels | None = Non
         )
         runtime = Runtime(settings, sessions, redis, dialogue, office, office.hours, specialists, limits)
         await channels.start(runtime)  # e.g. the phone's Vosk models load here, once
+        # Daily, on one node; voice messages are deleted where a channel keeps them (Twilio: the phone's).
+        retention = privacy_runtime.build(settings, sessions, redis, channels.find_part(Recordings))
+        if retention is not None:
+            retention.start()
         app.state.parts = Parts(
             settings=settings,
             sessions=sessions,

@@ -9,12 +9,13 @@ import logging
 
 from twilio.twiml.voice_response import VoiceResponse
 
+from hotline.call_events import CallEvent
 from hotline.db import utcnow
 from hotline.deps import Parts
 from intents.tree import Priority
 from ivr import calls as call_log
 from ivr import phrases, twiml
-from ivr.calls import FIRST_STEP, WENT_ON, CallEvent, CallRecord
+from ivr.calls import FIRST_STEP, WENT_ON, CallRecord
 from ivr.line import PhoneLine, TwilioCall, phone_of
 from ivr.speech.line import speech_of
 from ivr.turns import DEFAULT_LANGUAGE, Turn, caller_input, render_turn

@@ -1,17 +1,14 @@
 """A call is a conversation: CallSid → conversation id in Redis (SQL as the fallback), and call events in SQL.
 
-A call's own events (queue, callback request, voice message, end) sit at one step no dialogue reaches,
-one `seq` per kind, so the conversation log's unique (conversation, step, seq) makes every write
+A call's own events (queue, callback request, voice message, end: `hotline.call_events`) sit at one step no
+dialogue reaches, one `seq` per kind, so the conversation log's unique (conversation, step, seq) makes every write
 idempotent: a retried Twilio callback writes nothing twice and never takes a step the dialogue needs.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import redis
@@ -19,25 +16,15 @@ from sqlalchemy import Insert, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.call_events import CALL_STEP, CallEvent
 from hotline.conversation_log import Conversation, ConversationEvent
 from hotline.db import transaction
 
 CHANNEL = "phone"
-CALL_STEP = 1_000_000
 PENDING = "-"
 START_WAIT_SECONDS = 5.0
 FIRST_STEP = 1  # the step of a call's first question (its answer comes back to /gather?step=1)
 WENT_ON = "went-on"  # kept instead of the first answer once it was answered
-
-
-class CallEvent(StrEnum):
-    ENQUEUED = "call_enqueued"
-    QUEUE_LEFT = "queue_left"
-    CALLBACK_REQUESTED = "callback_requested"
-    VOICEMAIL = "voicemail"
-    VOICEMAIL_TRANSCRIPTION = "voicemail_transcription"
-    ENDED = "call_ended"
-    AFTER_HOURS_CHOICES = "after_hours_choices"  # last: each kind's seq is its place in this list
 
 
 _SEQ = {kind: seq for seq, kind in enumerate(CallEvent, start=1)}
@@ -156,31 +143,3 @@ def _event(conversation_id: str, kind: CallEvent, data: dict[str, Any], text: st
     return insert(ConversationEvent).values(
         conversation_id=conversation_id, step=CALL_STEP, seq=_SEQ[kind], kind=kind.value, text=text, data=data
     )
-
-
-@dataclass(frozen=True)
-class Recording:
-    """A caller's voice message as Twilio keeps it."""
-
-    conversation_id: str
-    sid: str
-    at: datetime
-
-
-def recordings(session: Session, *, end: datetime, conversation_ids: Collection[str] | None = None) -> list[Recording]:
-    """Voice messages recorded before `end` (of `conversation_ids`, or all) that Twilio still keeps."""
-    query = select(ConversationEvent.conversation_id, ConversationEvent.data, ConversationEvent.at).where(
-        ConversationEvent.kind == CallEvent.VOICEMAIL.value, ConversationEvent.at < end
-    )
-    if conversation_ids is not None:
-        query = query.where(ConversationEvent.conversation_id.in_(conversation_ids))
-    rows = session.execute(query)
-    return [Recording(row.conversation_id, str(row.data["sid"]), row.at) for row in rows if row.data.get("sid")]
-
-
-def forget_recording(session: Session, *, conversation_id: str) -> None:
-    """The voice message is deleted at Twilio: keep only that there was one."""
-    voicemail = update(ConversationEvent).where(
-        ConversationEvent.conversation_id == conversation_id, ConversationEvent.kind == CallEvent.VOICEMAIL.value
-    )
-    session.execute(voicemail.values(data={"deleted": True}))

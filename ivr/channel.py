@@ -1,5 +1,6 @@
 """The phone line as a registered channel: Twilio's webhooks (on their lean path), the media streams,
-speech recognition, and the queue's seams for a caller waiting in Twilio's queue."""
+speech recognition, Twilio's REST API, and its side of the specialist queue (`ivr.queue_side`): a
+caller's wait and callbacks, an accepted call connected to the specialist's phone, voice messages."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from channels.registry import BaseChannel, Capabilities, Controls, Delivery, Run
 from ivr import calls
 from ivr import line as phone_line
 from ivr import routes as phone_routes
+from ivr.queue_side import CallConnector, LiveQueueDoor, LiveWaitFigures, QueueCallbacks, TwilioRecordings
 from ivr.speech import line as speech_line
 from ivr.speech import routes as speech_routes
+from ivr.twilio_rest import TwilioRest
 from ivr.waiting import TwilioWaitFigures
 from ivr.webhooks import TwilioWebhooks
-from specialist_queue.phone_line import LiveQueueDoor, LiveWaitFigures, QueueCallbacks
+from specialist_queue.follow import Connector
 
 WEBHOOK_THREADS = 2  # per worker: measured against the event loop and the shared pool (docs/BENCHMARKS.md)
 KEYS = 9  # options are read with the keys 1–9
@@ -33,6 +36,7 @@ class Phone(BaseChannel):
     def __init__(self) -> None:
         self.line: phone_line.PhoneLine | None = None
         self.speech: speech_line.SpeechLine | None = None
+        self.twilio: TwilioRest | None = None  # the REST API, when an account is configured
 
     def routes(self) -> Sequence[APIRouter | Mount]:
         return (phone_routes.router, speech_routes.router)
@@ -47,8 +51,13 @@ class Phone(BaseChannel):
         return [route.path for route in found if isinstance(route, APIRoute)]
 
     async def start(self, runtime: Runtime) -> None:
-        queue = runtime.specialists.queue
-        self.speech = speech_line.start(runtime.settings, runtime.redis.client, runtime.specialists.twilio)
+        settings, queue = runtime.settings, runtime.specialists.queue
+        token = settings.twilio_auth_token.get_secret_value()
+        if settings.twilio_account_sid and token:
+            self.twilio = TwilioRest(
+                account_sid=settings.twilio_account_sid, auth_token=token, base_url=settings.twilio_api_url
+            )
+        self.speech = speech_line.start(settings, runtime.redis.client, self.twilio)  # Vosk models load here
         self.line = phone_line.build(
             runtime.settings,
             runtime.sessions,
@@ -61,10 +70,16 @@ class Phone(BaseChannel):
     async def aclose(self) -> None:
         if self.speech is not None:
             self.speech.close()
-        self.line = self.speech = None
+        if self.twilio is not None:
+            await self.twilio.aclose()
+        self.line, self.speech, self.twilio = None, None, None
 
     def parts(self) -> Iterable[object]:
-        return tuple(p for p in (self.line, self.speech) if p is not None)
+        kept = TwilioRecordings(self.twilio) if self.twilio is not None else None
+        return tuple(p for p in (self.line, self.speech, kept) if p is not None)
+
+    def connector(self) -> Connector | None:
+        return CallConnector(lambda: self.twilio)
 
     def checks(self) -> Mapping[str, str]:
         return {} if self.speech is None else {"speech": self.speech.readiness()}

@@ -52,7 +52,7 @@ def build(
     callbacks: CallbackDesk,
     door: QueueDoor,
 ) -> PhoneLine:
-    """The phone line, with the specialist queue's seams plugged in (`specialist_queue.phone_line`)."""
+    """The phone line, with the specialist queue's seams plugged in (`ivr.queue_side`)."""
     token = settings.twilio_auth_token.get_secret_value()
     if not token:
         log.warning("HOTLINE_TWILIO_AUTH_TOKEN is not set: every Twilio webhook will be refused with 403")

@@ -18,11 +18,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from hotline.call_events import CALL_STEP, CallEvent
 from hotline.deps import Parts, PartsDep
 from intents.messages import say as engine_say
 from ivr import answering, phrases, twiml
-from ivr import calls as call_log
-from ivr.calls import CallEvent
 from ivr.line import MAX_BODY, TwilioCall, phone_of, verify
 from ivr.waiting import WaitFigures, announcement
 
@@ -96,7 +95,7 @@ def voice(call: SignedCall, parts: PartsDep) -> VoiceResponse | str:
 def gather(
     call: SignedCall,
     parts: PartsDep,
-    step: Annotated[int, Query(ge=0, le=call_log.CALL_STEP)],
+    step: Annotated[int, Query(ge=0, le=CALL_STEP)],
     ask: Annotated[str | None, Query(pattern="^language$")] = None,
 ) -> VoiceResponse | str:
     """What a `<Gather>` heard (Digits, or SpeechResult + Confidence, or nothing) goes to the engine.

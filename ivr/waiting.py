@@ -3,7 +3,7 @@
 Three small interfaces are the seams for the specialist queue: `WaitSource` gives a waiting caller's
 position and estimated wait, `CallbackDesk` takes a callback request or a voice message, and `QueueDoor`
 lets a call in (whenever the caller is put in a Twilio queue) and out (the caller hung up). The app plugs
-the live queue in (`specialist_queue.phone_line`); `TwilioWaitFigures` reads Twilio's own figures for a
+the live queue in (`ivr.queue_side`); `TwilioWaitFigures` reads Twilio's own figures for a
 call our queue does not know.
 """
 

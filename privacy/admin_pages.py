@@ -18,6 +18,7 @@ from hotline.db import transaction, utcnow
 from hotline.deps import Parts, PartsDep
 from hotline.pages import staff_lang
 from privacy import export, retention, subject
+from specialist_queue.follow import Recordings
 
 Text = Annotated[str, Form(max_length=64)]
 Days = Annotated[int, Form(ge=retention.MIN_DAYS, le=retention.MAX_DAYS)]
@@ -108,5 +109,5 @@ async def erase_citizen(
 
 
 def _twilio_delete(parts: Parts) -> subject.DeleteRecording | None:
-    twilio = parts.specialists.twilio if parts.specialists else None
-    return twilio.delete_recording if twilio else None
+    kept = parts.channels.find_part(Recordings)  # where the channels keep voice messages (Twilio: the phone's)
+    return kept.delete_recording if kept else None

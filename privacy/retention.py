@@ -26,10 +26,10 @@ from zoneinfo import ZoneInfo
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline import call_events as calls
 from hotline import conversation_log, queue_log
 from hotline.admin import audit
 from hotline.db import transaction
-from ivr import calls
 from privacy.models import RetentionSettings
 from registry_client import retention as registry_retention
 from specialist_queue import chat

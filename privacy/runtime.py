@@ -14,13 +14,13 @@ from hotline.db import transaction, utcnow
 from hotline.leases import Holding, Lease, Periodic
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
-from ivr.twilio_rest import TwilioRest
 from privacy import retention
+from specialist_queue.follow import Recordings
 
 Work = Callable[[Holding], Awaitable[bool]]
 
 
-def work(settings: Settings, sessions: sessionmaker[Session], twilio: TwilioRest | None) -> Work:
+def work(settings: Settings, sessions: sessionmaker[Session], recordings: Recordings | None) -> Work:
     """One look by the lease holder: run retention when today's run is due; True when it ran."""
 
     def last(now: datetime) -> datetime:
@@ -33,17 +33,17 @@ def work(settings: Settings, sessions: sessionmaker[Session], twilio: TwilioRest
         if not retention.due(await to_thread.run_sync(last, now), now, settings.timezone):
             return False
         holding.check()  # the lease was lost while looking: the new holder decides
-        await retention.run(sessions, now=now, delete_recording=twilio.delete_recording if twilio else None)
+        await retention.run(sessions, now=now, delete_recording=recordings.delete_recording if recordings else None)
         return True
 
     return look
 
 
 def build(
-    settings: Settings, sessions: sessionmaker[Session], redis: RedisHandle, twilio: TwilioRest | None
+    settings: Settings, sessions: sessionmaker[Session], redis: RedisHandle, recordings: Recordings | None
 ) -> Periodic | None:
     """The periodic look under the lease (None when HOTLINE_RETENTION_CHECK_SECONDS is 0); `start()` it."""
     if settings.retention_check_seconds <= 0:
         return None
     lease = Lease(redis.client, "retention", prefix=settings.redis_prefix, ttl=settings.lease_seconds)
-    return Periodic(lease, work(settings, sessions, twilio), every=settings.retention_check_seconds)
+    return Periodic(lease, work(settings, sessions, recordings), every=settings.retention_check_seconds)

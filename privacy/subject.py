@@ -19,11 +19,11 @@ import phonenumbers
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline import call_events as calls
 from hotline import conversation_log, queue_log
 from hotline.admin import audit
 from hotline.conversation_log import Conversation
 from hotline.db import transaction, utcnow
-from ivr import calls
 from privacy.masking import mask
 from registry_client import retention as registry_retention
 from registry_client.models import Case

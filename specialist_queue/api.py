@@ -15,15 +15,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, WebSocket, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hotline import call_events
 from hotline.csrf import verify_csrf
 from hotline.db import utcnow
 from hotline.deps import Parts, PartsDep, StaffUser, require, staff_of
 from hotline.users import SPECIALISTS, Role
-from ivr import calls
-from ivr.twilio_rest import TwilioRefused, TwilioUnavailable
 from privacy import conversations as privacy_view
 from specialist_queue import console, context, live, supervisor
-from specialist_queue.desk import NoPhoneLine
+from specialist_queue.follow import CannotConnect, Recordings
 from specialist_queue.model import Conflict, OperatorState
 from specialist_queue.runtime import Specialists
 
@@ -102,7 +101,7 @@ async def accept(conversation_id: ConversationId, user: Operator, parts: PartsDe
         entry = await specialists(parts).desk.accept(user.id, conversation_id)
     except Conflict as exc:
         raise _conflict(exc) from None
-    except (TwilioUnavailable, NoPhoneLine) as exc:
+    except CannotConnect as exc:
         raise HTTPException(status_code=502, detail=f"the call could not be connected: {exc}") from None
     return {"conversation_id": entry.conversation_id, "kind": entry.kind.value, "state": "connected"}
 
@@ -148,7 +147,7 @@ def _recording_sid(parts: Parts, user: StaffUser, conversation_id: str) -> str:
     if not _readable(parts, user, conversation_id):
         raise HTTPException(status_code=403, detail="only the specialist it is offered to or held by may listen")
     with parts.sessions() as session:
-        found = calls.recordings(session, end=utcnow() + timedelta(days=1), conversation_ids=[conversation_id])
+        found = call_events.recordings(session, end=utcnow() + timedelta(days=1), conversation_ids=[conversation_id])
     if not found:
         raise HTTPException(status_code=404, detail="there is no voice message (or it is deleted)")
     return found[0].sid
@@ -156,17 +155,18 @@ def _recording_sid(parts: Parts, user: StaffUser, conversation_id: str) -> str:
 
 @router.get("/api/operator/conversations/{conversation_id}/recording", response_class=Response)
 async def recording(conversation_id: ConversationId, user: Operator, parts: PartsDep) -> Response:
-    """The caller's voice message, fetched from Twilio now (never kept here), for the specialist it is theirs."""
+    """The caller's voice message, fetched from where its channel keeps it now (never kept here), for the
+    specialist it is theirs."""
     sid = await to_thread.run_sync(_recording_sid, parts, user, conversation_id)  # 403 or 404 come first
-    twilio = specialists(parts).twilio
-    if twilio is None:
-        raise HTTPException(status_code=503, detail="Twilio's REST API is not configured here")
+    kept = parts.channels.find_part(Recordings)
+    if kept is None:
+        raise HTTPException(status_code=503, detail="no channel that keeps voice messages is configured here")
     try:
-        audio, media_type = await twilio.recording(sid)
-    except TwilioRefused:
-        raise HTTPException(status_code=404, detail="Twilio no longer keeps this recording") from None
-    except TwilioUnavailable as exc:
-        raise HTTPException(status_code=502, detail=f"Twilio did not give the recording: {exc}") from None
+        audio, media_type = await kept.recording(sid)
+    except LookupError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except CannotConnect as exc:
+        raise HTTPException(status_code=502, detail=str(exc)) from None
     return Response(audio, media_type=media_type, headers={"Cache-Control": "no-store"})
 
 

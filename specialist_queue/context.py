@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from channels.dialogue import SCREENING_ANSWERS, Compiled
 from hotline import conversation_log
+from hotline.call_events import CALL_STEP, CallEvent
 from hotline.conversation_log import ConversationEvent
 from intents import engine
 from intents.engine import T_BACK, T_LANG, T_MENU, T_OPERATOR, T_REPEAT, Expect, Input, InputKind
 from intents.messages import LANGUAGE_LABELS, say
 from intents.tree import Tree
-from ivr.calls import CALL_STEP, CallEvent
 from specialist_queue import chat
 from specialist_queue.events import at, seconds
 

@@ -14,9 +14,9 @@ from anyio import to_thread
 
 from hotline.queue_log import QueueEvent, QueueEventKind
 from hotline.users import User
-from ivr.twilio_rest import TwilioRefused, TwilioRest
-from specialist_queue import chat, events, phone
+from specialist_queue import chat, events
 from specialist_queue.events import at
+from specialist_queue.follow import CannotConnect, Gone
 from specialist_queue.model import Conflict, Entry, Kind, Operator, OperatorState
 from specialist_queue.service import SpecialistQueue
 
@@ -29,23 +29,17 @@ class UnknownOperator(LookupError):
     pass
 
 
-class NoPhoneLine(RuntimeError):
-    """A call was accepted but no Twilio account is configured to connect it."""
-
-
 class Desk:
     def __init__(
         self,
         queue: SpecialistQueue,
         *,
-        twilio: TwilioRest | None,
         dispositions: Callable[[], set[str]],
         release: Callable[[str], object],
     ) -> None:
         self.queue = queue
         self.store = queue.store
         self.sessions = queue.sessions
-        self.twilio = twilio
         self.dispositions = dispositions
         self.release = release  # `Dialogue.release`: the robot answers a closed conversation again
 
@@ -86,11 +80,11 @@ class Desk:
         return self.store.operator(operator_id)
 
     async def accept(self, operator_id: int, conversation_id: str, *, now: float | None = None) -> Entry:
-        """Take the offered conversation; a waiting call is redirected to the operator's phone."""
+        """Take the offered conversation; a waiting call is connected to the operator by its channel."""
         now = self.queue.now(now)
         entry = await to_thread.run_sync(lambda: self.store.accept(operator_id, conversation_id, now=now))
         if entry.kind is Kind.CALL:
-            await self._connect_call(entry, operator_id, now)
+            await self._connect(entry, operator_id, now)
         await to_thread.run_sync(lambda: self._connected(entry, operator_id, now))
         return entry
 
@@ -102,17 +96,19 @@ class Desk:
         self.store.notify({"kind": "operator"})  # the console's countdown follows
         return deadline
 
-    async def _connect_call(self, entry: Entry, operator_id: int, now: float) -> None:
+    async def _connect(self, entry: Entry, operator_id: int, now: float) -> None:
         conversation, user = await to_thread.run_sync(
             lambda: (self.queue.conversation(entry.conversation_id), self._user(operator_id))
         )
-        twiml = phone.dial_operator(phone=user.phone, identity=user.username)
+        connector = self.queue.connectors.get(entry.channel)
         try:
-            if self.twilio is None:
-                raise NoPhoneLine("no Twilio account is configured (HOTLINE_TWILIO_ACCOUNT_SID)")
-            await self.twilio.update_call(str(conversation.external_id), twiml)
-        except TwilioRefused:
-            # Twilio will not redirect the call: the caller is gone. Nobody waits any more.
+            if connector is None:
+                raise CannotConnect(f"no channel that is on connects {entry.channel} conversations")
+            await connector.connect(
+                external_id=str(conversation.external_id), operator_phone=user.phone, operator_identity=user.username
+            )
+        except Gone:
+            # The citizen has left (the caller hung up): nobody waits any more.
             await to_thread.run_sync(lambda: self._caller_gone(entry, operator_id, now))
             raise Conflict("the caller has hung up") from None
         except BaseException:

@@ -1,19 +1,49 @@
 """Following a conversation on the specialists' side, as every channel does: what the citizen is told.
 
-An `Update` is one thing the citizen should learn: their place and wait (`Waiting`), a callback
-booked (`CallbackBooked`), a specialist joining (`Joined`), the specialist's message
-(`OperatorMessage`), the specialist closing the conversation (`Closed`). Each carries an `id` that
-is the same in every worker and on every retry, so a channel that delivers once by id (the shared
-chat outbox) sends each update one time however many workers heard of it.
+The public way for channels (none reads the queue's keys or tables):
 
-A channel whose conversations a specialist joins in another way than chat (a phone call redirected
-to the operator's phone) gives the queue a `Connector`.
+- `Follow.state(conversation_id)` — where the conversation stands now: `Waiting` (place, estimated
+  wait), `CallbackBooked`, `Joined` (a specialist holds it) or `Idle` (nobody holds or waits for it:
+  the robot answers);
+- `Follow.messages(conversation_id, after=)` — the specialist's messages to the citizen after an id;
+- `Follow.updates(conversation_id, after=)` — both, live: the state whenever it changes, then each
+  new message (a page that holds a socket open: the web chat);
+- `Follow.start(listeners)` — for channels that push (messengers): every worker hears every
+  conversation's changes and hands each update to the `Listener` of the conversation's channel (read
+  from the conversation, not from its id): `Joined`, each `OperatorMessage`, and `Closed` when a
+  specialist closed it.
+
+Every update carries an `id` that is the same in every worker and on every retry, so a channel that
+delivers once by id (`channels.chat.outbox`) sends each one time however many workers heard of it.
+
+A channel whose conversations a specialist joins in another way than chat (a phone call redirected to
+the operator's phone) gives the queue a `Connector`; one that keeps voice messages, `Recordings`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from functools import partial
+from typing import Any, Protocol
+
+import anyio
+import redis.asyncio as aioredis
+from anyio import to_thread
+from sqlalchemy import func, select
+
+from hotline import conversation_log
+from hotline.keyed_locks import KeyedLocks
+from hotline.queue_log import QueueEvent, QueueEventKind
+from specialist_queue import chat, keys
+from specialist_queue.events import at, seconds
+from specialist_queue.model import EntryState
+from specialist_queue.service import SpecialistQueue
+
+log = logging.getLogger(__name__)
+HEARTBEAT = 1.0  # seconds between looks when nothing wakes a stream (waits grow by themselves)
 
 
 @dataclass(frozen=True)
@@ -31,11 +61,11 @@ class Waiting:
 
 @dataclass(frozen=True)
 class CallbackBooked:
-    due: float  # when the call back is due (epoch seconds)
+    due: float | None  # when the call back is due (epoch seconds)
 
     @property
     def id(self) -> str:
-        return f"callback:{int(self.due)}"
+        return f"callback:{int(self.due or 0)}"
 
 
 @dataclass(frozen=True)
@@ -49,9 +79,19 @@ class Joined:
 
 
 @dataclass(frozen=True)
+class Idle:
+    """Nobody holds or waits for the conversation: the robot answers it."""
+
+    @property
+    def id(self) -> str:
+        return "idle"
+
+
+@dataclass(frozen=True)
 class OperatorMessage:
     message_id: int
     text: str
+    at: str  # ISO 8601, UTC
 
     @property
     def id(self) -> str:
@@ -60,16 +100,25 @@ class OperatorMessage:
 
 @dataclass(frozen=True)
 class Closed:
-    """The specialist closed the conversation: the citizen is back with the robot."""
+    """A specialist closed the conversation: the citizen is back with the robot."""
 
-    seq: int  # which time in this conversation (a conversation may go to a person more than once)
+    seq: int  # which closing of this conversation (it may go to a person more than once)
 
     @property
     def id(self) -> str:
         return f"closed:{self.seq}"
 
 
-Update = Waiting | CallbackBooked | Joined | OperatorMessage | Closed
+State = Waiting | CallbackBooked | Joined | Idle
+Update = State | OperatorMessage | Closed
+
+
+class Listener(Protocol):
+    """A pushing channel's side: deliver `update` to the citizen of `conversation_id`. The same update may come
+    more than once (every worker hears of it; `Joined` comes with each wake-up while a specialist holds the
+    conversation): deliver once per `update.id`, as `channels.chat.outbox` does."""
+
+    async def push(self, conversation_id: str, update: Update) -> None: ...
 
 
 class Gone(Exception):
@@ -88,3 +137,169 @@ class Connector(Protocol):
         one, their softphone `operator_identity`). Raise `Gone` when the citizen has left, `CannotConnect`
         when it cannot be done now; the queue gives the conversation its place back on any failure."""
         ...
+
+
+class Recordings:
+    """Where a channel keeps citizens' voice messages (Twilio keeps the phone's; we keep only their ids).
+
+    A base class, not a protocol, so `channels.registry.Channels.find_part(Recordings)` can look it up."""
+
+    async def recording(self, recording_sid: str) -> tuple[bytes, str]:
+        """The audio and its media type; `LookupError` when it is kept no more, `CannotConnect` when it
+        cannot be fetched now."""
+        raise NotImplementedError
+
+    async def delete_recording(self, recording_sid: str) -> bool:
+        """Delete it where it is kept; False when there was none."""
+        raise NotImplementedError
+
+
+def state_of(queue: SpecialistQueue, conversation_id: str) -> State:
+    """Where the conversation stands with the specialists now."""
+    entry = queue.store.entry(conversation_id)
+    if entry is None or entry.state is EntryState.CLOSED:
+        return Idle()
+    if entry.state is EntryState.CONNECTED:
+        operator = queue.store.operator(entry.operator) if entry.operator is not None else None
+        return Joined(operator.name if operator else "", entry.operator or 0)
+    if entry.state is EntryState.SCHEDULED:
+        return CallbackBooked(entry.due)
+    figures = queue.wait_figures(conversation_id)
+    position, wait = figures if figures else (None, None)
+    return Waiting(position, wait, urgent=entry.priority == "emergency")
+
+
+def view(update: State | OperatorMessage) -> dict[str, Any]:
+    """An update as JSON, as the web chat's live socket and the supervisor's silent view send it."""
+    match update:
+        case OperatorMessage():
+            text = update.text
+            return {"type": "message", "id": update.message_id, "at": update.at, "sender": "operator", "text": text}
+        case Joined():
+            return {"type": "status", "state": "connected", "operator": update.operator}
+        case CallbackBooked():
+            return {"type": "status", "state": "callback", "due": update.due}
+        case Waiting():
+            wait = update.wait_seconds
+            return {"type": "status", "state": "waiting", "position": update.position, "wait_seconds": wait}
+    return {"type": "status", "state": "none"}
+
+
+class Follow:
+    def __init__(self, queue: SpecialistQueue, client: aioredis.Redis) -> None:
+        self.queue = queue
+        self.client = client
+        self.prefix = queue.store.prefix
+        self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._turns = KeyedLocks()
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def state(self, conversation_id: str) -> State:
+        return state_of(self.queue, conversation_id)
+
+    def messages(self, conversation_id: str, *, after: int = 0) -> list[OperatorMessage]:
+        with self.queue.sessions() as session:
+            found = chat.since(session, conversation_id=conversation_id, after=after)
+        return [
+            OperatorMessage(m.id, m.text, at(seconds(m.at)).isoformat())
+            for m in found
+            if m.sender == chat.Sender.OPERATOR
+        ]
+
+    def closings(self, conversation_id: str) -> int:
+        """How many times a specialist has closed this conversation."""
+        with self.queue.sessions() as session:
+            found = session.scalar(
+                select(func.count(QueueEvent.id)).where(
+                    QueueEvent.conversation_id == conversation_id, QueueEvent.event == QueueEventKind.CLOSED.value
+                )
+            )
+        return int(found or 0)
+
+    async def updates(self, conversation_id: str, *, after: int = 0) -> AsyncIterator[State | OperatorMessage]:
+        """The state whenever it changes, and each message of the specialist after `after`, until cancelled."""
+        channels = (keys.notify_channel(self.prefix), keys.chat_channel(self.prefix, conversation_id))
+        pubsub = self.client.pubsub()
+        try:
+            await pubsub.subscribe(*channels)
+            sent: State | None = None
+            while True:
+                state = await to_thread.run_sync(self.state, conversation_id)
+                if state != sent:
+                    sent = state
+                    yield state
+                for message in await to_thread.run_sync(partial(self.messages, conversation_id, after=after)):
+                    after = message.message_id
+                    yield message
+                await wake(pubsub)
+        finally:
+            with anyio.CancelScope(shield=True):  # a stream ends by being cancelled: still give the connection back
+                await pubsub.aclose()
+
+    # ---- pushing ------------------------------------------------------------------------------
+
+    def start(self, listeners: Mapping[str, Listener]) -> None:
+        """Push updates to `listeners` (channel name → its side) until `aclose()`; call from the event loop."""
+        if listeners:
+            self._task = asyncio.create_task(self._listen(dict(listeners)))
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, *self._running, return_exceptions=True)
+            self._task = None
+
+    async def _listen(self, listeners: dict[str, Listener]) -> None:
+        pattern = keys.chat_channel(self.prefix, "*")
+        head = pattern.removesuffix("*")
+        async with self.client.pubsub() as pubsub:
+            await pubsub.psubscribe(pattern)
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+                if message is None:
+                    continue
+                # Its own task, so a slow messenger for one citizen does not hold up the others.
+                task = asyncio.create_task(self._guarded(str(message["channel"]).removeprefix(head), listeners))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+
+    async def _guarded(self, conversation_id: str, listeners: dict[str, Listener]) -> None:
+        """One wake-up of a conversation at a time, in the order they came."""
+        async with self._turns(conversation_id):
+            try:
+                await self.push(conversation_id, listeners)
+            except Exception:  # keep listening: the next wake-up retries what this one missed
+                log.exception("pushing the specialists' side of %s failed", conversation_id)
+
+    async def push(self, conversation_id: str, listeners: Mapping[str, Listener]) -> None:
+        """Hand the conversation's channel whatever happened on the specialists' side since last time."""
+        listener = listeners.get(await to_thread.run_sync(self._channel_of, conversation_id))
+        if listener is None:
+            return
+        state = await to_thread.run_sync(self.state, conversation_id)
+        if isinstance(state, Joined):
+            await listener.push(conversation_id, state)
+        cursor = keys.pushed(self.prefix, conversation_id)
+        after = int(await self.client.get(cursor) or 0)
+        for message in await to_thread.run_sync(partial(self.messages, conversation_id, after=after)):
+            await listener.push(conversation_id, message)
+            await self.client.set(cursor, message.message_id, ex=keys.PUSHED_SECONDS)
+        if isinstance(state, Idle) and (closings := await to_thread.run_sync(self.closings, conversation_id)):
+            # Once: closing also hands the citizen back to the robot and asks for a rating.
+            claim = keys.pushed_closing(self.prefix, conversation_id, closings)
+            if await self.client.set(claim, "1", nx=True, ex=keys.PUSHED_SECONDS):
+                await listener.push(conversation_id, Closed(closings))
+
+    def _channel_of(self, conversation_id: str) -> str:
+        with self.queue.sessions() as session:
+            found = conversation_log.get(session, conversation_id=conversation_id)
+        return "" if found is None else found.channel
+
+
+async def wake(pubsub: Any) -> None:
+    """Until something is published, or the heartbeat; then drain what else arrived meanwhile."""
+    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=HEARTBEAT)
+    while message is not None:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.0)

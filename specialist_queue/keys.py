@@ -73,6 +73,19 @@ def chat_channel(prefix: str, conversation_id: str) -> str:
     return f"{base(prefix)}:chat:{conversation_id}"
 
 
+PUSHED_SECONDS = 2 * 24 * 3600  # longer than any conversation with a person lasts
+
+
+def pushed(prefix: str, conversation_id: str) -> str:
+    """The id of the last specialist's message pushed to the conversation's channel (`follow`)."""
+    return f"{base(prefix)}:pushed:{conversation_id}"
+
+
+def pushed_closing(prefix: str, conversation_id: str, seq: int) -> str:
+    """Set once the conversation's `seq`-th closing was pushed to its channel."""
+    return f"{base(prefix)}:pushed:{conversation_id}:closed:{seq}"
+
+
 # Shared by every script. ARGV[1] is always P; keys are built inside the scripts because an offer
 # looks at queues it only learns about while running (one Redis server, not a cluster).
 _PRELUDE = """

@@ -1,4 +1,5 @@
-"""Live updates over WebSocket: the operator's console and the waiting citizen's chat page.
+"""Live updates over WebSocket: the operator's console, the wallboard and the supervisor's silent view
+(a citizen's page follows its conversation with `specialist_queue.follow`).
 
 Redis pub/sub only wakes a stream up (several app workers share it); what is sent is read afresh
 from Redis and SQL, and chat messages are read by id from SQL, so they arrive in order and none is
@@ -19,14 +20,11 @@ import redis.asyncio as aioredis
 from anyio import to_thread
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from specialist_queue import chat, keys
+from specialist_queue import chat, follow, keys
 from specialist_queue.context import message_view
 from specialist_queue.desk import Desk
-from specialist_queue.model import EntryState
 from specialist_queue.service import SpecialistQueue
 from specialist_queue.wallboard import WallboardCache
-
-HEARTBEAT = 1.0  # seconds between refreshes when nothing wakes a stream (waits grow by themselves)
 
 
 class FiguresCache:
@@ -74,7 +72,7 @@ async def operator_updates(
                 for message in await _messages(desk.queue, watching, after):
                     after = message.id
                     yield {"type": "message", "conversation_id": watching, **message_view(message)}
-            await _wake(pubsub)
+            await follow.wake(pubsub)
 
 
 async def alerts(
@@ -93,7 +91,7 @@ async def alerts(
             if mine != sent:
                 sent = mine
                 yield {**mine, "now": snapshot["now"]}
-            await _wake(pubsub)
+            await follow.wake(pubsub)
 
 
 async def wallboard_updates(
@@ -107,7 +105,7 @@ async def wallboard_updates(
             if _without_clock(found) != _without_clock(sent):
                 sent = found
                 yield {"type": "wallboard", **found}
-            await _wake(pubsub)
+            await follow.wake(pubsub)
 
 
 async def watched(
@@ -127,41 +125,11 @@ async def watched(
             for message in await _messages(queue, conversation_id, after):
                 after = message.id
                 yield {"type": "message", **message_view(message), "text": shown(message.text)}
-            await _wake(pubsub)
-
-
-async def citizen_updates(
-    queue: SpecialistQueue, client: aioredis.Redis, conversation_id: str, after: int = 0
-) -> AsyncIterator[dict[str, Any]]:
-    """For the citizen's page: place in the queue and wait, the specialist joining or leaving, and
-    the specialist's messages (the citizen's own are on their page already)."""
-    prefix = queue.store.prefix
-    async with _subscribed(client, keys.notify_channel(prefix), keys.chat_channel(prefix, conversation_id)) as pubsub:
-        sent: dict[str, Any] | None = None
-        while True:
-            status = await to_thread.run_sync(lambda: citizen_status(queue, conversation_id))
-            if status != sent:
-                sent = status
-                yield status
-            for message in await _messages(queue, conversation_id, after):
-                after = message.id
-                if message.sender == chat.Sender.OPERATOR:
-                    yield {"type": "message", **message_view(message)}
-            await _wake(pubsub)
+            await follow.wake(pubsub)
 
 
 def citizen_status(queue: SpecialistQueue, conversation_id: str) -> dict[str, Any]:
-    entry = queue.store.entry(conversation_id)
-    if entry is None or entry.state is EntryState.CLOSED:
-        return {"type": "status", "state": "none"}
-    if entry.state is EntryState.CONNECTED:
-        operator = queue.store.operator(entry.operator) if entry.operator is not None else None
-        return {"type": "status", "state": "connected", "operator": operator.name if operator else ""}
-    if entry.state is EntryState.SCHEDULED:
-        return {"type": "status", "state": "callback", "due": entry.due}
-    figures = queue.wait_figures(conversation_id)
-    position, wait = figures if figures else (None, None)
-    return {"type": "status", "state": "waiting", "position": position, "wait_seconds": wait}
+    return follow.view(follow.state_of(queue, conversation_id))
 
 
 async def stream(websocket: WebSocket, updates: Callable[[], AsyncIterator[dict[str, Any]]]) -> None:
@@ -197,13 +165,6 @@ async def _messages(queue: SpecialistQueue, conversation_id: str, after: int) ->
             return chat.since(session, conversation_id=conversation_id, after=after)
 
     return await to_thread.run_sync(read)
-
-
-async def _wake(pubsub: Any) -> None:
-    """Until something is published, or the heartbeat; then drain what else arrived meanwhile."""
-    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=HEARTBEAT)
-    while message is not None:
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.0)
 
 
 def _without_clock(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:

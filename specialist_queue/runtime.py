@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
@@ -14,8 +14,8 @@ from hotline.leases import Lease, Periodic
 from hotline.office_hours import OfficeHours, QueuePolicy
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
-from ivr.twilio_rest import TwilioRest
 from specialist_queue.desk import Desk
+from specialist_queue.follow import Connector, Follow
 from specialist_queue.live import FiguresCache
 from specialist_queue.service import SpecialistQueue, Timing
 from specialist_queue.store import QueueStore
@@ -28,7 +28,7 @@ class Specialists:
     desk: Desk
     figures: FiguresCache
     live_redis: aioredis.Redis
-    twilio: TwilioRest | None
+    follow: Follow  # the channels' way of following a conversation (`specialist_queue.follow`)
     ticker: Periodic | None = None
     wallboard: WallboardCache = field(init=False)
 
@@ -43,9 +43,8 @@ class Specialists:
     async def aclose(self) -> None:
         if self.ticker is not None:
             await self.ticker.aclose()
+        await self.follow.aclose()
         await self.live_redis.aclose()
-        if self.twilio is not None:
-            await self.twilio.aclose()
 
 
 def build(
@@ -55,8 +54,12 @@ def build(
     dialogue: Dialogue,
     office_hours: Callable[[], OfficeHours],
     policy: Callable[[], QueuePolicy],
+    connectors: Mapping[str, Connector] | None = None,
 ) -> Specialists:
-    """The queue, the operators' desk and the live-update client; the handoff listener is registered."""
+    """The queue, the operators' desk and the live-update client; the handoff listener is registered.
+
+    `connectors`: channel name → how an accepted conversation of that channel reaches the specialist,
+    where not by chat (`channels.registry.Channels.connectors`)."""
     queue = SpecialistQueue(
         store=QueueStore(redis.client, settings.redis_prefix, replicas=redis.replicas),
         sessions=sessions,
@@ -66,13 +69,9 @@ def build(
             offer_timeout=settings.queue_offer_timeout_seconds,
             default_handling=settings.queue_default_handling_seconds,
         ),
+        connectors=connectors,
     )
     dialogue.handoff_listeners.append(queue.on_handoff)
-    token = settings.twilio_auth_token.get_secret_value()
-    twilio = None
-    if settings.twilio_account_sid and token:
-        twilio = TwilioRest(account_sid=settings.twilio_account_sid, auth_token=token, base_url=settings.twilio_api_url)
-
     def dispositions() -> set[str]:
         try:
             compiled = dialogue.trees.get(dialogue.trees.current_version())
@@ -87,11 +86,12 @@ def build(
         # One node ticks (expires offers and wrap-ups, promotes due callbacks, offers); another takes over if it dies.
         lease = Lease(redis.client, "queue-tick", prefix=settings.redis_prefix, ttl=settings.lease_seconds)
         ticker = Periodic(lease, lambda _: to_thread.run_sync(queue.tick), every=settings.queue_tick_seconds)
+    live_redis = redis.async_client()
     return Specialists(
         queue=queue,
-        desk=Desk(queue, twilio=twilio, dispositions=dispositions, release=dialogue.release),
+        desk=Desk(queue, dispositions=dispositions, release=dialogue.release),
         figures=FiguresCache(queue),
-        live_redis=redis.async_client(),
-        twilio=twilio,
+        live_redis=live_redis,
+        follow=Follow(queue, live_redis),
         ticker=ticker,
     )

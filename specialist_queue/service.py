@@ -11,6 +11,8 @@ Public surface for the channels (web chat, phone, Viber):
   `held(conversation_id)` → its entry then.
 - `citizen_message(conversation_id, text)` — a held conversation's message, stored, then relayed.
 
+What the citizen is told while a person has their conversation: `specialist_queue.follow`.
+
 Redis changes first (atomically, in `store`), then the event goes to the SQL queue log.
 """
 
@@ -19,9 +21,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -31,7 +34,6 @@ from channels.dialogue import HandoffRequest
 from hotline import conversation_log
 from hotline.office_hours import OfficeHours, QueuePolicy
 from hotline.queue_log import QueueEvent, QueueEventKind
-from ivr.twilio_rest import CALL_SID
 from specialist_queue import chat, events, figures, rebuild
 from specialist_queue.events import at
 from specialist_queue.figures import Line
@@ -46,6 +48,9 @@ from specialist_queue.model import (
     queue_name,
 )
 from specialist_queue.store import QueueStore
+
+if TYPE_CHECKING:  # follow reads the queue; the queue only keeps the channels' connectors
+    from specialist_queue.follow import Connector
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +79,13 @@ class SpecialistQueue:
         office_hours: Callable[[], OfficeHours],
         policy: Callable[[], QueuePolicy],
         timing: Timing,
+        connectors: Mapping[str, Connector] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
+        # Channel name → how its conversations reach a specialist who accepts them, where not by chat (a phone
+        # call is redirected to the specialist's phone): those are calls, the others chats.
+        self.connectors = dict(connectors or {})
         self.sessions = sessions
         self.office_hours = office_hours
         self.policy = policy
@@ -89,12 +98,11 @@ class SpecialistQueue:
     # ---- the channels' side -----------------------------------------------------------------
 
     def on_handoff(self, request: HandoffRequest) -> None:
-        """The conversation joins its queue; not a phone call out of hours (unless in danger): its caller first
-        hears the choices, and the phone line lets it in only if they choose to wait (`ivr.answering`)."""
-        if request.priority != "emergency" and not self.office_hours().is_open(at(self.now())):
-            external_id = self.conversation(request.conversation_id).external_id
-            if external_id and CALL_SID.match(external_id):
-                return
+        """The conversation joins its queue; not a call out of hours (unless in danger): its caller first
+        hears the choices, and the channel lets it in only if they choose to wait (the phone: `ivr.answering`)."""
+        closed = request.priority != "emergency" and not self.office_hours().is_open(at(self.now()))
+        if closed and self.is_call(self.conversation(request.conversation_id)):
+            return
         self.enqueue(request.conversation_id, skill=request.queue, lang=request.lang or "uk", priority=request.priority)
 
     def enqueue(
@@ -104,7 +112,7 @@ class SpecialistQueue:
         now = self.now(now)
         conversation = self.conversation(conversation_id)
         queue = queue_name(skill, lang)
-        kind = Kind.CALL if conversation.external_id and CALL_SID.match(conversation.external_id) else Kind.CHAT
+        kind = Kind.CALL if self.is_call(conversation) else Kind.CHAT
         entered, _ = self.store.enqueue(
             conversation_id, queue=queue, channel=conversation.channel, kind=kind, priority=priority, now=now
         )
@@ -337,6 +345,10 @@ class SpecialistQueue:
             return when if hours.is_open(when) else hours.next_opening(when)
         except ValueError:  # a calendar with no opening ahead: due at once, offered whenever the office opens
             return when
+
+    def is_call(self, conversation: conversation_log.Conversation) -> bool:
+        """Whether a specialist joins it through its channel's connector (read from the conversation's channel)."""
+        return conversation.channel in self.connectors
 
     def conversation(self, conversation_id: str) -> conversation_log.Conversation:
         with self.sessions() as session:

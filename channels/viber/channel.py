@@ -12,6 +12,7 @@ from channels.registry import BaseChannel, Capabilities, Controls, Delivery, Run
 from channels.viber import flows, routes
 from channels.viber.line import ViberLine, open_line
 from channels.viber.wire import BUTTON_TEXT_LIMIT, TEXT_LIMIT
+from specialist_queue.follow import Closed, Joined, OperatorMessage, Update
 
 
 class Viber(BaseChannel):
@@ -46,3 +47,17 @@ class Viber(BaseChannel):
 
     def parts(self) -> Iterable[object]:
         return () if self.line is None else (self.line,)
+
+    async def push(self, conversation_id: str, update: Update) -> None:
+        """The specialist joining, their messages, closing; Viber cannot change a sent message, so the
+        place in the queue is said once, when the citizen is handed over (`flows`), not on every move."""
+        if self.line is None:
+            return
+        relay = self.line.relay
+        match update:
+            case Joined():
+                await relay.joined(conversation_id, update.operator, update.operator_id)
+            case OperatorMessage():
+                await relay.operator_message(conversation_id, update.text, message_id=update.message_id)
+            case Closed():
+                await relay.closed(conversation_id, update.seq)

@@ -158,8 +158,9 @@ class ViberFlows:
 
     # ---- the specialists' side -------------------------------------------------------------
 
-    def closed(self, conversation_id: str) -> list[Outgoing]:
-        """A specialist closed the conversation: back to the robot, with a thank-you and a 1–5 question."""
+    def closed(self, conversation_id: str, seq: int = 1) -> list[Outgoing]:
+        """A specialist closed the conversation (the `seq`-th time): back to the robot, with a thank-you and a
+        1–5 question."""
         found = self.user_of(conversation_id)
         if found is None:
             return []
@@ -168,8 +169,8 @@ class ViberFlows:
             self._start(ViberUser(id=user_id, language=lang))
         self.redis.set(keys.rating(self.prefix, user_id), conversation_id, ex=self.ttl)
         board = render.rating_keyboard(lang)
-        closing = texts.say("closed", lang)
-        return [render.note(closing, lang, self.look, receiver=user_id, turn=f"closed:{conversation_id}", board=board)]
+        closing, turn = texts.say("closed", lang), f"closed:{conversation_id}:{seq}"
+        return [render.note(closing, lang, self.look, receiver=user_id, turn=turn, board=board)]
 
     def user_of(self, conversation_id: str) -> tuple[str, str | None] | None:
         """The Viber user id and language of one of our conversations."""

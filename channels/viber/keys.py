@@ -34,8 +34,3 @@ def welcome(prefix: str, message_token: int) -> str:
 def outgoing(prefix: str, message_id: str) -> str:
     """One outgoing message's delivery state: claimed once, so nothing is sent twice."""
     return f"{base(prefix)}:out:{message_id}"
-
-
-def relayed(prefix: str, conversation_id: str) -> str:
-    """The id of the last specialist's chat message sent on to Viber for this conversation."""
-    return f"{base(prefix)}:relay:{conversation_id}:after"

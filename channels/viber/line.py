@@ -10,7 +10,6 @@ import redis.asyncio as aioredis
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.dialogue import Dialogue
-from channels.viber.bridge import ViberBridge
 from channels.viber.client import Retry, ViberApi, make_http
 from channels.viber.flows import ViberFlows
 from channels.viber.outbox import Outbox
@@ -29,11 +28,8 @@ class ViberLine:
     relay: ViberRelay
     http: httpx.AsyncClient
     redis: aioredis.Redis
-    bridge: ViberBridge | None = None
 
     async def aclose(self) -> None:
-        if self.bridge is not None:
-            await self.bridge.aclose()
         await self.http.aclose()
         await self.redis.aclose()
 
@@ -51,10 +47,7 @@ def open_line(
     dialogue: Dialogue,
     queue: SpecialistQueue | None = None,
 ) -> ViberLine:
-    """Everything the webhook and the relay share; call it from the running event loop (the lifespan).
-
-    With the specialist queue, the bridge that follows it for Viber conversations starts too.
-    """
+    """Everything the webhook and the relay share; call it from the running event loop (the lifespan)."""
     token = settings.viber_auth_token.get_secret_value()
     flows = ViberFlows(
         dialogue=dialogue,
@@ -75,8 +68,4 @@ def open_line(
         record=flows.record_outcome,
     )
     relay = ViberRelay(flows, outbox, asyncio.get_running_loop())
-    line = ViberLine(token=token, flows=flows, outbox=outbox, relay=relay, http=http, redis=async_redis)
-    if queue is not None:
-        line.bridge = ViberBridge(relay=relay, queue=queue, client=async_redis, prefix=settings.redis_prefix)
-        line.bridge.start()
-    return line
+    return ViberLine(token=token, flows=flows, outbox=outbox, relay=relay, http=http, redis=async_redis)

@@ -12,7 +12,6 @@ Outcomes other than "sent" are written to the `viber_events` table.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ import redis.asyncio as aioredis
 from channels.viber import keys
 from channels.viber.client import TOO_MANY_REQUESTS, ViberApi, ViberRefused, ViberUnavailable
 from channels.viber.wire import Outgoing
+from hotline.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class Outbox:
         self.record = record
         self.clock = clock
         self._take_slot = redis.register_script(_TAKE_SLOT)
-        self._turn = Turns()
+        self._turn = KeyedLocks()
 
     async def deliver(self, messages: Sequence[Outgoing]) -> list[Delivery]:
         """Send each message that was not sent before, in order; what became of each."""
@@ -117,32 +117,3 @@ class Outbox:
         log.warning("Viber message %s not sent: %s %s", message.id, outcome.value, detail)
         await anyio.to_thread.run_sync(partial(self.record, outcome.value, message.receiver, f"{message.id} {detail}"))
         return Delivery(message.id, outcome)
-
-
-class Turns:
-    """One lock per key (a user, a conversation), taken in the order asked, forgotten once free."""
-
-    def __init__(self) -> None:
-        self._held: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    def __call__(self, key: str) -> _Turn:
-        return _Turn(self._held, key)
-
-
-class _Turn:
-    def __init__(self, held: dict[str, tuple[asyncio.Lock, int]], key: str) -> None:
-        self.held = held
-        self.key = key
-
-    async def __aenter__(self) -> None:
-        lock, count = self.held.get(self.key) or (asyncio.Lock(), 0)
-        self.held[self.key] = (lock, count + 1)
-        await lock.acquire()
-
-    async def __aexit__(self, *_: object) -> None:
-        lock, count = self.held[self.key]
-        lock.release()
-        if count <= 1:
-            del self.held[self.key]
-        else:
-            self.held[self.key] = (lock, count - 1)

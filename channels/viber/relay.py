@@ -1,7 +1,9 @@
-"""The specialists' side of a Viber conversation: operator replies out to Viber, closing, the rating.
+"""The specialists' side of a Viber conversation: the specialist joining, their replies out to Viber,
+closing, the rating.
 
-The queue (or its console) calls these; `*_soon` variants are for synchronous code running in a
-worker thread: they hand the sending to the app's event loop and return at once.
+The channel's `push` calls these with what `specialist_queue.follow` says; `*_soon` variants are for
+synchronous code running in a worker thread: they hand the sending to the app's event loop and return
+at once.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from functools import partial
 
 import anyio
 
-from channels.viber import render
+from channels.viber import render, texts
 from channels.viber.flows import ViberFlows
-from channels.viber.outbox import Delivery, Outbox, Turns
+from channels.viber.outbox import Delivery, Outbox
 from channels.viber.wire import Outgoing, text_message
+from hotline.keyed_locks import KeyedLocks
 
 
 class ViberRelay:
@@ -23,7 +26,7 @@ class ViberRelay:
         self.flows = flows
         self.outbox = outbox
         self.loop = loop
-        self._turn = Turns()
+        self._turn = KeyedLocks()
 
     async def operator_message(self, conversation_id: str, text: str, *, message_id: int | str) -> list[Delivery]:
         """Send what a specialist wrote; `message_id` (e.g. the chat message's id) makes a resend a no-op."""
@@ -40,10 +43,20 @@ class ViberRelay:
         ]
         return await self.outbox.deliver(messages)
 
-    async def closed(self, conversation_id: str) -> list[Delivery]:
-        """The specialist closed it: the citizen is back with the robot and is asked for a rating."""
+    async def joined(self, conversation_id: str, operator: str, operator_id: int) -> list[Delivery]:
+        """A specialist took the conversation: the citizen learns who."""
+        found = await anyio.to_thread.run_sync(self.flows.user_of, conversation_id)
+        if found is None:
+            return []
+        user_id, lang = found
+        name = f" {operator}" if operator else ""
+        body = text_message(texts.say("joined", lang, name=name), render.keyboard((), lang), self.flows.look, user_id)
+        return await self.outbox.deliver([Outgoing(f"joined:{conversation_id}:{operator_id}", user_id, body)])
+
+    async def closed(self, conversation_id: str, seq: int = 1) -> list[Delivery]:
+        """The specialist closed it (the `seq`-th time): the citizen is back with the robot, asked for a rating."""
         async with self._turn(conversation_id):
-            messages = await anyio.to_thread.run_sync(partial(self.flows.closed, conversation_id))
+            messages = await anyio.to_thread.run_sync(partial(self.flows.closed, conversation_id, seq))
             return await self.outbox.deliver(messages)
 
     def operator_message_soon(
@@ -53,6 +66,3 @@ class ViberRelay:
         return asyncio.run_coroutine_threadsafe(
             self.operator_message(conversation_id, text, message_id=message_id), self.loop
         )
-
-    def closed_soon(self, conversation_id: str) -> Future[list[Delivery]]:
-        return asyncio.run_coroutine_threadsafe(self.closed(conversation_id), self.loop)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
 
 from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Path, WebSocket, status
@@ -17,7 +18,7 @@ from hotline.deps import Parts, PartsDep
 from hotline.rate_limits import CHAT, CHAT_MESSAGES, NEW_CHATS, limited, path_param
 from intents.codec import handoff_to_dict
 from intents.engine import Input, InputKind, Reply
-from specialist_queue import live
+from specialist_queue import follow, live
 
 MAX_TEXT = 2000
 CHANNEL = "web"
@@ -169,7 +170,12 @@ async def live_updates(websocket: WebSocket, session_id: str, after: RowIdOrZero
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return
     await websocket.accept()
-    await live.stream(websocket, lambda: live.citizen_updates(found.queue, found.live_redis, session_id, after))
+    await live.stream(websocket, lambda: _frames(found.follow, session_id, after))
+
+
+async def _frames(follower: follow.Follow, session_id: str, after: int) -> AsyncIterator[dict[str, Any]]:
+    async for update in follower.updates(session_id, after=after):
+        yield follow.view(update)
 
 
 def _is_web_chat(parts: Parts, session_id: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import hotline.models  # noqa: F401  (registers every table on Base.metadata)
+import hotline.schema  # noqa: F401  (registers every table on Base.metadata)
 from hotline.db import Base
 
 config = context.config

@@ -16,8 +16,8 @@ from typing import Annotated
 import redis
 from fastapi import APIRouter, Query, Response, WebSocket
 
+from hotline.call_events import CALL_STEP
 from hotline.deps import Parts, PartsDep
-from ivr import calls as call_log
 from ivr import routes as phone
 from ivr.line import MAX_BODY, TwilioCall
 from ivr.speech import stream, twiml
@@ -41,7 +41,7 @@ async def media_stream(websocket: WebSocket) -> None:
 def speech_ended(
     call: phone.SignedCall,
     parts: PartsDep,
-    step: Annotated[int, Query(ge=0, le=call_log.CALL_STEP)],
+    step: Annotated[int, Query(ge=0, le=CALL_STEP)],
     ask: Annotated[str | None, Query(pattern="^language$")] = None,
 ) -> Response:
     """The question's action: what ended the turn goes to the engine as a `<Gather>`'s answer would."""

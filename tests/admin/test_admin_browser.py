@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-import hotline.models  # noqa: F401  (every table, for the foreign keys)
+import hotline.schema  # noqa: F401  (every table, for the foreign keys)
 from hotline.conversation_log import Conversation, ConversationEvent
 from hotline.db import make_engine, make_sessionmaker, transaction
 from hotline.queue_log import QueueEvent

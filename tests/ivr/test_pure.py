@@ -12,10 +12,10 @@ import pytest
 import ivr
 from intents.engine import Input, InputKind
 from ivr import phrases, twiml
+from ivr.queue_side import dial_operator
 from ivr.speech import twiml as speech_twiml
 from ivr.turns import caller_input
 from ivr.waiting import TwilioWaitFigures, WaitFigures, announcement
-from specialist_queue.phone import dial_operator
 from tests.ivr.twiml_check import checked
 
 KYIV = ZoneInfo("Europe/Kyiv")

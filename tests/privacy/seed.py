@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline import conversation_log
 from hotline.admin.models import AuditEntry
+from hotline.call_events import CALL_STEP, CallEvent
 from hotline.conversation_log import Turn
 from hotline.db import transaction
 from hotline.queue_log import QueueEvent
 from hotline.users import Role, create
-from ivr.calls import CALL_STEP, CallEvent
 from registry_client.models import Case, Certificate, RegistryAudit, RegistryJob
 from specialist_queue.chat import ChatMessage
 

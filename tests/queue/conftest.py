@@ -83,7 +83,7 @@ def released() -> list[str]:
 
 @pytest.fixture
 def desk(queue: SpecialistQueue, released: list[str]) -> Desk:
-    return Desk(queue, twilio=None, dispositions=lambda: INTENTS, release=released.append)
+    return Desk(queue, dispositions=lambda: INTENTS, release=released.append)
 
 
 def conversation(sessions: sessionmaker[Session], *, channel: str = "web", external_id: str | None = None) -> str:

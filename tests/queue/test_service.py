@@ -184,7 +184,7 @@ def test_after_flushdb_the_live_queues_are_rebuilt_from_sql(
         timing=queue.timing,
         clock=queue.clock,
     )
-    desk = Desk(queue, twilio=None, dispositions=lambda: INTENTS, release=lambda _: None)
+    desk = Desk(queue, dispositions=lambda: INTENTS, release=lambda _: None)
     t = MONDAY_10
     done, held, offered, waiting, abandoned, later = (conversation(sessions) for _ in range(6))
     for number, chat in enumerate((done, held, offered, waiting, abandoned, later)):
@@ -227,8 +227,8 @@ def test_after_flushdb_the_live_queues_are_rebuilt_from_sql(
 def test_the_phone_line_asks_the_live_queue_for_figures_and_callbacks(
     queue: SpecialistQueue, sessions: sessionmaker[Session], store: QueueStore
 ) -> None:
+    from ivr.queue_side import LiveWaitFigures, QueueCallbacks
     from ivr.waiting import CallbackRequest, TwilioWaitFigures
-    from specialist_queue.phone_line import LiveWaitFigures, QueueCallbacks
 
     queue.clock = lambda: MONDAY_10 + 5  # the phone line passes no time: the queue's clock says it
     first, caller = conversation(sessions, channel="phone"), conversation(sessions, channel="phone")
