@@ -13,7 +13,8 @@ from hotline.conversation_log import ConversationEvent
 from hotline.queue_log import QueueEvent
 from intents.matcher import Matcher
 from intents.pack import DEMO_PACK, load_pack
-from specialist_queue import context, figures, phone
+from ivr.queue_side import dial_operator
+from specialist_queue import context, figures
 from specialist_queue.model import EntryState, Kind
 from specialist_queue.rebuild import replay
 
@@ -126,10 +127,10 @@ def test_a_pressed_button_is_shown_by_its_label_not_its_id() -> None:
 
 
 def test_the_waiting_call_is_told_to_ring_the_operator() -> None:
-    assert phone.dial_operator(phone="+380441234567", identity="olena") == (
+    assert dial_operator(phone="+380441234567", identity="olena") == (
         '<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Number>+380441234567</Number></Dial></Response>'
     )
-    assert phone.dial_operator(phone=None, identity="olena").endswith(
+    assert dial_operator(phone=None, identity="olena").endswith(
         "<Response><Dial><Client>olena</Client></Dial></Response>"
     )
 
