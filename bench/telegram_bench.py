@@ -34,7 +34,7 @@ from channels.telegram.wire import SECRET_HEADER  # noqa: E402
 from hotline.settings import Settings  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramApi  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
-from tests.telegram.conftest import BOT_TOKEN, SECRET, new_user, press, start, text_update, with_telegram  # noqa: E402
+from tests.telegram.conftest import BOT_TOKEN, SECRET, new_user, press, start, text_update  # noqa: E402
 
 QUESTIONS = ["Як мені оформити житлову субсидію", "Как получить справку переселенца", "допомога на дитину"]
 
@@ -44,7 +44,7 @@ def served(settings: Settings) -> Iterator[str]:
     from hotline.app import create_app
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(with_telegram(create_app(settings)), port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from channels.registry import Channel
+from channels.telegram.channel import Telegram
 from channels.viber.channel import Viber
 from channels.webchat.channel import WebChat
 from ivr.channel import Phone
@@ -10,4 +11,4 @@ from ivr.channel import Phone
 
 def channels() -> list[Channel]:
     """A fresh instance of each (a channel keeps what it started; every app has its own)."""
-    return [Phone(), Viber(), WebChat()]
+    return [Phone(), Viber(), Telegram(), WebChat()]

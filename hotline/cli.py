@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from channels.telegram.cli import telegram_app
 from channels.viber.cli import viber_app
 from hotline.settings import Settings
 
@@ -27,6 +28,7 @@ app.add_typer(tree_app, name="tree")
 app.add_typer(user_app, name="user")
 app.add_typer(db_app, name="db")
 app.add_typer(viber_app, name="viber")
+app.add_typer(telegram_app, name="telegram")
 
 
 def _database(settings: Settings) -> Any:

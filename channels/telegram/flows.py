@@ -3,6 +3,10 @@
 Runs in a worker thread (Redis and SQL calls block) and returns the Bot API calls to make after the
 webhook has answered. Each step is idempotent per `update_id`: the dialogue turn key is `tg:{update_id}`,
 call ids derive from it, and records are unique on it in SQL.
+
+While a specialist holds the conversation, what the citizen writes goes to them through the queue's
+public API (`SpecialistQueue.citizen_message`), not to the robot; the specialists' side comes back
+through `pushed` (the queue's follow API calls the channel).
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ from channels.telegram.models import TelegramEvent
 from channels.telegram.wire import Call, Incoming, Kind
 from hotline import conversation_log
 from hotline.db import transaction
-from intents.engine import Input, InputKind
+from intents.engine import T_MENU, Input, InputKind
 from ivr.speech.listening import Heard
+from specialist_queue.follow import Closed, Joined, OperatorMessage, Update
+from specialist_queue.service import SpecialistQueue
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+RATING_SECONDS = 24 * 3600  # how long after a specialist closed the conversation a score still counts
 
 
 class TelegramFlows:
@@ -37,6 +44,7 @@ class TelegramFlows:
         prefix: str,
         ttl_seconds: int,
         hears_voice: bool,
+        queue: SpecialistQueue | None = None,
     ) -> None:
         self.dialogue = dialogue
         self.sessions = sessions
@@ -44,6 +52,7 @@ class TelegramFlows:
         self.prefix = prefix
         self.ttl = ttl_seconds
         self.hears_voice = hears_voice
+        self.queue = queue
 
     def handle(self, incoming: Incoming, heard: Heard | None = None) -> list[Call]:
         """Dispatch one update (a voice message comes with what was `heard` in it)."""
@@ -61,8 +70,12 @@ class TelegramFlows:
 
     def _answer(self, incoming: Incoming, chat_id: int, turn: str, heard: Heard | None) -> list[Call]:
         if incoming.kind is Kind.START:
+            if (waiting := self._with_people(chat_id, incoming.lang, turn)) is not None:
+                return waiting  # a new start would leave the specialist talking to nobody
             started = self._start(chat_id, incoming.lang)
             return render.messages(started.replies, started.lang, chat_id=chat_id, turn=turn)
+        if incoming.kind is Kind.BUTTON and incoming.text.startswith(render.RATING_PREFIX):
+            return self._rated(incoming, chat_id, turn)
         if incoming.kind is Kind.TEXT:
             return self._robot(incoming, chat_id, Input(InputKind.TEXT, value=incoming.text), turn)
         if incoming.kind is Kind.BUTTON and incoming.text:
@@ -95,10 +108,14 @@ class TelegramFlows:
         return [render.note(texts.say(key, lang), lang, chat_id=chat_id, turn=f"tg:{incoming.update_id}")]
 
     def _membership(self, incoming: Incoming, chat_id: int) -> None:
-        """Blocked: nothing more is sent until they unblock the bot or write again."""
+        """Blocked: nothing more is sent until they unblock the bot or write again, and a conversation
+        waiting for a specialist leaves the queue (nobody would read the answer)."""
         stopped = keys.stopped(self.prefix, chat_id)
         if incoming.kind is Kind.BLOCKED:
             self.redis.set(stopped, incoming.what or "kicked")
+            current = self.conversation_of(chat_id)
+            if current is not None and self.queue is not None:
+                self.queue.abandon(current)
         else:
             self.redis.delete(stopped)
         self.record(incoming.update_id, chat_id, incoming.kind.value, incoming.what)
@@ -140,17 +157,87 @@ class TelegramFlows:
 
     def _robot(self, incoming: Incoming, chat_id: int, event: Input, turn: str) -> list[Call]:
         conversation_id = self.conversation_of(chat_id)
+        if conversation_id is not None and self.queue is not None and self.queue.held_by(conversation_id):
+            if event.kind is InputKind.BUTTON:  # the robot's buttons mean nothing to the person in the chat
+                lang = self.lang_of(chat_id, incoming.lang)
+                return [render.plain(texts.say("with_specialist", lang), chat_id=chat_id, turn=turn)]
+            self.queue.citizen_message(conversation_id, event.value, client_id=turn)
+            return []  # the specialist reads it; the robot keeps quiet
         try:
             if conversation_id is None:
                 raise UnknownConversation(str(chat_id))
             result = self.dialogue.handle(conversation_id, event, turn=turn)
         except UnknownConversation:
             result = self.dialogue.handle(self._start(chat_id, incoming.lang).conversation_id, event, turn=turn)
-        calls = render.messages(result.replies, result.lang, chat_id=chat_id, turn=turn)
+        footer = self._place(result.conversation_id, result.lang) if result.handoff_requested else ""
+        calls = render.messages(result.replies, result.lang, chat_id=chat_id, turn=turn, footer=footer)
         from_menu_to_menu = incoming.in_place and len(result.replies) == 1 and render.menu_only(result.last)
         if from_menu_to_menu and incoming.message_id is not None:  # the pressed menu becomes the next one
             return render.in_place(calls, incoming.message_id)
         return calls
+
+    # ---- the specialists' side --------------------------------------------------------------
+
+    def pushed(self, conversation_id: str, update: Update) -> list[Call]:
+        """What the citizen is sent when a specialist joins, writes, or closes the conversation.
+
+        Ids derive from the update's own, which is the same in every worker and on every retry."""
+        found = self.chat_of(conversation_id)
+        if found is None:
+            return []
+        chat_id, lang = found
+        turn = f"{conversation_id}:{update.id}"
+        match update:
+            case Joined():
+                name = f" {update.operator}" if update.operator else ""
+                return [render.plain(texts.say("joined", lang, name=name), chat_id=chat_id, turn=turn)]
+            case OperatorMessage():
+                return [render.plain(piece, chat_id=chat_id, turn=f"{turn}:{n}") for n, piece in enumerate(
+                    render.pieces(update.text))]  # fmt: skip
+            case Closed():
+                return self._closed(conversation_id, chat_id, lang, turn)
+        return []  # the place in the queue was told with the hand-off
+
+    def _closed(self, conversation_id: str, chat_id: int, lang: str | None, turn: str) -> list[Call]:
+        """Back to the robot in a new conversation, with a thank-you and a 1–5 question."""
+        if self.conversation_of(chat_id) == conversation_id:
+            self._start(chat_id, lang)
+        self.redis.set(keys.rating(self.prefix, chat_id), conversation_id, ex=RATING_SECONDS)
+        closing = texts.say("closed", lang)
+        return [render.note(closing, lang, chat_id=chat_id, turn=turn, board=render.rating_keyboard(lang))]
+
+    def _rated(self, incoming: Incoming, chat_id: int, turn: str) -> list[Call]:
+        """A score pressed under the closing question: kept once (the first press stands), then the menu."""
+        score = incoming.text.removeprefix(render.RATING_PREFIX)
+        key = keys.rating(self.prefix, chat_id)
+        closed = self.redis.get(key)
+        if closed is not None and score in {"1", "2", "3", "4", "5"}:
+            self.redis.delete(key)
+            self.record(
+                incoming.update_id, chat_id, "rating", score + " " + str(closed)
+            )  # the score and which conversation
+        conversation_id = self.conversation_of(chat_id) or self._start(chat_id, incoming.lang).conversation_id
+        menu = self.dialogue.handle(conversation_id, Input(InputKind.BUTTON, value=T_MENU), turn=turn)
+        lang = menu.lang or incoming.lang
+        board = render.keyboard(menu.last.options, lang, in_place=True)
+        return [render.note(texts.say("rated", lang), lang, chat_id=chat_id, turn=turn, board=board)]
+
+    def _place(self, conversation_id: str, lang: str | None) -> str:
+        figures = self.queue.wait_figures(conversation_id) if self.queue is not None else None
+        return texts.place(*figures, lang) if figures is not None else ""
+
+    def _with_people(self, chat_id: int, lang: str | None, turn: str) -> list[Call] | None:
+        """What to say to someone who starts again while a specialist has, or is about to take, their case."""
+        conversation_id = self.conversation_of(chat_id)
+        if conversation_id is None or self.queue is None:
+            return None
+        lang = self.lang_of(chat_id, lang)
+        if self.queue.held_by(conversation_id) is not None:
+            return [render.plain(texts.say("with_specialist", lang), chat_id=chat_id, turn=turn)]
+        place = self._place(conversation_id, lang)
+        if not place:
+            return None
+        return [render.plain(f"{texts.say('still_waiting', lang)}\n\n{place}", chat_id=chat_id, turn=turn)]
 
     # ---- records ----------------------------------------------------------------------------
 

@@ -17,6 +17,11 @@ def stopped(prefix: str, chat_id: int) -> str:
     return f"{base(prefix)}:chat:{chat_id}:stopped"
 
 
+def rating(prefix: str, chat_id: int) -> str:
+    """The conversation a specialist closed, while its 1–5 score is awaited."""
+    return f"{base(prefix)}:chat:{chat_id}:rating"
+
+
 def update(prefix: str, update_id: int) -> str:
     """One update's handling: claimed once, so an update Telegram delivers twice is handled once."""
     return f"{base(prefix)}:update:{update_id}"

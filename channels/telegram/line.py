@@ -21,6 +21,8 @@ from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
 from ivr.speech.listening import Heard
 from ivr.speech.models import load
+from specialist_queue.follow import Update
+from specialist_queue.service import SpecialistQueue
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,11 @@ class TelegramLine:
     async def send(self, calls: list[Call]) -> list[Delivery]:
         return await self.sender.deliver(calls)
 
+    async def push(self, conversation_id: str, update: Update) -> list[Delivery]:
+        """The specialists' side of one of our conversations, sent to the citizen (once per update)."""
+        calls = await anyio.to_thread.run_sync(self.flows.pushed, conversation_id, update)
+        return await self.send(calls) if calls else []
+
     async def _voice_refused(self, incoming: Incoming) -> list[Call] | None:
         if self.transcriber is not None and incoming.seconds > MAX_SECONDS:
             return await anyio.to_thread.run_sync(self.flows.voice_refused, incoming, f"longer than {MAX_SECONDS} s")
@@ -87,7 +94,12 @@ def api_for(settings: Settings, http: httpx.AsyncClient) -> BotApi:
 
 
 def open_line(
-    settings: Settings, *, redis: RedisHandle, sessions: sessionmaker[Session], dialogue: Dialogue
+    settings: Settings,
+    *,
+    redis: RedisHandle,
+    sessions: sessionmaker[Session],
+    dialogue: Dialogue,
+    queue: SpecialistQueue | None = None,
 ) -> TelegramLine:
     """Everything the webhook and the sender share; call it from the running event loop (the lifespan)."""
     transcriber = None
@@ -101,6 +113,7 @@ def open_line(
         prefix=settings.redis_prefix,
         ttl_seconds=settings.conversation_ttl_seconds,
         hears_voice=transcriber is not None,
+        queue=queue,
     )
     prefix = settings.redis_prefix
     http = make_http(settings.telegram_timeout_seconds)

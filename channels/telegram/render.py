@@ -108,6 +108,11 @@ def in_place(calls: Sequence[Call], message_id: int) -> list[Call]:
     return [Call(f"{sent.id}:edit", sent.chat_id, "editMessageText", body, instead=sent)]
 
 
+def plain(text: str, *, chat_id: int, turn: str) -> Call:
+    """A message without buttons (a specialist's words, what is said while one holds the conversation)."""
+    return send(f"{turn}:0", chat_id, pieces(text)[0], None)
+
+
 def note(text: str, lang: str | None, *, chat_id: int, turn: str, board: dict[str, Any] | None = None) -> Call:
     """One message of our own (a notice, a thank-you) with the given keyboard or the usual last row."""
     return send(f"{turn}:0", chat_id, pieces(text)[0], board or keyboard((), lang))

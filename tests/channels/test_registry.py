@@ -16,14 +16,14 @@ from hotline.settings import Settings
 
 def test_the_built_in_channels_declare_themselves() -> None:
     found = Channels.chosen(builtin.channels(), "")
-    assert found.names() == ["phone", "viber", "web"]
+    assert found.names() == ["phone", "viber", "telegram", "web"]
     assert all(isinstance(c, Channel) for c in found.channels)
-    assert found.labels("ru") == {"phone": "Телефон", "viber": "Viber", "web": "Веб-чат"}
+    assert found.labels("ru") == {"phone": "Телефон", "viber": "Viber", "telegram": "Telegram", "web": "Веб-чат"}
     assert found.label("fax", "uk") == "fax"  # a name only old statistics know
     phone, viber = found.find("phone"), found.find("viber")
     assert phone is not None and phone.capabilities.controls is Controls.KEYS
     assert viber is not None and viber.capabilities.delivery is Delivery.PUSH and viber.capabilities.text_limit == 7000
-    assert list(found.pushing()) == ["viber"]
+    assert list(found.pushing()) == ["viber", "telegram"]
     assert "/viber/webhook" in found.signed_paths() and "/twilio/voice" in found.signed_paths()
 
 

@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.telegram.line import TelegramLine, open_line
+from channels.telegram.line import TelegramLine
 from channels.telegram.models import TelegramEvent
-from channels.telegram.routes import WEBHOOK, router
+from channels.telegram.routes import WEBHOOK
 from channels.telegram.wire import IN_PLACE, SECRET_HEADER
 from hotline.db import make_engine
 from hotline.settings import Settings
@@ -55,27 +54,10 @@ def telegram_settings(database_url: str, redis_url: str, data_dir: Path, api_url
     return Settings(**values)
 
 
-def with_telegram(app: FastAPI) -> FastAPI:
-    """The app with the Telegram channel mounted, its line opened from the app's own parts on first use."""
-    opened: list[TelegramLine] = []
-
-    def line() -> TelegramLine:
-        if not opened:
-            parts = app.state.parts
-            opened.append(
-                open_line(parts.settings, redis=parts.redis, sessions=parts.sessions, dialogue=parts.dialogue)
-            )
-        return opened[0]
-
-    app.include_router(router(line))
-    app.state.telegram = line
-    return app
-
-
 def app_client(settings: Settings) -> TestClient:
     from hotline.app import create_app
 
-    return TestClient(with_telegram(create_app(settings)))
+    return TestClient(create_app(settings))
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -105,7 +87,7 @@ def sessions_of(telegram_client: TestClient) -> sessionmaker[Session]:
 
 
 def line_of(client: TestClient) -> TelegramLine:
-    found: TelegramLine = client.app.state.telegram()  # type: ignore[attr-defined]
+    found: TelegramLine = client.app.state.parts.channels.part(TelegramLine)  # type: ignore[attr-defined]
     return found
 
 

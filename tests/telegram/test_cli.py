@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from channels.telegram.cli import telegram_app
+from hotline.cli import app as hotline
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.telegram.conftest import BOT_TOKEN, SECRET
-
-hotline = typer.Typer()  # as `hotline` mounts a channel's commands
-hotline.add_typer(telegram_app, name="telegram")
 
 
 def test_set_webhook_sends_the_secret_and_the_updates_we_handle(

@@ -1,0 +1,80 @@
+"""Hand-off to a person with the real specialist queue: the place and wait, the citizen's words to the
+specialist (not the robot) while one holds the conversation, a new /start while waiting, and leaving the
+queue when the citizen blocks the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline import users
+from hotline.db import transaction
+from specialist_queue import chat
+from specialist_queue.store import OperatorState
+from tests.fakes.telegram_api import FakeTelegramApi
+from tests.telegram.conftest import buttons, line_of, member, new_user, post, press, start, text_update
+
+
+def _operator(client: TestClient) -> int:
+    parts = client.app.state.parts  # type: ignore[attr-defined]
+    with transaction(parts.sessions) as session:
+        user = users.create(
+            session,
+            username=f"op-{time.monotonic_ns()}",
+            password="s3cret-pass",
+            role=users.Role.OPERATOR,
+            display_name="Олена",
+        )
+        return user.id
+
+
+def _chat(sessions: sessionmaker[Session], conversation_id: str) -> list[tuple[str, str]]:
+    with sessions() as session:
+        return [(m.sender, m.text) for m in chat.since(session, conversation_id=conversation_id)]
+
+
+def test_a_specialist_holds_the_conversation_and_reads_what_the_citizen_writes(
+    telegram_client: TestClient, fake_telegram: FakeTelegramApi, sessions_of: sessionmaker[Session]
+) -> None:
+    parts: Any = telegram_client.app.state.parts  # type: ignore[attr-defined]
+    user = new_user()
+    post(telegram_client, start(user))
+    post(telegram_client, press(user, "operator"))
+    waiting = fake_telegram.wait_for(2, chat_id=user["id"])[1]
+    assert "Ви в черзі до фахівця: 1-й" in waiting.text
+    assert buttons(waiting.body)[-3:] == ["back", "menu", "operator"]
+    conversation_id = line_of(telegram_client).flows.conversation_of(user["id"])
+    assert conversation_id is not None
+
+    post(telegram_client, start(user))  # a new start while waiting keeps the place
+    again = fake_telegram.wait_for(3, chat_id=user["id"])[2]
+    assert "вже передано фахівцю" in again.text and "1-й" in again.text
+    assert line_of(telegram_client).flows.conversation_of(user["id"]) == conversation_id
+
+    operator_id = _operator(telegram_client)
+    parts.specialists.desk.set_state(operator_id, OperatorState.AVAILABLE)
+    asyncio.run(parts.specialists.desk.accept(operator_id, conversation_id))
+    post(telegram_client, text_update(user, "Мені не нарахували субсидію"))
+    post(telegram_client, press(user, "~subsidies"))  # an old menu's button: the specialist has the chat
+    assert _chat(sessions_of, conversation_id) == [("citizen", "Мені не нарахували субсидію")]
+    note = fake_telegram.wait_for(4, chat_id=user["id"])[3]
+    assert "веде фахівець" in note.text and "reply_markup" not in note.body
+    time.sleep(0.3)
+    assert len(fake_telegram.texts(user["id"])) == 4  # the robot answered nothing the specialist was sent
+
+
+def test_blocking_the_bot_while_waiting_leaves_the_queue(
+    telegram_client: TestClient, fake_telegram: FakeTelegramApi
+) -> None:
+    parts: Any = telegram_client.app.state.parts  # type: ignore[attr-defined]
+    user = new_user("ru")
+    post(telegram_client, text_update(user, "соедините с оператором"))
+    assert "Вы в очереди к специалисту" in fake_telegram.wait_for(1, chat_id=user["id"])[0].text
+    conversation_id = line_of(telegram_client).flows.conversation_of(user["id"])
+    assert conversation_id is not None and parts.specialists.queue.wait_figures(conversation_id) is not None
+    post(telegram_client, member(user, "kicked"))
+    assert parts.specialists.queue.wait_figures(conversation_id) is None
