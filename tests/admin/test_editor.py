@@ -186,6 +186,7 @@ def test_preview_shows_what_each_channel_gets_from_the_engine() -> None:
     assert [(v.name, v.controls) for v in shown.channels] == [
         ("phone", "keys"),
         ("viber", "buttons"),
+        ("telegram", "buttons"),
         ("web", "buttons"),
     ]
     phone, viber, web = shown.of("phone"), shown.of("viber"), shown.of("web")
@@ -198,3 +199,4 @@ def test_preview_shows_what_each_channel_gets_from_the_engine() -> None:
     long = editor.update_node(tree, "office_hours", _edit_of(tree, "office_hours", ru=replace(answer, long="ж" * 8000)))
     too_long = preview(long, "office_hours", "ru", builtin.channels())
     assert too_long.of("viber").warnings == ["text_too_long"] and too_long.of("web").warnings == []
+    assert too_long.of("telegram").warnings == ["text_too_long"] and too_long.of("telegram").label == "Telegram"
