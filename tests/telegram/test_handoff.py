@@ -16,7 +16,7 @@ from hotline.db import transaction
 from specialist_queue import chat
 from specialist_queue.store import OperatorState
 from tests.fakes.telegram_api import FakeTelegramApi
-from tests.telegram.conftest import buttons, line_of, member, new_user, post, press, start, text_update
+from tests.telegram.conftest import buttons, events, line_of, member, new_user, post, press, start, text_update
 
 
 def _operator(client: TestClient) -> int:
@@ -61,10 +61,28 @@ def test_a_specialist_holds_the_conversation_and_reads_what_the_citizen_writes(
     post(telegram_client, text_update(user, "Мені не нарахували субсидію"))
     post(telegram_client, press(user, "~subsidies"))  # an old menu's button: the specialist has the chat
     assert _chat(sessions_of, conversation_id) == [("citizen", "Мені не нарахували субсидію")]
-    note = fake_telegram.wait_for(4, chat_id=user["id"])[3]
-    assert "веде фахівець" in note.text and "reply_markup" not in note.body
+    said = fake_telegram.wait_for(5, chat_id=user["id"])[3:]
+    assert "приєднався фахівець Олена" in said[0].text  # pushed by the queue's follow API
+    assert "веде фахівець" in said[1].text and "reply_markup" not in said[1].body
+
+    for n in range(1, 4):
+        parts.specialists.desk.send(operator_id, conversation_id, f"Відповідь фахівця {n}")
+    relayed = fake_telegram.wait_for(8, chat_id=user["id"])[5:]
+    assert [m.text for m in relayed] == [f"Відповідь фахівця {n}" for n in range(1, 4)]  # in order, once each
+
+    parts.specialists.desk.close(operator_id, conversation_id)
+    closing = fake_telegram.wait_for(9, chat_id=user["id"])[8]
+    assert "Оцініть" in closing.text and buttons(closing.body)[:5] == [f"rate:{n}" for n in range(1, 6)]
+    post(telegram_client, press(user, "rate:5"))
+    post(telegram_client, press(user, "rate:1"))  # the first score stands
+    thanks = fake_telegram.wait_for(11, chat_id=user["id"])[9]
+    assert "Дякуємо за оцінку" in thanks.text and "subsidies" in buttons(thanks.body)
+    assert [d for k, d in events(sessions_of, user["id"]) if k == "rating"] == [f"5 {conversation_id}"]
+    post(telegram_client, text_update(user, "графік роботи"))  # back with the robot, in a new conversation
+    fake_telegram.wait_for(12, chat_id=user["id"])  # the robot's answer
+    assert line_of(telegram_client).flows.conversation_of(user["id"]) != conversation_id
     time.sleep(0.3)
-    assert len(fake_telegram.texts(user["id"])) == 4  # the robot answered nothing the specialist was sent
+    assert len(fake_telegram.texts(user["id"])) == 12  # nothing twice, nothing the specialist was sent
 
 
 def test_blocking_the_bot_while_waiting_leaves_the_queue(
