@@ -2,31 +2,71 @@
 
 People tell a story and ask inside it ("We are pensioners, the heating bill ate the pension. The
 neighbour says apply for a subsidy. Where do I start?"). The whole message dilutes the question with
-the story, so the matcher also scores each part; a part is a sentence or a clause between commas,
-and a window is one part or two neighbouring ones (the topic is often named in the sentence before
-the question). Speech transcripts have no punctuation: they are one part, read whole.
+the story, so the matcher also scores each part: every sentence, every clause between commas, and
+every two neighbouring ones (the topic is often named in the sentence before the question). A
+sentence that asks (ends with "?" or opens with a question word) and the sentence before it together
+are the part that asks the question; the matcher trusts them more than the rest of the story.
+Speech transcripts have no punctuation: they are one part, read whole.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from itertools import pairwise
 
-_BREAK = re.compile(r"[.!?;:…\n()«»\"—]+|,|\s-\s")
+from intents.normalise import word_set
+
+_SENTENCE = re.compile(r"[^.!?…\n;:()«»\"]+[.!?…;:()«»\"\n]*")
+_CLAUSE = re.compile(r"[.!?…\n;:()«»\"—]+|,|\s-\s")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# Words a question opens with, in either language ("Як тепер відновити?", "Куда обращаться").
+QUESTION_WORDS = word_set(
+    """як де куди коли чому навіщо скільки хто чи що який яка яке які якого яку кому
+    как где куда когда почему зачем сколько кто ли что какой какая какое какие какую
+    можна можно"""
+)
 MIN_WORDS = 2  # a window of one word is a fragment, not a question
 MAX_PARTS = 12  # beyond this, a message is read whole and by its first parts only
 
 
+@dataclass(frozen=True)
+class Window:
+    text: str
+    asks: bool  # the sentence that asks the question, alone or with the sentence before it
+
+
 def parts(text: str) -> list[str]:
     """The sentences and clauses of `text`, in order, without empty ones."""
-    return [p.strip() for p in _BREAK.split(text) if p.strip()][:MAX_PARTS]
+    return [p.strip() for p in _CLAUSE.split(text) if p.strip()][:MAX_PARTS]
 
 
-def windows(text: str) -> list[str]:
-    """Every part and every two neighbouring parts, when the text has more than one part."""
+def sentences(text: str) -> list[tuple[str, bool]]:
+    """The sentences of `text`, each with whether it asks."""
+    found = []
+    for match in _SENTENCE.finditer(text):
+        sentence = match.group().strip()
+        words = _WORD.findall(sentence.lower())
+        if words:
+            found.append((sentence, "?" in sentence or words[0] in QUESTION_WORDS))
+    return found[:MAX_PARTS]
+
+
+def windows(text: str) -> list[Window]:
+    """Every sentence and clause and every two neighbouring ones, when the text has more than one part."""
     found = parts(text)
     if len(found) < 2:
         return []
-    singles = [p for p in found if len(p.split()) >= MIN_WORDS]
-    pairs = [f"{a} {b}" for a, b in pairwise(found)]
-    return list(dict.fromkeys([*singles, *pairs]))
+    said = sentences(text)
+    asked: dict[str, bool] = {}
+    if len(said) > 1:
+        for (first, _), (second, asks) in pairwise(said):
+            asked[f"{first} {second}"] = asks
+        for sentence, asks in said:
+            asked[sentence] = asks
+    for part in found:
+        if len(part.split()) >= MIN_WORDS:
+            asked.setdefault(part, False)
+    for a, b in pairwise(found):
+        asked.setdefault(f"{a} {b}", False)
+    return [Window(text, asks) for text, asks in asked.items()]

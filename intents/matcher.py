@@ -31,13 +31,12 @@ from intents.commands import spoken_number
 from intents.lexicon import NEVER_ANCHOR, SYNONYMS
 from intents.normalise import (
     LANGS,
-    STOP_WORDS,
     apostrophe_variants,
     content_tokens,
     drop_stop,
+    is_function_word,
     is_known,
     latin_variants,
-    lemma,
     lemma_set,
     tokens,
 )
@@ -63,6 +62,7 @@ ANCHOR_SHARE = 0.2  # an anchor lemma belongs to at most this share of intents (
 UNKNOWN_SHARE = 0.15
 STORY_CAP = 1.0  # words no intent knows weigh at most this share of the known words' weight
 PART_FACTOR = 0.92  # a sentence or clause of a longer message scores this share of what it would alone
+ASKING_FACTOR = 1.0  # ... the sentence that asks the question (with the one before it) this share
 MIN_PART_WORDS = 3  # content words a part needs to be scored on its own
 FUZZY_PENALTY = 0.85  # a corrected typo counts a little less than the exact word
 MIN_FUZZY_LEN = 5
@@ -259,7 +259,7 @@ class Matcher:
         if word.isdigit() or len(word) < 2:
             return None
         for candidate in (word, *apostrophe_variants(word), *latin_variants(word)):
-            if candidate in STOP_WORDS or lemma(candidate, lang) in STOP_WORDS:
+            if is_function_word(candidate, lang):
                 return None  # "жовтня", "зробили", "ne": forms of words that carry no topic
             found = self._exact(candidate, lang) or self._fuzzy(candidate, lang)
             if found is not None:
@@ -414,12 +414,13 @@ class Matcher:
         scores = self.scores(words)
         crisis = self._crisis(text, lang, words, scores)
         for part in clauses.windows(text):
-            said = self.words(part, lang)
+            said = self.words(part.text, lang)
             if len(said) < MIN_PART_WORDS:
                 continue  # "муж на работе": a fragment of a story, not a question
+            # A part says less than the whole: it must fit clearly better to count, unless it asks.
+            factor = ASKING_FACTOR if part.asks else PART_FACTOR
             for i, score in self.scores(said).items():
-                # A part says less than the whole: it must fit clearly better to count.
-                scores[i] = max(scores.get(i, 0.0), score * PART_FACTOR)
+                scores[i] = max(scores.get(i, 0.0), score * factor)
         # The emergency intent is reached through crisis words only, never by generic overlap.
         ranked = sorted(
             ((i, s) for i, s in scores.items() if i not in self.emergency and i not in self.unscored),

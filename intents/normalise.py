@@ -136,7 +136,11 @@ STOP_WORDS: frozenset[str] = word_set(
     нужно надо нужен нужна нужны можно хочу хотим хотел хотела хотелось
     будет будут был была было были есть быть
     щас сам сама само самі сами самий самый хотіти хотеть
-    весь все всё усе увесь всього всего всі всех всім всем
+    весь ввесь все всё усе увесь всього всего всі всех всім всем
+    теж майже дуже зовсім трохи знову потім раніше завжди ніколи щоразу тому тож отож
+    почти очень совсем немного чуть снова опять потом раньше всегда никогда сразу поэтому потому
+    казати сказати говорити чути радити порадити
+    сказать говорить слышать советовать посоветовать
     дівчино девушка слухайте слушайте послухайте послушайте короче значить значит типу типа
     розумієте понимаете знаєте знаете кажу говорю загалом взагалі вообще знати знать розуміти понимать
     почати начать робити зробити делать сделать
@@ -258,6 +262,34 @@ def is_stop(word: str) -> bool:
     return word in STOP_WORDS
 
 
+# Conjunctions, particles, pronouns (the Ukrainian dictionary counts "тепер", "досі" among them),
+# pronominal adjectives ("такой", "всю") and interjections: the grammar of a story, never its topic.
+# Prepositions are listed in STOP_WORDS by hand: "вместо", "после", "нижче" do carry meaning.
+_FUNCTION_POS = frozenset({"CONJ", "PRCL", "NPRO", "INTJ"})
+# The dictionaries' function words that are topics here: "учасник АТО" is no particle.
+_NOT_FUNCTION = word_set("ато")
+
+
+@lru_cache(maxsize=65536)
+def is_function_word(word: str, lang: str) -> bool:
+    """A word that carries no topic, by its form, its lemma or its part of speech.
+
+    The one test for the phrases of the tree and for what citizens write, so that a word such as
+    "теж" or "щоб" neither weighs in a phrase nor counts against an utterance.
+    """
+    if word in STOP_WORDS:
+        return True
+    if word in _NOT_FUNCTION or not _CYRILLIC.search(word):
+        return False
+    if lemma(word, lang) in STOP_WORDS:
+        return True
+    for candidate in (lang, other(lang)):
+        if is_known(word, candidate):
+            tag = analyzer(candidate).parse(word)[0].tag
+            return tag.POS in _FUNCTION_POS or "Apro" in tag.grammemes
+    return False
+
+
 def drop_stop(words: tuple[str, ...] | list[str]) -> list[str]:
     """The words without stop words and two-word politeness ("будь ласка")."""
     kept: list[str] = []
@@ -273,8 +305,8 @@ def drop_stop(words: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def content_tokens(text: str, lang: str) -> tuple[str, ...]:
-    """Normalised words of `text` without stop words (numbers kept)."""
-    return tuple(drop_stop(tokens(text, lang)))
+    """Normalised words of `text` without stop words and other function words (numbers kept)."""
+    return tuple(w for w in drop_stop(tokens(text, lang)) if not is_function_word(w, lang))
 
 
 def lemmas(text: str, lang: str) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ import pytest
 from intents.normalise import (
     apostrophe_variants,
     content_tokens,
+    is_function_word,
     latin_variants,
     lemma,
     lemma_set,
@@ -128,3 +129,16 @@ def test_ukrainian_words_typed_without_the_apostrophe() -> None:
     assert apostrophe_variants("зєднайте") == ("з'єднайте",)
     assert apostrophe_variants("сім'я") == ()
     assert apostrophe_variants("субсидія") == ()
+
+
+@pytest.mark.parametrize(
+    ("word", "lang", "function"),
+    [
+        ("теж", "uk", True), ("щоб", "uk", True), ("тепер", "uk", True), ("всю", "uk", True),
+        ("такой", "ru", True), ("тоже", "ru", True), ("почти", "ru", True), ("слышала", "ru", True),
+        ("ато", "uk", False),  # "учасник АТО": an operation, not a particle
+        ("субсидію", "uk", False), ("безкоштовно", "uk", False), ("вместо", "ru", False),
+    ],
+)
+def test_function_words_are_told_by_form_lemma_or_part_of_speech(word: str, lang: str, function: bool) -> None:
+    assert is_function_word(word, lang) is function

@@ -10,12 +10,23 @@ from intents.smalltalk import SmallTalk
 from intents.tree import Action, Node, NodeKind, NodeText
 
 
+@pytest.mark.parametrize(
+    ("sentence", "asks"),
+    [("Як тепер відновити довідку", True), ("Куда обращаться?", True), ("Мені сімдесят років.", False)],
+)
+def test_the_sentence_that_asks_is_known_by_its_mark_or_its_first_word(sentence: str, asks: bool) -> None:
+    assert clauses.sentences(f"Ми переселенці. {sentence}")[1] == (sentence, asks)
+
+
 def test_a_long_message_is_read_in_sentences_clauses_and_neighbouring_pairs() -> None:
     text = "Ми пенсіонери. Сусідка радить оформити субсидію, а я не знаю, з чого почати?"
     assert clauses.parts(text) == ["Ми пенсіонери", "Сусідка радить оформити субсидію", "а я не знаю", "з чого почати"]
-    windows = clauses.windows(text)
-    assert "Сусідка радить оформити субсидію" in windows
-    assert "Ми пенсіонери Сусідка радить оформити субсидію" in windows
+    windows = {w.text: w.asks for w in clauses.windows(text)}
+    assert windows["Сусідка радить оформити субсидію"] is False
+    assert windows["Ми пенсіонери Сусідка радить оформити субсидію"] is False
+    # The sentence that asks, alone and with the sentence before it.
+    assert windows["Сусідка радить оформити субсидію, а я не знаю, з чого почати?"] is True
+    assert windows["Ми пенсіонери. Сусідка радить оформити субсидію, а я не знаю, з чого почати?"] is True
     assert clauses.windows("оформити субсидію на комуналку вперше куди йти") == []  # a transcript: read whole
 
 
