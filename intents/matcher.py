@@ -7,6 +7,9 @@ How an utterance is scored against an intent:
 * every word weighs by how rare its lemma is among intents (inverse document frequency). A word
   no intent knows still weighs something, and a word of someone else's business (passports, power
   cuts, exchange rates) weighs more: that is what keeps "як оформити паспорт" from matching;
+* a word only one example phrase of an intent uses is part of that phrase's story ("сусідка",
+  "кардіолог"), not the intent's topic: it weighs like a word no intent knows and makes no intent
+  a candidate (counted with its near spellings, in intents with enough phrases to tell);
 * the score mixes how much of the utterance the intent's vocabulary explains, how well its best
   example phrase fits, and how much of the utterance its curated keywords (whole) explain;
 * only intents sharing a specific word (an anchor) with the utterance are candidates, so an
@@ -66,6 +69,9 @@ ASKING_FACTOR = 1.0  # ... the sentence that asks the question (with the one bef
 MIN_PART_WORDS = 3  # content words a part needs to be scored on its own
 FUZZY_PENALTY = 0.85  # a corrected typo counts a little less than the exact word
 MIN_FUZZY_LEN = 5
+ESTABLISHED = 2  # example phrases of one intent a lemma needs (or its title or a keyword) to be its topic
+FEW_PHRASES = 20  # ... counted only in intents with this many example phrases (both languages)
+COGNATE = 80.0  # a lemma counts with its near spellings in the same intent
 SHORTLIST = 12  # at most this many intents get their phrases fitted one by one
 WORD_CACHE_SIZE = 100_000
 
@@ -171,6 +177,7 @@ class Matcher:
         self.keywords = _Texts()
         self.idf: dict[str, float] = {}
         self.owners: dict[str, frozenset[int]] = {}
+        self.incidental: frozenset[str] = frozenset()
         self.anchor_idf = 0.0
         self.unknown_weight = 0.0
         self.fuzzy_vocab: dict[int, list[str]] = defaultdict(list)  # vocabulary lemmas by length
@@ -193,13 +200,30 @@ class Matcher:
     # -- building -------------------------------------------------------------------------
 
     def _read_intents(self, intents: Sequence[Node]) -> None:
+        seen: dict[tuple[str, int], int] = defaultdict(int)  # (lemma, intent) → example phrases using it
         for i, node in enumerate(intents):
+            # An intent with few phrases has no story words to tell apart: all its words are its topic.
+            few = sum(len(text.phrases) for text in node.texts.values()) < FEW_PHRASES
             for kind, lang, text in _node_texts(node):
                 words = _text_words(text, lang)
                 if not words:
                     continue
                 self.vocab[i].update(*words)
                 (self.keywords if kind == "keyword" else self.phrases).raw.append((i, words))
+                for lemma_ in frozenset().union(*words):
+                    seen[lemma_, i] += ESTABLISHED if kind != "phrase" or few else 1
+        # A word counts with its near spellings in the same intent: the other language's cognate
+        # ("опекунство" in one Russian phrase, "опікунство" in Ukrainian ones), another derivation.
+        for i, vocab in enumerate(self.vocab):
+            by_start: dict[str, list[str]] = defaultdict(list)  # cognates share their first two letters
+            for x in vocab:
+                if len(x) >= MIN_FUZZY_LEN:
+                    by_start[x[:2]].append(x)
+            for x in (x for x in vocab if seen[x, i] < ESTABLISHED and len(x) >= MIN_FUZZY_LEN):
+                near = process.extract(x, by_start[x[:2]], scorer=fuzz.ratio, score_cutoff=COGNATE, limit=None)
+                seen[x, i] += sum(seen[y, i] for y, _, _ in near if y != x)
+        established = {lemma_ for (lemma_, _), n in seen.items() if n >= ESTABLISHED}
+        self.incidental = frozenset(lemma_ for lemma_, _ in seen) - established
 
     def _weigh(self) -> None:
         n = len(self.vocab)
@@ -211,6 +235,8 @@ class Matcher:
         self.idf = {lemma_: self._rarity(len(ids) / n) for lemma_, ids in owners.items()}
         self.anchor_idf = self._rarity(max(2 / n, ANCHOR_SHARE)) if n else 0.0
         self.unknown_weight = self._rarity(UNKNOWN_SHARE)
+        for lemma_ in self.incidental:
+            self.idf[lemma_] = min(self.idf[lemma_], self.unknown_weight)
         # Words only menus use ("безпека") are understood when choosing an option; to an intent
         # they weigh like an unknown word.
         for lemma_ in frozenset().union(*self.profiles.values()) - self.idf.keys():
@@ -303,7 +329,7 @@ class Matcher:
         return _Word(
             lemmas,
             weight * factor,
-            anchor=weight >= self.anchor_idf and not lemmas & NEVER_ANCHOR,
+            anchor=weight >= self.anchor_idf and not lemmas & NEVER_ANCHOR and not lemmas <= self.incidental,
             owners=frozenset().union(*(self.owners[x] for x in lemmas)),
             phrases=self.phrases.of(lemmas),
             keywords=self.keywords.of(lemmas),

@@ -373,3 +373,19 @@ def test_demo_top_menu_leaves_a_sure_question_to_its_intent(demo: tuple[Tree, Ma
     # The engine answers these straight away instead of opening the menu they live in.
     assert demo[1].match_option(text, lang, demo[0].nodes) is None
     assert demo[1].match(text, lang).intent is not None
+
+
+def test_demo_a_word_of_one_phrases_story_is_no_topic(demo: tuple[Tree, Matcher]) -> None:
+    # "сусідка" is in one subsidy phrase's story: it weighs like an unknown word and selects nothing.
+    (story,) = demo[1].words("сусідка", "uk")
+    (topic,) = demo[1].words("субсидія", "uk")
+    assert not story.anchor and story.weight <= demo[1].unknown_weight
+    assert topic.anchor
+
+
+def test_demo_a_long_message_is_understood_by_the_sentence_that_asks(demo: tuple[Tree, Matcher]) -> None:
+    text = (
+        "Ми з онуком живемо вдвох, я на пенсії, а зима цього разу холодна і платити важко. "
+        "Подруга каже, що їй допомогли з комуналкою. Як оформити субсидію?"
+    )
+    assert demo[1].match(text, "uk").intent == "housing_subsidy_apply"
