@@ -16,6 +16,7 @@ from hotline.db import transaction
 from specialist_queue import chat
 from specialist_queue.store import OperatorState
 from tests.fakes.telegram_api import FakeTelegramApi
+from tests.helpers import staff_login, staff_logout
 from tests.telegram.conftest import buttons, events, line_of, member, new_user, post, press, start, text_update
 
 
@@ -96,3 +97,23 @@ def test_blocking_the_bot_while_waiting_leaves_the_queue(
     assert conversation_id is not None and parts.specialists.queue.wait_figures(conversation_id) is not None
     post(telegram_client, member(user, "kicked"))
     assert parts.specialists.queue.wait_figures(conversation_id) is None
+
+
+def test_statistics_count_telegram_as_a_channel_of_its_own(
+    telegram_client: TestClient, fake_telegram: FakeTelegramApi
+) -> None:
+    parts: Any = telegram_client.app.state.parts  # type: ignore[attr-defined]
+    user = new_user()
+    post(telegram_client, text_update(user, "Як мені оформити житлову субсидію"))
+    fake_telegram.wait_for(1, chat_id=user["id"])
+    name = f"admin-{time.monotonic_ns()}"
+    with transaction(parts.sessions) as session:
+        users.create(session, username=name, password="s3cret-pass", role=users.Role.ADMIN)
+    assert staff_login(telegram_client, name, "s3cret-pass").status_code == 303
+    try:
+        rows = telegram_client.get("/api/admin/stats").json()["rows"]
+    finally:
+        staff_logout(telegram_client)
+    (total,) = [row for row in rows if row[:2] == ["total", "telegram"]]
+    assert total[2] >= 1  # conversations
+    assert parts.channels.label("telegram", "uk") == "Telegram"
