@@ -40,6 +40,9 @@ class User(Base):
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     phone: Mapped[str | None] = mapped_column(String(64), default=None)
+    # How many conversations the operator takes at once (the console's capacity; 0 calls: chats only).
+    capacity_chats: Mapped[int] = mapped_column(default=3, server_default="3")
+    capacity_calls: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class UserExists(ValueError):

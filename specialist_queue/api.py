@@ -120,7 +120,7 @@ def _readable(parts: Parts, user: StaffUser, conversation_id: str) -> bool:
     """Whether the conversation is the user's own (offered, held, just closed); else only an admin may read
     it, masked. Raises 403 for anyone else."""
     me = specialists(parts).queue.store.operator(user.id)
-    mine = conversation_id in {me.offer, me.conversation, me.last}
+    mine = conversation_id in {me.offer, *me.conversations, *me.wrap_ups}
     if user.role is not Role.ADMIN and not mine:
         raise HTTPException(status_code=403, detail="this conversation is not offered to you or held by you")
     return mine

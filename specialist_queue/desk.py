@@ -17,7 +17,7 @@ from hotline.users import User
 from specialist_queue import chat, events
 from specialist_queue.events import at
 from specialist_queue.follow import CannotConnect, Gone
-from specialist_queue.model import Conflict, Entry, Kind, Operator, OperatorState
+from specialist_queue.model import Capacity, Conflict, Entry, Kind, Operator, OperatorState
 from specialist_queue.service import SpecialistQueue
 
 OTHER = "other"
@@ -58,6 +58,7 @@ class Desk:
             skills=tuple(user.skills or ()),
             langs=tuple(user.languages or ()),
             name=user.display_name or user.username,
+            capacity=capacity_of(user),
         )
         changed: list[QueueEvent] = []
         if before is OperatorState.PAUSED and (state is not OperatorState.PAUSED or reason != earlier.reason):
@@ -214,21 +215,23 @@ class Desk:
         events.log(self.sessions, outcome)
 
     def snapshot(self, operator_id: int, *, now: float | None = None) -> dict[str, Any]:
-        """What the console shows live: my state, my offer, my conversation (without its history)."""
+        """What the console shows live: my state, my offer, the conversations I hold (the first taken first,
+        without their history) and those waiting for my wrap-up."""
         now = self.queue.now(now)
         me = self.store.operator(operator_id)
         offer = self.store.entry(me.offer) if me.offer else None
-        held = self.store.entry(me.conversation) if me.conversation else None
+        held = [e for e in map(self.store.entry, me.conversations) if e is not None]
         return {
             "now": now,
             "operator": {
                 "state": me.state.value,
                 "reason": me.reason,
                 "since": me.since,
-                "wrap_up": me.last or None,
+                "wrap_ups": list(me.wrap_ups),
+                "capacity": {"chats": me.capacity.chats, "calls": me.capacity.calls},
             },
             "offer": _entry_view(offer, now) if offer and offer.operator == operator_id else None,
-            "conversation": _entry_view(held, now) if held else None,
+            "conversations": [_entry_view(e, now) for e in sorted(held, key=lambda e: e.connected or 0)],
         }
 
     def _changed(self, conversation_id: str) -> None:
@@ -241,6 +244,10 @@ class Desk:
         if user is None:
             raise UnknownOperator(f"no user {operator_id}")
         return user
+
+
+def capacity_of(user: User) -> Capacity:
+    return Capacity(chats=user.capacity_chats, calls=min(1, user.capacity_calls))
 
 
 def _entry_view(entry: Entry, now: float) -> dict[str, Any]:

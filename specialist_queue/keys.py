@@ -14,9 +14,13 @@ Layout under `P = "{settings.redis_prefix}:sq"`:
   A closed entry stays a while as a tombstone, so a rebuild from SQL cannot bring it back.
 - `P:offers` — sorted set conversation → offer deadline; `P:oq:{skill}:{lang}` — set of a queue's conversations
   on offer (they still wait: counted ahead of those in `P:q`); `P:scheduled` — callbacks → due time.
-- `P:op:{id}` — hash: an operator's state, reason, skills, languages, offer, conversation.
-- `P:ops` — set of operators seen; `P:available` — available operators → since (longest idle first);
-  `P:wrapups` — operators in wrap-up → when it ends.
+- `P:op:{id}` — hash: an operator's state, reason, skills, languages, capacity (`chats`, `calls`), offer.
+- `P:hold:{id}` — hash: the conversations an operator holds → their slot (`chat`, or `call` for a call or a
+  callback); `P:wrap:{id}` — hash: those closed and waiting for the wrap-up form → their slot while the
+  wrap-up time runs (it keeps the slot taken), `late` after it.
+- `P:ops` — set of operators seen; `P:available` — operators who may take another conversation now → their
+  load (held and wrapping up) × LOAD + since when (the least loaded, then the longest idle, first);
+  `P:wrapups` — `{id}|{conversation}` in wrap-up → when its wrap-up time ends.
 - `P:aht:{queue}` — list of the latest handling times (seconds), for the estimated wait.
 - `P:offers_made` — counter numbering offers in the order Redis made them.
 - `P:alive` — the run id of the server a rebuild was made on; missing or another server's (Redis lost
@@ -25,6 +29,8 @@ Layout under `P = "{settings.redis_prefix}:sq"`:
 """
 
 from __future__ import annotations
+
+from specialist_queue.model import DEFAULT_CALLS, DEFAULT_CHATS
 
 CLASS = 10**13  # score step between priority classes; seq (≈ ms since 1970) stays far below it
 
@@ -51,6 +57,14 @@ def offered(prefix: str, name: str) -> str:
 
 def operator(prefix: str, operator_id: int | str) -> str:
     return f"{base(prefix)}:op:{operator_id}"
+
+
+def held(prefix: str, operator_id: int | str) -> str:
+    return f"{base(prefix)}:hold:{operator_id}"
+
+
+def wrapping(prefix: str, operator_id: int | str) -> str:
+    return f"{base(prefix)}:wrap:{operator_id}"
 
 
 def operators(prefix: str) -> str:
@@ -88,7 +102,9 @@ def pushed_closing(prefix: str, conversation_id: str, seq: int) -> str:
 
 # Shared by every script. ARGV[1] is always P; keys are built inside the scripts because an offer
 # looks at queues it only learns about while running (one Redis server, not a cluster).
-_PRELUDE = """
+_PRELUDE = (
+    f"local DEFAULT_CHATS, DEFAULT_CALLS = {DEFAULT_CHATS}, {DEFAULT_CALLS}\n"
+    + """
 local P = ARGV[1]
 local CLASS = 1e13
 local function key(...) return P .. ':' .. table.concat({...}, ':') end
@@ -118,35 +134,66 @@ local function place(conv)
   redis.call('SADD', key('queues'), q)
   redis.call('HSET', e, 'state', 'waiting', 'operator', '', 'deadline', '')
 end
+-- The slot a conversation takes: a chat, or a call (a callback is a call the specialist makes).
+local function slot(kind) if kind == 'chat' then return 'chat' end return 'call' end
+-- How far down a queue an operator with room for only one kind looks for the first of that kind.
+local SCAN = 100
+-- The first chat and the first call of a queue ({slot = {conv, score}}), nil when it is empty.
 local function head(q)
-  local h = redis.call('ZRANGE', key('q', q), 0, 0, 'WITHSCORES')
-  if h[1] then return {h[1], tonumber(h[2])} end
-  return nil
+  local list = redis.call('ZRANGE', key('q', q), 0, SCAN - 1, 'WITHSCORES')
+  if list[1] == nil then return nil end
+  local found = {}
+  for i = 1, #list, 2 do
+    local s = slot(redis.call('HGET', key('e', list[i]), 'kind'))
+    if found[s] == nil then found[s] = {list[i], tonumber(list[i + 1])} end
+    if found.chat and found.call then break end
+  end
+  return found
 end
 local function heads()
   local found = {}
   for _, q in ipairs(redis.call('SMEMBERS', key('queues'))) do found[q] = head(q) end
   return found
 end
-local function free(op)
-  local state, offer, conv = unpack(redis.call('HMGET', key('op', op), 'state', 'offer', 'conv'))
-  return state == 'available' and blank(offer) and blank(conv)
-end
--- The waiting head an operator may take with the best score: emergencies from any queue in a
--- language they speak, everything else only from their skills.
-local function pick(found, op)
-  local skills, langs = unpack(redis.call('HMGET', key('op', op), 'skills', 'langs'))
-  local best, best_score = nil, nil
-  for q, h in pairs(found) do
-    local skill, lang = string.match(q, '^(.+):([^:]+)$')
-    if listed(langs, lang) and (h[2] < CLASS or listed(skills, skill)) and (best_score == nil or h[2] < best_score) then
-      best, best_score = q, h[2]
+-- Free slots by kind (capacity minus held minus wrapping up within the wrap-up time), and the load.
+local function room(op)
+  local chats, calls = unpack(redis.call('HMGET', key('op', op), 'chats', 'calls'))
+  local left = {chat = tonumber(chats) or DEFAULT_CHATS, call = tonumber(calls) or DEFAULT_CALLS}
+  local load = 0
+  for _, k in ipairs({'hold', 'wrap'}) do
+    local taken = redis.call('HVALS', key(k, op))
+    for _, s in ipairs(taken) do
+      if left[s] then left[s] = left[s] - 1; load = load + 1 end
     end
   end
-  return best
+  return left, load
 end
-local function offer(found, q, op, deadline)
-  local conv = found[q][1]
+local function free(op)
+  local state, offer = unpack(redis.call('HMGET', key('op', op), 'state', 'offer'))
+  if not (state == 'available' or state == 'busy') or not blank(offer) then return false end
+  local left = room(op)
+  return left.chat > 0 or left.call > 0
+end
+-- The waiting head an operator may take with the best score, in a slot they have free: emergencies from
+-- any queue in a language they speak, everything else only from their skills. → queue, slot
+local function pick(found, op)
+  local skills, langs = unpack(redis.call('HMGET', key('op', op), 'skills', 'langs'))
+  local left = room(op)
+  local best, best_slot, best_score = nil, nil, nil
+  for q, h in pairs(found) do
+    local skill, lang = string.match(q, '^(.+):([^:]+)$')
+    if listed(langs, lang) then
+      for s, c in pairs(h) do
+        if left[s] > 0 and (c[2] < CLASS or listed(skills, skill)) and (best_score == nil or c[2] < best_score) then
+          best, best_slot, best_score = q, s, c[2]
+        end
+      end
+    end
+  end
+  return best, best_slot
+end
+local function offer(found, q, s, op, deadline)
+  local conv = found[q][s][1]
   redis.call('ZREM', key('q', q), conv)
   found[q] = head(q)
   redis.call('HSET', key('e', conv), 'state', 'offered', 'operator', op, 'deadline', deadline)
@@ -160,21 +207,53 @@ local function offer(found, q, op, deadline)
   return result
 end
 local function become(op, state, now, reason)
-  local o = key('op', op)
-  local before = redis.call('HGET', o, 'state')
-  redis.call('HSET', o, 'state', state, 'since', now, 'reason', reason or '')
-  if state == 'available' then
-    if before ~= 'available' then redis.call('ZADD', key('available'), now, op) end
+  redis.call('HSET', key('op', op), 'state', state, 'since', now, 'reason', reason or '')
+end
+-- After any change of what an operator holds or chose: busy while holding a conversation, in wrap-up while
+-- a wrap-up time runs, else available (a paused or offline operator stays so); and whether they may take
+-- another conversation now, the least loaded first, then the longest idle.
+local LOAD = 1e10
+local function settle(op, now)
+  local state = redis.call('HGET', key('op', op), 'state')
+  if state == 'available' or state == 'busy' or state == 'wrap_up' then
+    local want = 'available'
+    if redis.call('HLEN', key('hold', op)) > 0 then
+      want = 'busy'
+    else
+      for _, s in ipairs(redis.call('HVALS', key('wrap', op))) do
+        if s ~= 'late' then want = 'wrap_up' end
+      end
+    end
+    if want ~= state then become(op, want, now, '') end
+    state = want
+  end
+  local left, load = room(op)
+  if (state == 'available' or state == 'busy') and (left.chat > 0 or left.call > 0) then
+    local current = redis.call('ZSCORE', key('available'), op)
+    if not current or math.floor(tonumber(current) / LOAD) ~= load then
+      redis.call('ZADD', key('available'), string.format('%.3f', load * LOAD + tonumber(now)), op)
+    end
   else
     redis.call('ZREM', key('available'), op)
   end
-  if state ~= 'wrap_up' then redis.call('ZREM', key('wrapups'), op) end
+end
+-- An operator's wrap-up times end now: the slots are free, the forms stay until they are sent.
+local function end_wrap_times(op)
+  local w = key('wrap', op)
+  local pending = redis.call('HGETALL', w)
+  for i = 1, #pending, 2 do
+    if pending[i + 1] ~= 'late' then
+      redis.call('HSET', w, pending[i], 'late')
+      redis.call('ZREM', key('wrapups'), op .. '|' .. pending[i])
+    end
+  end
 end
 local function new_seq(now_ms)
   if redis.call('EXISTS', key('seq')) == 0 then redis.call('SET', key('seq'), now_ms) end
   return redis.call('INCR', key('seq'))
 end
 """
+)
 
 # ARGV: P, conversation, queue, class, now, now_ms, channel, kind, priority, lang
 # → {1, seq} entered; {0, seq, state} it is already there (enqueue is idempotent).
@@ -194,8 +273,8 @@ return {1, num(seq)}
 """
 )
 
-# ARGV: P, conversation, operator skills, operator langs, operator name, then field/value pairs of
-# the entry (state waiting|scheduled|connected). Puts back an entry read from SQL unless the
+# ARGV: P, conversation, operator skills, operator langs, operator name, chats, calls, then field/value pairs
+# of the entry (state waiting|scheduled|connected). Puts back an entry read from SQL unless the
 # conversation is known here (even as a tombstone).
 RESTORE = (
     _PRELUDE
@@ -204,7 +283,7 @@ local conv = ARGV[2]
 local e = key('e', conv)
 if redis.call('EXISTS', e) == 1 then return 0 end
 local fields = {}
-for i = 6, #ARGV, 2 do fields[ARGV[i]] = ARGV[i + 1]; redis.call('HSET', e, ARGV[i], ARGV[i + 1]) end
+for i = 8, #ARGV, 2 do fields[ARGV[i]] = ARGV[i + 1]; redis.call('HSET', e, ARGV[i], ARGV[i + 1]) end
 local seq = tonumber(fields.seq)
 if tonumber(redis.call('GET', key('seq')) or '0') < seq then redis.call('SET', key('seq'), fields.seq) end
 if fields.state == 'scheduled' then
@@ -212,8 +291,11 @@ if fields.state == 'scheduled' then
 elseif fields.state == 'connected' then
   local op = fields.operator
   redis.call('SADD', key('ops'), op)
-  redis.call('HSET', key('op', op), 'conv', conv, 'offer', '', 'skills', ARGV[3], 'langs', ARGV[4], 'name', ARGV[5])
-  become(op, 'busy', fields.connected, '')
+  redis.call('HSET', key('op', op), 'offer', '', 'skills', ARGV[3], 'langs', ARGV[4], 'name', ARGV[5])
+  if not blank(ARGV[6]) then redis.call('HSET', key('op', op), 'chats', ARGV[6], 'calls', ARGV[7]) end
+  redis.call('HSET', key('hold', op), conv, slot(fields.kind))
+  if redis.call('HGET', key('op', op), 'state') ~= 'busy' then become(op, 'busy', fields.connected, '') end
+  settle(op, fields.connected)
 else
   place(conv)
 end
@@ -221,15 +303,17 @@ return 1
 """
 )
 
-# ARGV: P, operator, state (available|paused|offline), reason, now, skills csv, langs csv, name
-# → {'busy'} while they hold a conversation; else {'ok', previous state, offer given back or ''}.
+# ARGV: P, operator, state (available|paused|offline), reason, now, skills csv, langs csv, name, chats, calls
+# → {'busy'} going offline while they hold a conversation; else {'ok', previous state, offer given back or ''}.
+# Paused while holding conversations: no new ones are offered. Available ends any wrap-up time early (the
+# wrap-up forms stay).
 SET_STATE = (
     _PRELUDE
     + """
 local op, state = ARGV[2], ARGV[3]
 local o = key('op', op)
-local before, offered, conv = unpack(redis.call('HMGET', o, 'state', 'offer', 'conv'))
-if not blank(conv) then return {'busy', before or 'offline', ''} end
+local before, offered = unpack(redis.call('HMGET', o, 'state', 'offer'))
+if state == 'offline' and redis.call('HLEN', key('hold', op)) > 0 then return {'busy', before or 'offline', ''} end
 local returned = ''
 if not blank(offered) and state ~= 'available' then
   place(offered)
@@ -238,8 +322,14 @@ if not blank(offered) and state ~= 'available' then
   returned = offered
 end
 redis.call('SADD', key('ops'), op)
-redis.call('HSET', o, 'skills', ARGV[6], 'langs', ARGV[7], 'name', ARGV[8])
-if before ~= state or state ~= 'available' then become(op, state, ARGV[5], ARGV[4]) end
+redis.call('HSET', o, 'skills', ARGV[6], 'langs', ARGV[7], 'name', ARGV[8], 'chats', ARGV[9], 'calls', ARGV[10])
+if state == 'available' then
+  end_wrap_times(op)
+  if before ~= 'available' and before ~= 'busy' then become(op, state, ARGV[5], '') end
+elseif before ~= state or ARGV[4] ~= redis.call('HGET', o, 'reason') then
+  become(op, state, ARGV[5], ARGV[4])
+end
+settle(op, ARGV[5])
 return {'ok', before or 'offline', returned}
 """
 )
@@ -251,13 +341,13 @@ OFFER = (
 local op = ARGV[2]
 if not free(op) then return {} end
 local found = heads()
-local q = pick(found, op)
+local q, s = pick(found, op)
 if q == nil then return {} end
-return offer(found, q, op, ARGV[3])
+return offer(found, q, s, op, ARGV[3])
 """
 )
 
-# ARGV: P, deadline → one offered entry per free operator, longest idle first.
+# ARGV: P, deadline → one offered entry per operator with a free slot, the least loaded and longest idle first.
 DISPATCH = (
     _PRELUDE
     + """
@@ -267,9 +357,9 @@ for _, op in ipairs(redis.call('ZRANGE', key('available'), 0, -1)) do
   if free(op) then
     found = found or heads()
     if next(found) == nil then break end
-    local q = pick(found, op)
+    local q, s = pick(found, op)
     if q ~= nil then
-      local result = offer(found, q, op, ARGV[2])
+      local result = offer(found, q, s, op, ARGV[2])
       table.insert(result, 1, op)
       table.insert(made, result)
     end
@@ -285,13 +375,14 @@ ACCEPT = (
     + """
 local op, conv, now = ARGV[2], ARGV[3], ARGV[4]
 local e = key('e', conv)
-local state, operator, deadline = unpack(redis.call('HMGET', e, 'state', 'operator', 'deadline'))
+local state, operator, deadline, kind = unpack(redis.call('HMGET', e, 'state', 'operator', 'deadline', 'kind'))
 if state ~= 'offered' or operator ~= op then return {'not_offered'} end
 if tonumber(deadline) < tonumber(now) then return {'expired'} end
 redis.call('HSET', e, 'state', 'connected', 'connected', now)
 unoffer(conv)
-redis.call('HSET', key('op', op), 'offer', '', 'conv', conv)
-become(op, 'busy', now, '')
+redis.call('HSET', key('op', op), 'offer', '')
+redis.call('HSET', key('hold', op), conv, slot(kind))
+settle(op, now)
 local result = entry(conv)
 table.insert(result, 1, 'ok')
 return result
@@ -299,7 +390,7 @@ return result
 )
 
 # ARGV: P, operator, conversation, now → 1 when a connection that could not be made is undone:
-# the conversation goes back to its place and the operator is available again.
+# the conversation goes back to its place and the operator's slot is free again.
 UNDO_ACCEPT = (
     _PRELUDE
     + """
@@ -307,13 +398,14 @@ local op, conv = ARGV[2], ARGV[3]
 local e = key('e', conv)
 if redis.call('HGET', e, 'state') ~= 'connected' or redis.call('HGET', e, 'operator') ~= op then return 0 end
 place(conv)
-redis.call('HSET', key('op', op), 'conv', '')
-become(op, 'available', ARGV[4], '')
+redis.call('HDEL', key('hold', op), conv)
+settle(op, ARGV[4])
 return 1
 """
 )
 
-# The operator lets go of a conversation they hold and goes to wrap-up; the handling time is kept.
+# The operator lets go of a conversation they hold: its wrap-up keeps the slot until `wrap_until` (or the form);
+# the handling time is kept.
 _RELEASE = """
 local function release(op, conv, now, wrap_until)
   local e = key('e', conv)
@@ -322,9 +414,11 @@ local function release(op, conv, now, wrap_until)
   local handled = string.format('%.1f', tonumber(now) - tonumber(connected))
   redis.call('LPUSH', key('aht', q), handled)
   redis.call('LTRIM', key('aht', q), 0, 49)
-  redis.call('HSET', key('op', op), 'conv', '', 'last', conv)
-  become(op, 'wrap_up', now, '')
-  redis.call('ZADD', key('wrapups'), wrap_until, op)
+  local s = redis.call('HGET', key('hold', op), conv) or 'chat'
+  redis.call('HDEL', key('hold', op), conv)
+  redis.call('HSET', key('wrap', op), conv, s)
+  redis.call('ZADD', key('wrapups'), wrap_until, op .. '|' .. conv)
+  settle(op, now)
   return handled
 end
 """
@@ -364,31 +458,30 @@ return result
 """
 )
 
-# ARGV: P, operator, conversation, now → 1 when this was the conversation they had to wrap up
-# (once); an operator still in wrap-up is available again.
+# ARGV: P, operator, conversation, now → 1 when this conversation waited for their wrap-up form (once); its
+# slot is free again.
 END_WRAP_UP = (
     _PRELUDE
     + """
-local op, o = ARGV[2], key('op', ARGV[2])
-if redis.call('HGET', o, 'last') ~= ARGV[3] then return 0 end
-redis.call('HSET', o, 'last', '')
-if redis.call('HGET', o, 'state') == 'wrap_up' then become(op, 'available', ARGV[4], '') end
+local op, conv = ARGV[2], ARGV[3]
+if redis.call('HDEL', key('wrap', op), conv) == 0 then return 0 end
+redis.call('ZREM', key('wrapups'), op .. '|' .. conv)
+settle(op, ARGV[4])
 return 1
 """
 )
 
-# ARGV: P, now → {op, …} whose wrap-up time is over (now available).
+# ARGV: P, now → {op, …} whose wrap-up time of a conversation is over (its slot free; the form stays).
 EXPIRE_WRAP_UPS = (
     _PRELUDE
     + """
-local done = {}
-for _, op in ipairs(redis.call('ZRANGEBYSCORE', key('wrapups'), '-inf', ARGV[2])) do
-  if redis.call('HGET', key('op', op), 'state') == 'wrap_up' then
-    become(op, 'available', ARGV[2], '')
-    table.insert(done, op)
-  else
-    redis.call('ZREM', key('wrapups'), op)
-  end
+local done, seen = {}, {}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', key('wrapups'), '-inf', ARGV[2])) do
+  redis.call('ZREM', key('wrapups'), member)
+  local op, conv = string.match(member, '^(.-)|(.*)$')
+  if redis.call('HEXISTS', key('wrap', op), conv) == 1 then redis.call('HSET', key('wrap', op), conv, 'late') end
+  settle(op, ARGV[2])
+  if not seen[op] then seen[op] = true; table.insert(done, op) end
 end
 return done
 """
@@ -408,6 +501,7 @@ for _, conv in ipairs(redis.call('ZRANGEBYSCORE', key('offers'), '-inf', ARGV[2]
   if not blank(op) then
     redis.call('HSET', key('op', op), 'offer', '')
     become(op, 'paused', ARGV[2], 'missed_offer')
+    settle(op, ARGV[2])
   end
   table.insert(gone, result)
 end

@@ -49,29 +49,28 @@ class FiguresCache:
 async def operator_updates(
     desk: Desk, figures: FiguresCache, client: aioredis.Redis, operator_id: int
 ) -> AsyncIterator[dict[str, Any]]:
-    """The console's state (whenever it changes) and the chat messages of the held conversation."""
+    """The console's state (whenever it changes) and the chat messages of every conversation I hold."""
     prefix = desk.store.prefix
     async with _subscribed(client, keys.notify_channel(prefix)) as pubsub:
         sent: dict[str, Any] | None = None
-        watching: str | None = None
-        after = 0
+        after: dict[str, int] = {}  # held conversation → the last message id sent
         while True:
             snapshot = await to_thread.run_sync(lambda: desk.snapshot(operator_id))
             snapshot["queues"] = await figures.get()
-            held = snapshot["conversation"]["conversation_id"] if snapshot["conversation"] else None
-            if held != watching:
-                if watching:
-                    await pubsub.unsubscribe(keys.chat_channel(prefix, watching))
-                if held:
-                    await pubsub.subscribe(keys.chat_channel(prefix, held))
-                watching, after = held, 0
+            held = [c["conversation_id"] for c in snapshot["conversations"]]
+            gone, new = set(after) - set(held), [c for c in held if c not in after]
+            if gone:
+                await pubsub.unsubscribe(*(keys.chat_channel(prefix, c) for c in gone))
+            if new:
+                await pubsub.subscribe(*(keys.chat_channel(prefix, c) for c in new))
+            after = {c: after.get(c, 0) for c in held}
             if _without_clock(snapshot) != _without_clock(sent):
                 sent = snapshot
                 yield {"type": "state", **snapshot}
-            if watching:
-                for message in await _messages(desk.queue, watching, after):
-                    after = message.id
-                    yield {"type": "message", "conversation_id": watching, **message_view(message)}
+            for conversation_id in held:
+                for message in await _messages(desk.queue, conversation_id, after[conversation_id]):
+                    after[conversation_id] = message.id
+                    yield {"type": "message", "conversation_id": conversation_id, **message_view(message)}
             await follow.wake(pubsub)
 
 

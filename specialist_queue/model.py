@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+DEFAULT_CHATS = 3  # an operator's capacity unless the admin set another (keys.py's scripts share it)
+DEFAULT_CALLS = 1
 QUEUE_NAME = re.compile(r"^[a-z0-9_-]{1,48}:[a-z]{2,8}$")
 
 
@@ -126,24 +128,35 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class Capacity:
+    """How many conversations an operator takes at once (the admin sets it per operator)."""
+
+    chats: int = DEFAULT_CHATS
+    calls: int = DEFAULT_CALLS  # 0 or 1: a call in progress takes no other call
+
+
+@dataclass(frozen=True)
 class Operator:
     id: int
     state: OperatorState
     since: float | None
     reason: str
     offer: str
-    conversation: str
-    last: str
+    conversations: tuple[str, ...]  # held now
+    wrap_ups: tuple[str, ...]  # closed, waiting for the wrap-up form
     skills: tuple[str, ...]
     langs: tuple[str, ...]
     name: str
+    capacity: Capacity = Capacity()
 
     def serves(self, queue: str) -> bool:
         skill, lang = queue.rsplit(":", 1)
         return (not self.langs or lang in self.langs) and (not self.skills or skill in self.skills)
 
 
-def operator_from(operator_id: int, fields: dict[str, str]) -> Operator:
+def operator_from(operator_id: int, fields: dict[str, str], held: dict[str, str], wrapping: dict[str, str]) -> Operator:
+    """From the operator's hash and the hashes of what they hold and wrap up (conversation → slot)."""
+
     def split(value: str | None) -> tuple[str, ...]:
         return tuple(v for v in (value or "").split(",") if v)
 
@@ -153,11 +166,14 @@ def operator_from(operator_id: int, fields: dict[str, str]) -> Operator:
         since=opt_float(fields.get("since")),
         reason=fields.get("reason", ""),
         offer=fields.get("offer", ""),
-        conversation=fields.get("conv", ""),
-        last=fields.get("last", ""),
+        conversations=tuple(sorted(held)),
+        wrap_ups=tuple(sorted(wrapping)),
         skills=split(fields.get("skills")),
         langs=split(fields.get("langs")),
         name=fields.get("name", ""),
+        capacity=Capacity(
+            chats=int(fields.get("chats") or DEFAULT_CHATS), calls=int(fields.get("calls") or DEFAULT_CALLS)
+        ),
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hotline.queue_log import QueueEvent, QueueEventKind
 from hotline.users import User
 from specialist_queue.events import seconds
-from specialist_queue.model import Entry, EntryState, Kind, Operator, OperatorState
+from specialist_queue.model import Capacity, Entry, EntryState, Kind, Operator, OperatorState
 from specialist_queue.store import QueueStore
 
 _ENDED = (QueueEventKind.CLOSED, QueueEventKind.ABANDONED, QueueEventKind.WRAP_UP)
@@ -137,9 +137,10 @@ def _holder(user: User) -> Operator:
         since=None,
         reason="",
         offer="",
-        conversation="",
-        last="",
+        conversations=(),
+        wrap_ups=(),
         skills=tuple(user.skills or ()),
         langs=tuple(user.languages or ()),
         name=user.display_name or user.username,
+        capacity=Capacity(chats=user.capacity_chats, calls=min(1, user.capacity_calls)),
     )

@@ -15,6 +15,7 @@ from hotline.redis_conn import Durable
 from specialist_queue import keys
 from specialist_queue.model import (
     PRIORITY_CLASS,
+    Capacity,
     Conflict,
     Entry,
     EntryState,
@@ -26,6 +27,7 @@ from specialist_queue.model import (
     operator_from,
 )
 
+DEFAULT_CAPACITY = Capacity()
 EXTENSION_MEMORY = 3600  # seconds an offer's extensions are remembered (far longer than any offer lasts)
 
 
@@ -76,7 +78,10 @@ class QueueStore:
     def restore(self, entry: Entry, operator: Operator | None = None) -> bool:
         """Put back an entry rebuilt from SQL, unless Redis still knows the conversation."""
         pairs = [item for pair in entry.fields().items() for item in pair]
-        op = ("", "", "") if operator is None else (_csv(operator.skills), _csv(operator.langs), operator.name)
+        op: tuple[object, ...] = ("", "", "", "", "")
+        if operator is not None:
+            held = (operator.capacity.chats, operator.capacity.calls)
+            op = (_csv(operator.skills), _csv(operator.langs), operator.name, *held)
         return bool(self._run(self._restore, entry.conversation_id, *op, *pairs))
 
     def entry(self, conversation_id: str) -> Entry | None:
@@ -150,26 +155,31 @@ class QueueStore:
         skills: tuple[str, ...] = (),
         langs: tuple[str, ...] = (),
         name: str = "",
+        capacity: Capacity = DEFAULT_CAPACITY,
     ) -> tuple[OperatorState, str | None]:
         """Available, paused or offline; (the state before, an offer this gave back)."""
         if state not in {OperatorState.AVAILABLE, OperatorState.PAUSED, OperatorState.OFFLINE}:
             raise ValueError(f"an operator cannot choose {state}")
-        reply = self._run(self._set_state, operator_id, state, reason, repr(now), _csv(skills), _csv(langs), name)
+        args = (reason, repr(now), _csv(skills), _csv(langs), name, capacity.chats, capacity.calls)
+        reply = self._run(self._set_state, operator_id, state, *args)
         if reply[0] == "busy":
             raise Conflict("finish the current conversation first")
         return OperatorState(reply[1]), reply[2] or None
 
     def operator(self, operator_id: int) -> Operator:
-        fields = self.client.hgetall(keys.operator(self.prefix, operator_id))
-        return operator_from(operator_id, {str(k): str(v) for k, v in fields.items()})
+        return self._operators([operator_id])[0]
 
     def operators(self) -> list[Operator]:
-        ids = sorted(int(i) for i in self.client.smembers(keys.operators(self.prefix)))
+        return self._operators(sorted(int(i) for i in self.client.smembers(keys.operators(self.prefix))))
+
+    def _operators(self, ids: list[int]) -> list[Operator]:
         with self.client.pipeline(transaction=False) as pipe:
             for operator_id in ids:
                 pipe.hgetall(keys.operator(self.prefix, operator_id))
+                pipe.hgetall(keys.held(self.prefix, operator_id))
+                pipe.hgetall(keys.wrapping(self.prefix, operator_id))
             found = pipe.execute()
-        return [operator_from(i, fields) for i, fields in zip(ids, found, strict=True)]
+        return [operator_from(i, *found[3 * n : 3 * n + 3]) for n, i in enumerate(ids)]
 
     def offer(self, operator_id: int, *, deadline: float) -> Offer | None:
         """Claim for this operator the best conversation they may take, if they are free."""
@@ -222,7 +232,7 @@ class QueueStore:
         return Entry.parse(reply[1:]), float(reply[0])
 
     def end_wrap_up(self, operator_id: int, conversation_id: str, *, now: float) -> bool:
-        """Wrap-up of this conversation done (True once); the operator is available again."""
+        """Wrap-up of this conversation done (True once); its slot is free again."""
         return bool(self._run(self._end_wrap_up, operator_id, conversation_id, repr(now)))
 
     def expire_wrap_ups(self, *, now: float) -> list[int]:

@@ -82,7 +82,7 @@ def _shown(op: Operator, day: dict[int, Day]) -> bool:
 
 def _operator(queue: SpecialistQueue, op: Operator, day: Day | None, now: float) -> dict[str, Any]:
     offer = queue.store.entry(op.offer) if op.offer else None
-    held = queue.store.entry(op.conversation) if op.conversation else None
+    held = [e for e in map(queue.store.entry, op.conversations) if e is not None]
     return {
         "id": op.id,
         "name": op.name,
@@ -91,7 +91,7 @@ def _operator(queue: SpecialistQueue, op: Operator, day: Day | None, now: float)
         "since": op.since,
         "alarm": MISSED_OFFER if op.state is OperatorState.PAUSED and op.reason == MISSED_OFFER else None,
         "offer": _conversation(offer, now) if offer and offer.operator == op.id else None,
-        "conversations": [_conversation(held, now)] if held else [],
+        "conversations": [_conversation(e, now) for e in sorted(held, key=lambda e: e.connected or 0)],
         "handled": day.handled if day else 0,
         "average_handling": day.average_handling if day else None,
     }

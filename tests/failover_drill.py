@@ -216,13 +216,13 @@ class Drill:
             accepted = console.post(f"/api/operator/offers/{conversation}/accept")
             if accepted is not None and accepted.status_code == 200:
                 self.took(conversation, user_id)
-        elif me["conversation"]:  # held (an accept whose answer was lost, too): end it
-            conversation = me["conversation"]["conversation_id"]
+        elif me["conversations"]:  # held (an accept whose answer was lost, too): end it
+            conversation = me["conversations"][0]["conversation_id"]
             self.took(conversation, user_id)
             console.post(f"/api/operator/conversations/{conversation}/close")
-        elif me["operator"]["wrap_up"]:
+        elif me["operator"]["wrap_ups"]:
             body = {"disposition": "other", "note": ""}
-            console.post(f"/api/operator/conversations/{me['operator']['wrap_up']}/wrap-up", body)
+            console.post(f"/api/operator/conversations/{me['operator']['wrap_ups'][0]}/wrap-up", body)
         elif me["operator"]["state"] != "available":  # offline at first, paused for a missed offer
             console.post("/api/operator/state", {"state": "available"})
         else:

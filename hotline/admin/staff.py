@@ -23,6 +23,7 @@ from intents.tree import LANGUAGES, NodeKind, Tree
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 PHONE = re.compile(r"^\+?[0-9]{5,15}$")
 MAX_SKILLS = 30
+MAX_CHATS = 10  # conversations at once an operator can follow; a call in progress takes no other call
 # Queues the engine uses besides the top categories (intents/engine.py: emergency and fallback).
 ENGINE_QUEUES = ("crisis", "general")
 
@@ -41,6 +42,8 @@ class Profile:
     languages: Sequence[str] = ()
     phone: str = ""
     active: bool = True
+    capacity_chats: int = 3
+    capacity_calls: int = 1
 
 
 def queues(tree: Tree | None, skills_in_use: Iterable[str]) -> list[str]:
@@ -78,6 +81,8 @@ def _clean(profile: Profile) -> dict[str, Any]:
     phone = re.sub(r"[\s()\-]", "", profile.phone)
     if phone and not PHONE.match(phone):
         raise StaffError("bad_phone", "a phone number is digits with an optional + in front (5 to 15 digits)")
+    if not (0 <= profile.capacity_chats <= MAX_CHATS and profile.capacity_calls in (0, 1)):
+        raise StaffError("bad_capacity", "chats at once: 0 to 10; calls at once: 0 or 1", most=MAX_CHATS)
     name = " ".join(profile.display_name.split())[:120]
     return {
         "display_name": name,
@@ -86,6 +91,8 @@ def _clean(profile: Profile) -> dict[str, Any]:
         "languages": languages,
         "phone": phone or None,
         "is_active": profile.active,
+        "capacity_chats": profile.capacity_chats,
+        "capacity_calls": profile.capacity_calls,
     }
 
 

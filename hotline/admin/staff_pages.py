@@ -20,6 +20,8 @@ from intents.tree import LANGUAGES
 Name = Annotated[str, Form(max_length=120)]
 Many = Annotated[list[str], Form(max_length=40)]
 Phone = Annotated[str, Form(max_length=32)]
+Chats = Annotated[int, Form()]  # checked by staff._clean, which says what is allowed
+Calls = Annotated[int, Form()]
 
 
 def _role(value: str) -> Role:
@@ -52,8 +54,10 @@ def add_user(
     skills: Many = [],  # noqa: B006  (FastAPI copies form defaults)
     languages: Many = [],  # noqa: B006
     phone: Phone = "",
+    capacity_chats: Chats = 3,
+    capacity_calls: Calls = 1,
 ) -> Response:
-    profile = Profile(display_name, _role(role), skills, languages, phone)
+    profile = Profile(display_name, _role(role), skills, languages, phone, True, capacity_chats, capacity_calls)
     with transaction(parts.sessions) as session:
         staff.create(session, actor=user, username=username, password=password, profile=profile)
     return done(request, "/admin/users", "user_added", username=username.strip())
@@ -71,8 +75,10 @@ def update_user(
     languages: Many = [],  # noqa: B006
     phone: Phone = "",
     active: Annotated[bool, Form()] = False,
+    capacity_chats: Chats = 3,
+    capacity_calls: Calls = 1,
 ) -> Response:
-    profile = Profile(display_name, _role(role), skills, languages, phone, active)
+    profile = Profile(display_name, _role(role), skills, languages, phone, active, capacity_chats, capacity_calls)
     with transaction(parts.sessions) as session:
         changed = staff.update(session, actor=user, user_id=user_id, profile=profile)
     return done(request, "/admin/users", "user_saved", username=changed.username)

@@ -21,9 +21,14 @@ const MORE_TIME = Number($("more-time").dataset.most); // times more time may be
 const view = {
   clockOffset: 0, // server seconds minus browser seconds
   offer: null, // the offered entry
-  held: null, // the conversation I hold
+  held: null, // the conversation I hold that is on screen
+  conversations: [], // every conversation I hold, the first taken first
+  focus: null, // the id of the one on screen (chosen by the operator, or the newest taken)
   wrapUp: null, // the conversation waiting for my wrap-up
-  messages: new Map(), // id → message of the held conversation
+  messages: new Map(), // conversation id → (message id → message)
+  unread: new Map(), // conversation id → the citizen's messages not seen on screen yet
+  shownAt: new Map(), // conversation id → when (server time) this page first showed it
+  drafts: new Map(), // conversation id → the reply being written there
   contexts: new Map(), // conversation id → the robot's context, fetched once
   reminded: null, // the offer deadline the operator was reminded of
   moreTimes: 0, // times more time was given on the offer shown
@@ -90,9 +95,18 @@ function connect(attempt = 0) {
 
 function receive(update) {
   if (update.type === "state") showState(update);
-  else if (update.type === "message" && view.held && update.conversation_id === view.held.conversation_id) {
-    view.messages.set(update.id, update);
-    drawMessages();
+  else if (update.type === "message") {
+    const id = update.conversation_id;
+    if (!view.messages.has(id)) view.messages.set(id, new Map());
+    const known = view.messages.get(id).has(update.id);
+    view.messages.get(id).set(update.id, update);
+    // Unread: the citizen wrote while another conversation was on screen (history from before this page: not).
+    const late = Date.parse(update.at) / 1000 >= (view.shownAt.get(id) || Infinity);
+    if (!known && update.sender === "citizen" && late && (id !== view.focus || document.hidden)) {
+      view.unread.set(id, (view.unread.get(id) || 0) + 1);
+      drawConversations();
+    }
+    if (view.held && id === view.held.conversation_id) drawMessages();
   }
 }
 
@@ -104,9 +118,9 @@ function showState(update) {
   const me = update.operator;
   $("my-state").textContent = t(`state_${me.state}`);
   $("my-reason").textContent = me.reason ? `(${TEXT[`reason_${me.reason}`] || me.reason})` : "";
-  showConversation(update.conversation);
+  showConversations(update.conversations, me.capacity, update.now);
   showOffer(update.offer);
-  showWrapUp(update.conversation ? null : me.wrap_up);
+  showWrapUp(me.wrap_ups[0] || null);
   drawQueues(update.queues);
   if (focused && focused !== document.body && focused.getClientRects().length === 0) focusNextAction(); // it went
 }
@@ -140,7 +154,7 @@ function showOffer(offer) {
   const missed = changed && view.offer && !offer && !view.held;
   view.offer = offer;
   $("offer").hidden = !offer;
-  document.title = offer ? `● ${t("offer")} — ${TITLE}` : TITLE; // seen from another tab too
+  drawConversations(); // the tab's title says it: seen from another tab too
   $("no-offer").hidden = Boolean(offer) || Boolean(view.held);
   if (offer && changed) {
     $("accept").removeAttribute("aria-disabled");
@@ -170,12 +184,77 @@ function drawCountdown() {
   }
 }
 
+/** The conversations I hold: the list with unread counts, and the one on screen (a new one comes on screen). */
+function showConversations(conversations, capacity, now) {
+  const ids = conversations.map((c) => c.conversation_id);
+  const fresh = ids.filter((id) => !view.shownAt.has(id));
+  for (const id of fresh) view.shownAt.set(id, now);
+  for (const id of [...view.shownAt.keys()]) {
+    if (!ids.includes(id)) for (const known of [view.shownAt, view.unread, view.messages, view.drafts]) known.delete(id);
+  }
+  view.conversations = conversations;
+  view.capacity = capacity;
+  const moving = fresh.length || !ids.includes(view.focus);
+  if (moving && view.held && ids.includes(view.held.conversation_id)) {
+    view.drafts.set(view.held.conversation_id, $("reply").value); // kept for when I come back to it
+  }
+  if (fresh.length) view.focus = fresh[fresh.length - 1]; // the one just accepted comes on screen
+  else if (!ids.includes(view.focus)) view.focus = ids[0] || null;
+  showConversation(conversations.find((c) => c.conversation_id === view.focus) || null);
+  drawConversations();
+}
+
+function drawConversations() {
+  const list = $("conversation-list");
+  $("my-conversations").hidden = view.conversations.length === 0;
+  const count = (kinds) => view.conversations.filter((c) => kinds.includes(c.kind)).length;
+  if (view.capacity) {
+    const calls = count(["call", "callback"]);
+    $("load").textContent = `(${t("load", { chats: count(["chat"]), most: view.capacity.chats, calls, calls_most: view.capacity.calls })})`;
+  }
+  list.replaceChildren(
+    ...view.conversations.map((c, index) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "pick";
+      button.dataset.conversation = c.conversation_id;
+      if (c.conversation_id === view.focus) button.setAttribute("aria-current", "true");
+      const channel = TEXT[`channel_${c.channel}`] || c.channel;
+      button.textContent = `${index + 1}. ${t(`kind_${c.kind}`)} · ${channel} · ${queueTitle(c.queue)}`;
+      const unread = view.unread.get(c.conversation_id) || 0;
+      if (unread) {
+        const badge = document.createElement("strong");
+        badge.className = "unread";
+        badge.textContent = t("unread", { n: unread });
+        button.append(" ", badge);
+      }
+      button.addEventListener("click", () => pick(c.conversation_id));
+      item.append(button);
+      return item;
+    }),
+  );
+  const total = [...view.unread.values()].reduce((a, b) => a + b, 0);
+  document.title = `${view.offer ? `● ${t("offer")} — ` : ""}${total ? `(${total}) ` : ""}${TITLE}`;
+}
+
+/** Put a conversation I hold on screen (the list, Alt+1…9, Alt+↓/↑); the draft of the one left is kept. */
+function pick(conversationId) {
+  if (!view.conversations.some((c) => c.conversation_id === conversationId)) return;
+  if (view.held) view.drafts.set(view.held.conversation_id, $("reply").value);
+  view.focus = conversationId;
+  view.unread.delete(conversationId);
+  showConversation(view.conversations.find((c) => c.conversation_id === conversationId));
+  drawConversations();
+}
+
 function showConversation(held) {
   const changed = (held && held.conversation_id) !== (view.held && view.held.conversation_id);
   view.held = held;
   $("conversation").hidden = !held;
   if (!held || !changed) return;
-  view.messages.clear();
+  view.unread.delete(held.conversation_id);
+  $("reply").value = view.drafts.get(held.conversation_id) || "";
   drawMessages();
   $("reply").lang = held.lang || ""; // the citizen's language: read and spell-checked as such
   const isCallback = held.kind === "callback";
@@ -330,7 +409,8 @@ function listOf(items, className) {
 
 function drawMessages() {
   const log = $("chat-log");
-  const ordered = [...view.messages.values()].sort((a, b) => a.id - b.id);
+  const mine = (view.held && view.messages.get(view.held.conversation_id)) || new Map();
+  const ordered = [...mine.values()].sort((a, b) => a.id - b.id);
   log.replaceChildren(
     ...ordered.map((message) => {
       const item = document.createElement("p");
@@ -446,8 +526,11 @@ $("reply-form").addEventListener("submit", async (event) => {
     post(`/api/operator/conversations/${view.held.conversation_id}/messages`, { text, message_id: randomId() }),
   );
   if (sent) {
+    const id = view.held.conversation_id;
     $("reply").value = "";
-    view.messages.set(sent.id, { ...sent, conversation_id: view.held.conversation_id });
+    view.drafts.delete(id);
+    if (!view.messages.has(id)) view.messages.set(id, new Map());
+    view.messages.get(id).set(sent.id, { ...sent, conversation_id: id });
     drawMessages();
   }
 });
@@ -498,6 +581,26 @@ $("allow-notifications").addEventListener("click", async () => {
 $("ask-later").addEventListener("click", () => {
   localStorage.setItem(ASKED, "1");
   $("ask-notifications").hidden = true;
+});
+
+// ---- keyboard shortcuts (by key position, so they work in any keyboard layout) -------------------------
+
+document.addEventListener("keydown", (event) => {
+  if (!event.altKey || event.ctrlKey || event.metaKey) return;
+  const ids = view.conversations.map((c) => c.conversation_id);
+  const here = ids.indexOf(view.focus);
+  let done = true;
+  if (event.code === "KeyA" && view.offer) $("accept").click();
+  else if (event.code === "KeyX" && view.held) $("end").click();
+  else if (event.code === "ArrowDown" && ids.length) pick(ids[(here + 1) % ids.length]);
+  else if (event.code === "ArrowUp" && ids.length) pick(ids[(here - 1 + ids.length) % ids.length]);
+  else if (/^Digit[1-9]$/.test(event.code) && ids[Number(event.code.slice(5)) - 1]) pick(ids[Number(event.code.slice(5)) - 1]);
+  else done = false;
+  if (done) event.preventDefault();
+});
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && view.focus && view.unread.delete(view.focus)) drawConversations();
 });
 
 askOnce();

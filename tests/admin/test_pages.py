@@ -384,9 +384,14 @@ def test_office_hours_calendar_queue_settings_and_users(client: TestClient) -> N
     assert (
         _post(client, f"/admin/users/{olena.id}/password", {"password": "another-one"}, token=token).status_code == 303
     )
-    assert (
-        _post(client, f"/admin/users/{olena.id}", {**profile, "skills": []}, token=token).status_code == 303
-    )  # not active
+    assert (olena.capacity_chats, olena.capacity_calls) == (3, 1)  # three chats and one call unless set
+    capacity = {**profile, "skills": [], "capacity_chats": "2", "capacity_calls": "0"}
+    refused = _post(client, f"/admin/users/{olena.id}", {**capacity, "capacity_chats": "11"}, token=token)
+    assert refused.status_code == 400 and "Чатів одночасно — від 0 до 10" in refused.text
+    assert _post(client, f"/admin/users/{olena.id}", capacity, token=token).status_code == 303  # not active
+    with parts.sessions() as session:
+        olena = users.get_by_username(session, username="olena")
+    assert olena is not None and (olena.capacity_chats, olena.capacity_calls) == (2, 0)
     audit = client.get("/admin/audit").text
     for action in (
         "office.week",

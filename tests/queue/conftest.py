@@ -97,12 +97,18 @@ def conversation(sessions: sessionmaker[Session], *, channel: str = "web", exter
 
 
 def operator(
-    sessions: sessionmaker[Session], name: str, *, skills: list[str] | None = None, phone: str | None = None
+    sessions: sessionmaker[Session],
+    name: str,
+    *,
+    skills: list[str] | None = None,
+    phone: str | None = None,
+    chats: int = 3,
 ) -> int:
     with transaction(sessions) as session:
         user = users.create(session, username=name, password="s3cret-pass", role=users.Role.OPERATOR)
         user.skills = skills or []
         user.phone = phone
+        user.capacity_chats = chats
         return user.id
 
 
@@ -160,8 +166,8 @@ def app(queue_app: TestClient) -> Iterator[TestClient]:
     yield queue_app
     found: Specialists = queue_app.app.state.parts.specialists  # type: ignore[attr-defined]
     for op in found.queue.store.operators():
-        if op.conversation:
-            found.desk.close(op.id, op.conversation)
+        for held in op.conversations:
+            found.desk.close(op.id, held)
         found.desk.set_state(op.id, OperatorState.OFFLINE)
 
 

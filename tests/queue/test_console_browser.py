@@ -4,6 +4,7 @@ gets the reply live), and wrapped up with a disposition and a note."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -171,3 +172,70 @@ def test_two_operators_race_for_one_conversation_and_one_answers_it(
     expect(page.get_by_role("heading", level=1)).to_have_text("Консоль специалиста")
     expect(page.locator("#my-state")).to_have_text("Готов принимать обращения")
     assert citizen.dialogs == [] and winner.dialogs == []
+    for tab in (olena, petro):  # off the line: the next test's conversations are not theirs
+        tab.page.locator("#go-offline").click()
+        expect(tab.page.locator("#my-state")).to_have_text(re.compile("^Не на (лінії|линии)$"))
+
+
+def ask_for_a_person(chat: Any) -> None:
+    chat.goto("/")
+    chat.get_by_role("button", name="Українська", exact=True).click()
+    chat.get_by_role("button", name="Житлова субсидія").click()
+    chat.get_by_role("button", name="Фахівець").last.click()
+    _expect()(chat.get_by_role("status").filter(has_text="у черзі")).to_be_visible()
+
+
+@pytest.fixture
+def maria(browser: Any, live_server: LiveServer) -> Iterator[Tab]:  # noqa: F811
+    add_operator(live_server, "maria")
+    yield from console(browser, live_server, "maria")
+
+
+@pytest.fixture
+def second_citizen(browser: Any, live_server: LiveServer) -> Iterator[Tab]:  # noqa: F811
+    yield from _open_tab(browser, live_server, viewport=PHONE, locale="uk-UA", has_touch=True)
+
+
+def test_one_operator_holds_two_chats_with_unread_counts_by_keyboard(
+    maria: Tab, citizen: Tab, second_citizen: Tab
+) -> None:
+    expect, page = _expect(), maria.page
+    page.get_by_role("button", name="Приймати звернення").click()
+    items = page.locator("#conversation-list .pick")
+    for number, chat in enumerate((citizen.page, second_citizen.page), start=1):
+        ask_for_a_person(chat)
+        expect(page.locator("#offer")).to_be_visible()
+        page.keyboard.press("Alt+KeyA")  # accept
+        expect(items).to_have_count(number)
+        expect(items.nth(number - 1)).to_have_attribute("aria-current", "true")  # the one just taken is on screen
+        expect(chat.locator(".msg-note").last).to_contain_text("на зв'язку")
+    expect(page.locator("#load")).to_have_text("(чатів 2 з 3, дзвінків 0 з 1)")
+    expect(page.locator("#my-state")).to_have_text("Розмова")
+
+    # The first citizen writes while the second is on screen: counted as unread, in the list and the tab's title.
+    citizen.page.get_by_label("Ваше повідомлення").fill("Які документи потрібні?")
+    citizen.page.keyboard.press("Enter")
+    expect(items.nth(0).locator(".unread")).to_have_text("1 нових")
+    assert page.title().startswith("(1) ")
+    page.get_by_label("Ваша відповідь").fill("чернетка для другого")
+    page.keyboard.press("Alt+Digit1")
+    expect(items.nth(0)).to_have_attribute("aria-current", "true")
+    expect(items.nth(0).locator(".unread")).to_have_count(0)
+    expect(page.locator("#chat-log .msg")).to_have_text(["Громадянин: Які документи потрібні?"])
+    page.get_by_label("Ваша відповідь").fill("Паспорт і довідка про доходи.")
+    page.keyboard.press("Enter")
+    expect(citizen.page.locator(".msg-op .msg-text")).to_have_text(["Паспорт і довідка про доходи."])
+    page.keyboard.press("Alt+ArrowDown")  # the next one, its draft kept
+    expect(page.get_by_label("Ваша відповідь")).to_have_value("чернетка для другого")
+    expect(second_citizen.page.locator(".msg-op")).to_have_count(0)
+
+    page.keyboard.press("Alt+KeyX")  # close the one on screen: the second citizen's
+    expect(items).to_have_count(1)
+    expect(page.locator("#wrap-up")).to_be_visible()
+    expect(page.locator("#my-state")).to_have_text("Розмова")  # still with the first citizen
+    page.get_by_role("button", name="Зберегти").click()
+    expect(page.locator("#wrap-up")).to_be_hidden()
+    expect(page.locator("#load")).to_have_text("(чатів 1 з 3, дзвінків 0 з 1)")
+    expect(second_citizen.page.locator(".msg-note").last).to_have_text(
+        "Фахівець завершив розмову. Далі вам відповідає робот."
+    )

@@ -135,12 +135,12 @@ def test_chat_relay_in_order_stored_before_acknowledged_and_the_robot_silent(app
         assert _robot_turns(app, session_id) == robot_turns  # the robot said nothing meanwhile
         with app.websocket_connect("/api/operator/live", headers={"origin": PUBLIC_URL}) as console:
             frames = [console.receive_json() for _ in range(11)]
-        assert frames[0]["type"] == "state" and frames[0]["conversation"]["conversation_id"] == session_id
+        assert frames[0]["type"] == "state" and frames[0]["conversations"][0]["conversation_id"] == session_id
         assert [f["text"] for f in frames[1:]] == said
         # The console opened under the name the browser used (localhost while the public URL says another).
         here = {"origin": "http://localhost:8000", "host": "localhost:8000"}
         with olena.client.websocket_connect("/api/operator/live", headers=here) as console:
-            assert console.receive_json()["conversation"]["conversation_id"] == session_id
+            assert console.receive_json()["conversations"][0]["conversation_id"] == session_id
         assert olena.post(f"/api/operator/conversations/{session_id}/close").json() == {"state": "wrap_up"}
         assert citizen.receive_json() == {"type": "status", "state": "none"}
     wrap = {"disposition": "housing_subsidy_apply", "note": "<b>пояснила</b>"}

@@ -191,7 +191,7 @@ def test_after_flushdb_the_live_queues_are_rebuilt_from_sql(
         queue.enqueue(chat, skill="subsidies", lang="uk", now=t + number)
     queue.abandon(abandoned, now=t + 10)
     queue.request_callback(later, PHONE, not_before=datetime(2026, 3, 9, 9, tzinfo=UTC), now=t + 11)
-    olena, petro = operator(sessions, "olena", skills=["subsidies"]), operator(sessions, "petro")
+    olena, petro = operator(sessions, "olena", skills=["subsidies"], chats=1), operator(sessions, "petro")
     desk.set_state(olena, OperatorState.AVAILABLE, now=t + 12)  # offered `done`
     anyio.run(lambda: desk.accept(olena, done, now=t + 13))
     desk.close(olena, done, now=t + 43)

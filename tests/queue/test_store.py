@@ -95,7 +95,9 @@ def test_an_offer_not_accepted_in_time_returns_to_its_place_and_goes_to_the_next
         store.accept(1, "first", now=T0 + 21)
     enqueue(store, "third")
     available(store, 3, at=T0 + 21)
-    assert [o.entry.conversation_id for o in store.dispatch(deadline=T0 + 41)] == ["first"]  # ahead of "third"
+    # "first" is ahead of "third", and goes to the least loaded operator; 2, holding one chat, has room for more.
+    offers = store.dispatch(deadline=T0 + 41)
+    assert [(o.operator_id, o.entry.conversation_id) for o in offers] == [(3, "first"), (2, "third")]
 
 
 def test_accepting_an_expired_offer_is_refused(store: QueueStore) -> None:
