@@ -200,14 +200,24 @@
     const parts = [el("h3", t("path")), listOf(context.path.map((node) => node.title))];
     parts.push(el("h3", t("transcript")));
     const transcript = el("ol", null, "transcript");
+    transcript.tabIndex = 0; // it scrolls: by keyboard too
+    transcript.setAttribute("aria-label", t("transcript"));
+    view.lang = context.lang;
     for (const turn of context.transcript) {
       if (!turn.text || turn.kind === "start") continue;
       const item = el("li", null, `turn turn-${turn.who}`);
-      item.append(el("strong", `${t(turn.who)}: `), el("span", turn.text));
+      item.append(el("strong", `${t(turn.who)}: `), said(turn.text, turn.kind === "button" ? null : context.lang));
       transcript.append(item);
     }
     parts.push(transcript);
     $("silent-context").replaceChildren(...parts);
+  }
+
+  /** The citizen's (or the robot's) words, marked with the conversation's language (a button is named in ours). */
+  function said(text, lang) {
+    const span = el("span", text);
+    if (lang) span.lang = lang;
+    return span;
   }
 
   function listOf(items) {
@@ -226,7 +236,8 @@
       const who = { citizen: "citizen", operator: "specialist", note: "note", whisper: "whisper_from" }[update.sender];
       const item = el("p", null, `msg msg-${update.sender}`);
       item.dataset.id = update.id;
-      item.append(el("strong", `${t(who) || who}: `), el("span", update.text));
+      const toCitizen = update.sender === "citizen" || update.sender === "operator";
+      item.append(el("strong", `${t(who) || who}: `), said(update.text, toCitizen ? view.lang : null));
       $("silent-log").append(item);
       $("silent-log").scrollTop = $("silent-log").scrollHeight;
     }

@@ -131,7 +131,6 @@ def test_after_every_chat_button_the_focus_is_on_the_next_action(phone: Tab) -> 
     assert landed["tag"] == "textarea", landed  # asked for a person: the next thing is to write to them
 
 
-
 # What a person with low vision sets: the phone's text at 200 % (root font 32 px), or a desktop zoomed to 400 %.
 LARGE = {
     "200% text on a phone": ({"width": 390, "height": 844}, "32px"),

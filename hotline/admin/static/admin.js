@@ -38,6 +38,10 @@
   const tryForm = document.getElementById("try-form");
   if (tryBox && tryForm) {
     const result = document.getElementById("try-result");
+    // The phrase is in the language chosen beside it: read (and spell-checked) as such.
+    const followLanguage = () => (tryForm.elements.text.lang = tryForm.elements.lang.value);
+    tryForm.elements.lang.addEventListener("change", followLanguage);
+    followLanguage();
     tryForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       const fields = new FormData(tryForm);
@@ -103,6 +107,8 @@
     };
     const render = (view) => {
       preview.querySelector(".channels").replaceChildren(...view.channels.map((c) => panel(c, view.speaking_seconds)));
+      // The answer is in the language chosen for the preview, whatever the page's.
+      for (const part of preview.querySelectorAll(".speech, .keys, .bubble, .buttons")) part.lang = langSelect.value;
     };
     document.getElementById("preview-button").addEventListener("click", show);
     langSelect.addEventListener("change", show);
