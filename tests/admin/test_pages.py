@@ -446,7 +446,7 @@ def test_understanding_page_shows_each_intents_quality_and_failing_test_phrases(
     row = re.search(r'<tr data-intent="office_hours".*?</tr>', page.text, re.S)
     assert row is not None
     assert "українська: 2" in row.group(0)  # two test phrases in Ukrainian
-    assert "«як оформити субсидію» (українська) → Як оформити субсидію" in row.group(0)
+    assert '«<span lang="uk">як оформити субсидію</span>» (українська) → Як оформити субсидію' in row.group(0)
     assert re.search(r"<td>\d+%</td><td>\d+%</td>", row.group(0))  # recall and precision
     publish = client.get("/admin/publish").text  # publishing refuses it, naming the phrase and where it went
     assert "«як оформити субсидію» → housing_subsidy_apply" in publish
