@@ -1,5 +1,6 @@
 """The questionnaire in the web chat, in a real headless Chromium against `hotline serve`: buttons and typing,
-the result with a link per measure, and a specialist (screenshots in test-results/)."""
+the result with a link per measure, and a specialist (screenshots in test-results/); axe while it asks
+and on its result."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.accessibility import axe
 from tests.conftest import ROOT
 from tests.e2e.conftest import Tab
 from tests.e2e.test_webchat_browser import MESSAGES, last_bot, open_chat, posted_to, send_text
@@ -38,6 +40,7 @@ def test_a_family_finds_out_what_it_may_get_by_buttons_and_typing(phone: Tab) ->
     expect(last_bot(page)).to_contain_text("Скільки людей у вашій родині")
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "screening-webchat-question.png"))
+    axe.check(page, "the questionnaire asking")
     send_text(page, "нас п'ятеро")
     tap(page, "Так")
     wrong = send_text(page, "багато")
@@ -58,6 +61,7 @@ def test_a_family_finds_out_what_it_may_get_by_buttons_and_typing(phone: Tab) ->
     assert labels[-3:] == ["Головне меню", "Назад", "Обговорити з фахівцем"]
     expect(last_bot(page)).to_contain_text("Це попередня оцінка, а не рішення.")
     page.screenshot(path=str(SCREENSHOTS / "screening-webchat-result.png"), full_page=True)
+    axe.check(page, "the questionnaire's result")
     measure = tap(page, "Багатодітні сім'ї")
     assert measure["replies"][0]["intent"] == "large_family"
     again = tap(page, "Назад")
