@@ -15,12 +15,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.office import OfficeRules
 from channels.state_store import StateStore, Stored
 from hotline import conversation_log
 from hotline.db import transaction, utcnow
 from hotline.pending_log import UNREACHABLE, PendingLog
 from intents import engine, versions
 from intents.codec import (
+    callback_from_dict,
+    callback_to_dict,
     handoff_from_dict,
     handoff_to_dict,
     reply_from_dict,
@@ -28,7 +31,7 @@ from intents.codec import (
     state_from_dict,
     state_to_dict,
 )
-from intents.engine import Expect, Handoff, Input, InputKind, Reply, State
+from intents.engine import Callback, Expect, Handoff, Input, InputKind, Reply, State
 from intents.listening import Listening, listening
 from intents.screening import counts as screening_counts
 from intents.screening.flow import Counted, What
@@ -121,7 +124,8 @@ class TurnResult:
 
     For the log and the statistics it also keeps whether the turn carried a questionnaire's answers
     (`private`: logged without the words), the answers a handoff takes to the specialist, and what the
-    statistics count of questionnaires."""
+    statistics count of questionnaires. `callback`: a number (and message) left for the specialists;
+    `relayed`: what the citizen wrote to the person they wait for (then there are no replies)."""
 
     conversation_id: str
     step: int
@@ -132,6 +136,8 @@ class TurnResult:
     private: bool = False
     answers: tuple[dict[str, str], ...] = ()
     counted: tuple[Counted, ...] = ()
+    callback: Callback | None = None
+    relayed: str = ""
 
     @property
     def last(self) -> Reply:
@@ -150,6 +156,22 @@ class HandoffRequest:
 
 
 HandoffListener = Callable[[HandoffRequest], None]
+
+
+@dataclass(frozen=True)
+class CallbackLeft:
+    """A phone number (and a message) a citizen left for the specialists instead of waiting."""
+
+    conversation_id: str
+    lang: str | None
+    queue: str
+    phone: str
+    message: str
+
+
+CallbackListener = Callable[[CallbackLeft], None]
+# (conversation id, text): what a citizen wrote to the person they wait for or talk to.
+MessageListener = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -173,13 +195,21 @@ class Heard:
 
 class Dialogue:
     def __init__(
-        self, store: StateStore, sessions: sessionmaker[Session], trees: TreeCache, pending: PendingLog | None = None
+        self,
+        store: StateStore,
+        sessions: sessionmaker[Session],
+        trees: TreeCache,
+        pending: PendingLog | None = None,
+        office: OfficeRules | None = None,
     ) -> None:
         self.store = store
         self.sessions = sessions
         self.trees = trees
         self.pending = pending  # where a turn goes while the database is unreachable
+        self.office = office  # the office's rules for every channel (None: a person can always come)
         self.handoff_listeners: list[HandoffListener] = []
+        self.callback_listeners: list[CallbackListener] = []
+        self.message_listeners: list[MessageListener] = []
 
     def start(self, *, channel: str, lang: str | None, external_id: str | None = None) -> TurnResult:
         """Open a new conversation on the newest published tree and return the robot's first words."""
@@ -237,7 +267,7 @@ class Dialogue:
     def _turn(self, conversation_id: str, event: Input, state: State, seen: Stored, *, last_step: int) -> _Computed:
         """One engine turn: the state to store, the answer to keep for retries, and the log entry."""
         compiled = self.trees.get(state.tree_version)
-        outcome = engine.handle(state, event, compiled.tree, compiled.matcher)
+        outcome = engine.handle(state, event, compiled.tree, compiled.matcher, self.office)
         result = TurnResult(
             conversation_id=conversation_id,
             step=last_step + 1,
@@ -248,6 +278,8 @@ class Dialogue:
             private=outcome.private,
             answers=outcome.answers,
             counted=outcome.counted,
+            callback=outcome.callback,
+            relayed=outcome.relayed,
         )
         stored = {"step": result.step, "engine": state_to_dict(outcome.state)}
         understood = outcome.understood
@@ -273,8 +305,22 @@ class Dialogue:
             self.pending.keep(entry)
 
     def _announce(self, conversation_id: str, computed: _Computed) -> TurnResult:
-        """Tell the handoff listeners (once: only the request that advanced the state gets here)."""
+        """Tell the listeners of a handoff, a callback and a message for a person (once: only the request that
+        advanced the state gets here)."""
         result = computed.result
+        if result.relayed:
+            for relay in self.message_listeners:
+                relay(conversation_id, result.relayed)
+        if callback := result.callback:
+            left = CallbackLeft(
+                conversation_id=conversation_id,
+                lang=result.lang,
+                queue=callback.handoff.queue,
+                phone=callback.phone,
+                message=callback.message,
+            )
+            for take in self.callback_listeners:
+                take(left)
         if handoff := result.handoff_requested:
             request = HandoffRequest(
                 conversation_id=conversation_id,
@@ -334,6 +380,8 @@ def _log_entry(event: Input, result: TurnResult, heard: Heard | None, *, lang_ch
     handed = [{"kind": "handoff_requested", "text": handoff["reason"], "data": handoff}] if handoff else []
     if result.answers:
         handed.append({"kind": SCREENING_ANSWERS, "data": {"answers": list(result.answers)}})
+    if result.callback:  # the number itself is in the citizen's words above, and in the queue's callback
+        handed.append({"kind": "callback_left", "text": result.callback.handoff.queue, "data": {}})
     return conversation_log.Turn(
         conversation_id=result.conversation_id,
         step=result.step,
@@ -345,7 +393,9 @@ def _log_entry(event: Input, result: TurnResult, heard: Heard | None, *, lang_ch
 
 
 def _said(reply: Reply) -> str:
-    return "\n\n".join(p for p in (reply.greeting, reply.sorry, reply.text_long or reply.text, reply.promise) if p)
+    nobody = reply.unavailable.words if reply.unavailable else ""
+    parts = (reply.greeting, reply.sorry, reply.text_long or reply.text, reply.promise, nobody)
+    return "\n\n".join(p for p in parts if p)
 
 
 def _encode(result: TurnResult, heard: Heard | None) -> dict[str, Any]:
@@ -360,6 +410,8 @@ def _encode(result: TurnResult, heard: Heard | None) -> dict[str, Any]:
         "private": result.private,
         "answers": list(result.answers),
         "counted": [[c.what.value, c.intent] for c in result.counted],
+        "callback": callback_to_dict(result.callback),
+        "relayed": result.relayed,
     }
 
 
@@ -374,6 +426,8 @@ def _decode(conversation_id: str, data: dict[str, Any]) -> tuple[TurnResult, Hea
         private=bool(data.get("private", False)),
         answers=tuple(data.get("answers", ())),
         counted=tuple(Counted(What(what), intent) for what, intent in data.get("counted", ())),
+        callback=callback_from_dict(data.get("callback")),
+        relayed=str(data.get("relayed", "")),
     )
     match = data.get("match")
     return result, Heard(match["intent"], match["score"]) if match else None

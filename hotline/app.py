@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from channels import builtin
 from channels.dialogue import ConversationBusy, Dialogue, NoPublishedTree, TreeCache
+from channels.office import OfficeRules
 from channels.registry import Channels, Runtime
 from channels.state_store import StateStore
 from hotline import auth, bootstrap, pending_log, refusals
@@ -73,16 +74,18 @@ def create_app(settings: Settings | None = None, channels: Channels | None = Non
         except NoPublishedTree as exc:
             log.warning("%s", exc)
         pending = PendingLog(redis.client, settings.redis_prefix)  # turns kept while the database is unreachable
+        office = admin_office.source(sessions, settings)  # the admins' calendar, HOTLINE_OFFICE_HOURS by default
+        rules = OfficeRules(office.hours, office.policy, after_hours_wait=settings.ivr_after_hours_queue)
         dialogue = Dialogue(
             StateStore(redis.client, settings.conversation_ttl_seconds, settings.redis_prefix, replicas=redis.replicas),
             sessions,
             trees,
             pending,
+            rules,
         )
         pending_lease = Lease(redis.client, "pending-log", prefix=settings.redis_prefix, ttl=settings.lease_seconds)
         writer = pending_log.flusher(pending, sessions, pending_lease)
         writer.start()
-        office = admin_office.source(sessions, settings)  # the admins' calendar, HOTLINE_OFFICE_HOURS by default
         specialists = queue_runtime.build(
             settings, sessions, redis, dialogue, office.hours, office.policy, connectors=channels.connectors()
         )

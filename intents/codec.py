@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from intents.engine import Expect, Handoff, Option, Reply, State
+from intents.engine import Callback, Expect, Handoff, Option, Reply, State, Unavailable
 from intents.screening.flow import Progress
 from intents.tree import Priority
 
@@ -32,6 +32,7 @@ def state_to_dict(state: State) -> dict[str, Any]:
         "handoff": handoff_to_dict(state.handoff),
         "tree_version": state.tree_version,
         "screening": progress_to_dict(state.screening),
+        "offered": handoff_to_dict(state.offered),
     }
 
 
@@ -72,6 +73,7 @@ def state_from_dict(data: dict[str, Any]) -> State:
         handoff=handoff_from_dict(data.get("handoff")),
         tree_version=int(data.get("tree_version", 0)),
         screening=progress_from_dict(data.get("screening")),
+        offered=handoff_from_dict(data.get("offered")),
     )
 
 
@@ -89,6 +91,7 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
         "prompt": reply.prompt,
         "promise": reply.promise,
         "digits": reply.digits,
+        "unavailable": unavailable_to_dict(reply.unavailable),
     }
 
 
@@ -106,4 +109,43 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
         prompt=data.get("prompt", ""),
         promise=data.get("promise", ""),
         digits=int(data.get("digits", 1)),
+        unavailable=unavailable_from_dict(data.get("unavailable")),
     )
+
+
+def unavailable_to_dict(unavailable: Unavailable | None) -> dict[str, Any] | None:
+    if unavailable is None:
+        return None
+    return {
+        "handoff": handoff_to_dict(unavailable.handoff),
+        "words": unavailable.words,
+        "callback": unavailable.callback,
+        "wait": unavailable.wait,
+        "queued": unavailable.queued,
+    }
+
+
+def unavailable_from_dict(data: dict[str, Any] | None) -> Unavailable | None:
+    handoff = handoff_from_dict(data.get("handoff")) if data else None
+    if not data or handoff is None:
+        return None
+    return Unavailable(
+        handoff=handoff,
+        words=str(data["words"]),
+        callback=bool(data["callback"]),
+        wait=bool(data["wait"]),
+        queued=bool(data.get("queued", False)),
+    )
+
+
+def callback_to_dict(callback: Callback | None) -> dict[str, Any] | None:
+    if callback is None:
+        return None
+    return {"handoff": handoff_to_dict(callback.handoff), "phone": callback.phone, "message": callback.message}
+
+
+def callback_from_dict(data: dict[str, Any] | None) -> Callback | None:
+    handoff = handoff_from_dict(data.get("handoff")) if data else None
+    if not data or handoff is None:
+        return None
+    return Callback(handoff=handoff, phone=str(data["phone"]), message=str(data.get("message", "")))

@@ -15,31 +15,39 @@ from intents.commands import Command, command_of, guess_language, language_of_ch
 from intents.matcher import Match
 from intents.messages import LANGUAGE_CHOICE, LANGUAGE_LABELS, say, split_promise
 from intents.normalise import normalise
+from intents.office_turns import OfficeTurns, phone_in
 from intents.screening import talk
 from intents.screening.turns import ScreeningTurns
 from intents.tree import LANGUAGES, Action, Node, Priority, Tree
 from intents.turns import (
     T_ANSWER,
     T_BACK,
+    T_CALLBACK,
     T_LANG,
     T_MENU,
+    T_MESSAGE,
     T_OPERATOR,
     T_REPEAT,
     T_STOP,
+    T_WAIT,
+    Callback,
     Expect,
     Handoff,
     Input,
     InputKind,
+    Office,
     Option,
     Reply,
     State,
     Turn,
+    Unavailable,
     Understanding,
 )
 
 __all__ = [  # the types are defined in intents.turns and used from here by every channel
-    "T_ANSWER", "T_BACK", "T_LANG", "T_MENU", "T_OPERATOR", "T_REPEAT", "T_STOP",
-    "Expect", "Handoff", "Input", "InputKind", "Option", "Reply", "State", "Turn", "Understanding", "handle",
+    "T_ANSWER", "T_BACK", "T_CALLBACK", "T_LANG", "T_MENU", "T_MESSAGE", "T_OPERATOR", "T_REPEAT", "T_STOP", "T_WAIT",
+    "Callback", "Expect", "Handoff", "Input", "InputKind", "Office", "Option", "Reply", "State", "Turn", "Unavailable",
+    "Understanding", "handle",
 ]
 
 LOW_SPEECH_CONFIDENCE = 0.45
@@ -47,16 +55,19 @@ FAILURES_BEFORE_MENU = 2
 FAILURES_BEFORE_PERSON = 3
 
 
-def handle(state: State | None, event: Input, tree: Tree, understanding: Understanding) -> Turn:
-    """Advance the conversation by one input."""
-    return _Dialogue(state or State(tree_version=tree.version), tree, understanding).on(event)
+def handle(
+    state: State | None, event: Input, tree: Tree, understanding: Understanding, office: Office | None = None
+) -> Turn:
+    """Advance the conversation by one input; `office` says when a person can take a handoff (None: always)."""
+    return _Dialogue(state or State(tree_version=tree.version), tree, understanding, office).on(event)
 
 
-class _Dialogue(ScreeningTurns):
-    def __init__(self, state: State, tree: Tree, understanding: Understanding) -> None:
+class _Dialogue(ScreeningTurns, OfficeTurns):
+    def __init__(self, state: State, tree: Tree, understanding: Understanding, office: Office | None) -> None:
         self.state = state
         self.tree = tree
         self.understanding = understanding
+        self.office = office
         self.lang = state.lang or "uk"
 
     # -- dispatch ---------------------------------------------------------------------------
@@ -66,16 +77,33 @@ class _Dialogue(ScreeningTurns):
             return self.start(event.lang)
         if self.state.expect is Expect.LANGUAGE:
             return self.on_language(event)
+        value = event.value.strip()
+        if event.kind is InputKind.BUTTON and value.startswith(T_LANG):
+            return self.switch_language(value.removeprefix(T_LANG))
         if self.state.expect is Expect.SCREENING and self.state.screening is not None:
             return self.on_screening(self.state.screening, event)
         if event.kind is InputKind.NO_INPUT:
             return self.failed(heard=False)
         if event.kind is InputKind.BUTTON:
-            return self.on_target(event.value.strip())
-        value = event.value.strip()
+            return self.on_target(value)
         if value in {"*", "#"} or (value.isdigit() and len(value) == 1):
             return self.on_digit(value)
+        if self.state.expect is Expect.CONTACT:
+            return self.on_contact(value)
+        if self.state.expect is Expect.NOBODY and (found := phone_in(value)):
+            return self.take_contact(*found)  # the number written straight away, with the question around it
+        if event.kind is InputKind.TEXT and self.state.handoff is not None and (turn := self.for_the_person(value)):
+            return turn
         return self.on_words(value, event.confidence if event.kind is InputKind.SPEECH else None)
+
+    def switch_language(self, lang: str) -> Turn:
+        """The citizen changes the language mid-conversation: everything stays (a handoff too), and what the
+        robot asked last is asked again in the new language."""
+        if lang not in LANGUAGES:
+            return self.failed()
+        self.lang = lang
+        self.state = replace(self.state, lang=lang)
+        return self.repeat()
 
     def start(self, lang: str | None) -> Turn:
         if lang not in LANGUAGES:
@@ -121,6 +149,8 @@ class _Dialogue(ScreeningTurns):
 
     def on_digit(self, digit: str) -> Turn:
         expect = self.state.expect
+        if expect is Expect.NOBODY and (target := self.nobody_key(digit)):
+            return self.on_nobody_choice(target) or self.failed(say("no_such_key", self.lang))
         if digit == "0":
             return self.hand_off("operator_requested")
         if digit == "*":
@@ -164,6 +194,8 @@ class _Dialogue(ScreeningTurns):
         }
         if target in commands:
             return commands[target]()
+        if target in (T_CALLBACK, T_MESSAGE, T_WAIT):
+            return self.on_nobody_choice(target) or self.failed()
         node = self.tree.index.get(target)
         if node is None:
             return self.failed()
@@ -263,11 +295,13 @@ class _Dialogue(ScreeningTurns):
         )
         handoff = self.handoff_for(node)
         if handoff is not None:
-            self.state = replace(self.state, handoff=handoff)
             # Most handoff answers say themselves that a person is coming: that sentence becomes the promise
             # (said once, and only where a person really comes); the others get the robot's own.
             said, promise = split_promise(text.short, self.lang)
             long, _ = split_promise(written, self.lang)
+            if (unavailable := self.unavailable(handoff)) is not None:
+                return self.nobody(unavailable, text=said, text_long=long, intent=node.slug)
+            self.state = replace(self.state, handoff=handoff)
             reply = Reply(
                 text=said,
                 text_long=long,
@@ -315,6 +349,10 @@ class _Dialogue(ScreeningTurns):
             queue=self.skill_of(self.state.intent or self.state.menu), priority=Priority.NORMAL, reason=reason
         )
         answers = () if waiting else self.answers_for_specialist()
+        if (unavailable := self.unavailable(handoff)) is not None:
+            self.state = replace(self.state, failures=0)
+            sorry = say("not_understood_choice", self.lang) if reason == "not_understood" else ""
+            return self.nobody(unavailable, sorry=sorry, answers=answers)
         self.state = replace(self.state, handoff=handoff, failures=0, candidates=(), expect=Expect.MENU)
         options = self.menu_options(None)
         if waiting:
@@ -389,6 +427,10 @@ class _Dialogue(ScreeningTurns):
             return self.answer(self.tree.index[state.intent], again=True)
         if state.expect is Expect.CLARIFY and state.candidates:
             return self.clarify(state.candidates)
+        if state.expect is Expect.NOBODY and (turn := self.offer_again()) is not None:
+            return turn
+        if state.expect is Expect.CONTACT and state.offered is not None:
+            return self.ask_contact("contact_callback")
         return self.show_menu(state.menu)
 
     def back(self) -> Turn:

@@ -31,6 +31,8 @@ class Expect(StrEnum):
     AFTER_ANSWER = "after_answer"
     CLARIFY = "clarify"
     SCREENING = "screening"  # a questionnaire's question, or its result
+    NOBODY = "nobody"  # nobody can take the conversation now: a callback, a message, or (where allowed) waiting
+    CONTACT = "contact"  # a phone number (and a message) for the specialists
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,27 @@ class Handoff:
 
 
 @dataclass(frozen=True)
+class Unavailable:
+    """Nobody can take a conversation now, as the office's rules decide it (`channels.office`): the honest
+    words (when specialists work), and what the citizen may do instead of waiting."""
+
+    handoff: Handoff  # the handoff asked for
+    words: str  # "Зараз фахівці не працюють. Вони відповідатимуть у понеділок о 08:00."
+    callback: bool  # may ask to be called back (the admins' callback policy)
+    wait: bool  # may wait for a person all the same (out of hours only where the admins allow it)
+    queued: bool = False  # in office hours with nobody on shift: already waiting, in their place
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A phone number (and a message) the citizen left for the specialists instead of waiting."""
+
+    handoff: Handoff
+    phone: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     """What the robot says, in parts a channel renders its own way.
 
@@ -78,6 +101,7 @@ class Reply:
     prompt: str = ""  # a menu's spoken prompt naming its keys: the phone reads it instead of `text` and the keys
     promise: str = ""  # "connecting you to a specialist": said only where a person really comes
     digits: int = 1  # keys a phone collects for the answer: more than one for a number (ended with #)
+    unavailable: Unavailable | None = None  # nobody can take the conversation now: said instead of `promise`
 
 
 @dataclass(frozen=True)
@@ -93,6 +117,7 @@ class State:
     handoff: Handoff | None = None
     tree_version: int = 0
     screening: Progress | None = None  # a questionnaire under way or answered (its answers live only here)
+    offered: Handoff | None = None  # asked for a person while nobody could take it: what a callback is for
 
 
 @dataclass(frozen=True)
@@ -107,6 +132,15 @@ class Turn:
     private: bool = False
     counted: tuple[Counted, ...] = ()
     answers: tuple[dict[str, str], ...] = ()
+    callback: Callback | None = None  # a number (and message) left for the specialists in this turn
+    relayed: str = ""  # what the citizen wrote to the person they wait for or talk to (the robot keeps quiet)
+
+
+class Office(Protocol):
+    """The office's rules as the engine asks them (`channels.office.OfficeRules`): can a person take this
+    handoff now? None when one can; else why not and what to offer. Keeps the engine free of clocks."""
+
+    def unavailable(self, handoff: Handoff, lang: str) -> Unavailable | None: ...
 
 
 class Understanding(Protocol):
@@ -119,5 +153,6 @@ class Understanding(Protocol):
 
 # Button targets that are not tree slugs.
 T_REPEAT, T_MENU, T_BACK, T_OPERATOR = "repeat", "menu", "back", "operator"
+T_CALLBACK, T_MESSAGE, T_WAIT = "callback", "message", "wait"  # nobody can take the conversation now
 T_LANG = "lang:"
 T_ANSWER, T_STOP = "answer:", "stop_screening"  # a questionnaire's answer button; leaving the questionnaire

@@ -9,12 +9,11 @@ import logging
 
 from twilio.twiml.voice_response import VoiceResponse
 
+from channels.office import OfficeRules
 from hotline.call_events import CallEvent
-from hotline.db import utcnow
 from hotline.deps import Parts
-from intents.tree import Priority
 from ivr import calls as call_log
-from ivr import phrases, twiml
+from ivr import twiml
 from ivr.calls import FIRST_STEP, WENT_ON, CallRecord
 from ivr.line import PhoneLine, TwilioCall, phone_of
 from ivr.speech.line import speech_of
@@ -35,8 +34,16 @@ def conversation_of(parts: Parts, call: TwilioCall) -> str:
     return record.conversation_id
 
 
+def rules(parts: Parts) -> OfficeRules:
+    """The office's rules every channel follows (`channels.office`); the app always gives the dialogue them."""
+    office = parts.dialogue.office
+    if office is None:
+        raise RuntimeError("the dialogue has no office rules")
+    return office
+
+
 def open_now(parts: Parts) -> bool:
-    return parts.office_hours().is_open(utcnow())
+    return rules(parts).is_open()
 
 
 def begin(parts: Parts, call: TwilioCall) -> VoiceResponse | str:
@@ -79,30 +86,23 @@ def advance(parts: Parts, call: TwilioCall, record: CallRecord, *, step: int) ->
         line.calls.went_on(call.sid)
     result = dialogue.handle(conversation_id, event, turn=f"{call.sid}:{step}")
     turn = Turn(result, listening=dialogue.listening(result))
+    nobody = turn.last.unavailable
+    if nobody is not None and not nobody.queued:
+        # No person now (the office's rules): the caller is not waiting for one until they choose the duty wait.
+        choices = {"queue": nobody.handoff.queue, "lang": turn.lang, "reason": nobody.handoff.reason}
+        line.calls.record(conversation_id, CallEvent.AFTER_HOURS_CHOICES, choices)
+        return render_turn(turn, line.urls, callback=nobody.callback and line.callbacks.takes(call.get("From")))
     handoff = turn.handoff
-    if handoff is None:
-        return render_turn(turn, line.urls, questions=speech_of(parts))
-    if handoff.priority is Priority.EMERGENCY or open_now(parts):
+    if handoff is not None:
         priority = handoff.priority.value
         enqueued(line, conversation_id, handoff.queue, turn.lang, reason=handoff.reason, priority=priority)
         return render_turn(turn, line.urls)
-    # No person now: the caller is not waiting for one (not in our queue) until they choose the duty wait.
-    choices = {"queue": handoff.queue, "lang": turn.lang, "reason": handoff.reason}
-    line.calls.record(conversation_id, CallEvent.AFTER_HOURS_CHOICES, choices)
-    return render_turn(
-        turn,
-        line.urls,
-        closed=closed_words(parts, turn.lang),
-        duty=line.after_hours_queue,
-        callback=callback_allowed(parts, call, office_open=False),
-    )
+    return render_turn(turn, line.urls, questions=speech_of(parts))
 
 
 def callback_allowed(parts: Parts, call: TwilioCall, *, office_open: bool) -> bool:
-    """May this caller ask to be called back now: the admins' queue policy, and a number to call."""
-    policy = parts.office.policy()
-    allowed = policy.callback_enabled and (office_open or policy.callback_when_closed)
-    return allowed and phone_of(parts).callbacks.takes(call.get("From"))
+    """May this caller ask to be called back now: the office's rules, and a number to call."""
+    return rules(parts).callback_allowed(office_open=office_open) and phone_of(parts).callbacks.takes(call.get("From"))
 
 
 def call_back(parts: Parts, call: TwilioCall, *, queue: str, lang: str, position: int | None) -> None:
@@ -141,16 +141,6 @@ def queue_anyway(parts: Parts, call: TwilioCall) -> None:
             phone_of(parts).door.let_in(record.conversation_id, queue=twiml.FALLBACK_QUEUE, lang=DEFAULT_LANGUAGE)
     except Exception:  # already handling a fault: a second one must not turn the apology into a 500
         log.exception("call %s could not be put in the general queue after a fault", call.sid)
-
-
-def closed_words(parts: Parts, lang: str) -> list[str]:
-    now = utcnow()
-    hours = parts.office_hours()
-    try:
-        opens = hours.next_opening(now)
-    except ValueError:  # a schedule with no hours at all: there is no "when" to tell
-        return [phrases.say("closed", lang)]
-    return [phrases.say("closed", lang), phrases.say("opens", lang, when=phrases.when(opens, now, lang))]
 
 
 def enqueued(

@@ -35,7 +35,6 @@ class PhoneLine:
     callbacks: CallbackDesk
     door: QueueDoor
     hold_url: str
-    after_hours_queue: bool
 
 
 def phone_of(parts: Parts) -> PhoneLine:
@@ -67,7 +66,6 @@ def build(
         callbacks=callbacks,
         door=door,
         hold_url=settings.ivr_hold_music_url or urls.hold(),
-        after_hours_queue=settings.ivr_after_hours_queue,
     )
 
 

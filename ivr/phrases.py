@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from intents.messages import pick
 
 # The language question as two prompts, so each is read by a voice of its own language. It greets nobody:
@@ -28,8 +26,6 @@ _PHRASES: dict[str, dict[str, str]] = {
         "uk": "Дякуємо! Фахівець передзвонить вам на цей номер у порядку черги. До побачення.",
         "ru": "Спасибо! Специалист перезвонит вам на этот номер в порядке очереди. До свидания.",
     },
-    "closed": {"uk": "Зараз фахівці не працюють.", "ru": "Сейчас специалисты не работают."},
-    "opens": {"uk": "Вони відповідатимуть {when}.", "ru": "Они будут отвечать {when}."},
     "closed_choices": {
         "uk": "Щоб замовити зворотний дзвінок, натисніть 1. Щоб залишити голосове повідомлення — 2.",
         "ru": "Чтобы заказать обратный звонок, нажмите 1. Чтобы оставить голосовое сообщение — 2.",
@@ -74,12 +70,6 @@ _PHRASES: dict[str, dict[str, str]] = {
 }
 
 _MINUTES = {"uk": ("хвилина", "хвилини", "хвилин"), "ru": ("минута", "минуты", "минут")}
-_WEEKDAYS = {
-    "uk": ("у понеділок", "у вівторок", "у середу", "у четвер", "у п'ятницю", "у суботу", "у неділю"),
-    "ru": ("в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу", "в воскресенье"),
-}
-_DAYS_AHEAD = {"uk": ("сьогодні", "завтра"), "ru": ("сегодня", "завтра")}
-_AT = {"uk": "о", "ru": "в"}
 
 
 def say(phrase: str, lang: str, **values: str | int) -> str:
@@ -97,13 +87,3 @@ def minutes(count: int, lang: str) -> str:
     else:
         word = many
     return f"{count} {word}"
-
-
-def when(opening: datetime, now: datetime, lang: str) -> str:
-    """'завтра о 08:00', 'в понедельник в 08:00': when the office next opens, said from `now`."""
-    days = (opening.date() - now.astimezone(opening.tzinfo).date()).days
-    ahead = _DAYS_AHEAD.get(lang, _DAYS_AHEAD["uk"])
-    day = ahead[days] if days < len(ahead) else _WEEKDAYS.get(lang, _WEEKDAYS["uk"])[opening.weekday()]
-    if days >= 7:
-        day = f"{day}, {opening:%d.%m}"
-    return f"{day} {_AT.get(lang, _AT['uk'])} {opening:%H:%M}"

@@ -122,7 +122,7 @@ def choices(
     line = phone_of(parts)
     key = call.get("Digits")
     office_open = answering.open_now(parts)
-    duty = line.after_hours_queue and not office_open
+    duty = not office_open and answering.rules(parts).wait_allowed(office_open=False)
     callback = answering.callback_allowed(parts, call, office_open=office_open)
     if key == "1" and callback:
         answering.call_back(parts, call, queue=queue, lang=lang, position=None)

@@ -75,26 +75,24 @@ def render_turn(
     turn: Turn,
     urls: twiml.Urls,
     *,
-    closed: list[str] | None = None,
-    duty: bool = False,
     callback: bool = True,
     questions: Questions | None = None,
 ) -> VoiceResponse:
-    """The TwiML for a turn: a question, the queue, or (with `closed` words) the out-of-hours choices
-    (a callback among them when the office's policy allows it)."""
+    """The TwiML for a turn: a question, the queue, or (when nobody can take the call and it is not waiting) the
+    choices the office's rules allow (a callback among them when `callback`: the policy and a number to call)."""
     last, lang = turn.last, turn.lang
     if last.expect is Expect.LANGUAGE:
         if questions is not None:
             return questions.language_question(turn.result.step)
         return twiml.language_question(urls.gather(turn.result.step, language=True))
+    texts = [spoken(reply, lang) for reply in turn.result.replies]
+    nobody = last.unavailable
+    if nobody is not None and not nobody.queued:
+        action = urls.choices(nobody.handoff.queue, lang)
+        return twiml.choices([*texts, nobody.words], lang, action, duty=nobody.wait, callback=callback)
     handoff = turn.handoff
-    # Out of hours nobody is being connected: the promise of a person is not made.
-    texts = [spoken(reply, lang, person=closed is None) for reply in turn.result.replies]
     if handoff is not None:
-        if closed is None:
-            return twiml.enqueue(texts, lang, handoff.queue, urls)
-        action = urls.choices(handoff.queue, lang)
-        return twiml.choices([*texts, *closed], lang, action, duty=duty, callback=callback)
+        return twiml.enqueue([*texts, nobody.words if nobody else ""], lang, handoff.queue, urls)
     if last.end:
         return twiml.goodbye(texts, lang)
     if questions is not None:
@@ -102,12 +100,13 @@ def render_turn(
     return twiml.ask(texts, lang, urls.gather(turn.result.step), _hints(turn), digits=last.digits)
 
 
-def spoken(reply: Reply, lang: str, *, person: bool = True) -> str:
+def spoken(reply: Reply, lang: str) -> str:
     """A reply as the phone says it: the greeting, the apology, a menu's own prompt or the text with its
-    options' keys read out (a phone shows no buttons), and the promise of a person when one comes."""
-    asks = reply.handoff is None and not reply.end
+    options' keys read out (a phone shows no buttons), and the promise of a person when one comes. When
+    nobody can come the line reads its own choices (`twiml.choices`), not the options."""
+    asks = reply.handoff is None and not reply.end and reply.unavailable is None
     question = reply.prompt if asks and reply.prompt else " ".join(_with_keys(reply, lang, asks))
-    parts = (reply.greeting, reply.sorry, question, reply.promise if person else "")
+    parts = (reply.greeting, reply.sorry, question, reply.promise)
     return " ".join(part for part in parts if part)
 
 

@@ -72,6 +72,11 @@ def build(
         connectors=connectors,
     )
     dialogue.handoff_listeners.append(queue.on_handoff)
+    dialogue.callback_listeners.append(queue.on_callback)
+    dialogue.message_listeners.append(queue.on_message)
+    if dialogue.office is not None:
+        dialogue.office.unserved = queue.unserved  # who is on shift counts in the office's rules
+
     def dispositions() -> set[str]:
         try:
             compiled = dialogue.trees.get(dialogue.trees.current_version())

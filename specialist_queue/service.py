@@ -3,6 +3,10 @@
 Public surface for the channels (web chat, phone, Viber):
 
 - `on_handoff(request)` — the `Dialogue` handoff listener: the conversation joins its queue.
+- `on_callback(left)`, `on_message(conversation_id, text)` — the `Dialogue`'s other listeners: a number
+  (and message) left instead of waiting; what a citizen wrote to the person they wait for.
+- `unserved(skill, lang)` — nobody on shift may take a new conversation of that queue now (the office's
+  rules, `channels.office`, then tell the citizen so).
 - `enqueue(conversation_id, skill=, lang=, priority=)` — the same by hand (idempotent).
 - `wait_figures(conversation_id)` → `(position, estimated_wait_seconds)` or None when not waiting.
 - `request_callback(conversation_id, phone)` → when the call back is due (the place is kept).
@@ -30,7 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.dialogue import HandoffRequest
+from channels.dialogue import CallbackLeft, HandoffRequest
 from hotline import conversation_log
 from hotline.office_hours import OfficeHours, QueuePolicy
 from hotline.queue_log import QueueEvent, QueueEventKind
@@ -98,12 +102,26 @@ class SpecialistQueue:
     # ---- the channels' side -----------------------------------------------------------------
 
     def on_handoff(self, request: HandoffRequest) -> None:
-        """The conversation joins its queue; not a call out of hours (unless in danger): its caller first
-        hears the choices, and the channel lets it in only if they choose to wait (the phone: `ivr.answering`)."""
-        closed = request.priority != "emergency" and not self.office_hours().is_open(at(self.now()))
-        if closed and self.is_call(self.conversation(request.conversation_id)):
-            return
+        """The conversation joins its queue: the dialogue hands off only when a person may take it, or the citizen
+        chose to wait (the office's rules, `channels.office`, decide that for every channel)."""
         self.enqueue(request.conversation_id, skill=request.queue, lang=request.lang or "uk", priority=request.priority)
+
+    def on_callback(self, left: CallbackLeft) -> None:
+        """A number left in a chat instead of waiting: a callback request (a waiting conversation keeps its place,
+        otherwise due when the office opens), and the citizen's message for the specialist who calls."""
+        self.request_callback(left.conversation_id, left.phone, skill=left.queue)
+        if left.message:
+            self.citizen_message(left.conversation_id, left.message)
+
+    def on_message(self, conversation_id: str, text: str) -> None:
+        """Written while waiting for a person: kept with the conversation, read when the specialist accepts it."""
+        self.citizen_message(conversation_id, text)
+
+    def unserved(self, skill: str, lang: str) -> bool:
+        """Nobody on shift may take a new conversation of `skill` in `lang` now (none serves it, or all who do
+        are paused or offline)."""
+        name = queue_name(skill, lang)
+        return figures.unserved_since(name, self.store.operators(), oldest=self.now(), emergency=False) is not None
 
     def enqueue(
         self, conversation_id: str, *, skill: str, lang: str, priority: str = "normal", now: float | None = None

@@ -23,14 +23,27 @@ from channels.viber import abuse, keys, render, service, texts
 from channels.viber.wire import Event, Look, Outgoing, ViberUser, text_message
 from hotline import conversation_log
 from hotline.db import transaction
-from intents.engine import T_ANSWER, T_BACK, T_LANG, T_MENU, T_OPERATOR, T_REPEAT, T_STOP, Input, InputKind
+from intents.engine import (
+    T_ANSWER,
+    T_BACK,
+    T_CALLBACK,
+    T_LANG,
+    T_MENU,
+    T_MESSAGE,
+    T_OPERATOR,
+    T_REPEAT,
+    T_STOP,
+    T_WAIT,
+    Input,
+    InputKind,
+)
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "viber"
 MAX_TEXT = 2000  # what we pass on; Viber lets citizens send far more
 ABUSE_STEP = 2_000_000  # conversation-log step for abusive messages: no dialogue gets this far
-COMMANDS = frozenset({T_REPEAT, T_MENU, T_BACK, T_OPERATOR, T_STOP})
+COMMANDS = frozenset({T_REPEAT, T_MENU, T_BACK, T_OPERATOR, T_STOP, T_CALLBACK, T_MESSAGE, T_WAIT})
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 _SCORE = re.compile(r"^(?:rate:)?([1-5])$")
 

@@ -17,7 +17,7 @@ from hotline.db import RowIdOrZero
 from hotline.deps import Parts, PartsDep
 from hotline.rate_limits import CHAT, CHAT_MESSAGES, NEW_CHATS, limited, path_param
 from intents.codec import handoff_to_dict
-from intents.engine import Input, InputKind, Reply
+from intents.engine import T_LANG, Input, InputKind, Reply
 from specialist_queue import follow, live
 
 MAX_TEXT = 2000
@@ -92,6 +92,11 @@ class Replies(BaseModel):
         description="True while a specialist holds the conversation: the text went to them (stored before "
         "this answer) and the robot stays silent; their answers come over the live WebSocket.",
     )
+    relayed: bool = Field(
+        default=False,
+        description="True when the text went to the specialist the citizen waits for (read when they accept the "
+        "conversation): the robot stays silent and the waiting line goes on.",
+    )
 
 
 def _replies(result: TurnResult) -> list[BotReply]:
@@ -139,21 +144,29 @@ def post_message(session_id: SessionId, message: Message, parts: PartsDep) -> Re
     """The citizen writes or presses a button; the robot answers."""
     if not SESSION_ID.match(session_id):
         raise HTTPException(status_code=404, detail="no such chat session")
+    switching = message.button is not None and message.button.startswith(T_LANG)
     if parts.specialists is not None and (held := parts.specialists.queue.held(session_id)):
+        if switching:  # the robot's language changes for later; the specialist goes on talking
+            result = _turn(parts, session_id, message)
+            return Replies(lang=result.lang, replies=[], specialist=True)
         if message.text is None:
             raise HTTPException(status_code=409, detail="a specialist is talking with you: write your message")
         parts.specialists.queue.citizen_message(session_id, message.text.strip(), client_id=message.message_id)
         return Replies(lang=held.lang, replies=[], specialist=True)
+    result = _turn(parts, session_id, message)
+    return Replies(lang=result.lang, replies=_replies(result), relayed=bool(result.relayed))
+
+
+def _turn(parts: Parts, session_id: str, message: Message) -> TurnResult:
     if message.button is not None:
         event = Input(InputKind.BUTTON, value=message.button)
     else:
         event = Input(InputKind.TEXT, value=(message.text or "").strip())
     turn = f"web:{message.message_id}" if message.message_id else None
     try:
-        result = parts.dialogue.handle(session_id, event, turn=turn)
+        return parts.dialogue.handle(session_id, event, turn=turn)
     except UnknownConversation:
         raise HTTPException(status_code=404, detail="no such chat session") from None
-    return Replies(lang=result.lang, replies=_replies(result))
 
 
 @router.websocket("/sessions/{session_id}/live", dependencies=[limited(CHAT)])

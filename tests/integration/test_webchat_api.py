@@ -57,8 +57,10 @@ def test_crisis_hands_off_first_and_every_reply_says_so(client: TestClient) -> N
     reply = answer["replies"][0]
     assert reply["intent"] == "crisis"
     assert reply["handoff"]["state"] == "waiting" and reply["handoff"]["priority"] == "emergency"
-    later = chat(client, sid, text="Як оформити субсидію")
-    assert later["replies"][0]["handoff"]["priority"] == "emergency"
+    later = chat(client, sid, text="Як оформити субсидію")  # written while waiting: for the specialist to read,
+    assert later["relayed"] is True and later["replies"][0]["handoff"]["priority"] == "emergency"  # and answered
+    unclear = chat(client, sid, text="алло, де ви всі")  # not "not understood", not "please wait" once more
+    assert unclear["relayed"] is True and unclear["replies"] == []
 
 
 def test_bad_requests_get_clear_errors(client: TestClient) -> None:

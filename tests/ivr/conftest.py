@@ -17,7 +17,6 @@ from hotline.db import make_engine
 from hotline.deps import Parts
 from hotline.office_hours import OfficeHours, parse_week
 from hotline.settings import Settings
-from ivr.line import phone_of
 from tests.conftest import _empty_tables
 from tests.ivr.phone import ACCOUNT, ALWAYS_OPEN, PUBLIC_URL, TOKEN
 
@@ -57,17 +56,19 @@ def phone_settings(database_url: str, redis_url: str, data: Path, **more: Any) -
 def client(phone_app: TestClient) -> Iterator[TestClient]:
     """The phone app with the office open, as most tests want it (a test may close it)."""
     parts: Parts = phone_app.app.state.parts  # type: ignore[attr-defined]
-    assert parts.specialists is not None
-    queue = parts.specialists.queue
-    office_hours, after_hours_queue, queue_hours = (
+    assert parts.specialists is not None and parts.dialogue.office is not None
+    queue, rules = parts.specialists.queue, parts.dialogue.office
+    office_hours, rules_hours, duty, queue_hours = (
         parts.office_hours,
-        phone_of(parts).after_hours_queue,
+        rules.hours,
+        rules.after_hours_wait,
         queue.office_hours,
     )
     yield phone_app
-    parts.office_hours, phone_of(parts).after_hours_queue, queue.office_hours = (
+    parts.office_hours, rules.hours, rules.after_hours_wait, queue.office_hours = (
         office_hours,
-        after_hours_queue,
+        rules_hours,
+        duty,
         queue_hours,
     )
 
@@ -79,9 +80,9 @@ def parts(client: TestClient) -> Parts:
 
 
 def close_office(parts: Parts, hours: OfficeHours) -> None:
-    """The calendar the line and the specialist queue share (the admins' one in the app), made `hours`."""
-    assert parts.specialists is not None
-    parts.office_hours = parts.specialists.queue.office_hours = lambda: hours
+    """The calendar the office's rules and the specialist queue share (the admins' one in the app), made `hours`."""
+    assert parts.specialists is not None and parts.dialogue.office is not None
+    parts.office_hours = parts.specialists.queue.office_hours = parts.dialogue.office.hours = lambda: hours
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from hotline.db import transaction
 from hotline.deps import Parts
 from hotline.office_hours import OfficeHours, QueuePolicy, parse_week
 from intents.pack import DEMO_PACK, load_pack
-from ivr.line import phone_of
+from tests.ivr.conftest import close_office
 from tests.ivr.phone import EMPTY, PUBLIC_URL, Doc, Phone, events_of, xml
 
 UK = 'language="uk-UA" voice="Google.uk-UA-Standard-A"'
@@ -21,6 +21,11 @@ MENU_ITEMS = (
     "Житлова субсидія — 1. Пільги — 2. Сім'ї з дітьми — 3. Малозабезпечені, матеріальна допомога — 4. "
     "Інвалідність і догляд — 5. Переселенці (ВПО) — 6. Консультація, довідки, прийом — 7. "
     "Статус заяви, виплати, скарги — 8. Безпека: кризові ситуації, шахраї — 9. Фахівець — 0."
+)
+# The office is open in these tests and nobody is on shift: a caller is put in the queue and told so, not "connecting".
+NOBODY_ON_SHIFT = (
+    "Зараз жоден фахівець на зміні не може прийняти ваше звернення. "
+    "Ви в черзі: вам відповідять, щойно фахівець з'явиться."
 )
 # After an answer the phone reads the same options a chat shows as buttons, each with its key.
 AFTER_ANSWER_KEYS = "Повторити — 1. Головне меню — 2. Назад — решітка. Фахівець — 0."
@@ -106,14 +111,16 @@ def test_silence_gets_the_prompt_again_then_the_menu_then_a_person(client) -> No
     menu = phone.answer(in_ukrainian(phone), Digits="1")
     first = phone.answer(menu)
     # The menu's own prompt again, so the caller hears the same labels as the first time.
-    assert first.said == [f"Вибачте, я вас не почув. {TREE.index['subsidies'].text('uk').prompt}"] == [
-        f"Вибачте, я вас не почув. {menu.said[0]}"
-    ]
+    assert (
+        first.said
+        == [f"Вибачте, я вас не почув. {TREE.index['subsidies'].text('uk').prompt}"]
+        == [f"Вибачте, я вас не почув. {menu.said[0]}"]
+    )
     second = phone.answer(first)
     assert second.said == menu.said
     third = phone.answer(second)
     assert third.xml == xml(
-        f"<Say {UK}>Мені не вдалося вас зрозуміти, тож передаю розмову фахівцю. Будь ласка, зачекайте.</Say>"
+        f"<Say {UK}>Вибачте, я не зрозумів.</Say><Say {UK}>{NOBODY_ON_SHIFT}</Say>"
         f'<Enqueue action="{PUBLIC_URL}/twilio/queue?queue=subsidies&amp;lang=uk" method="POST" '
         f'waitUrl="{PUBLIC_URL}/twilio/wait?queue=subsidies&amp;lang=uk" waitUrlMethod="POST">subsidies-uk</Enqueue>'
     )
@@ -124,7 +131,7 @@ def test_zero_enqueues_into_the_queue_of_the_category_and_language(client, sessi
     menu = phone.answer(in_ukrainian(phone), Digits="2")
     doc = phone.answer(menu, Digits="0")
     assert doc.xml == xml(
-        f"<Say {UK}>З'єдную вас із фахівцем. Будь ласка, зачекайте.</Say>"
+        f"<Say {UK}>{NOBODY_ON_SHIFT}</Say>"
         f'<Enqueue action="{PUBLIC_URL}/twilio/queue?queue=benefits&amp;lang=uk" method="POST" '
         f'waitUrl="{PUBLIC_URL}/twilio/wait?queue=benefits&amp;lang=uk" waitUrlMethod="POST">benefits-uk</Enqueue>'
     )
@@ -154,11 +161,12 @@ def test_out_of_hours_a_person_is_not_offered_but_a_callback_or_a_message(client
 
 
 def test_out_of_hours_the_caller_hears_when_specialists_answer_again(client, parts: Parts) -> None:
-    hours = OfficeHours(week=parse_week("mon-sun 00:00-00:00:01"))
-    parts.office_hours = lambda: hours
+    close_office(parts, OfficeHours(week=parse_week("mon-sun 00:00-00:00:01")))
     phone = Phone(client)
     doc = phone.answer(in_ukrainian(phone), Digits="0")
-    assert doc.said[1] in {"Вони відповідатимуть завтра о 00:00.", "Вони відповідатимуть сьогодні о 00:00."}
+    assert doc.said[0] in {
+        f"Зараз фахівці не працюють. Вони відповідатимуть {day} о 00:00." for day in ("завтра", "сьогодні")
+    }
 
 
 def test_a_callback_request_out_of_hours(client, closed: Parts, sessions: sessionmaker[Session]) -> None:
@@ -185,7 +193,8 @@ def test_out_of_hours_zero_waits_for_the_duty_specialist_only_where_there_is_one
     assert queued.said == ["Залишайтеся на лінії, вам відповість черговий фахівець."]
     assert queued.first("Enqueue").text == "general-uk"
 
-    phone_of(closed).after_hours_queue = False
+    assert closed.dialogue.office is not None
+    closed.dialogue.office.after_hours_wait = False  # no duty specialist: the office's rules for every channel
     other = Phone(client)
     offer = other.answer(in_ukrainian(other), Digits="0")
     assert "Щоб дочекатися на лінії чергового фахівця — 0." not in offer.said
@@ -235,7 +244,7 @@ def test_a_voice_message_is_recorded_and_stored_with_its_transcription(
 def test_zero_at_the_language_question_puts_the_caller_through(client) -> None:
     phone = Phone(client)
     doc = phone.answer(phone.call(), Digits="0")
-    assert doc.said == ["З'єдную вас із фахівцем. Будь ласка, зачекайте."]
+    assert doc.said == [NOBODY_ON_SHIFT]
     assert doc.first("Enqueue").text == "general-uk"
 
 

@@ -125,7 +125,7 @@ def test_the_duty_wait_enters_the_queue_and_hanging_up_there_abandons_it(
     assert (ended["abandoned"], ended["left_at"]) == (True, None)
 
 
-def test_a_crisis_at_night_and_a_web_chat_at_night_enter_the_queue_at_once(
+def test_a_crisis_at_night_enters_the_queue_at_once_and_a_web_chat_gets_the_phones_choices(
     client, night: Parts, queue: SpecialistQueue, sessions: sessionmaker[Session]
 ) -> None:
     crisis = Phone(client)
@@ -141,7 +141,14 @@ def test_a_crisis_at_night_and_a_web_chat_at_night_enter_the_queue_at_once(
     chat_id = chat.json()["session_id"]
     answered = client.post(f"/api/chat/sessions/{chat_id}/messages", json={"button": "operator"})
     assert answered.status_code == 200, answered.text
-    assert kinds(sessions, chat_id) == ["entered"]  # the web chat's handoff listener, as before
+    [offer] = answered.json()["replies"]
+    # The same office rules as the phone's: nobody is promised, nothing is queued, the same choices are offered.
+    assert offer["handoff"] is None and offer["text_long"].startswith("Зараз фахівці не працюють. Вони відповідатимуть")
+    assert [b["id"] for b in offer["buttons"]] == ["callback", "message", "wait", "menu"]
+    assert kinds(sessions, chat_id) == []
+    waiting = client.post(f"/api/chat/sessions/{chat_id}/messages", json={"button": "wait"})
+    assert waiting.json()["replies"][0]["handoff"]["state"] == "waiting"
+    assert kinds(sessions, chat_id) == ["entered"]  # the duty wait, chosen
 
 
 def test_a_voice_message_is_a_callback_the_console_shows_with_recording_and_later_transcription(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ast
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,8 +15,6 @@ from ivr.speech import twiml as speech_twiml
 from ivr.turns import caller_input
 from ivr.waiting import TwilioWaitFigures, WaitFigures, announcement
 from tests.ivr.twiml_check import checked
-
-KYIV = ZoneInfo("Europe/Kyiv")
 
 
 @pytest.mark.parametrize(
@@ -80,15 +76,6 @@ def test_wait_figures_from_the_wait_url_request() -> None:
 def test_minutes_in_the_right_plural(count: int, uk: str, ru: str) -> None:
     assert phrases.minutes(count, "uk") == uk
     assert phrases.minutes(count, "ru") == ru
-
-
-def test_when_the_office_opens_is_said_from_now() -> None:
-    now = datetime(2026, 11, 20, 22, 0, tzinfo=KYIV)  # a Friday night
-    assert phrases.when(datetime(2026, 11, 20, 23, 0, tzinfo=KYIV), now, "uk") == "сьогодні о 23:00"
-    assert phrases.when(datetime(2026, 11, 21, 8, 0, tzinfo=KYIV), now, "ru") == "завтра в 08:00"
-    assert phrases.when(datetime(2026, 11, 23, 8, 0, tzinfo=KYIV), now, "uk") == "у понеділок о 08:00"
-    assert phrases.when(datetime(2026, 11, 24, 8, 0, tzinfo=KYIV), now, "ru") == "во вторник в 08:00"
-    assert phrases.when(datetime(2027, 1, 5, 8, 0, tzinfo=KYIV), now, "uk") == "у вівторок, 05.01 о 08:00"
 
 
 def test_queue_names_fit_twilio() -> None:

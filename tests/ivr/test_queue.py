@@ -20,6 +20,7 @@ from hotline.queue_log import QueueEvent
 from ivr.line import phone_of
 from specialist_queue.model import EntryState, Kind
 from specialist_queue.service import SpecialistQueue
+from tests.ivr.conftest import close_office
 from tests.ivr.phone import EMPTY, PUBLIC_URL, Doc, Phone, events_of, xml
 
 UK = 'language="uk-UA" voice="Google.uk-UA-Standard-A"'
@@ -275,7 +276,7 @@ def test_no_callback_is_offered_to_a_crisis_caller_or_at_night(client, parts: Pa
     assert doc.first("Enqueue").text == "crisis-uk"
     assert no_offer(wait_round(crisis, f"{PUBLIC_URL}/twilio/wait?queue=crisis&lang=uk"))
     # At night a callback would be due in the morning: the choices offered it before the caller chose to wait.
-    parts.office_hours = lambda: OfficeHours(week={})
+    close_office(parts, OfficeHours(week={}))
     duty = Phone(client)
     offer = duty.answer(duty.answer(duty.call(), Digits="1"), Digits="0")
     assert duty.answer(offer, Digits="0").first("Enqueue").text == "general-uk"

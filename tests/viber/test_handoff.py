@@ -47,8 +47,10 @@ def test_a_specialist_takes_over_and_hands_back_with_a_rating(
     post(viber_client, conversation_started(user))
     post(viber_client, text_message(user, "operator"))
     waiting = fake_viber.sent_to(user["id"])[-1]
-    assert "З'єдную вас із фахівцем" in waiting["text"] and "Ви в черзі до фахівця: 1-й" in waiting["text"]
-    assert button_bodies(waiting)[-3:] == ["back", "menu", "operator"]
+    # Nobody is on shift yet: told so honestly, in the queue all the same, and offered a callback or a message.
+    assert "жоден фахівець на зміні" in waiting["text"] and "Ви в черзі до фахівця: 1-й" in waiting["text"]
+    assert "З'єдную" not in waiting["text"]
+    assert button_bodies(waiting) == ["callback", "message", "back", "menu", "operator"]
     conversation_id = parts.channels.part(ViberLine).flows.conversation_of(user["id"])
 
     operator_id = _operator(viber_client)

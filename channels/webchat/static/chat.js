@@ -99,6 +99,7 @@ const chat = {
   busy: false,
 };
 let live = null; // the WebSocket bringing the queue position and the specialist's messages
+let waitingUpdate = null; // the queue's last word on the wait, shown as the one waiting line
 
 document.addEventListener("DOMContentLoaded", init);
 
@@ -165,13 +166,27 @@ function applyLanguage(lang) {
   updateCounter();
 }
 
-/** The header switch: a new conversation in that language (unless it is already the conversation's). */
+/**
+ * The header switch. A conversation under way goes on (a handoff too): the robot speaks the new language from
+ * now on and says its last words again in it. Before one has started, it starts in that language.
+ */
 function switchLanguage(lang) {
   if (chat.busy || lang === chat.sessionLang) return;
   safeStorage(() => localStorage.setItem(STORED_LANG, lang));
   applyLanguage(lang);
+  if (chat.sessionId) {
+    withBusy(() => switchLanguage(lang), () => changeLanguage(lang));
+    return;
+  }
   resetConversation();
   startSession(lang);
+}
+
+async function changeLanguage(lang) {
+  const path = `${API}/${encodeURIComponent(chat.sessionId)}/messages`;
+  showReplies(await post(path, { button: `lang:${lang}`, message_id: randomId() }));
+  redraw(); // the "you" and "line" marks of earlier messages are read in the new language too
+  if (waitingUpdate) showLive(waitingText(waitingUpdate));
 }
 
 // ---- talking to the server ------------------------------------------------------------------
@@ -511,12 +526,9 @@ function onLive(update) {
       scrollToNew(addEntry("note", update.operator ? t("joined", { name: update.operator }) : t("joinedAnonymous")));
     }
     showLive("");
-  } else if (update.state === "waiting") {
-    // Rounded as the phone and Viber say it (specialist_queue/figures.py wait_minutes).
-    const minutes = Math.max(1, Math.ceil((update.wait_seconds || 0) / 60));
-    showLive(update.position > 1 ? t("queued", { position: update.position, minutes }) : t("queuedFirst"));
-  } else if (update.state === "callback") {
-    showLive(t("callback"));
+  } else if (update.state === "waiting" || update.state === "callback") {
+    waitingUpdate = update;
+    showLive(waitingText(update));
   } else {
     // Nobody holds or waits for the conversation any more: the robot answers again.
     if (chat.specialist) scrollToNew(addEntry("note", t("ended")));
@@ -528,7 +540,16 @@ function onLive(update) {
   save();
 }
 
+/** The one waiting line's words for a queue update, in the page's language (said again after a switch). */
+function waitingText(update) {
+  if (update.state === "callback") return t("callback");
+  // Rounded as the phone and Viber say it (specialist_queue/figures.py wait_minutes).
+  const minutes = Math.max(1, Math.ceil((update.wait_seconds || 0) / 60));
+  return update.position > 1 ? t("queued", { position: update.position, minutes }) : t("queuedFirst");
+}
+
 function showLive(text) {
+  if (!text) waitingUpdate = null;
   els["live-status"].textContent = text;
   els["live-status"].hidden = !text;
 }
