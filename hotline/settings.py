@@ -135,8 +135,8 @@ class Settings(BaseSettings):
     )
     ivr_after_hours_queue: bool = Field(
         default=True,
-        description="Out of office hours, a caller who insists (0 in the callback/voicemail offer) may wait "
-        "in the queue for a duty specialist; false when nobody answers at night.",
+        description="Out of office hours, a citizen who insists (0 in the phone's callback/voicemail offer, "
+        "'wait' in a chat) may wait in the queue for a duty specialist; false when nobody answers at night.",
     )
     # The community registry (registry_client/, docs/REGISTRY.md).
     registry_url: str = Field(
