@@ -22,7 +22,7 @@ from channels.telegram.routes import WEBHOOK
 from channels.telegram.wire import IN_PLACE, SECRET_HEADER
 from hotline.db import make_engine
 from hotline.settings import Settings
-from tests.conftest import _empty_tables
+from tests.conftest import ROUND_THE_CLOCK, _empty_tables
 from tests.fakes.telegram_api import FakeTelegramApi
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -49,6 +49,7 @@ def telegram_settings(database_url: str, redis_url: str, data_dir: Path, api_url
         "telegram_timeout_seconds": 0.5,
         "telegram_retry_seconds": 0.05,
         "queue_tick_seconds": 0,
+        "office_hours": ROUND_THE_CLOCK,  # who is on shift decides, not the hour the tests run at
         **more,
     }
     return Settings(**values)
