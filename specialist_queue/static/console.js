@@ -105,6 +105,9 @@ function receive(update) {
     if (!known && update.sender === "citizen" && late && (id !== view.focus || document.hidden)) {
       view.unread.set(id, (view.unread.get(id) || 0) + 1);
       drawConversations();
+      // Another chat on the list: a screen reader says so (its log is not on screen, so not live).
+      const number = view.conversations.findIndex((c) => c.conversation_id === id) + 1;
+      if (id !== view.focus && number) announce(t("message_in", { n: number }));
     }
     if (view.held && id === view.held.conversation_id) drawMessages();
   }
@@ -122,7 +125,8 @@ function showState(update) {
   showOffer(update.offer);
   showWrapUp(me.wrap_ups[0] || null);
   drawQueues(update.queues);
-  if (focused && focused !== document.body && focused.getClientRects().length === 0) focusNextAction(); // it went
+  const lost = document.activeElement === focused || document.activeElement === document.body; // not given on
+  if (focused && focused !== document.body && focused.getClientRects().length === 0 && lost) focusNextAction();
 }
 
 /**
@@ -206,6 +210,8 @@ function showConversations(conversations, capacity, now) {
 
 function drawConversations() {
   const list = $("conversation-list");
+  // The list is drawn anew: a button of it that had the focus gives it to its successor.
+  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.conversation : null;
   $("my-conversations").hidden = view.conversations.length === 0;
   const count = (kinds) => view.conversations.filter((c) => kinds.includes(c.kind)).length;
   if (view.capacity) {
@@ -234,6 +240,7 @@ function drawConversations() {
       return item;
     }),
   );
+  if (focused) list.querySelector(`[data-conversation="${focused}"]`)?.focus();
   const total = [...view.unread.values()].reduce((a, b) => a + b, 0);
   document.title = `${view.offer ? `● ${t("offer")} — ` : ""}${total ? `(${total}) ` : ""}${TITLE}`;
 }

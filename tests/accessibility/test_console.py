@@ -134,3 +134,33 @@ def test_an_operator_hears_the_offer_asks_for_time_accepts_and_replies_by_keyboa
     page.keyboard.press("Enter")
     expect(page.locator("#state-title")).to_be_focused()  # nothing more to do: where the state is said
     expect(page.locator("#state-title")).to_contain_text("Готовий приймати звернення")
+
+
+def test_with_two_chats_the_others_message_is_said_and_the_list_keeps_the_focus(
+    console: Tab, live_server: LiveServer
+) -> None:
+    from playwright.sync_api import expect
+
+    page, announce = console.page, console.page.locator("#announce")
+    page.get_by_role("button", name="Приймати звернення").click()
+    expect(page.locator("#my-state")).to_have_text("Готовий приймати звернення")
+    first = russian_citizen_asks_for_a_person(live_server)
+    for number in (1, 2):
+        page.get_by_role("button", name="Прийняти").click()
+        expect(page.get_by_role("button", name=re.compile(rf"^{number}\. Чат"))).to_be_visible()
+        if number == 1:
+            russian_citizen_asks_for_a_person(live_server)
+    expect(page.get_by_role("button", name=re.compile(r"^2\. Чат"))).to_have_attribute("aria-current", "true")
+
+    # The first citizen writes while the second is on screen: the log on screen is not theirs, so it is said.
+    messages = f"{live_server.url}/api/chat/sessions/{first}/messages"
+    assert httpx.post(messages, json={"text": "Вы тут?"}, timeout=30).status_code == 200
+    expect(announce).to_have_text("Нове повідомлення в розмові 1")
+
+    # Picking it from the list by keyboard: the list is drawn anew and the focus stays on the pick.
+    _tab_to_button(page, "1. Чат", back=True)
+    page.keyboard.press("Enter")
+    picked = page.get_by_role("button", name=re.compile(r"^1\. Чат"))
+    expect(picked).to_have_attribute("aria-current", "true")
+    expect(picked).to_be_focused()
+    expect(page.locator("#chat-log")).to_contain_text("Вы тут?")
