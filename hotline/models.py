@@ -6,6 +6,7 @@ schema, gathers them all for Alembic and table creation.
 
 from hotline.admin.models import AuditEntry, CalendarDay, OfficeSettings, WeekHours
 from hotline.conversation_log import Conversation, ConversationEvent
+from hotline.pronunciation import Pronunciation
 from hotline.queue_log import QueueEvent
 from hotline.staff_sessions import StaffSession
 from hotline.users import User
@@ -16,6 +17,7 @@ __all__ = [
     "Conversation",
     "ConversationEvent",
     "OfficeSettings",
+    "Pronunciation",
     "QueueEvent",
     "StaffSession",
     "User",

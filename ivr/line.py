@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
 from hotline.deps import Parts
+from hotline.pronunciation import PronunciationSource
 from hotline.settings import Settings
 from ivr.calls import Calls
 from ivr.twiml import Urls
@@ -35,6 +36,7 @@ class PhoneLine:
     callbacks: CallbackDesk
     door: QueueDoor
     hold_url: str
+    pronunciation: PronunciationSource  # how every <Say> is spoken (the admins' table)
 
 
 def phone_of(parts: Parts) -> PhoneLine:
@@ -66,6 +68,7 @@ def build(
         callbacks=callbacks,
         door=door,
         hold_url=settings.ivr_hold_music_url or urls.hold(),
+        pronunciation=PronunciationSource(sessions),
     )
 
 

@@ -44,8 +44,10 @@ Lang = Annotated[str, Query(pattern="^(uk|ru)$")]
 QueueSlug = Annotated[str, Query(pattern="^[a-z0-9_-]{1,63}$")]
 
 
-def _twiml(body: VoiceResponse | str) -> Response:
-    return Response(content=body if isinstance(body, str) else body.to_xml(), media_type="text/xml")
+def _twiml(body: VoiceResponse | str, parts: Parts) -> Response:
+    """The answer as Twilio reads it, every `<Say>` in it as the voice should say it."""
+    document = body if isinstance(body, str) else body.to_xml()
+    return Response(content=twiml.spoken(document, phone_of(parts).pronunciation()), media_type="text/xml")
 
 
 Fallback = Callable[[Parts, TwilioCall], VoiceResponse]
@@ -58,12 +60,12 @@ def answers_twilio(fallback: Fallback) -> Callable[[Callable[..., VoiceResponse 
         @functools.wraps(handler)
         def guarded(*args: Any, **kwargs: Any) -> Response:
             try:
-                return _twiml(handler(*args, **kwargs))
+                return _twiml(handler(*args, **kwargs), kwargs["parts"])
             except HTTPException:
                 raise
             except Exception:
                 log.exception("phone webhook %s failed; the caller gets the fallback", handler.__name__)
-                return _twiml(fallback(kwargs["parts"], kwargs["call"]))
+                return _twiml(fallback(kwargs["parts"], kwargs["call"]), kwargs["parts"])
 
         return guarded
 

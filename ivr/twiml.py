@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from hotline.pronunciation import Pronouncer
 from ivr import phrases
 
 
@@ -27,6 +29,7 @@ MAX_HINTS = 60
 MAX_HINT_LENGTH = 100
 MAX_QUEUE_NAME = 64
 FALLBACK_QUEUE = "general"
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'  # as the twilio library writes it
 VOICEMAIL_SECONDS = 120
 
 
@@ -227,6 +230,19 @@ def apology(urls: Urls) -> VoiceResponse:
         wait_url_method="POST",
     )
     return response
+
+
+def spoken(document: str, pronounce: Pronouncer) -> str:
+    """`document` with every `<Say>` as the voice should read it (abbreviations, phone numbers); the
+    document itself when nothing in it changes."""
+    root = ET.fromstring(document)
+    changed = False
+    for say in root.iter("Say"):
+        written = say.text or ""
+        said = pronounce.say(written, say.get("language", "uk")[:2])
+        if said != written:
+            say.text, changed = said, True
+    return XML_DECLARATION + ET.tostring(root, encoding="unicode") if changed else document
 
 
 def empty() -> VoiceResponse:

@@ -15,7 +15,7 @@ from hotline.admin.models import AuditEntry
 
 # The office's own words and settings (answers name the office's phone and address), shown as written;
 # a citizen's phrase added as an example is not the office's.
-OFFICE_WORDS = ("tree.", "office.")
+OFFICE_WORDS = ("tree.", "office.", "voice.")
 CITIZEN_WORDS = ("tree.add_example", "tree.add_test_phrase")
 COMMAND_LINE = "cli:"  # the username of changes made with the `hotline` command, before the system user
 

@@ -146,6 +146,7 @@ def install(app: FastAPI) -> None:
     from hotline.admin import (  # noqa: F401
         home,
         office_pages,
+        pronunciation_pages,
         quality_pages,
         screening_pages,
         staff_pages,
