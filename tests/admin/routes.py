@@ -10,7 +10,14 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 PREFIXES = ("/admin", "/api/admin")
-SAMPLE_PATH = {"slug": "office_hours", "version_id": "1", "user_id": "1", "day_id": "1", "block_id": "1"}
+SAMPLE_PATH = {
+    "slug": "office_hours",
+    "version_id": "1",
+    "user_id": "1",
+    "day_id": "1",
+    "block_id": "1",
+    "entry_id": "1",
+}
 
 
 def _routes(routes: list[Any], prefix: str = "") -> list[tuple[str, APIRoute]]:
