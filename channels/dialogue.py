@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels.office import OfficeRules
 from channels.state_store import StateStore, Stored
 from hotline import conversation_log
-from hotline.db import transaction, utcnow
-from hotline.pending_log import UNREACHABLE, PendingLog
+from hotline.db import UNREACHABLE, transaction, utcnow
+from hotline.pending_log import PendingLog
 from intents import engine, versions
 from intents.codec import (
     callback_from_dict,
@@ -153,6 +153,7 @@ class HandoffRequest:
     queue: str
     priority: str
     reason: str
+    channel: str | None = None  # the conversation's, kept with its state (None when Redis lost it)
 
 
 HandoffListener = Callable[[HandoffRequest], None]
@@ -224,7 +225,9 @@ class Dialogue:
             )
             if version is None:
                 raise NoPublishedTree(NO_TREE)
-            turn = self._turn(conversation_id, event, State(tree_version=version), Stored("", None), last_step=0)
+            turn = self._turn(
+                conversation_id, event, State(tree_version=version), Stored("", None), last_step=0, channel=channel
+            )
             conversation_log.write_turns(connection, [turn.log])  # a start asks no questionnaire: nothing counted
         if not self.store.advance(conversation_id, seen=turn.seen, state=turn.stored, result={}, turn=None):
             raise RuntimeError(f"conversation {conversation_id} was started twice")
@@ -264,7 +267,16 @@ class Dialogue:
             return State(lang=conversation.lang, expect=Expect.MENU, tree_version=version), last_step
         return State(tree_version=version), last_step
 
-    def _turn(self, conversation_id: str, event: Input, state: State, seen: Stored, *, last_step: int) -> _Computed:
+    def _turn(
+        self,
+        conversation_id: str,
+        event: Input,
+        state: State,
+        seen: Stored,
+        *,
+        last_step: int,
+        channel: str | None = None,
+    ) -> _Computed:
         """One engine turn: the state to store, the answer to keep for retries, and the log entry."""
         compiled = self.trees.get(state.tree_version)
         outcome = engine.handle(state, event, compiled.tree, compiled.matcher, self.office)
@@ -281,7 +293,9 @@ class Dialogue:
             callback=outcome.callback,
             relayed=outcome.relayed,
         )
-        stored = {"step": result.step, "engine": state_to_dict(outcome.state)}
+        # The channel travels with the state, so a handoff is queued without asking the database (it may be away).
+        channel = channel or (seen.data or {}).get("channel")
+        stored = {"step": result.step, "engine": state_to_dict(outcome.state), "channel": channel}
         understood = outcome.understood
         heard = Heard(understood.intent, understood.score) if understood is not None else None
         log = _log_entry(event, result, heard, lang_changed=outcome.state.lang != state.lang)
@@ -328,6 +342,7 @@ class Dialogue:
                 queue=handoff.queue,
                 priority=handoff.priority.value,
                 reason=handoff.reason,
+                channel=computed.stored.get("channel"),
             )
             for listener in self.handoff_listeners:
                 listener(request)

@@ -23,12 +23,12 @@ from hotline.admin import office as admin_office
 from hotline.admin import web as admin_web
 from hotline.admin.drafts import MatcherCache
 from hotline.compression import Compression
-from hotline.db import make_engine, make_sessionmaker
+from hotline.db import UNREACHABLE, make_engine, make_sessionmaker
 from hotline.deps import Parts, PartsDep
 from hotline.leases import Lease
 from hotline.metrics import Metrics, RequestMetrics
 from hotline.nul_guard import RefuseNul
-from hotline.pending_log import UNREACHABLE, PendingLog
+from hotline.pending_log import PendingLog
 from hotline.rate_limits import TIMEOUT_SECONDS as RATE_TIMEOUT
 from hotline.rate_limits import RateLimits
 from hotline.redis_conn import connect, sentinel_config

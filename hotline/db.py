@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 RECYCLE_SECONDS = 1800
@@ -20,6 +20,9 @@ MAX_ID = 2**31 - 1  # PostgreSQL's integer: past it a lookup fails in SQL (a 500
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 RowIdOrZero = Annotated[int, Field(ge=0, le=MAX_ID)]  # where 0 means none: the draft, from the first message
 # Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
+# The database is unreachable (refused, reset, timed out): what a request keeps for later, not a bug.
+UNREACHABLE = (OperationalError, InterfaceError)
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -14,6 +14,8 @@ from datetime import date, datetime, time, timedelta
 from time import monotonic
 from zoneinfo import ZoneInfo
 
+from hotline.db import UNREACHABLE
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -144,8 +146,13 @@ class OfficeSource:
             return snapshot[1]
         with self._lock:
             if self._snapshot is None or self._clock() >= self._next_check:
-                if self._snapshot is None or self._revision() != self._snapshot[0]:
-                    self._snapshot = self._load()
+                try:
+                    if self._snapshot is None or self._revision() != self._snapshot[0]:
+                        self._snapshot = self._load()
+                except UNREACHABLE:
+                    if self._snapshot is None:
+                        raise
+                    # The database is away: the office as last read still holds (the queue goes on from Redis).
                 self._next_check = self._clock() + self._recheck
             return self._snapshot[1]
 

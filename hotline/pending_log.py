@@ -1,31 +1,36 @@
-"""Turns the database could not take, kept in Redis in the order they happened, and written once it is back.
+"""Turns and queue events the database could not take, kept in Redis in the order they happened, and written
+once it is back.
 
 A turn is written to SQL inside the request, as always (docs/ARCHITECTURE.md: the log never lags).
 Only when that write fails because the database cannot be reached does the turn go to a Redis stream
 instead, and the citizen still gets the answer (the state is in Redis already). One node at a time
 (the `pending-log` lease) writes the stream back in order, a batch per transaction, and deletes what
 it wrote only after the commit; the insert skips turns already there (`conversation_log.write_turns`),
-so a batch written twice — the node died between the commit and the delete — is still in SQL once.
+so a batch written twice — the node died between the commit and the delete — is still in SQL once. A queue
+event (the live queue works from Redis alone: a citizen who asks for a person is queued and offered) gets a
+key when it is kept, and the insert skips a key already written, for the same reason.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import redis
 from anyio import to_thread
-from sqlalchemy import exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.conversation_log import Turn, write_turns
-from hotline.db import transaction
+from hotline.db import UNREACHABLE, transaction
 from hotline.leases import Lease, Periodic
+from hotline.queue_log import QueueEvent
 
-# The database is unreachable (refused, reset, timed out): what a request keeps for later, not a bug.
-UNREACHABLE = (exc.OperationalError, exc.InterfaceError)
 BATCH = 200
 FLUSH_SECONDS = 1.0
 
@@ -39,17 +44,33 @@ class PendingLog:
         """Keep a turn the database could not take."""
         self.client.xadd(self.key, {"turn": _dump(turn)})
 
+    def keep_queue_events(self, events: Sequence[QueueEvent]) -> None:
+        """Keep queue events the database could not take (each with its key: written back once)."""
+        rows = [_queue_row(event) for event in events]
+        if rows:
+            self.client.xadd(self.key, {"queue": json.dumps(rows, ensure_ascii=False)})
+
     def waiting(self) -> int:
-        """How many turns wait for the database."""
+        """How many turns and batches of queue events wait for the database."""
         return int(self.client.xlen(self.key))
 
     def flush(self, sessions: sessionmaker[Session]) -> int:
-        """Write the waiting turns, oldest first, until none is left; how many were written (raises while the
+        """Write what waits, oldest first, until none is left; how many entries were written (raises while the
         database is still unreachable, leaving them waiting)."""
         written = 0
         while entries := self.client.xrange(self.key, count=BATCH):
             with transaction(sessions) as session:
-                write_turns(session.connection(), [_load(str((fields or {})["turn"])) for _, fields in entries])
+                connection = session.connection()
+                turns: list[Turn] = []
+                for _, kept in entries:  # in order: a queue event after the turn that asked for a person
+                    fields = kept or {}
+                    if "turn" in fields:
+                        turns.append(_load(str(fields["turn"])))
+                        continue
+                    write_turns(connection, turns)
+                    turns = []
+                    _write_queue_events(connection, json.loads(str(fields["queue"])))
+                write_turns(connection, turns)
             self.client.xdel(self.key, *(str(entry_id) for entry_id, _ in entries))
             written += len(entries)
         return written
@@ -72,6 +93,22 @@ def _dump(turn: Turn) -> str:
 def _load(raw: str) -> Turn:
     data: dict[str, Any] = json.loads(raw)
     return Turn(**{**data, "at": datetime.fromisoformat(data["at"])})
+
+
+QUEUE_COLUMNS = ("event", "conversation_id", "channel", "queue", "lang", "priority", "operator_id", "wait_seconds")
+
+
+def _queue_row(event: QueueEvent) -> dict[str, Any]:
+    row = {name: getattr(event, name) for name in QUEUE_COLUMNS}
+    return {**row, "at": event.at.isoformat(), "data": event.data or {}, "pending_key": uuid.uuid4().hex}
+
+
+def _write_queue_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    values = [{**row, "at": datetime.fromisoformat(row["at"])} for row in rows]
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(dialect.insert(QueueEvent).on_conflict_do_nothing(index_elements=["pending_key"]), values)
 
 
 def flusher(pending: PendingLog, sessions: sessionmaker[Session], lease: Lease) -> Periodic:

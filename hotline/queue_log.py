@@ -46,6 +46,8 @@ class QueueEvent(Base):
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
     wait_seconds: Mapped[float | None] = mapped_column(default=None)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set on an event kept in Redis while the database was away (`hotline.pending_log`): written back once.
+    pending_key: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
 
 
 def forget(

@@ -70,6 +70,7 @@ def build(
             default_handling=settings.queue_default_handling_seconds,
         ),
         connectors=connectors,
+        pending=dialogue.pending,  # the dialogue's turns and the queue's events wait in one log, in order
     )
     dialogue.handoff_listeners.append(queue.on_handoff)
     dialogue.callback_listeners.append(queue.on_callback)

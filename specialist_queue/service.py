@@ -36,7 +36,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.dialogue import CallbackLeft, HandoffRequest
 from hotline import conversation_log
+from hotline.db import UNREACHABLE
 from hotline.office_hours import OfficeHours, QueuePolicy
+from hotline.pending_log import PendingLog
 from hotline.queue_log import QueueEvent, QueueEventKind
 from specialist_queue import chat, events, figures, rebuild
 from specialist_queue.events import at
@@ -85,8 +87,10 @@ class SpecialistQueue:
         timing: Timing,
         connectors: Mapping[str, Connector] | None = None,
         clock: Callable[[], float] = time.time,
+        pending: PendingLog | None = None,
     ) -> None:
         self.store = store
+        self.pending = pending  # where queue events wait while the database is unreachable
         # Channel name → how its conversations reach a specialist who accepts them, where not by chat (a phone
         # call is redirected to the specialist's phone): those are calls, the others chats.
         self.connectors = dict(connectors or {})
@@ -104,7 +108,13 @@ class SpecialistQueue:
     def on_handoff(self, request: HandoffRequest) -> None:
         """The conversation joins its queue: the dialogue hands off only when a person may take it, or the citizen
         chose to wait (the office's rules, `channels.office`, decide that for every channel)."""
-        self.enqueue(request.conversation_id, skill=request.queue, lang=request.lang or "uk", priority=request.priority)
+        self.enqueue(
+            request.conversation_id,
+            skill=request.queue,
+            lang=request.lang or "uk",
+            priority=request.priority,
+            channel=request.channel,
+        )
 
     def on_callback(self, left: CallbackLeft) -> None:
         """A number left in a chat instead of waiting: a callback request (a waiting conversation keeps its place,
@@ -124,22 +134,30 @@ class SpecialistQueue:
         return figures.unserved_since(name, self.store.operators(), oldest=self.now(), emergency=False) is not None
 
     def enqueue(
-        self, conversation_id: str, *, skill: str, lang: str, priority: str = "normal", now: float | None = None
+        self,
+        conversation_id: str,
+        *,
+        skill: str,
+        lang: str,
+        priority: str = "normal",
+        channel: str | None = None,
+        now: float | None = None,
     ) -> bool:
-        """Put the conversation in the `skill:lang` queue; False when it is there already."""
+        """Put the conversation in the `skill:lang` queue; False when it is there already. `channel`: the
+        conversation's, when the caller knows it (then the database is not asked: it may be away)."""
         now = self.now(now)
-        conversation = self.conversation(conversation_id)
+        channel = channel or self.conversation(conversation_id).channel
         queue = queue_name(skill, lang)
-        kind = Kind.CALL if self.is_call(conversation) else Kind.CHAT
+        kind = Kind.CALL if self.is_call(channel) else Kind.CHAT
         entered, _ = self.store.enqueue(
-            conversation_id, queue=queue, channel=conversation.channel, kind=kind, priority=priority, now=now
+            conversation_id, queue=queue, channel=channel, kind=kind, priority=priority, now=now
         )
         if not entered:
             return False
         entry = self._entry(conversation_id)
         try:
             data = {"seq": entry.seq, "kind": entry.kind.value, "class": entry.klass}
-            events.log(self.sessions, events.event(QueueEventKind.ENTERED, now=now, entry=entry, data=data))
+            self.record(events.event(QueueEventKind.ENTERED, now=now, entry=entry, data=data))
         except Exception:
             # Without its SQL record a rebuild could not bring it back: take it out and let it fail.
             self.store.abandon(conversation_id, now=now, keep_seconds=1)
@@ -204,7 +222,7 @@ class SpecialistQueue:
             "state": entry.state.value,
             "new": outcome == "new",
         }
-        events.log(self.sessions, events.event(QueueEventKind.CALLBACK_REQUESTED, now=now, entry=entry, data=data))
+        self.record(events.event(QueueEventKind.CALLBACK_REQUESTED, now=now, entry=entry, data=data))
         self.store.notify({"kind": "queue"})
         return due
 
@@ -215,9 +233,7 @@ class SpecialistQueue:
         if found is None:
             return False
         before, entry = found
-        events.log(
-            self.sessions, events.event(QueueEventKind.ABANDONED, now=now, entry=entry, data={"state": before.value})
-        )
+        self.record(events.event(QueueEventKind.ABANDONED, now=now, entry=entry, data={"state": before.value}))
         self.store.notify({"kind": "queue"})
         return True
 
@@ -250,7 +266,7 @@ class SpecialistQueue:
                 )
                 for o in offers
             ]
-            events.log(self.sessions, *made)
+            self.record(*made)
             self.store.notify({"kind": "queue"})
         return offers
 
@@ -269,7 +285,7 @@ class SpecialistQueue:
                         QueueEventKind.PAUSED, now=now, operator_id=entry.operator, data={"reason": "missed_offer"}
                     )
                 )
-            events.log(self.sessions, *missed)
+            self.record(*missed)
         changed = bool(expired) | bool(self.store.expire_wrap_ups(now=now))
         if self.office_hours().is_open(at(now)):
             changed |= bool(self.store.promote_callbacks(now=now))
@@ -364,9 +380,20 @@ class SpecialistQueue:
         except ValueError:  # a calendar with no opening ahead: due at once, offered whenever the office opens
             return when
 
-    def is_call(self, conversation: conversation_log.Conversation) -> bool:
-        """Whether a specialist joins it through its channel's connector (read from the conversation's channel)."""
-        return conversation.channel in self.connectors
+    def is_call(self, channel: str) -> bool:
+        """Whether a specialist joins a conversation of this channel through its connector (a call)."""
+        return channel in self.connectors
+
+    def record(self, *made: QueueEvent) -> None:
+        """Write events to the SQL queue log; while the database is unreachable they wait in Redis and are
+        written when it is back (`hotline.pending_log`), so the live queue goes on from Redis alone."""
+        try:
+            events.log(self.sessions, *made)
+        except UNREACHABLE:
+            if self.pending is None:
+                raise
+            log.warning("the database is unreachable: %d queue events kept in Redis", len(made))
+            self.pending.keep_queue_events(made)
 
     def conversation(self, conversation_id: str) -> conversation_log.Conversation:
         with self.sessions() as session:

@@ -1,6 +1,7 @@
 """The database is cut (a TCP proxy in front of PostgreSQL stops passing anything) while citizens chat and
-call: the conversations under way keep being answered from Redis, their turns wait in Redis, a new chat gets
-a polite 503, /readyz says what is degraded; once the database is back every turn is in SQL exactly once."""
+call: the conversations under way keep being answered from Redis, their turns wait in Redis, a citizen who asks
+for a person is queued and offered from Redis alone, a new chat gets a polite 503, /readyz says what is
+degraded; once the database is back every turn and every queue event is in SQL exactly once."""
 
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from hotline import users
 from hotline.app import create_app
-from hotline.conversation_log import ConversationEvent
-from hotline.db import make_engine, make_sessionmaker
+from hotline.conversation_log import Conversation, ConversationEvent
+from hotline.db import make_engine, make_sessionmaker, transaction
+from hotline.queue_log import QueueEvent
 from hotline.settings import Settings
+from specialist_queue.model import EntryState, OperatorState
 from tests.conftest import _empty_tables
 from tests.helpers import chat
 from tests.ivr.phone import ACCOUNT, PUBLIC_URL, TOKEN, Doc, Phone
@@ -101,6 +105,7 @@ def app(postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path) -> Iterat
         public_url=PUBLIC_URL,
         twilio_account_sid=ACCOUNT,
         twilio_auth_token=TOKEN,
+        office_hours="mon-sun 00:00-24:00",
     )
     with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
         yield client
@@ -172,3 +177,49 @@ def test_a_call_under_way_goes_on_through_an_outage_and_its_turns_are_logged_onc
     until(lambda: parts.dialogue.pending.waiting() == 0, "the kept turns were written")
     turns = citizen_turns(postgres_url)
     assert [(step, n) for _, step, n in turns] == [(1, 1), (2, 1), (3, 1)]
+
+
+def queue_events(postgres_url: str) -> list[tuple[str, str]]:
+    """(conversation, event) for every row of the SQL queue log about a conversation."""
+    engine = make_engine(postgres_url)
+    with make_sessionmaker(engine)() as session:
+        found = session.execute(
+            select(QueueEvent.conversation_id, QueueEvent.event).where(QueueEvent.conversation_id.is_not(None))
+        ).all()
+    engine.dispose()
+    return sorted((str(c), str(e)) for c, e in found)
+
+
+def test_who_asks_for_a_person_during_an_outage_is_queued_and_offered(
+    app: TestClient, gate: Gate, postgres_url: str
+) -> None:
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    desk, queue = parts.specialists.desk, parts.specialists.queue
+    for name in ("olena", "petro", "iryna"):  # on shift before the database went away
+        with transaction(parts.sessions) as session:
+            operator = users.create(session, username=name, password="s3cret-pass", role=users.Role.OPERATOR)
+        desk.set_state(operator.id, OperatorState.AVAILABLE)
+    chats = [app.post("/api/chat/sessions", json={"lang": "uk"}).json()["session_id"] for _ in range(2)]
+    for session in chats:
+        chat(app, session, button="subsidies", message_id="1")
+    call = Phone(app)
+    menu = Doc(call.post(Doc(call.post("/twilio/voice").text).gather.get("action"), {"Digits": "1"}).text)
+    with parts.sessions() as session:
+        the_call = session.scalars(select(Conversation.id).where(Conversation.external_id == call.sid)).one()
+
+    gate.cut()
+    for session in chats:
+        answer = chat(app, session, text="з'єднайте з оператором", message_id="2")
+        assert answer["replies"][-1]["handoff"]["state"] == "waiting", "not an apology: the citizen is queued"
+    to_person = call.post(menu.gather.get("action"), {"Digits": "0"})
+    assert to_person.status_code == 200 and "<Enqueue" in to_person.text, to_person.text
+    asked = [*chats, the_call]
+    offered = [queue.store.entry(c) for c in asked]
+    assert [e.state if e else None for e in offered] == [EntryState.OFFERED] * 3, "every one offered at once"
+    assert len({e.operator for e in offered if e}) == 3
+
+    gate.restore()
+    until(lambda: parts.dialogue.pending.waiting() == 0, "the kept turns and queue events were written")
+    logged = queue_events(postgres_url)
+    for conversation in asked:
+        assert [e for c, e in logged if c == conversation] == ["entered", "offered"], logged
