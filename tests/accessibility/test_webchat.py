@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.accessibility import axe
+from tests.accessibility import axe, languages
 from tests.e2e.conftest import Tab
-from tests.e2e.test_webchat_browser import SCREENSHOTS, SESSIONS, open_chat, posted_to, send_text
+from tests.e2e.test_webchat_browser import MESSAGES, SCREENSHOTS, SESSIONS, open_chat, posted_to, send_text
 
 pytestmark = pytest.mark.browser
 
@@ -52,10 +52,30 @@ def test_the_first_screen_asks_for_the_language_without_a_request_and_marks_russ
     page.wait_for_load_state("networkidle")
     assert not [url for url in phone.requests if "/api/" in url], phone.requests
     axe.check(page, "the chat before the language")
+    languages.check(page, "the chat before the language")
     with page.expect_response(posted_to(SESSIONS)) as created:
         russian.click()
     assert created.value.request.post_data_json == {"lang": "ru"}
     expect(page.locator("html")).to_have_attribute("lang", "ru")
+
+
+def test_after_a_language_switch_each_message_keeps_its_own_language(phone: Tab) -> None:
+    from playwright.sync_api import expect
+
+    page = phone.page
+    open_chat(phone)
+    send_text(page, "Як оформити житлову субсидію?")
+    with page.expect_response(posted_to(MESSAGES)):
+        page.locator(".lang[data-lang=ru]").click()  # the conversation goes on in Russian
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    expect(page.locator(".msg-me .msg-text")).to_have_text(["Українська", "Як оформити житлову субсидію?"])
+    assert page.locator(".msg-me .msg-text").evaluate_all("els => els.map(e => e.lang)") == ["uk", "uk"]
+    languages.check(page, "after switching to Russian")  # the earlier Ukrainian answer is read in Ukrainian
+    send_text(page, "Как оформить жилищную субсидию?", label="Ваше сообщение")
+    assert page.locator(".msg-me .msg-text").last.get_attribute("lang") == "ru"
+    page.reload()  # the conversation as the page keeps it: the marks too
+    expect(page.locator(".msg-me .msg-text")).to_have_count(3)
+    languages.check(page, "after a reload")
 
 
 def test_every_focus_ring_and_the_text_box_border_stand_out_3_to_1(phone: Tab) -> None:

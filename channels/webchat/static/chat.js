@@ -239,7 +239,7 @@ async function openSession(lang, show = true) {
 /** A language button of the page's own question: the conversation starts in that language at once. */
 function chooseLanguage(lang, label) {
   return withBusy(() => chooseLanguage(lang, label), async () => {
-    const bubble = messageElement("me", label);
+    const bubble = messageElement("me", label, lang); // "Русский" is Russian
     bubble.classList.add("pending");
     els.messages.append(bubble);
     let data;
@@ -250,7 +250,7 @@ function chooseLanguage(lang, label) {
       throw error;
     }
     bubble.classList.remove("pending");
-    addEntry("me", label, bubble);
+    addEntry("me", label, { element: bubble, lang });
     chat.sessionId = data.session_id;
     showReplies(data);
   });
@@ -273,7 +273,8 @@ async function deliver(body, echo, id, mayRenew) {
   // Text written instead of choosing a language: the robot tells the language from it. Else the first start
   // failed and the citizen wrote anyway.
   if (!chat.sessionId) await openSession(beforeLanguage() ? null : chat.lang, !beforeLanguage());
-  const bubble = messageElement("me", echo);
+  const shown = chat.lang; // a button's words are in the page's language when pressed
+  const bubble = messageElement("me", echo, shown);
   bubble.classList.add("pending");
   els.messages.append(bubble);
   let data;
@@ -290,7 +291,11 @@ async function deliver(body, echo, id, mayRenew) {
     return;
   }
   bubble.classList.remove("pending");
-  addEntry("me", echo, bubble);
+  // Typed words are in the language the robot heard in them; a language button's in its own.
+  const pressed = body.button && body.button.startsWith("lang:") ? body.button.slice("lang:".length) : null;
+  const lang = pressed || (body.text !== undefined && data.lang) || shown;
+  bubble.querySelector(".msg-text").lang = lang;
+  addEntry("me", echo, { element: bubble, lang });
   if (body.text !== undefined && els.text.value.trim() === body.text) clearComposer();
   showReplies(data);
 }
@@ -343,14 +348,20 @@ function isLanguageQuestion(reply) {
   return reply.buttons.length > 0 && reply.buttons.every((button) => button.id.startsWith("lang:"));
 }
 
-function addEntry(who, text, element = messageElement(who, text)) {
-  chat.entries.push({ who, text });
+/**
+ * A message of the conversation, marked with the language it is in (WCAG 3.1.2): after a switch the
+ * earlier messages stay in theirs. The robot and the specialist speak the conversation's language; the
+ * line's own notes are in the page's.
+ */
+function addEntry(who, text, { lang = who === "note" ? chat.lang : chat.sessionLang || chat.lang, element } = {}) {
+  element = element || messageElement(who, text, lang);
+  chat.entries.push({ who, text, lang });
   if (chat.entries.length > KEEP_ENTRIES) chat.entries.splice(0, chat.entries.length - KEEP_ENTRIES);
   if (!element.isConnected) els.messages.append(element);
   return element;
 }
 
-function messageElement(who, text) {
+function messageElement(who, text, lang) {
   const item = document.createElement("div");
   item.className = `msg msg-${who === "greeting" ? "bot" : who}`;
   if (who !== "note") {
@@ -368,6 +379,7 @@ function messageElement(who, text) {
   body.className = "msg-text";
   if (who === "bot") appendLinked(body, text);
   else body.textContent = text;
+  if (lang) body.lang = lang;
   item.append(body);
   return item;
 }
@@ -699,7 +711,7 @@ function restore() {
 }
 
 function redraw() {
-  els.messages.replaceChildren(...chat.entries.map((entry) => messageElement(entry.who, entry.text)));
+  els.messages.replaceChildren(...chat.entries.map((entry) => messageElement(entry.who, entry.text, entry.lang)));
   drawButtons();
   drawHandoff();
   els.scroller.scrollTop = els.scroller.scrollHeight;
