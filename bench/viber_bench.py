@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from fastapi.testclient import TestClient  # noqa: E402
 
 from bench.report import machine, percentile, write_section  # noqa: E402
-from channels.viber.abuse import screen  # noqa: E402
+from channels.chat.abuse import screen  # noqa: E402
 from channels.viber.wire import SIGNATURE_HEADER, signature  # noqa: E402
 from hotline.app import create_app  # noqa: E402
 from hotline.settings import Settings  # noqa: E402

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.chat import abuse
 from channels.office import OfficeRules
 from channels.state_store import StateStore, Stored
 from hotline import conversation_log
@@ -369,6 +370,14 @@ class Dialogue:
         raise ConversationBusy(f"conversation {conversation_id} is being changed by too many requests at once")
 
 
+def _readable(event: Input, lang: str | None) -> str:
+    """What the citizen did as staff may read it: what speech recognition heard passes the chat channels'
+    abuse screen first (a chat's abusive message never reaches the dialogue: `channels.chat.guard`)."""
+    if event.kind is not InputKind.SPEECH:
+        return event.value
+    return abuse.screen(event.value, lang).masked
+
+
 def _log_entry(event: Input, result: TurnResult, heard: Heard | None, *, lang_changed: bool) -> conversation_log.Turn:
     """The turn as the conversation log keeps it: what the citizen did, each reply, and a handoff.
 
@@ -377,7 +386,7 @@ def _log_entry(event: Input, result: TurnResult, heard: Heard | None, *, lang_ch
     hidden = {"screening": True} if result.private else {}
     said = {
         "kind": f"citizen_{event.kind.value}",
-        "text": "" if result.private else event.value,
+        "text": "" if result.private else _readable(event, result.lang),
         "intent": heard.intent if heard else None,
         "score": heard.score if heard else None,
         "data": {"confidence": event.confidence, **hidden} if event.confidence is not None else hidden,

@@ -44,6 +44,7 @@ from specialist_queue.follow import Connector, Follow, Listener, Update
 from specialist_queue.runtime import Specialists
 
 T = TypeVar("T")
+NAME_LENGTH = 16  # conversations.channel
 
 
 class Controls(StrEnum):
@@ -157,16 +158,19 @@ class UnknownChannel(ValueError):
 class Channels:
     """The channels that are on, in the order they were listed."""
 
-    def __init__(self, channels: Iterable[Channel]) -> None:
+    def __init__(self, channels: Iterable[Channel], *, shared: Sequence[APIRouter] = ()) -> None:
         self.channels: tuple[Channel, ...] = tuple(channels)
+        self.shared = tuple(shared)  # routes of what the channels share (the chat channels' block list)
         names = [c.name for c in self.channels]
         if len(set(names)) != len(names):
             raise ValueError(f"two channels share a name: {names}")
+        if any(len(n) > NAME_LENGTH for n in names):
+            raise ValueError(f"a channel's name is at most {NAME_LENGTH} characters (conversations.channel): {names}")
         self._started: list[Channel] = []
         self._follow: Follow | None = None
 
     @classmethod
-    def chosen(cls, available: Iterable[Channel], wanted: str) -> Channels:
+    def chosen(cls, available: Iterable[Channel], wanted: str, *, shared: Sequence[APIRouter] = ()) -> Channels:
         """Those of `available` that `wanted` (HOTLINE_CHANNELS: names, comma-separated) names; all when empty."""
         found = {c.name: c for c in available}
         names = [n.strip() for n in wanted.split(",") if n.strip()]
@@ -175,7 +179,7 @@ class Channels:
             raise UnknownChannel(
                 f"HOTLINE_CHANNELS names no such channel: {', '.join(unknown)} (known: {', '.join(found)})"
             )
-        return cls(found[n] for n in names) if names else cls(found.values())
+        return cls((found[n] for n in names) if names else found.values(), shared=shared)
 
     # ---- what the staff pages read ------------------------------------------------------------
 
@@ -198,7 +202,9 @@ class Channels:
     # ---- the application's shell --------------------------------------------------------------
 
     def install(self, app: FastAPI) -> None:
-        """Every channel's routers and static mounts."""
+        """Every channel's routers and static mounts, and the routes they share."""
+        for router in self.shared:
+            app.include_router(router)
         for channel in self.channels:
             for route in channel.routes():
                 if isinstance(route, Mount):

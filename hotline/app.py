@@ -58,7 +58,7 @@ DATABASE_DOWN = (
 def create_app(settings: Settings | None = None, channels: Channels | None = None) -> FastAPI:
     """The app with `channels` (the built-in ones HOTLINE_CHANNELS chooses, by default)."""
     settings = settings or Settings()
-    channels = channels or Channels.chosen(builtin.channels(), settings.channels)
+    channels = channels or builtin.chosen(settings.channels)
     metrics = Metrics(settings.metrics_token.get_secret_value())
 
     @asynccontextmanager

@@ -2,6 +2,7 @@
 of the schema. No package imports it; it names the floor's tables (`hotline.models`), each domain
 package's and each built-in channel's."""
 
+import channels.chat.models
 import channels.telegram.models
 import channels.viber.models  # noqa: F401
 import hotline.models  # noqa: F401

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from channels.chat import abuse
 from hotline.call_events import CALL_STEP, CallEvent
 from hotline.deps import Parts, PartsDep
 from intents.messages import say as engine_say
@@ -233,7 +234,7 @@ def transcription(call: SignedCall, parts: PartsDep) -> VoiceResponse:
         "url": call.get("TranscriptionUrl"),
         "recording_url": call.get("RecordingUrl"),
     }
-    text = call.get("TranscriptionText")
+    text = abuse.screen(call.get("TranscriptionText"), None).masked  # as every transcript, before anyone reads it
     conversation_id = answering.conversation_of(parts, call)
     phone_of(parts).calls.record(conversation_id, CallEvent.VOICEMAIL_TRANSCRIPTION, data, text=text)
     return twiml.empty()

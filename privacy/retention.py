@@ -2,7 +2,8 @@
 
 * conversations: the words of every turn (typed, buttons, the robot's) and the turns' data, the chat
   with the specialist, the queue events' data (a callback's phone, a wrap-up note), and who the citizen
-  was (call id, messenger user); each conversation, turn and queue event stays (channel, language,
+  was (call id, messenger user); the chat channels' records (`channels.chat.service.forget`: abusive
+  messages, who gave a rating, lifted blocks); each conversation, turn and queue event stays (channel, language,
   time, intent, score, handoff), so statistics still count them;
 * transcripts: what speech recognition heard, Twilio's transcriptions of voice messages;
 * recordings: voice messages, deleted at Twilio through its REST API (that there was one stays);
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.chat import service as chat_records
 from hotline import call_events as calls
 from hotline import conversation_log, queue_log
 from hotline.admin import audit
@@ -162,6 +164,7 @@ def _forget(
         outcome["turns"] = conversation_log.forget(session, end=end, start=start, keep=keep)
         outcome["citizens"] = conversation_log.forget_citizen(session, end=end)
         outcome["chat_messages"] = chat.forget(session, end=end)
+        outcome["chat_records"] = chat_records.forget(session, end=end)  # abuse, ratings' raters, lifted blocks
         outcome["queue_events"] = queue_log.forget(session, end=end, start=start)
     with transaction(sessions) as session:
         end, start = cutoffs["transcripts"], starts["transcripts"]

@@ -19,6 +19,7 @@ import phonenumbers
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.chat import service as chat_records
 from hotline import call_events as calls
 from hotline import conversation_log, queue_log
 from hotline.admin import audit
@@ -144,6 +145,7 @@ def _erase(sessions: sessionmaker[Session], found: Found, by: audit.Actor, reaso
             "conversations": len(ids),
             "turns": conversation_log.forget(session, end=end, conversation_ids=ids) if ids else 0,
             "chat_messages": chat.forget(session, end=end, conversation_ids=ids) if ids else 0,
+            "chat_records": chat_records.forget(session, end=end, conversation_ids=ids) if ids else 0,
             "queue_events": queue_log.forget(session, end=end, conversation_ids=ids) if ids else 0,
             "recordings": len(found.recordings),
             "cases": registry_retention.erase_cases(session, case_ids=[c.id for c in found.cases]),

@@ -26,7 +26,7 @@ class Viber(BaseChannel):
         self.line: ViberLine | None = None
 
     def routes(self) -> Sequence[APIRouter | Mount]:
-        return (routes.router, routes.admin_router)
+        return (routes.router,)
 
     def signed_paths(self) -> Sequence[str]:
         return (routes.WEBHOOK,)

@@ -18,8 +18,11 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.chat import guard, texts
+from channels.chat import service as chat_records
+from channels.chat.service import AbuseAction, Citizen
 from channels.dialogue import Dialogue, TurnResult, UnknownConversation
-from channels.viber import abuse, keys, render, service, texts
+from channels.viber import keys, render, service
 from channels.viber.wire import Event, Look, Outgoing, ViberUser, text_message
 from hotline import conversation_log
 from hotline.db import transaction
@@ -42,10 +45,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "viber"
 MAX_TEXT = 2000  # what we pass on; Viber lets citizens send far more
-ABUSE_STEP = 2_000_000  # conversation-log step for abusive messages: no dialogue gets this far
 COMMANDS = frozenset({T_REPEAT, T_MENU, T_BACK, T_OPERATOR, T_STOP, T_CALLBACK, T_MESSAGE, T_WAIT})
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
-_SCORE = re.compile(r"^(?:rate:)?([1-5])$")
 
 
 class QueueDesk(Protocol):
@@ -144,9 +145,12 @@ class ViberFlows:
             return [render.note(texts.say("unsupported", lang), lang, self.look, receiver=user.id, turn=turn)]
         if (rated := self._rating(user, text, lang, turn)) is not None:
             return rated
-        screened = abuse.screen(text, lang or "uk")
-        if screened.abusive:
-            return self._abuse(user, conversation_id, token, screened.masked, lang, turn)
+        citizen = Citizen(CHANNEL, user.id, user.name)
+        screened = guard.screen(
+            self.sessions, citizen=citizen, conversation_id=conversation_id, message_id=str(token), text=text, lang=lang
+        )
+        if screened.action is not None:
+            return self._abuse(conversation_id, screened, user.id, lang, turn)
         if self.queue is not None and self.queue.held_by(conversation_id) is not None:
             # A person holds the conversation: the robot keeps quiet and the specialist reads it.
             self.queue.citizen_message(conversation_id, text, client_id=turn)
@@ -274,42 +278,29 @@ class ViberFlows:
         if closed is None:
             return None
         self.redis.delete(key)
-        score = _SCORE.match(text)
+        score = guard.score(text)
         if score is None:
             return None  # they moved on to a new question
         with transaction(self.sessions) as session:
-            service.rate(session, conversation_id=str(closed), user_id=user.id, score=int(score.group(1)))
+            chat_records.rate(session, citizen=Citizen(CHANNEL, user.id), conversation_id=str(closed), score=score)
         conversation_id, _ = self._current(user)
         menu = self.dialogue.handle(conversation_id, Input(InputKind.BUTTON, value=T_MENU), turn=turn)
         board = render.keyboard(menu.last.options, menu.lang or lang)
         return [render.note(texts.say("rated", lang), lang, self.look, receiver=user.id, turn=turn, board=board)]
 
     def _abuse(
-        self, user: ViberUser, conversation_id: str, token: int, masked: str, lang: str | None, turn: str
+        self, conversation_id: str, screened: guard.Screened, user_id: str, lang: str | None, turn: str
     ) -> list[Outgoing]:
-        """Warn the first time, block after that; only the masked text is kept or shown to anyone."""
-        with transaction(self.sessions) as session:
-            outcome = service.add_abuse(
-                session,
-                user_id=user.id,
-                name=user.name,
-                conversation_id=conversation_id,
-                message_token=token,
-                masked=masked,
-            )
-            if outcome.first_time:
-                _log_masked(session, conversation_id, masked, outcome.action.value)
-        held = self.queue is not None and self.queue.held_by(conversation_id) is not None
-        if held and self.queue is not None:
-            self.queue.citizen_message(conversation_id, masked, client_id=turn)
-        key = "abuse_warning" if outcome.action is service.AbuseAction.WARNED else "blocked"
-        return [render.note(texts.say(key, lang), lang, self.look, receiver=user.id, turn=turn)]
+        """Warned the first time, blocked after that; a specialist holding it reads the masked text only."""
+        if self.queue is not None and self.queue.held_by(conversation_id) is not None:
+            self.queue.citizen_message(conversation_id, screened.text, client_id=turn)
+        key = "abuse_warning" if screened.action is AbuseAction.WARNED else "blocked"
+        return [render.note(texts.say(key, lang), lang, self.look, receiver=user_id, turn=turn)]
 
     # ---- records ----------------------------------------------------------------------------
 
     def _blocked(self, user_id: str) -> bool:
-        with self.sessions() as session:
-            return service.get_active_block(session, user_id=user_id) is not None
+        return guard.blocked(self.sessions, Citizen(CHANNEL, user_id))
 
     def _record(self, event: str, user_id: str | None, token: int | None, detail: str = "") -> None:
         with transaction(self.sessions) as session:
@@ -318,26 +309,3 @@ class ViberFlows:
     def record_outcome(self, event: str, user_id: str, detail: str) -> None:
         """A send that did not happen (the outbox's recorder)."""
         self._record(event, user_id, None, detail)
-
-
-def _log_masked(session: Session, conversation_id: str, masked: str, action: str) -> None:
-    """The abusive message as the console shows it, at a step of its own (one seq per message)."""
-    count = session.scalar(
-        select(conversation_log.ConversationEvent.seq)
-        .where(
-            conversation_log.ConversationEvent.conversation_id == conversation_id,
-            conversation_log.ConversationEvent.step == ABUSE_STEP,
-        )
-        .order_by(conversation_log.ConversationEvent.seq.desc())
-        .limit(1)
-    )
-    session.add(
-        conversation_log.ConversationEvent(
-            conversation_id=conversation_id,
-            step=ABUSE_STEP,
-            seq=(count or 0) + 1,
-            kind="citizen_abuse",
-            text=masked,
-            data={"action": action},
-        )
-    )

@@ -14,9 +14,11 @@ from functools import partial
 
 import anyio
 
-from channels.viber import render, texts
+from channels.chat import texts
+from channels.chat.outbox import Delivery
+from channels.viber import render
 from channels.viber.flows import ViberFlows
-from channels.viber.outbox import Delivery, Outbox
+from channels.viber.outbox import Outbox
 from channels.viber.wire import Outgoing, text_message
 from hotline.keyed_locks import KeyedLocks
 

@@ -9,8 +9,8 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from channels.chat import texts
 from channels.chat.wording import written
-from channels.viber import texts
 from channels.viber.wire import ACTION_BODY_LIMIT, BUTTON_TEXT_LIMIT, TEXT_LIMIT, Keyboard, Look, Outgoing, text_message
 from intents.engine import T_BACK, T_MENU, T_OPERATOR, Option, Reply
 

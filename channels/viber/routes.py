@@ -1,24 +1,18 @@
-"""`POST /viber/webhook` (Viber's callbacks) and `/api/viber/blocks` (the block list, for admins)."""
+"""`POST /viber/webhook`: Viber's callbacks (the block list of every chat channel: `channels.chat.routes`)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
-from channels.viber import service, wire
+from channels.viber import wire
 from channels.viber.line import ViberLine
-from hotline.csrf import csrf_token, verify_csrf
-from hotline.db import RowId, transaction
-from hotline.deps import PartsDep, StaffUser, require
+from hotline.deps import PartsDep
 from hotline.rate_limits import CONVERSATION_WEBHOOKS, WEBHOOKS, limited
-from hotline.users import Role
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +20,6 @@ MAX_BODY = 256 * 1024  # Viber's callbacks are a few kilobytes
 
 WEBHOOK = "/viber/webhook"
 router = APIRouter(tags=["viber"], max_body_size=MAX_BODY)  # counted while read, chunked too
-admin_router = APIRouter(prefix="/api/viber/blocks", tags=["viber"])
 
 
 @router.post(
@@ -53,48 +46,3 @@ async def webhook(request: Request, parts: PartsDep) -> JSONResponse:
     handled = await run_in_threadpool(line.flows.handle, event)
     later = BackgroundTask(line.outbox.deliver, handled.outgoing) if handled.outgoing else None
     return JSONResponse(handled.answer or {"status": 0}, background=later)
-
-
-class Block(BaseModel):
-    id: int
-    user_id: str
-    name: str
-    reason: str
-    sample: str
-    blocked_at: datetime
-    lifted_at: datetime | None
-    lifted_by: int | None
-
-
-class BlockList(BaseModel):
-    blocks: list[Block]
-    csrf_token: str
-
-
-AdminUser = Annotated[StaffUser, require(Role.ADMIN)]
-
-
-@admin_router.get("", response_model=BlockList)
-def list_blocks(request: Request, parts: PartsDep, _: AdminUser, include_lifted: bool = False) -> BlockList:
-    """Blocked Viber users (masked sample of what they wrote), newest first; the CSRF token for lifting."""
-    with parts.sessions() as session:
-        found = service.list_blocks(session, include_lifted=include_lifted)
-        blocks = [Block.model_validate(b, from_attributes=True) for b in found]
-    return BlockList(blocks=blocks, csrf_token=csrf_token(request))
-
-
-@admin_router.post(
-    "/{block_id}/lift",
-    response_model=Block,
-    responses={404: {"description": "No such block"}, 409: {"description": "Lifted already"}},
-)
-def lift_block(block_id: RowId, parts: PartsDep, admin: AdminUser, _: Annotated[None, Depends(verify_csrf)]) -> Block:
-    """Lift a block: the user may write again and starts with a clean slate (one warning before a block)."""
-    try:
-        with transaction(parts.sessions) as session:
-            block = service.lift(session, block_id=block_id, by=admin)
-            return Block.model_validate(block, from_attributes=True)
-    except LookupError:
-        raise HTTPException(status_code=404, detail=f"there is no block {block_id}") from None
-    except service.AlreadyLifted:
-        raise HTTPException(status_code=409, detail=f"block {block_id} was lifted already") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -10,14 +11,17 @@ from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Path, WebSocket, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from channels.chat import guard, texts
+from channels.chat import service as chat_records
+from channels.chat.service import AbuseAction, Citizen
 from channels.chat.wording import written
 from channels.dialogue import TurnResult, UnknownConversation
 from hotline import conversation_log
-from hotline.db import RowIdOrZero
+from hotline.db import RowIdOrZero, transaction
 from hotline.deps import Parts, PartsDep
 from hotline.rate_limits import CHAT, CHAT_MESSAGES, NEW_CHATS, limited, path_param
 from intents.codec import handoff_to_dict
-from intents.engine import T_LANG, Input, InputKind, Reply
+from intents.engine import T_LANG, T_MENU, Input, InputKind, Reply
 from specialist_queue import follow, live
 
 MAX_TEXT = 2000
@@ -141,18 +145,42 @@ SessionId = Annotated[str, Path(max_length=64)]
     },
 )
 def post_message(session_id: SessionId, message: Message, parts: PartsDep) -> Replies:
-    """The citizen writes or presses a button; the robot answers."""
+    """The citizen writes or presses a button; the robot answers. What every chat channel does first
+    (`channels.chat.guard`): a blocked citizen is told so, an abusive message is masked and warned
+    about (then blocked), a rating after a specialist closed the conversation is kept."""
     if not SESSION_ID.match(session_id):
         raise HTTPException(status_code=404, detail="no such chat session")
+    citizen = Citizen(CHANNEL, session_id)
+    lang = _lang(parts, session_id)
+    if guard.blocked(parts.sessions, citizen):
+        return Replies(lang=lang, replies=[_note(texts.say("blocked", lang))])
+    text = (message.text or "").strip()
+    held = parts.specialists.queue.held(session_id) if parts.specialists is not None else None
+    if message.text is not None:
+        screened = guard.screen(
+            parts.sessions,
+            citizen=citizen,
+            conversation_id=session_id,
+            message_id=message.message_id or uuid.uuid4().hex,
+            text=text,
+            lang=lang,
+        )
+        if screened.action is not None:
+            if held is not None and parts.specialists is not None:  # the specialist reads it masked
+                parts.specialists.queue.citizen_message(session_id, screened.text, client_id=message.message_id)
+            warned = screened.action is AbuseAction.WARNED
+            return Replies(lang=lang, replies=[_note(texts.say("abuse_warning" if warned else "blocked", lang))])
     switching = message.button is not None and message.button.startswith(T_LANG)
-    if parts.specialists is not None and (held := parts.specialists.queue.held(session_id)):
+    if held is not None and parts.specialists is not None:
         if switching:  # the robot's language changes for later; the specialist goes on talking
             result = _turn(parts, session_id, message)
             return Replies(lang=result.lang, replies=[], specialist=True)
         if message.text is None:
             raise HTTPException(status_code=409, detail="a specialist is talking with you: write your message")
-        parts.specialists.queue.citizen_message(session_id, message.text.strip(), client_id=message.message_id)
+        parts.specialists.queue.citizen_message(session_id, text, client_id=message.message_id)
         return Replies(lang=held.lang, replies=[], specialist=True)
+    if message.button is not None and (rated := _rating(parts, citizen, message)) is not None:
+        return rated
     result = _turn(parts, session_id, message)
     return Replies(lang=result.lang, replies=_replies(result), relayed=bool(result.relayed))
 
@@ -189,6 +217,31 @@ async def live_updates(websocket: WebSocket, session_id: str, after: RowIdOrZero
 async def _frames(follower: follow.Follow, session_id: str, after: int) -> AsyncIterator[dict[str, Any]]:
     async for update in follower.updates(session_id, after=after):
         yield follow.view(update)
+
+
+def _note(text: str) -> BotReply:
+    return BotReply(text=text, text_long=text, buttons=[], intent=None, handoff=None)
+
+
+def _lang(parts: Parts, session_id: str) -> str | None:
+    with parts.sessions() as session:
+        found = conversation_log.get(session, conversation_id=session_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail="no such chat session")
+    return found.lang
+
+
+def _rating(parts: Parts, citizen: Citizen, message: Message) -> Replies | None:
+    """A rating button after a specialist closed the conversation: kept (the first one stands), thanked, and
+    the menu again; None when it is no rating (or there was nothing to rate)."""
+    score = guard.score(message.button or "")
+    if score is None or parts.specialists is None or not parts.specialists.follow.closings(citizen.user_id):
+        return None
+    with transaction(parts.sessions) as session:
+        chat_records.rate(session, citizen=citizen, conversation_id=citizen.user_id, score=score)
+    turn = f"web:{message.message_id}" if message.message_id else None
+    menu = parts.dialogue.handle(citizen.user_id, Input(InputKind.BUTTON, value=T_MENU), turn=turn)
+    return Replies(lang=menu.lang, replies=[_note(texts.say("rated", menu.lang)), *_replies(menu)])
 
 
 def _is_web_chat(parts: Parts, session_id: str) -> bool:

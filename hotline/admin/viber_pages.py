@@ -1,12 +1,13 @@
-"""The Viber block list: who the abuse filter blocked (with a masked sample of what they wrote), and
-lifting a block (audited as `viber.block.lift` by the Viber service, in the same transaction)."""
+"""The block list of every chat channel: who the abuse filter blocked (with a masked sample of what they
+wrote), and lifting a block (audited as `chat.block.lift` by `channels.chat.service`, in the same
+transaction)."""
 
 from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from channels.viber import service
+from channels.chat import service
 from hotline.admin import staff
 from hotline.admin.errors import Conflict, NotFound
 from hotline.admin.web import AdminUser, done, page, pages

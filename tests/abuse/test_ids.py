@@ -20,7 +20,7 @@ FROM_THE_ATTACK_RUN = [
     ("GET", "/api/registry/cases/99999999999"),
     ("GET", "/api/registry/audit?before=99999999999"),
     ("GET", "/api/admin/versions/diff?a=-72339287596420&b=1"),
-    ("POST", "/api/viber/blocks/9223372036854775808/lift"),
+    ("POST", "/api/chat/blocks/9223372036854775808/lift"),
 ]
 
 

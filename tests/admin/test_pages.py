@@ -409,11 +409,13 @@ def test_office_hours_calendar_queue_settings_and_users(client: TestClient) -> N
 
 @SQLITE_ONLY
 def test_the_viber_block_list_and_lifting_a_block(client: TestClient) -> None:
-    from channels.viber.models import ViberBlock
+    from channels.chat.models import ChatBlock
 
     _admin(client)
     with transaction(client.app.state.parts.sessions) as session:  # type: ignore[attr-defined]
-        block = ViberBlock(user_id="viber-user-1", name="<i>Петро</i>", reason="repeated_abuse", sample="ти ***")
+        block = ChatBlock(
+            channel="viber", user_id="viber-user-1", name="<i>Петро</i>", reason="repeated_abuse", sample="ти ***"
+        )
         session.add(block)
         session.flush()
         block_id = block.id
@@ -429,8 +431,8 @@ def test_the_viber_block_list_and_lifting_a_block(client: TestClient) -> None:
     assert "знято" in client.get("/admin/viber?lifted=true").text
     assert _post(client, f"/admin/viber/{block_id}/lift", {}, token=token).status_code == 409
     assert _post(client, "/admin/viber/9999/lift", {}, token=token).status_code == 404
-    audit = client.get("/admin/audit?action=viber.").text
-    assert "viber.block.lift" in audit and "viber-user-1" in audit
+    audit = client.get("/admin/audit?action=chat.").text
+    assert "chat.block.lift" in audit and "viber-user-1" in audit
 
 
 @SQLITE_ONLY

@@ -88,7 +88,10 @@ def test_a_missed_offer_goes_to_the_next_operator_and_a_closed_chat_can_ask_agai
     expect(petro.page.locator("#offer .facts")).to_contain_text("Загальні питання · українська")
     expect(petro.page).to_have_title("● Нове звернення для вас — Консоль фахівця")
     take_and_close(petro, conversation)
-    expect(chat.locator(".msg-note").last).to_have_text("Фахівець завершив розмову. Далі вам відповідає робот.")
+    notes = chat.locator(".msg-note")
+    expect(notes.last).to_have_text("Оцініть, будь ласка, як вам допомогли: від 1 (погано) до 5 (чудово).")
+    expect(notes.nth(notes.count() - 2)).to_have_text("Фахівець завершив розмову. Далі вам відповідає робот.")
+    expect(chat.locator(".chip")).to_have_text(["1", "2", "3", "4", "5"])  # rating is a choice, not a must
 
     # Back with the robot: it answers, and asking for a person again joins the queue again.
     chat.get_by_label("Ваше повідомлення").fill("Коли ви працюєте?")

@@ -143,5 +143,5 @@ def log_in(client: TestClient, role: users.Role) -> None:
 def as_admin(client: TestClient) -> str:
     """Log in as a new admin; the CSRF token for changes."""
     log_in(client, users.Role.ADMIN)
-    csrf: str = client.get("/api/viber/blocks").json()["csrf_token"]
+    csrf: str = client.get("/api/chat/blocks").json()["csrf_token"]
     return csrf

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.viber import service
+from channels.chat import service as chat_records
 from channels.viber.line import ViberLine
 from hotline import users
 from hotline.db import transaction
@@ -79,7 +79,7 @@ def test_a_specialist_takes_over_and_hands_back_with_a_rating(
     thanks = fake_viber.sent_to(user["id"])[-1]
     assert "Дякуємо за оцінку" in thanks["text"] and "subsidies" in button_bodies(thanks)
     with sessions_of() as session:
-        rating = service.get_rating(session, conversation_id=conversation_id)
+        rating = chat_records.get_rating(session, conversation_id=conversation_id)
     assert rating is not None and rating.score == 5
 
     post(viber_client, text_message(user, "Як оформити житлову субсидію"))  # the robot answers again

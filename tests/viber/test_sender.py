@@ -12,9 +12,10 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from channels.chat.outbox import Outcome
 from channels.viber import keys, render
 from channels.viber.client import Retry, ViberApi, ViberRefused, ViberUnavailable, make_http
-from channels.viber.outbox import Outbox, Outcome
+from channels.viber.outbox import Outbox
 from channels.viber.wire import Look, Outgoing, text_message
 from tests.fakes.viber_api import FakeViberApi
 from tests.viber.conftest import TOKEN

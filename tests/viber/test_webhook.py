@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.chat import service as chat_records
+from channels.chat.service import Citizen
 from channels.viber import service
 from channels.viber.line import ViberLine
 from channels.viber.models import ViberEvent
@@ -186,17 +188,17 @@ def test_abuse_gets_one_warning_then_a_block_that_an_admin_can_lift(
     assert len(fake_viber.sent_to(user["id"])) == 2
     with sessions_of() as session:
         log = [e.text for e in conversation_log.events(session, conversation_id=_conversation(viber_client, user))]
-        abuse = service.abuse_of(session, user_id=user["id"])
+        abuse = chat_records.abuse_of(session, citizen=Citizen("viber", user["id"]))
     assert [a.action for a in abuse] == ["warned", "blocked"]
     assert "Ви всі і*****, де моя субсидія" in log and "І*****!!!" in log
     assert not any("ідіот" in (text or "").lower() for text in log)  # never the raw words
     assert "ignored_blocked" in _events(sessions_of, user["id"])
 
     admin = as_admin(viber_client)
-    listed = viber_client.get("/api/viber/blocks").json()
+    listed = viber_client.get("/api/chat/blocks").json()
     block = next(b for b in listed["blocks"] if b["user_id"] == user["id"])
     assert block["name"] == "Грубіян" and block["sample"] == "І*****!!!" and block["lifted_at"] is None
-    lifted = viber_client.post(f"/api/viber/blocks/{block['id']}/lift", headers={"X-CSRF-Token": admin})
+    lifted = viber_client.post(f"/api/chat/blocks/{block['id']}/lift", headers={"X-CSRF-Token": admin})
     assert lifted.status_code == 200 and lifted.json()["lifted_by"] is not None
     post(viber_client, text_message(user, "Як оформити субсидію"))
     assert "субсид" in fake_viber.sent_to(user["id"])[-1]["text"].lower()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from channels.viber import abuse, render
+from channels.chat import abuse
+from channels.viber import render
 from channels.viber.wire import TEXT_LIMIT, Look, encode, parse, signature, signature_ok, text_message
 from intents.engine import Option, Reply
 

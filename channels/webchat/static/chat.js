@@ -45,6 +45,8 @@ const UI = {
     joined: "Фахівець {name} на зв'язку. Пишіть — вам відповідає людина.",
     joinedAnonymous: "Фахівець на зв'язку. Пишіть — вам відповідає людина.",
     ended: "Фахівець завершив розмову. Далі вам відповідає робот.",
+    rate: "Оцініть, будь ласка, як вам допомогли: від 1 (погано) до 5 (чудово).",
+    score: "Оцінка {score} з 5",
     callback: "Вам зателефонують у робочий час",
     call: "Зателефонувати: ",
   },
@@ -76,6 +78,8 @@ const UI = {
     joined: "Специалист {name} на связи. Пишите — вам отвечает человек.",
     joinedAnonymous: "Специалист на связи. Пишите — вам отвечает человек.",
     ended: "Специалист завершил разговор. Дальше вам отвечает робот.",
+    rate: "Оцените, пожалуйста, как вам помогли: от 1 (плохо) до 5 (отлично).",
+    score: "Оценка {score} из 5",
     callback: "Вам перезвонят в рабочее время",
     call: "Позвонить: ",
   },
@@ -482,6 +486,7 @@ function chipElement(button) {
   chip.type = "button";
   chip.className = "chip";
   chip.textContent = button.label; // phone keys ("1", "0", "#") mean nothing in a chat: not shown
+  if (button.aria) chip.setAttribute("aria-label", button.aria); // "3" alone says nothing read aloud
   const language = button.id.startsWith("lang:") ? button.id.slice("lang:".length) : null;
   if (language) chip.lang = language; // "Русский" is read in Russian
   markBusy(chip, chat.busy);
@@ -543,7 +548,13 @@ function onLive(update) {
     showLive(waitingText(update));
   } else {
     // Nobody holds or waits for the conversation any more: the robot answers again.
-    if (chat.specialist) scrollToNew(addEntry("note", t("ended")));
+    if (chat.specialist) {
+      // As every chat channel does (channels/chat/guard.py): the answer is a rating button, `rate:N`.
+      addEntry("note", t("ended"));
+      scrollToNew(addEntry("note", t("rate")));
+      chat.buttons = [1, 2, 3, 4, 5].map((n) => ({ id: `rate:${n}`, label: String(n), aria: t("score", { score: n }) }));
+      drawButtons();
+    }
     Object.assign(chat, { specialist: false, handoff: false });
     showLive("");
     closeLive();

@@ -69,14 +69,15 @@ class Screened:
         return self.found > 0
 
 
-def screen(text: str, lang: str = "uk") -> Screened:
-    """The text with every abusive word masked."""
+def screen(text: str, lang: str | None = "uk") -> Screened:
+    """The text with every abusive word masked; `lang` None: abusive in either language (a transcript)."""
     found = 0
+    langs = (lang,) if lang else ("uk", "ru")
 
     def mask(match: re.Match[str]) -> str:
         nonlocal found
         word = match.group()
-        if not is_abusive_word(word, lang):
+        if not any(is_abusive_word(word, one) for one in langs):
             return word
         found += 1
         return word[0] + "*" * (len(word) - 1)

@@ -1,4 +1,5 @@
-"""What the Viber channel itself writes (not the tree's answers), in Ukrainian and Russian."""
+"""What a chat channel itself writes (not the tree's answers), in Ukrainian and Russian: unsupported
+messages, the abuse warning and block, the queue, the specialist joining and closing, the rating."""
 
 from __future__ import annotations
 
