@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,7 +18,9 @@ from channels.chat import service as chat_records
 from channels.chat.models import ChatAbuse, ChatBlock, ChatRating
 from channels.chat.service import Citizen
 from hotline import conversation_log, users
+from hotline.app import create_app
 from hotline.db import transaction, utcnow
+from hotline.settings import Settings
 from intents.engine import Input, InputKind
 from specialist_queue.model import OperatorState
 
@@ -51,7 +55,15 @@ def test_the_web_chat_warns_then_blocks_abuse_and_keeps_only_masked_words(client
     assert [a.action for a in abuse] == ["warned", "blocked"] and block is not None and block.sample == "І*****!!!"
 
 
-def test_a_web_chat_rates_the_specialist_once_after_closing(client: TestClient) -> None:
+@pytest.fixture
+def open_client(settings: Settings) -> Iterator[TestClient]:
+    """The app with the office open round the clock: who is on shift decides, not the hour the test runs at."""
+    with TestClient(create_app(settings.model_copy(update={"office_hours": "mon-sun 00:00-24:00"}))) as found:
+        yield found
+
+
+def test_a_web_chat_rates_the_specialist_once_after_closing(open_client: TestClient) -> None:
+    client = open_client
     parts: Any = client.app.state.parts  # type: ignore[attr-defined]
     session_id = client.post(SESSIONS, json={"lang": "uk"}).json()["session_id"]
     assert _say(client, session_id, button="rate:5")["replies"][0]["text"] != "Дякуємо за оцінку!"  # nothing to rate
