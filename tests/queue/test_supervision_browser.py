@@ -2,7 +2,9 @@
 and another staff page of hers, a supervisor's wallboard and a citizen's web chat, against `hotline serve`.
 
 The sound and the browser notification are asserted through the page's own calls: `Audio` and
-`Notification` are replaced in each page by an init script that records them (the browser's boundary)."""
+`Notification` are replaced in each page by an init script that records them (the browser's boundary).
+axe runs on the other page while it rings and after the missed offer, and on the wallboard with its alarms
+and while it watches a chat."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.accessibility import axe
 from tests.conftest import LiveServer
 from tests.e2e.conftest import PHONE, Tab, _open_tab, browser  # noqa: F401  (the browser fixture)
 from tests.queue.test_console_browser import PASSWORD, _expect, add_operator, console
@@ -123,6 +126,7 @@ def test_an_offer_rings_everywhere_a_missed_one_pauses_and_the_supervisor_sees_a
     expect(general.locator("td").first).to_have_text("1 (з них пропоновано 1)")
     expect(olena.page.locator("#queues tbody tr td:nth-child(2)")).to_have_text(["1 (пропонується 1)"])
     cases.screenshot(path=str(SCREENSHOTS / "console-offer-on-another-page.png"))
+    axe.check(cases, "another staff page ringing with an offer")
 
     # Nobody answers: she is paused for it, told so on every page, and the supervisor sees it at once.
     expect(ringer).to_contain_text("Ви пропустили звернення, тому вас поставлено на перерву.", timeout=15_000)
@@ -134,6 +138,8 @@ def test_an_offer_rings_everywhere_a_missed_one_pauses_and_the_supervisor_sees_a
     _until(lambda: len(board.evaluate("window.__rings")) > chimes)  # an alarm that starts chimes
     expect(olena.page.locator("#queues tr.alarm .unserved")).to_contain_text("ніхто на зміні не може прийняти")
     board.screenshot(path=str(SCREENSHOTS / "wallboard-alarms.png"), full_page=True)
+    axe.check(board, "the wallboard with alarms")
+    axe.check(cases, "another staff page after a missed offer")
 
     # One click and she takes work again: the conversation is offered to her at once.
     cases.get_by_role("button", name="Я на місці: приймати звернення").click()
@@ -160,6 +166,7 @@ def test_an_offer_rings_everywhere_a_missed_one_pauses_and_the_supervisor_sees_a
     )
     expect(silent.locator(".msg-whisper")).to_contain_text("Запропонуйте зворотний дзвінок")
     board.screenshot(path=str(SCREENSHOTS / "wallboard-silent-view.png"), full_page=True)
+    axe.check(board, "the wallboard watching a chat")
     olena.page.get_by_label("Ваша відповідь").fill("Добре, передзвоню")
     olena.page.keyboard.press("Enter")
     expect(chat.locator(".msg-op .msg-text")).to_have_text(["Добре, передзвоню"])
