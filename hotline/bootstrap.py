@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -12,6 +13,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.admin import drafts
 from hotline.db import transaction
 from intents import versions
 from intents.pack import DEMO_PACK, load_pack
@@ -19,6 +21,17 @@ from intents.pack import DEMO_PACK, load_pack
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 PREPARE_LOCK = 0x486F746C696E65  # "Hotline": the advisory lock of starting nodes
+# The checks of the first publish need the matcher only: the second opinion never changes which
+# intent a phrase reaches. One build per process, however many empty databases it fills (tests).
+_CHECKS = drafts.MatcherCache(size=1, second_opinion=False)
+
+
+@dataclass(frozen=True)
+class FirstStart:
+    """Who publishes the demo pack into an empty database: the service itself, on its first start."""
+
+    id: int | None = None
+    username: str = "hotline"
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -36,25 +49,28 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "heads")  # independent branches (one per feature) may coexist
 
 
-def import_pack(sessions: sessionmaker[Session], path: Path, *, author: str, publish: bool, note: str) -> int:
-    """Validate a pack, make it the draft and (optionally) publish it, all in one transaction."""
-    tree = load_pack(path)  # raises PackError before anything is written
-    with transaction(sessions) as session:
-        draft = versions.save_draft(session, tree=tree, author=author)
-        if not publish:
-            return draft.id
-        return versions.publish(session, author=author, note=note).id
+def ensure_content(sessions: sessionmaker[Session], *, load_demo: bool, pack: Path = DEMO_PACK) -> None:
+    """Load the demo pack (or `pack`) when nothing is published yet.
 
-
-def ensure_content(sessions: sessionmaker[Session], *, load_demo: bool) -> None:
-    """Load the demo pack when nothing is published yet."""
+    Through the one publish path (the admin's and `hotline tree import`'s): every check, test phrases
+    included, and the same audit entries; a pack that fails them stops the start, naming each problem.
+    """
     with sessions() as session:
         if versions.current_version_id(session) is not None:
             return
     if not load_demo:
         log.warning("no tree is published: import one with 'hotline tree import FILE.yaml'")
         return
-    version = import_pack(sessions, DEMO_PACK, author="hotline", publish=True, note="demo content pack")
+    tree = load_pack(pack)
+    actor = FirstStart()
+    try:
+        with transaction(sessions) as session:
+            drafts.import_tree(session, actor=actor, tree=tree, source=pack.name)
+            version = drafts.publish(session, actor=actor, note="demo content pack", matchers=_CHECKS).id
+    except drafts.Invalid as exc:
+        for problem in exc.problems:
+            log.error("demo content pack: %s: %s", problem.slug, problem.message)
+        raise
     log.info("loaded the demo content pack as version %s", version)
 
 

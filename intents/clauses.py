@@ -2,8 +2,9 @@
 
 People tell a story and ask inside it ("We are pensioners, the heating bill ate the pension. The
 neighbour says apply for a subsidy. Where do I start?"). The whole message dilutes the question with
-the story, so the matcher also scores each part: every sentence, every clause between commas, and
-every two neighbouring ones (the topic is often named in the sentence before the question). A
+the story, so the matcher also scores each part: every sentence and every two neighbouring sentences
+(the topic is often named in the sentence before the question), every clause between commas and
+every two neighbouring clauses of one sentence. A
 sentence that asks (ends with "?" or opens with a question word) and the sentence before it together
 are the part that asks the question; the matcher trusts them more than the rest of the story.
 Speech transcripts have no punctuation: they are one part, read whole.
@@ -53,20 +54,26 @@ def sentences(text: str) -> list[tuple[str, bool]]:
 
 
 def windows(text: str) -> list[Window]:
-    """Every sentence and clause and every two neighbouring ones, when the text has more than one part."""
+    """Sentences, clauses and neighbouring pairs of either, when the text has more than one part.
+
+    A window is read once however it was found (a one-clause sentence is also a clause); one that
+    holds the sentence that asks keeps that mark.
+    """
     found = parts(text)
     if len(found) < 2:
         return []
     said = sentences(text)
-    asked: dict[str, bool] = {}
+    candidates: list[tuple[str, bool]] = []
     if len(said) > 1:
-        for (first, _), (second, asks) in pairwise(said):
-            asked[f"{first} {second}"] = asks
-        for sentence, asks in said:
-            asked[sentence] = asks
-    for part in found:
-        if len(part.split()) >= MIN_WORDS:
-            asked.setdefault(part, False)
-    for a, b in pairwise(found):
-        asked.setdefault(f"{a} {b}", False)
-    return [Window(text, asks) for text, asks in asked.items()]
+        candidates += [(f"{first} {second}", asks) for (first, _), (second, asks) in pairwise(said)]
+        candidates += said
+    for sentence, _ in said or [(text, False)]:
+        inside = parts(sentence)
+        candidates += [(part, False) for part in inside if len(part.split()) >= MIN_WORDS]
+        candidates += [(f"{a} {b}", False) for a, b in pairwise(inside)]
+    chosen: dict[tuple[str, ...], Window] = {}
+    for window, asks in candidates:
+        key = tuple(_WORD.findall(window.lower()))
+        if key and key not in chosen:
+            chosen[key] = Window(window, asks)
+    return list(chosen.values())

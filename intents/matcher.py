@@ -34,6 +34,7 @@ from intents.commands import spoken_number
 from intents.lexicon import NEVER_ANCHOR, SYNONYMS
 from intents.normalise import (
     LANGS,
+    STOP_WORDS,
     apostrophe_variants,
     content_tokens,
     drop_stop,
@@ -72,6 +73,7 @@ MIN_FUZZY_LEN = 5
 ESTABLISHED = 2  # example phrases of one intent a lemma needs (or its title or a keyword) to be its topic
 FEW_PHRASES = 20  # ... counted only in intents with this many example phrases (both languages)
 COGNATE = 80.0  # a lemma counts with its near spellings in the same intent
+FUNCTION_FIT = 85.0  # a word this close to a function word (same first letter) is that word misspelt
 SHORTLIST = 12  # at most this many intents get their phrases fitted one by one
 WORD_CACHE_SIZE = 100_000
 
@@ -106,7 +108,14 @@ class _Word:
     keywords: Postings = field(default_factory=dict)
 
 
+# Function words long enough to be misspelt recognisably, by first letter (a slip keeps it).
+_FUNCTION_FUZZY: dict[str, list[str]] = defaultdict(list)
+for _stop in sorted(STOP_WORDS):
+    if len(_stop) >= MIN_FUZZY_LEN:
+        _FUNCTION_FUZZY[_stop[0]].append(_stop)
+
 _UNSEEN = _Word(frozenset(), -1.0)  # cache sentinel (None is a cached "carries no topic")
+_SLIP = _Word(frozenset(), 0.0)  # a misspelt function word
 
 
 def _canonical(lemmas: frozenset[str]) -> frozenset[str]:
@@ -180,7 +189,11 @@ class Matcher:
         self.incidental: frozenset[str] = frozenset()
         self.anchor_idf = 0.0
         self.unknown_weight = 0.0
-        self.fuzzy_vocab: dict[int, list[str]] = defaultdict(list)  # vocabulary lemmas by length
+        # What a misspelt word is compared with, by length: every lemma of the tree and every form its
+        # texts use ("бойових" is closer to "бойвих" than "бойовий" is), each with the lemmas it stands
+        # for and how many texts use it (the commoner of two equally close words is the likelier).
+        self.fuzzy_vocab: dict[int, list[str]] = defaultdict(list)
+        self.spelled: dict[str, tuple[frozenset[str], int]] = {}
         self.profiles: dict[str, frozenset[str]] = {}  # a node with its children, as a menu option
         self.own_profiles: dict[str, frozenset[str]] = {}  # a node's own words
         self._word_cache: dict[tuple[str, str], _Word | None] = {}  # plain dict ops: thread-safe enough
@@ -212,6 +225,10 @@ class Matcher:
                 (self.keywords if kind == "keyword" else self.phrases).raw.append((i, words))
                 for lemma_ in frozenset().union(*words):
                     seen[lemma_, i] += ESTABLISHED if kind != "phrase" or few else 1
+                    self._spell(lemma_, frozenset((lemma_,)))
+                for form in content_tokens(text, lang):
+                    if len(form) >= MIN_FUZZY_LEN and not form.isdigit():
+                        self._spell(form, _canonical(lemma_set(form, lang)))
         # A word counts with its near spellings in the same intent: the other language's cognate
         # ("опекунство" in one Russian phrase, "опікунство" in Ukrainian ones), another derivation.
         for i, vocab in enumerate(self.vocab):
@@ -224,6 +241,10 @@ class Matcher:
                 seen[x, i] += sum(seen[y, i] for y, _, _ in near if y != x)
         established = {lemma_ for (lemma_, _), n in seen.items() if n >= ESTABLISHED}
         self.incidental = frozenset(lemma_ for lemma_, _ in seen) - established
+
+    def _spell(self, written: str, lemmas: frozenset[str]) -> None:
+        known, texts = self.spelled.get(written, (frozenset(), 0))
+        self.spelled[written] = (known | lemmas, texts + 1)
 
     def _weigh(self) -> None:
         n = len(self.vocab)
@@ -242,8 +263,8 @@ class Matcher:
         for lemma_ in frozenset().union(*self.profiles.values()) - self.idf.keys():
             self.idf[lemma_] = self.unknown_weight
             self.owners[lemma_] = frozenset()
-        for lemma_ in sorted(self.idf):
-            self.fuzzy_vocab[len(lemma_)].append(lemma_)
+        for written in sorted(self.spelled):
+            self.fuzzy_vocab[len(written)].append(written)
 
     @staticmethod
     def _rarity(share: float) -> float:
@@ -284,12 +305,16 @@ class Matcher:
     def _resolve_uncached(self, word: str, lang: str) -> _Word | None:
         if word.isdigit() or len(word) < 2:
             return None
-        for candidate in (word, *apostrophe_variants(word), *latin_variants(word)):
+        readings = (word, *apostrophe_variants(word), *latin_variants(word))
+        for candidate in readings:
             if is_function_word(candidate, lang):
                 return None  # "жовтня", "зробили", "ne": forms of words that carry no topic
-            found = self._exact(candidate, lang) or self._fuzzy(candidate, lang)
-            if found is not None:
+            if (found := self._exact(candidate, lang)) is not None:
                 return found
+        # A typo only when no reading is a word: "oformyty" is "оформити", not a slip of "оформиты".
+        for candidate in readings:
+            if (found := self._fuzzy(candidate, lang)) is not None:
+                return None if found is _SLIP else found
         return _Word(frozenset(), self.unknown_weight)
 
     def _exact(self, word: str, lang: str) -> _Word | None:
@@ -297,27 +322,36 @@ class Matcher:
         return self._word(hits, 1.0) if hits else None
 
     def _fuzzy(self, word: str, lang: str) -> _Word | None:
-        """The vocabulary lemma closest to a misspelt word ("субсідія", "каляска").
+        """The vocabulary word closest to a misspelt word ("субсідія", "каляска", "бойвих"), or `_SLIP`.
 
         A word either dictionary knows is not a typo but another word ("справи" is not "справка",
-        "поїзд" is not "проїзд"), so only unknown words are corrected.
+        "поїзд" is not "проїзд"), so only unknown words are corrected. A misspelt function word
+        ("потрібо", "пожалуста") is dropped like the word itself.
         """
         if any(is_known(word, lang_) for lang_ in LANGS):
             return None
-        best: tuple[str, float] | None = None
+        best: tuple[float, int, str] | None = None  # (closeness, texts using it, the word)
         for form in {word, *lemma_set(word, lang)}:
             if len(form) < MIN_FUZZY_LEN:
                 continue
             cutoff = 75.0 if len(form) >= 7 else 80.0
-            found = process.extractOne(
-                form, self._near_lengths(len(form), cutoff), scorer=fuzz.ratio, score_cutoff=cutoff
+            near = process.extract(
+                form, self._near_lengths(len(form), cutoff), scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
             )
-            if found is not None and (best is None or found[1] > best[1]):
-                best = (found[0], found[1])
-        return self._word(frozenset((best[0],)), FUZZY_PENALTY) if best else None
+            for written, closeness, _ in near:
+                found = (closeness, self.spelled[written][1], written)
+                best = found if best is None or found > best else best
+        if len(word) >= MIN_FUZZY_LEN and (function := _FUNCTION_FUZZY.get(word[0])):
+            slip = process.extractOne(word, function, scorer=fuzz.ratio, score_cutoff=FUNCTION_FIT)
+            if slip is not None and (best is None or slip[1] >= best[0]):
+                return _SLIP
+        if best is None:
+            return None
+        lemmas = self.spelled[best[2]][0] & self.idf.keys()
+        return self._word(lemmas, FUZZY_PENALTY) if lemmas else None
 
     def _near_lengths(self, length: int, cutoff: float) -> list[str]:
-        """Vocabulary lemmas whose length lets them reach `cutoff` at all (ratio ≤ 2·min / sum)."""
+        """Vocabulary words whose length lets them reach `cutoff` at all (ratio ≤ 2·min / sum)."""
         low = math.ceil(length * cutoff / (200 - cutoff))
         high = math.floor(length * (200 - cutoff) / cutoff)
         return [x for n in range(low, high + 1) for x in self.fuzzy_vocab.get(n, ())]

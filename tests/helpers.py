@@ -83,3 +83,19 @@ def serving(
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def import_pack(sessions: Any, path: Path, *, author: str, publish: bool, note: str) -> int:
+    """A pack made the draft and published as a new version (even when unchanged), without the checks:
+    for tests that need another version of the same tree. The service publishes through
+    `hotline.admin.drafts.publish` only."""
+    from hotline.db import transaction
+    from intents import versions
+    from intents.pack import load_pack
+
+    tree = load_pack(path)
+    with transaction(sessions) as session:
+        draft = versions.save_draft(session, tree=tree, author=author)
+        if not publish:
+            return draft.id
+        return versions.publish(session, author=author, note=note).id

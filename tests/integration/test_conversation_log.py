@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels.dialogue import Dialogue, TreeCache, TurnResult
 from channels.state_store import StateStore, state_key
 from hotline import conversation_log
-from hotline.bootstrap import ensure_content, import_pack
+from hotline.bootstrap import ensure_content
 from hotline.conversation_log import ConversationEvent
 from hotline.db import transaction, utcnow
 from intents.engine import Input, InputKind
 from intents.pack import DEMO_PACK
+from tests.helpers import import_pack
 
 
 @pytest.fixture

@@ -389,3 +389,23 @@ def test_demo_a_long_message_is_understood_by_the_sentence_that_asks(demo: tuple
         "Подруга каже, що їй допомогли з комуналкою. Як оформити субсидію?"
     )
     assert demo[1].match(text, "uk").intent == "housing_subsidy_apply"
+
+
+@pytest.mark.parametrize(
+    ("said", "lang", "meant"),
+    [
+        ("бойвих", "uk", "бойовий"),  # closer to the form "бойових" a phrase uses than to the lemma
+        ("пенсионое", "ru", "пенсионный"),
+        ("oformyty", "uk", "оформити"),  # a transliteration read before any typo is looked for
+    ],
+)
+def test_demo_a_misspelt_word_is_read_as_the_form_the_tree_uses(
+    demo: tuple[Tree, Matcher], said: str, lang: str, meant: str
+) -> None:
+    (word,) = demo[1].words(said, lang)
+    assert meant in word.lemmas
+
+
+@pytest.mark.parametrize(("said", "lang"), [("потрібо", "uk"), ("пожалуста", "ru"), ("спасибі", "uk")])
+def test_demo_a_misspelt_function_word_is_dropped(demo: tuple[Tree, Matcher], said: str, lang: str) -> None:
+    assert demo[1].words(said, lang) == []
