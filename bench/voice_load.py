@@ -440,8 +440,9 @@ def render_webhooks(found: dict[str, list[Figures]], command: str, args: argpars
         turns = sum(f.requests for f in runs) / sum(f.seconds for f in runs)
         cpu = sum(f.server_cpu_ms.get("server", 0.0) * f.requests for f in runs) / sum(f.requests for f in runs)
         spread = ", ".join(f"{f.per_second:.0f}" for f in runs)
+        cpus = ", ".join(f"{f.server_cpu_ms.get('server', 0.0):.2f}" for f in runs)
         p99 = ", ".join(f"{f.p99_ms:.0f}" for f in runs)
-        return f"| {what} | {turns:.0f} ({spread}) | {cpu:.2f} | {p99} |"
+        return f"| {what} | {turns:.0f} ({spread}) | {cpu:.2f} ({cpus}) | {p99} |"
 
     return "\n".join(
         [
@@ -454,13 +455,14 @@ def render_webhooks(found: dict[str, list[Figures]], command: str, args: argpars
             f"Old: this checkout with `ivr/webhooks.py` of `{args.old_webhooks}` (FastAPI's internal "
             "`request_params_to_args` and route fields).",
             "",
-            "| lean path | turns/s (each round) | server CPU ms/turn | p99 ms (each round) |",
+            "| lean path | turns/s (each round) | server CPU ms/turn (each round) | p99 ms (each round) |",
             "|---|---|---|---|",
             row("old", "old: FastAPI internals"),
             row("new", "new: public API only (signature + Pydantic model of the declared `Query`s)"),
             "",
             "CPU per turn is the server's workers' CPU over the measured windows (/proc) divided by the turns "
-            "answered in them; turns/s and p99 move with whatever else shares the two cores.",
+            "answered in them (overall: weighted by the turns of each round); turns/s and p99 move with whatever "
+            "else shares the two cores, CPU per turn much less.",
         ]
     )
 
