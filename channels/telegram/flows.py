@@ -17,6 +17,10 @@ import redis
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.chat import guard
+from channels.chat import service as chat_records
+from channels.chat import texts as chat_texts
+from channels.chat.service import AbuseAction, Citizen
 from channels.dialogue import Dialogue, TurnResult, UnknownConversation
 from channels.telegram import keys, render, texts
 from channels.telegram.models import TelegramEvent
@@ -66,6 +70,12 @@ class TelegramFlows:
         self.redis.delete(keys.stopped(self.prefix, chat_id))  # the citizen wrote: they hear us again
         turn = f"tg:{incoming.update_id}"
         calls = [render.answer_button(turn, chat_id, incoming.callback_id)] if incoming.callback_id else []
+        if guard.blocked(self.sessions, self.citizen(chat_id, incoming.name)):
+            self.record(incoming.update_id, chat_id, "ignored_blocked", incoming.kind.value)
+            if incoming.kind is not Kind.START:
+                return calls
+            lang = self.lang_of(chat_id, incoming.lang)
+            return [render.plain(chat_texts.say("blocked", lang), chat_id=chat_id, turn=turn)]
         return calls + self._answer(incoming, chat_id, turn, heard)
 
     def _answer(self, incoming: Incoming, chat_id: int, turn: str, heard: Heard | None) -> list[Call]:
@@ -156,16 +166,29 @@ class TelegramFlows:
         return started
 
     def _robot(self, incoming: Incoming, chat_id: int, event: Input, turn: str) -> list[Call]:
-        conversation_id = self.conversation_of(chat_id)
-        if conversation_id is not None and self.queue is not None and self.queue.held_by(conversation_id):
+        conversation_id = self.conversation_of(chat_id) or self._start(chat_id, incoming.lang).conversation_id
+        held = self.queue is not None and self.queue.held_by(conversation_id) is not None
+        lang = self.lang_of(chat_id, incoming.lang)
+        if event.kind is not InputKind.BUTTON:  # typed or said: screened before the robot or a person reads it
+            screened = guard.screen(
+                self.sessions,
+                citizen=self.citizen(chat_id, incoming.name),
+                conversation_id=conversation_id,
+                message_id=turn,
+                text=event.value,
+                lang=lang,
+            )
+            if screened.action is not None:
+                if held and self.queue is not None:
+                    self.queue.citizen_message(conversation_id, screened.text, client_id=turn)
+                key = "abuse_warning" if screened.action is AbuseAction.WARNED else "blocked"
+                return [render.plain(chat_texts.say(key, lang), chat_id=chat_id, turn=turn)]
+        if held and self.queue is not None:
             if event.kind is InputKind.BUTTON:  # the robot's buttons mean nothing to the person in the chat
-                lang = self.lang_of(chat_id, incoming.lang)
-                return [render.plain(texts.say("with_specialist", lang), chat_id=chat_id, turn=turn)]
+                return [render.plain(chat_texts.say("with_specialist", lang), chat_id=chat_id, turn=turn)]
             self.queue.citizen_message(conversation_id, event.value, client_id=turn)
             return []  # the specialist reads it; the robot keeps quiet
         try:
-            if conversation_id is None:
-                raise UnknownConversation(str(chat_id))
             result = self.dialogue.handle(conversation_id, event, turn=turn)
         except UnknownConversation:
             result = self.dialogue.handle(self._start(chat_id, incoming.lang).conversation_id, event, turn=turn)
@@ -190,7 +213,7 @@ class TelegramFlows:
         match update:
             case Joined():
                 name = f" {update.operator}" if update.operator else ""
-                return [render.plain(texts.say("joined", lang, name=name), chat_id=chat_id, turn=turn)]
+                return [render.plain(chat_texts.say("joined", lang, name=name), chat_id=chat_id, turn=turn)]
             case OperatorMessage():
                 return [render.plain(piece, chat_id=chat_id, turn=f"{turn}:{n}") for n, piece in enumerate(
                     render.pieces(update.text))]  # fmt: skip
@@ -203,28 +226,31 @@ class TelegramFlows:
         if self.conversation_of(chat_id) == conversation_id:
             self._start(chat_id, lang)
         self.redis.set(keys.rating(self.prefix, chat_id), conversation_id, ex=RATING_SECONDS)
-        closing = texts.say("closed", lang)
+        closing = chat_texts.say("closed", lang)
         return [render.note(closing, lang, chat_id=chat_id, turn=turn, board=render.rating_keyboard(lang))]
 
     def _rated(self, incoming: Incoming, chat_id: int, turn: str) -> list[Call]:
         """A score pressed under the closing question: kept once (the first press stands), then the menu."""
-        score = incoming.text.removeprefix(render.RATING_PREFIX)
+        score = guard.score(incoming.text)
         key = keys.rating(self.prefix, chat_id)
         closed = self.redis.get(key)
-        if closed is not None and score in {"1", "2", "3", "4", "5"}:
+        if closed is not None and score is not None:
             self.redis.delete(key)
-            self.record(
-                incoming.update_id, chat_id, "rating", score + " " + str(closed)
-            )  # the score and which conversation
+            with transaction(self.sessions) as session:
+                citizen = self.citizen(chat_id, incoming.name)
+                chat_records.rate(session, citizen=citizen, conversation_id=str(closed), score=score)
         conversation_id = self.conversation_of(chat_id) or self._start(chat_id, incoming.lang).conversation_id
         menu = self.dialogue.handle(conversation_id, Input(InputKind.BUTTON, value=T_MENU), turn=turn)
         lang = menu.lang or incoming.lang
         board = render.keyboard(menu.last.options, lang, in_place=True)
-        return [render.note(texts.say("rated", lang), lang, chat_id=chat_id, turn=turn, board=board)]
+        return [render.note(chat_texts.say("rated", lang), lang, chat_id=chat_id, turn=turn, board=board)]
 
     def _place(self, conversation_id: str, lang: str | None) -> str:
         figures = self.queue.wait_figures(conversation_id) if self.queue is not None else None
-        return texts.place(*figures, lang) if figures is not None else ""
+        if figures is None:
+            return ""
+        position, seconds = figures
+        return chat_texts.say("queue_position", lang, position=position, wait=chat_texts.wait(seconds, lang))
 
     def _with_people(self, chat_id: int, lang: str | None, turn: str) -> list[Call] | None:
         """What to say to someone who starts again while a specialist has, or is about to take, their case."""
@@ -233,13 +259,18 @@ class TelegramFlows:
             return None
         lang = self.lang_of(chat_id, lang)
         if self.queue.held_by(conversation_id) is not None:
-            return [render.plain(texts.say("with_specialist", lang), chat_id=chat_id, turn=turn)]
+            return [render.plain(chat_texts.say("with_specialist", lang), chat_id=chat_id, turn=turn)]
         place = self._place(conversation_id, lang)
         if not place:
             return None
-        return [render.plain(f"{texts.say('still_waiting', lang)}\n\n{place}", chat_id=chat_id, turn=turn)]
+        return [render.plain(f"{chat_texts.say('still_waiting', lang)} {place}", chat_id=chat_id, turn=turn)]
 
     # ---- records ----------------------------------------------------------------------------
+
+    @staticmethod
+    def citizen(chat_id: int, name: str = "") -> Citizen:
+        """The citizen as the shared chat records know them (the block list shows the name)."""
+        return Citizen(CHANNEL, str(chat_id), name)
 
     def record(self, update_id: int | None, chat_id: int | None, kind: str, detail: str = "") -> None:
         """Write one update or outcome down (once per update and kind)."""

@@ -1,9 +1,9 @@
-"""What the Telegram channel itself writes (not the tree's answers), in Ukrainian and Russian."""
+"""What only the Telegram channel writes (not the tree's answers; what every chat channel says is
+`channels.chat.texts`), in Ukrainian and Russian."""
 
 from __future__ import annotations
 
 from intents.messages import pick
-from specialist_queue.figures import wait_minutes
 
 _TEXTS: dict[str, dict[str, str]] = {
     "unsupported": {
@@ -24,37 +24,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "uk": "Голосове повідомлення задовге. Будь ласка, коротше — до двох хвилин — або текстом.",
         "ru": "Голосовое сообщение слишком длинное. Пожалуйста, короче — до двух минут — или текстом.",
     },
-    "queue_position": {
-        "uk": "Ви в черзі до фахівця: {position}-й. Орієнтовний час очікування — {minutes} хв.",
-        "ru": "Вы в очереди к специалисту: {position}-й. Ориентировочное время ожидания — {minutes} мин.",
-    },
-    "still_waiting": {
-        "uk": "Ваше звернення вже передано фахівцю: напишіть, що хочете додати, фахівець це побачить.",
-        "ru": "Ваше обращение уже передано специалисту: напишите, что хотите добавить, специалист это увидит.",
-    },
-    "with_specialist": {
-        "uk": "Вашу розмову веде фахівець: просто напишіть повідомлення.",
-        "ru": "Ваш разговор ведёт специалист: просто напишите сообщение.",
-    },
-    "joined": {
-        "uk": "До розмови приєднався фахівець{name}. Пишіть своє питання.",
-        "ru": "К разговору присоединился специалист{name}. Пишите свой вопрос.",
-    },
-    "closed": {
-        "uk": "Дякуємо за звернення! Оцініть, будь ласка, як вам допомогли: від 1 (погано) до 5 (чудово).",
-        "ru": "Спасибо за обращение! Оцените, пожалуйста, как вам помогли: от 1 (плохо) до 5 (отлично).",
-    },
-    "rated": {
-        "uk": "Дякуємо за оцінку! Якщо з'являться ще питання — пишіть.",
-        "ru": "Спасибо за оценку! Если появятся ещё вопросы — пишите.",
-    },
 }
 
 
 def say(key: str, lang: str | None, **values: str | int) -> str:
     return pick(_TEXTS, key, lang or "uk", **values)
-
-
-def place(position: int, seconds: int, lang: str | None) -> str:
-    """The place in the queue and the wait, in whole minutes as the other channels count them."""
-    return say("queue_position", lang, position=position, minutes=wait_minutes(seconds))

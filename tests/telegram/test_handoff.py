@@ -11,13 +11,15 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.chat import service as chat_records
+from channels.chat.service import Citizen
 from hotline import users
 from hotline.db import transaction
 from specialist_queue import chat
 from specialist_queue.store import OperatorState
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.helpers import staff_login, staff_logout
-from tests.telegram.conftest import buttons, events, line_of, member, new_user, post, press, start, text_update
+from tests.telegram.conftest import buttons, line_of, member, new_user, post, press, start, text_update
 
 
 def _operator(client: TestClient) -> int:
@@ -59,31 +61,59 @@ def test_a_specialist_holds_the_conversation_and_reads_what_the_citizen_writes(
     operator_id = _operator(telegram_client)
     parts.specialists.desk.set_state(operator_id, OperatorState.AVAILABLE)
     asyncio.run(parts.specialists.desk.accept(operator_id, conversation_id))
+    assert "приєднався фахівець Олена" in fake_telegram.wait_for(4, chat_id=user["id"])[3].text  # pushed by follow
     post(telegram_client, text_update(user, "Мені не нарахували субсидію"))
     post(telegram_client, press(user, "~subsidies"))  # an old menu's button: the specialist has the chat
-    assert _chat(sessions_of, conversation_id) == [("citizen", "Мені не нарахували субсидію")]
-    said = fake_telegram.wait_for(5, chat_id=user["id"])[3:]
-    assert "приєднався фахівець Олена" in said[0].text  # pushed by the queue's follow API
-    assert "веде фахівець" in said[1].text and "reply_markup" not in said[1].body
+    post(telegram_client, text_update(user, "Ви там ідіоти?"))
+    assert _chat(sessions_of, conversation_id) == [
+        ("citizen", "Мені не нарахували субсидію"),
+        ("citizen", "Ви там і*****?"),  # the specialist reads it masked
+    ]
+    said = fake_telegram.wait_for(6, chat_id=user["id"])[4:]
+    assert "веде фахівець" in said[0].text and "reply_markup" not in said[0].body
+    assert "без лайки" in said[1].text
 
     for n in range(1, 4):
         parts.specialists.desk.send(operator_id, conversation_id, f"Відповідь фахівця {n}")
-    relayed = fake_telegram.wait_for(8, chat_id=user["id"])[5:]
+    relayed = fake_telegram.wait_for(9, chat_id=user["id"])[6:]
     assert [m.text for m in relayed] == [f"Відповідь фахівця {n}" for n in range(1, 4)]  # in order, once each
 
     parts.specialists.desk.close(operator_id, conversation_id)
-    closing = fake_telegram.wait_for(9, chat_id=user["id"])[8]
+    closing = fake_telegram.wait_for(10, chat_id=user["id"])[9]
     assert "Оцініть" in closing.text and buttons(closing.body)[:5] == [f"rate:{n}" for n in range(1, 6)]
     post(telegram_client, press(user, "rate:5"))
     post(telegram_client, press(user, "rate:1"))  # the first score stands
-    thanks = fake_telegram.wait_for(11, chat_id=user["id"])[9]
+    thanks = fake_telegram.wait_for(12, chat_id=user["id"])[10]
     assert "Дякуємо за оцінку" in thanks.text and "subsidies" in buttons(thanks.body)
-    assert [d for k, d in events(sessions_of, user["id"]) if k == "rating"] == [f"5 {conversation_id}"]
+    with sessions_of() as session:
+        rating = chat_records.get_rating(session, conversation_id=conversation_id)
+        assert rating is not None and (rating.channel, rating.user_id, rating.score) == ("telegram", str(user["id"]), 5)
     post(telegram_client, text_update(user, "графік роботи"))  # back with the robot, in a new conversation
-    fake_telegram.wait_for(12, chat_id=user["id"])  # the robot's answer
+    fake_telegram.wait_for(13, chat_id=user["id"])  # the robot's answer
     assert line_of(telegram_client).flows.conversation_of(user["id"]) != conversation_id
     time.sleep(0.3)
-    assert len(fake_telegram.texts(user["id"])) == 12  # nothing twice, nothing the specialist was sent
+    assert len(fake_telegram.texts(user["id"])) == 13  # nothing twice, nothing the specialist was sent
+
+
+def test_abuse_is_warned_once_then_the_citizen_is_blocked(
+    telegram_client: TestClient, fake_telegram: FakeTelegramApi, sessions_of: sessionmaker[Session]
+) -> None:
+    user = new_user("ru", name="Пётр")
+    post(telegram_client, start(user))
+    post(telegram_client, text_update(user, "вы там идиоты"))
+    assert "без брани" in fake_telegram.wait_for(2, chat_id=user["id"])[1].text
+    post(telegram_client, text_update(user, "сволочи"))
+    assert "доступ к чату ограничен" in fake_telegram.wait_for(3, chat_id=user["id"])[2].text
+    post(telegram_client, text_update(user, "как оформить субсидию"))  # blocked: nobody answers
+    post(telegram_client, start(user))
+    assert "доступ к чату ограничен" in fake_telegram.wait_for(4, chat_id=user["id"])[3].text
+    time.sleep(0.3)
+    assert len(fake_telegram.texts(user["id"])) == 4
+    with sessions_of() as session:
+        (block,) = [b for b in chat_records.list_blocks(session) if b.user_id == str(user["id"])]
+        assert (block.channel, block.name) == ("telegram", "Пётр")
+        masked = [a.masked for a in chat_records.abuse_of(session, citizen=Citizen("telegram", str(user["id"])))]
+    assert masked == ["вы там и*****", "с******"]  # never the words themselves
 
 
 def test_blocking_the_bot_while_waiting_leaves_the_queue(
