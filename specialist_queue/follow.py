@@ -53,10 +53,11 @@ class Waiting:
     position: int | None
     wait_seconds: int | None
     urgent: bool = False  # an emergency: nobody is invited to leave and be called back
+    unserved: bool = False  # nobody on shift may take it now (the office closed, all paused): said honestly
 
     @property
     def id(self) -> str:
-        return f"waiting:{self.position}:{self.wait_seconds}"
+        return f"waiting:{self.position}:{self.wait_seconds}:{int(self.unserved)}"
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def state_of(queue: SpecialistQueue, conversation_id: str) -> State:
         return CallbackBooked(entry.due)
     figures = queue.wait_figures(conversation_id)
     position, wait = figures if figures else (None, None)
-    return Waiting(position, wait, urgent=entry.priority == "emergency")
+    unserved = queue.unserved_since(conversation_id) is not None
+    return Waiting(position, wait, urgent=entry.priority == "emergency", unserved=unserved)
 
 
 def view(update: State | OperatorMessage) -> dict[str, Any]:
@@ -181,7 +183,8 @@ def view(update: State | OperatorMessage) -> dict[str, Any]:
             return {"type": "status", "state": "callback", "due": update.due}
         case Waiting():
             wait = update.wait_seconds
-            return {"type": "status", "state": "waiting", "position": update.position, "wait_seconds": wait}
+            place = {"position": update.position, "wait_seconds": wait, "unserved": update.unserved}
+            return {"type": "status", "state": "waiting", **place}
     return {"type": "status", "state": "none"}
 
 

@@ -98,8 +98,8 @@ class Replies(BaseModel):
     )
     relayed: bool = Field(
         default=False,
-        description="True when the text went to the specialist the citizen waits for (read when they accept the "
-        "conversation): the robot stays silent and the waiting line goes on.",
+        description="True when the text went to a specialist: the one who holds the conversation, or the one "
+        "awaited (who reads it on accepting); the robot answers only what it surely knows.",
     )
 
 
@@ -178,7 +178,7 @@ def post_message(session_id: SessionId, message: Message, parts: PartsDep) -> Re
         if message.text is None:
             raise HTTPException(status_code=409, detail="a specialist is talking with you: write your message")
         parts.specialists.queue.citizen_message(session_id, text, client_id=message.message_id)
-        return Replies(lang=held.lang, replies=[], specialist=True)
+        return Replies(lang=held.lang, replies=[], specialist=True, relayed=True)
     if message.button is not None and (rated := _rating(parts, citizen, message)) is not None:
         return rated
     result = _turn(parts, session_id, message)

@@ -113,7 +113,8 @@ def test_chat_relay_in_order_stored_before_acknowledged_and_the_robot_silent(app
     ]
 
     with app.websocket_connect(f"/api/chat/sessions/{session_id}/live") as citizen:
-        assert citizen.receive_json() == {"type": "status", "state": "waiting", "position": 1, "wait_seconds": 300}
+        waiting = {"type": "status", "state": "waiting", "position": 1, "wait_seconds": 300, "unserved": False}
+        assert citizen.receive_json() == waiting
         assert olena.post(f"/api/operator/offers/{session_id}/accept").status_code == 200
         update = citizen.receive_json()
         while update["state"] == "waiting":  # a refreshed estimate may come first on a slow machine
@@ -123,7 +124,7 @@ def test_chat_relay_in_order_stored_before_acknowledged_and_the_robot_silent(app
         said = []
         for number in range(5):  # citizen and specialist interleaved, each stored before its answer
             answer = chat(app, session_id, text=f"громадянин {number}", message_id=f"m{number}")
-            assert answer == {"lang": "uk", "replies": [], "specialist": True}
+            assert answer == {"lang": "uk", "replies": [], "specialist": True, "relayed": True}
             sent = olena.post(f"/api/operator/conversations/{session_id}/messages", {"text": f"фахівець {number}"})
             assert sent.status_code == 201 and _stored(app, sent.json()["id"]) == f"фахівець {number}"
             said += [f"громадянин {number}", f"фахівець {number}"]

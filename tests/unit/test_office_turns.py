@@ -10,11 +10,26 @@ import pytest
 from channels.office import OfficeRules, when
 from hotline.office_hours import OfficeHours, QueuePolicy, parse_week
 from hotline.settings import Settings
-from intents.engine import T_CALLBACK, T_MESSAGE, T_WAIT, Expect, Input, InputKind, State, Turn, handle
+from intents import codec
+from intents.engine import (
+    T_CALLBACK,
+    T_MESSAGE,
+    T_WAIT,
+    Callback,
+    Expect,
+    Handoff,
+    Input,
+    InputKind,
+    Reply,
+    State,
+    Turn,
+    Unavailable,
+    handle,
+)
 from intents.matcher import Matcher
 from intents.office_turns import phone_in
 from intents.pack import parse_pack
-from intents.tree import Tree
+from intents.tree import Priority, Tree
 from tests.unit.test_engine import PACK
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -191,3 +206,13 @@ def test_when_the_office_opens_is_said_from_now() -> None:
 )
 def test_a_phone_number_is_read_as_people_write_it(text: str, found: tuple[str, str] | None) -> None:
     assert phone_in(text) == found
+
+
+def test_what_the_office_decided_survives_redis_and_a_retried_turn() -> None:
+    handoff = Handoff("general", Priority.NORMAL, "operator_requested")
+    reply = Reply(text="", text_long="", unavailable=Unavailable(handoff, "Зараз фахівці не працюють.", True, False))
+    assert codec.reply_from_dict(codec.reply_to_dict(reply)) == reply
+    state = State(lang="uk", expect=Expect.CONTACT, offered=handoff)
+    assert codec.state_from_dict(codec.state_to_dict(state)) == state
+    left = Callback(handoff, "+380671234567", "щодо субсидії")
+    assert codec.callback_from_dict(codec.callback_to_dict(left)) == left

@@ -42,6 +42,8 @@ const UI = {
     specialist: "Фахівець: ",
     queued: "Ви {position}-й у черзі, близько {minutes} хв",
     queuedFirst: "Ви перший у черзі",
+    queuedUnserved: "Ви {position}-й у черзі; зараз фахівців на зміні немає",
+    firstUnserved: "Ви перший у черзі; зараз фахівців на зміні немає",
     joined: "Фахівець {name} на зв'язку. Пишіть — вам відповідає людина.",
     joinedAnonymous: "Фахівець на зв'язку. Пишіть — вам відповідає людина.",
     ended: "Фахівець завершив розмову. Далі вам відповідає робот.",
@@ -75,6 +77,8 @@ const UI = {
     specialist: "Специалист: ",
     queued: "Вы {position}-й в очереди, около {minutes} мин",
     queuedFirst: "Вы первый в очереди",
+    queuedUnserved: "Вы {position}-й в очереди; сейчас специалистов на смене нет",
+    firstUnserved: "Вы первый в очереди; сейчас специалистов на смене нет",
     joined: "Специалист {name} на связи. Пишите — вам отвечает человек.",
     joinedAnonymous: "Специалист на связи. Пишите — вам отвечает человек.",
     ended: "Специалист завершил разговор. Дальше вам отвечает робот.",
@@ -568,6 +572,10 @@ function waitingText(update) {
   if (update.state === "callback") return t("callback");
   // Rounded as the phone and Viber say it (specialist_queue/figures.py wait_minutes).
   const minutes = Math.max(1, Math.ceil((update.wait_seconds || 0) / 60));
+  // Nobody on shift may take it now (the office closed while they waited, everyone paused): no estimate is honest.
+  if (update.unserved) {
+    return update.position > 1 ? t("queuedUnserved", { position: update.position }) : t("firstUnserved");
+  }
   return update.position > 1 ? t("queued", { position: update.position, minutes }) : t("queuedFirst");
 }
 
