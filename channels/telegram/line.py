@@ -10,11 +10,12 @@ import httpx
 import redis.asyncio as aioredis
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.chat.outbox import Delivery
 from channels.dialogue import Dialogue
 from channels.telegram import keys
 from channels.telegram.client import BotApi, Retry, TelegramError, make_http
 from channels.telegram.flows import TelegramFlows
-from channels.telegram.sender import Delivery, Rates, Recorder, Sender
+from channels.telegram.sender import Rates, Recorder, Sender
 from channels.telegram.voice import MAX_SECONDS, Transcriber, Unreadable
 from channels.telegram.wire import Call, Incoming, Kind
 from hotline.redis_conn import RedisHandle

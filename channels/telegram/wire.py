@@ -163,6 +163,11 @@ class Call:
     instead: Call | None = None
 
     @property
+    def receiver(self) -> str:
+        """Whose calls go in order (the shared outbox's `Message`)."""
+        return str(self.chat_id)
+
+    @property
     def message(self) -> bool:
         """Something the citizen reads: not to a chat that blocked the bot, and within the send rates."""
         return self.method in MESSAGE_METHODS

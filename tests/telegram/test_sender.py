@@ -13,9 +13,10 @@ import pytest
 import redis.asyncio as aioredis
 from limits import parse
 
+from channels.chat.outbox import Outcome
 from channels.telegram import keys, render
 from channels.telegram.client import BotApi, Retry, TelegramRefused, TelegramUnavailable, make_http
-from channels.telegram.sender import Outcome, Rates, Sender
+from channels.telegram.sender import Rates, Sender
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.telegram.conftest import BOT_TOKEN
 
@@ -174,7 +175,7 @@ async def test_a_blocked_chat_gets_nothing_and_a_403_blocks_it(
 ) -> None:
     send, recorded, prefix = sender(api(http, fake, Waits()), redis)
     fake.refuse_next(1)
-    assert [d.outcome for d in await send.deliver([message(9, "a"), message(9, "b")])] == [Outcome.BLOCKED] * 2
+    assert [d.outcome for d in await send.deliver([message(9, "a"), message(9, "b")])] == [Outcome.UNSUBSCRIBED] * 2
     assert await redis.exists(keys.stopped(prefix, 9))
     assert len(fake.arrived) == 1  # the second was not even tried
     assert [(o, c) for o, c, _ in recorded.outcomes] == [("blocked", 9), ("blocked", 9)]

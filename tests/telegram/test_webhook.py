@@ -209,7 +209,7 @@ def test_blocked_stops_sending_and_unblocked_resumes(
     assert post(telegram_client, member(user, "kicked")).status_code == 200
     line = line_of(telegram_client)  # the sender is what stops: anything for this chat now goes nowhere
     call = render.note("Фахівець відповів", "uk", chat_id=user["id"], turn=f"test:{user['id']}")
-    assert [d.outcome.value for d in telegram_client.portal.call(line.send, [call])] == ["blocked"]  # type: ignore[union-attr]
+    assert [d.outcome.value for d in telegram_client.portal.call(line.send, [call])] == ["unsubscribed"]  # type: ignore[union-attr]
     assert post(telegram_client, member(user, "member")).status_code == 200
     again = render.note("Фахівець відповів", "uk", chat_id=user["id"], turn=f"test2:{user['id']}")
     assert [d.outcome.value for d in telegram_client.portal.call(line.send, [again])] == ["sent"]  # type: ignore[union-attr]
