@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels.chat import abuse, service
 from channels.chat.service import AbuseAction, Citizen
 from hotline import conversation_log
-from hotline.db import transaction
+from hotline.db import UNREACHABLE, transaction
 
 ABUSE_STEP = 2_000_000  # conversation-log step for abusive messages: no dialogue gets this far
 SCORE = re.compile(r"^(?:rate:)?([1-5])$")  # a rating button's id, or the digit typed
@@ -29,8 +29,13 @@ class Screened:
 
 
 def blocked(sessions: sessionmaker[Session], citizen: Citizen) -> bool:
-    with sessions() as session:
-        return service.get_active_block(session, citizen=citizen) is not None
+    """Whether the citizen is on the block list; False while the database is unreachable (a conversation under
+    way goes on through an outage: `hotline.pending_log`)."""
+    try:
+        with sessions() as session:
+            return service.get_active_block(session, citizen=citizen) is not None
+    except UNREACHABLE:
+        return False
 
 
 def screen(
@@ -42,16 +47,20 @@ def screen(
     text: str,
     lang: str | None,
 ) -> Screened:
-    """The message masked and counted when it is abusive (once per message id); as it is otherwise."""
-    found = abuse.screen(text, lang or "uk")
+    """The message masked and counted when it is abusive (once per message id); as it is otherwise. While the
+    database is unreachable an abusive message is masked and warned about, not counted."""
+    found = abuse.screen(text, lang)
     if not found.abusive:
         return Screened(text)
-    with transaction(sessions) as session:
-        outcome = service.add_abuse(
-            session, citizen=citizen, conversation_id=conversation_id, message_id=message_id, masked=found.masked
-        )
-        if outcome.first_time:
-            _log_masked(session, conversation_id, found.masked, outcome.action.value)
+    try:
+        with transaction(sessions) as session:
+            outcome = service.add_abuse(
+                session, citizen=citizen, conversation_id=conversation_id, message_id=message_id, masked=found.masked
+            )
+            if outcome.first_time:
+                _log_masked(session, conversation_id, found.masked, outcome.action.value)
+    except UNREACHABLE:
+        return Screened(found.masked, AbuseAction.WARNED)
     return Screened(found.masked, outcome.action)
 
 

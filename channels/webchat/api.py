@@ -17,7 +17,7 @@ from channels.chat.service import AbuseAction, Citizen
 from channels.chat.wording import written
 from channels.dialogue import TurnResult, UnknownConversation
 from hotline import conversation_log
-from hotline.db import RowIdOrZero, transaction
+from hotline.db import UNREACHABLE, RowIdOrZero, transaction
 from hotline.deps import Parts, PartsDep
 from hotline.rate_limits import CHAT, CHAT_MESSAGES, NEW_CHATS, limited, path_param
 from intents.codec import handoff_to_dict
@@ -224,8 +224,12 @@ def _note(text: str) -> BotReply:
 
 
 def _lang(parts: Parts, session_id: str) -> str | None:
-    with parts.sessions() as session:
-        found = conversation_log.get(session, conversation_id=session_id)
+    """The chat's language; None (both languages) while the database is unreachable: the chat goes on."""
+    try:
+        with parts.sessions() as session:
+            found = conversation_log.get(session, conversation_id=session_id)
+    except UNREACHABLE:
+        return None
     if found is None:
         raise HTTPException(status_code=404, detail="no such chat session")
     return found.lang
