@@ -16,6 +16,7 @@ COPY channels ./channels
 COPY specialist_queue ./specialist_queue
 COPY registry_client ./registry_client
 COPY privacy ./privacy
+COPY selfservice ./selfservice
 RUN pip install --no-compile -c constraints.txt .
 
 USER hotline

@@ -56,7 +56,7 @@ eval: setup  ## intent-matching figures on the public sets (../shared/eval/ when
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy hotline intents channels ivr specialist_queue registry_client privacy
+	$(BIN)/mypy hotline intents channels ivr specialist_queue registry_client privacy selfservice
 
 bench: setup  ## matcher latency; figures go to docs/BENCHMARKS.md
 	$(BIN)/python bench/match_bench.py --write

@@ -42,6 +42,7 @@ from privacy import runtime as privacy_runtime
 from registry_client import api as registry_api
 from registry_client import pages as registry_pages
 from registry_client import runtime as registry_runtime
+from selfservice import runtime as selfservice_runtime
 from specialist_queue import api as queue_api
 from specialist_queue import console as queue_console
 from specialist_queue import runtime as queue_runtime
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, channels: Channels | None = Non
         retention = privacy_runtime.build(settings, sessions, redis, channels.find_part(Recordings))
         if retention is not None:
             retention.start()
+        announcer = selfservice_runtime.start(settings, sessions, redis.client, channels)  # on the push channels
         app.state.parts = Parts(
             settings=settings,
             sessions=sessions,
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None, channels: Channels | None = Non
                 await retention.aclose()
             if limits is not None:
                 await limits.aclose()
+            await announcer.aclose()  # the announcements' copies on their way finish before the channels close
             await channels.aclose()
             await specialists.aclose()
             redis.close()

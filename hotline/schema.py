@@ -10,4 +10,5 @@ import intents.models
 import intents.screening.counts  # noqa: F401
 import privacy.models  # noqa: F401
 import registry_client.models  # noqa: F401
+import selfservice.models  # noqa: F401
 import specialist_queue.chat  # noqa: F401

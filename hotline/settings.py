@@ -102,6 +102,16 @@ class Settings(BaseSettings):
     viber_unanswered_limit: int = Field(
         default=100, ge=1, description="Messages to one Viber user per hour without a reply (Viber's limit is 100)."
     )
+    viber_announce_rate: float = Field(
+        default=20,
+        gt=0,
+        le=1000,
+        description="Announcements sent to Viber per second. Viber states no bulk rate for send_message (only its "
+        "100 unanswered messages per user an hour, which it enforces itself): set what the office agreed with Viber.",
+    )
+    announcements_every_seconds: float = Field(
+        default=1, gt=0, description="How often the node holding the lease looks for announcements that are due."
+    )
     telegram_bot_token: SecretStr = Field(default=SecretStr(""), description="The bot's token from @BotFather.")
     telegram_webhook_secret: SecretStr = Field(
         default=SecretStr(""),

@@ -19,6 +19,7 @@ from ivr.line import PhoneLine, TwilioCall, phone_of
 from ivr.speech.line import speech_of
 from ivr.turns import DEFAULT_LANGUAGE, Turn, caller_input, render_turn
 from ivr.waiting import CallbackRequest
+from selfservice import notices
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,11 @@ def start(parts: Parts, call: TwilioCall) -> str:
     except Exception:
         line.calls.release(call.sid)
         raise
-    first: str = render_turn(Turn(result), line.urls, questions=speech_of(parts)).to_xml()
+    response = render_turn(Turn(result), line.urls, questions=speech_of(parts))
+    if found := notices.active_now(parts.sessions):  # an emergency notice is said first, on every call
+        langs = (result.lang,) if result.lang else notices.LANGS
+        response = twiml.notice_first(response, {lang: notices.words(found, lang) for lang in langs})
+    first: str = response.to_xml()
     line.calls.remember(call.sid, CallRecord(result.conversation_id, result.tree_version), first)
     return first
 

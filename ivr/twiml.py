@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -97,6 +97,17 @@ def language_question(action: str) -> VoiceResponse:
         _say(gather, text, lang)
     response.append(gather)
     return response
+
+
+def notice_first(response: VoiceResponse, notice: Mapping[str, str]) -> VoiceResponse:
+    """The same TwiML with the office's emergency notice said before it, each language in its own voice (the
+    notice comes before any Gather: nobody skips it with a key)."""
+    first = VoiceResponse()
+    for lang, text in notice.items():
+        _say(first, text, lang)
+    for verb in response.verbs:
+        first.append(verb)
+    return first
 
 
 def ask(texts: Iterable[str], lang: str, action: str, hints: Iterable[str], *, digits: int = 1) -> VoiceResponse:

@@ -39,7 +39,9 @@ from intents.engine import (
     T_WAIT,
     Input,
     InputKind,
+    Option,
 )
+from selfservice import commands, notices, topics
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +127,11 @@ class ViberFlows:
         if current is not None and (waiting := self._with_people(current, user.lang)):
             return text_message(waiting, render.keyboard((), user.lang), self.look)
         started = self._start(user)
-        return render.welcome(started.replies, started.lang, self.look)
+        lang = started.lang or user.lang
+        with self.sessions() as session:
+            invitation = commands.invitation(session, lang)
+        notice = notices.words(notices.active_now(self.sessions), lang)
+        return render.welcome(started.replies, started.lang, self.look, notice=notice, footer=invitation)
 
     def message(self, event: Event) -> list[Outgoing]:
         user, token, message = event.sender, event.message_token, event.message
@@ -143,6 +149,8 @@ class ViberFlows:
         if not text:
             self._record("unsupported_message", user.id, token, message.type)
             return [render.note(texts.say("unsupported", lang), lang, self.look, receiver=user.id, turn=turn)]
+        if commands.is_command(text) and (answered := self._subscriptions(user, text, lang, turn)) is not None:
+            return answered
         if (rated := self._rating(user, text, lang, turn)) is not None:
             return rated
         citizen = Citizen(CHANNEL, user.id, user.name)
@@ -168,6 +176,8 @@ class ViberFlows:
         if user_id is None:
             return
         self.redis.set(keys.unsubscribed(self.prefix, user_id), "1")
+        with transaction(self.sessions) as session:
+            topics.unsubscribe(session, channel=CHANNEL, recipient=user_id)
         current = self.conversation_of(user_id)
         if current is not None and self.queue is not None:
             self.queue.abandon(current)
@@ -270,6 +280,15 @@ class ViberFlows:
             return texts.say("with_specialist", lang)
         place = self._queue_place(conversation_id, lang)
         return f"{texts.say('still_waiting', lang)} {place}" if place else ""
+
+    def _subscriptions(self, user: ViberUser, text: str, lang: str | None, turn: str) -> list[Outgoing] | None:
+        """Subscribing to the office's announcements, or "стоп" (`selfservice.commands`); None: not that."""
+        with transaction(self.sessions) as session:
+            answer = commands.answer(session, channel=CHANNEL, recipient=user.id, text=text, lang=lang or user.lang)
+        if answer is None:
+            return None
+        board = render.keyboard([Option("", label, target) for target, label in answer.buttons], lang)
+        return [render.note(answer.text, lang, self.look, receiver=user.id, turn=turn, board=board)]
 
     def _rating(self, user: ViberUser, text: str, lang: str | None, turn: str) -> list[Outgoing] | None:
         """The answer to "how did we help", when we asked and this is one; None lets the message through."""

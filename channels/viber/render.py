@@ -111,8 +111,11 @@ def note(
     return Outgoing(f"{turn}:0", receiver, text_message(text, board or keyboard((), lang), look, receiver))
 
 
-def welcome(replies: Sequence[Reply], lang: str | None, look: Look) -> dict[str, Any]:
-    """The one message Viber lets us answer `conversation_started` with: every reply's text, the last keyboard."""
-    text = "\n\n".join(written(r) for r in replies)
+def welcome(
+    replies: Sequence[Reply], lang: str | None, look: Look, *, notice: str = "", footer: str = ""
+) -> dict[str, Any]:
+    """The one message Viber lets us answer `conversation_started` with: the office's emergency notice first,
+    every reply's text, a `footer`, and the last reply's keyboard."""
+    text = "\n\n".join(part for part in (notice, *(written(r) for r in replies), footer) if part)
     options = replies[-1].options if replies else ()
     return text_message(split(text)[0], keyboard(options, lang), look)

@@ -12,9 +12,11 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from starlette.routing import Mount
 
+from hotline.deps import PartsDep
 from hotline.static_files import REVALIDATE, VersionedStatic, template_static_url
 from intents.engine import T_LANG
 from intents.messages import LANGUAGE_LABELS, LANGUAGE_QUESTION
+from selfservice import notices
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -30,8 +32,17 @@ def static_files() -> Mount:
 
 
 @page.get("/")
-def chat_page(request: Request) -> Response:
+def chat_page(request: Request, parts: PartsDep) -> Response:
+    found = notices.active_now(parts.sessions)
     context = {
+        # The emergency notice on top, in both languages (the page does not know the citizen's yet), and when it
+        # ends: a page left open hides it then by itself (notice.js).
+        "notice": {
+            "texts": [(lang, notices.words(found, lang)) for lang in notices.LANGS],
+            "ends": min(n.ends_at for n in found).isoformat(),
+        }
+        if found
+        else None,
         "question": list(LANGUAGE_QUESTION.items()),
         "choices": [{"lang": lang, "id": f"{T_LANG}{lang}", "label": label} for lang, label in LANGUAGE_LABELS.items()],
     }

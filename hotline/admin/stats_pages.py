@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -22,6 +23,7 @@ from hotline.deps import Parts, PartsDep, StaffUser
 from hotline.pages import staff_lang
 from intents.normalise import normalise
 from intents.tree import Action, Tree
+from selfservice import topics
 
 DEFAULT_DAYS = 30
 # Each registered channel's line in the charts, in the registry's order (contrast checked on white).
@@ -145,6 +147,7 @@ def stats_page(
     period, threshold, lang = report.period, int(report.threshold), staff_lang(request)
     with parts.sessions() as session:
         screening = screening_stats.figures(session, period)
+        subscribers = topics.counts(session)  # as they stand now, not over the period
     titles = _titles(tree, lang)
     matcher = cache.get(tree)
     suggestions = {}
@@ -163,6 +166,7 @@ def stats_page(
         "suggestions": suggestions,
         "query": request.url.query,
         "screening": screening,
+        "subscriber_counts": subscribers,
     }
     return page(request, user, "admin_stats.html", context)
 
@@ -239,6 +243,7 @@ def stats_json(
     titles = _titles(tree, lang)
     with parts.sessions() as session:
         screening = screening_stats.figures(session, report.period).as_dict()
+        subscribers = [asdict(count) for count in topics.counts(session)]
     return {
         "from": report.period.first,
         "to": report.period.last,
@@ -254,4 +259,5 @@ def stats_json(
             for u in report.unmatched
         ],
         "screening": screening,
+        "subscribers": subscribers,
     }

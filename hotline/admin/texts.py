@@ -13,6 +13,7 @@ from hotline.admin.audit_texts import AUDIT_WORDS
 from hotline.admin.screening_texts import SCREENING_WORDS
 from hotline.pages import STAFF_TEXT
 from intents.checks import Problem
+from selfservice.texts import SELFSERVICE_WORDS
 
 _T = dict[str, dict[str, str]]
 
@@ -732,6 +733,7 @@ SECTIONS: tuple[_T, ...] = (
     _PRIVACY,
     AUDIT_WORDS,
     SCREENING_WORDS,
+    SELFSERVICE_WORDS,
 )
 ADMIN_TEXT: _T = {key: text for section in SECTIONS for key, text in section.items()}
 TEXTS: Mapping[str, Mapping[str, str]] = {**STAFF_TEXT, **ADMIN_TEXT}

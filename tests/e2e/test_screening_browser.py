@@ -1,15 +1,19 @@
-"""The questionnaire in the web chat, in a real headless Chromium against `hotline serve`: buttons and typing,
-the result with a link per measure, and a specialist (screenshots in test-results/); axe while it asks
-and on its result."""
+"""Self-service in the web chat, in a real headless Chromium against `hotline serve`: the questionnaire by
+buttons and typing, the result with a link per measure, and a specialist (screenshots in test-results/); axe
+while it asks and on its result; the emergency notice on top while in force, both languages marked, gone by
+itself when it ends."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from hotline.db import make_engine, make_sessionmaker, transaction, utcnow
+from selfservice.models import Notice
 from tests.accessibility import axe
-from tests.conftest import ROOT
+from tests.conftest import ROOT, LiveServer
 from tests.e2e.conftest import Tab
 from tests.e2e.test_webchat_browser import MESSAGES, last_bot, open_chat, posted_to, send_text
 
@@ -68,3 +72,38 @@ def test_a_family_finds_out_what_it_may_get_by_buttons_and_typing(phone: Tab) ->
     assert again["replies"][0]["text_long"] == reply["text_long"]
     handed = tap(page, "Обговорити з фахівцем")
     assert handed["replies"][0]["handoff"]["reason"] == "benefit_screening"
+
+
+UK = "Через повітряну тривогу офіс зачинено до 14:00."
+RU = "Из-за воздушной тревоги офис закрыт до 14:00."
+
+
+def _set_notice(live_server: LiveServer, *, seconds: float) -> None:
+    """The one notice in force, for `seconds` from now (as the admin page saves it)."""
+    engine = make_engine(live_server.env["HOTLINE_DATABASE_URL"])
+    with transaction(make_sessionmaker(engine)) as session:
+        session.query(Notice).delete()
+        now = utcnow()
+        session.add(Notice(text_uk=UK, text_ru=RU, starts_at=now, ends_at=now + timedelta(seconds=seconds)))
+    engine.dispose()
+
+
+def test_the_notice_is_on_top_of_the_chat_and_leaves_by_itself(phone: Tab, live_server: LiveServer) -> None:
+    expect, page = _expect(), phone.page
+    _set_notice(live_server, seconds=3600)
+    open_chat(phone)
+    notice = page.get_by_role("status").filter(has_text="Увага!")
+    expect(notice).to_be_visible()
+    expect(notice.locator('p[lang="uk"]')).to_have_text(f"Увага! {UK}")
+    expect(notice.locator('p[lang="ru"]')).to_have_text(f"Внимание! {RU}")
+    box = notice.bounding_box()
+    log = page.get_by_role("log").bounding_box()
+    assert box is not None and log is not None and box["y"] < log["y"]  # above the conversation
+    axe.check(page, "the chat with an emergency notice")
+
+    _set_notice(live_server, seconds=2)
+    page.reload()
+    expect(page.locator("#notice")).to_be_visible()
+    expect(page.locator("#notice")).to_be_hidden()  # its end came while the page stayed open
+    page.reload()
+    expect(page.locator("#notice")).to_have_count(0)
