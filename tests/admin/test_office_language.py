@@ -36,6 +36,8 @@ PAGES = (
     "/admin/stats",
     "/admin/office",
     "/admin/users",
+    "/admin/notices",
+    "/admin/announcements",
     "/admin/viber",
     "/admin/privacy",
     "/admin/audit",
