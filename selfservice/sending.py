@@ -4,16 +4,17 @@ One node sends at a time (a lease, `hotline.leases`). Every copy is a row (`mode
 
 1. When an announcement is due, its rows are written in the same transaction that marks it sending:
    one per subscriber of its topic at that moment, in their language.
-2. A row is claimed (`pending` → `sending`, with the lease's fencing token) in its own transaction
-   just before its message goes to the platform, and settled (`sent`, `failed`, `gone`, or back to
-   `pending` to retry) as soon as the platform answers.
-3. A node that stops lets the copies on their way finish before it lets the lease go, so a restart
-   leaves nothing half-done. A node that dies leaves at most the copies it was sending at that moment
-   claimed; the next holder marks them `unknown` and never sends them again: the platform has no way
-   to ask whether a message arrived, and a copy twice is what must not happen.
+2. A small batch of rows is claimed (`pending` → `sending`, with the lease's fencing token) in one
+   transaction just before its messages go to the platform, and settled in one transaction once the
+   platform has answered them all (`sent`, `failed`, `gone`, or back to `pending` to retry).
+3. A node that stops lets the batch on its way finish — copies not yet started go back to `pending`
+   — before it lets the lease go, so a restart sends nobody anything twice and loses nobody. A node
+   that dies leaves its last batch claimed; the next holder marks those rows `unknown` and never sends
+   them again: the platform cannot say whether a message arrived, and a copy twice is what must not
+   happen. At most one batch (`BATCH`) is lost that way.
 
-Pacing: each channel's copies start at most `rate` a second (a slot every 1/rate seconds), several
-in flight at once so the platform's latency does not lower the rate.
+Pacing: each channel's copies start at most `rate` a second (a slot every 1/rate seconds), the
+batch's copies in flight at once so the platform's latency does not lower the rate.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,8 +39,7 @@ from selfservice.push import Pushed, PushOutcome, PushSender
 
 log = logging.getLogger(__name__)
 
-BATCH = 200  # rows read at once per announcement
-IN_FLIGHT = 16  # copies on their way at once per channel
+BATCH = 32  # copies claimed, sent and settled together: the most a node that dies can leave unknown
 MAX_ATTEMPTS = 3  # tries of one copy when the platform cannot be reached
 PAUSE_SECONDS = 5.0  # a channel rests this long after its platform could not be reached
 
@@ -58,6 +58,14 @@ class _Pace:
         return at
 
 
+@dataclass(frozen=True)
+class Copy:
+    row_id: int
+    channel: str
+    recipient: str
+    text: str
+
+
 class Sender:
     """The work each round does under the lease: start what is due, send what waits, close what is done."""
 
@@ -73,7 +81,6 @@ class Sender:
         self.clock = clock
         self.stopping = asyncio.Event()
         self._paces = {name: _Pace(1.0 / max(p.rate, 0.001)) for name, p in self.pushers.items()}
-        self._slots = {name: asyncio.Semaphore(IN_FLIGHT) for name in self.pushers}
         self._round = asyncio.Lock()
 
     async def round(self, holding: Holding) -> None:
@@ -82,13 +89,12 @@ class Sender:
             await to_thread.run_sync(self._start_due)
             await to_thread.run_sync(self._settle_stale, holding.token)
             while not self.stopping.is_set() and not holding.lost.is_set():
-                rows = await to_thread.run_sync(self._waiting)
-                if not rows:
+                batch = await to_thread.run_sync(self._claim, holding.token)
+                if not batch:
                     break
-                copies = (self._copy(holding, *row) for row in rows)
-                for failed in await asyncio.gather(*copies, return_exceptions=True):
-                    if isinstance(failed, BaseException):  # one copy's fault: the others still finish first
-                        log.error("announcements: a copy failed", exc_info=failed)
+                results = await asyncio.gather(*(self._copy(holding, c) for c in batch), return_exceptions=True)
+                outcomes = [self._outcome(c, r) for c, r in zip(batch, results, strict=True)]
+                await to_thread.run_sync(self._settle, holding.token, outcomes)
             await to_thread.run_sync(self._finish)
 
     async def drain(self) -> None:
@@ -97,12 +103,35 @@ class Sender:
         async with self._round:
             pass
 
+    # ---- one copy ------------------------------------------------------------------------------
+
+    async def _copy(self, holding: Holding, copy: Copy) -> Pushed | None:
+        """Send one claimed copy at its channel's next slot; None when it was not started (stopping)."""
+        pusher = self.pushers.get(copy.channel)
+        if pusher is None:
+            return Pushed(PushOutcome.FAILED, f"no {copy.channel} channel on this line")
+        pace = self._paces[copy.channel]
+        await asyncio.sleep(max(0.0, pace.slot(time.monotonic()) - time.monotonic()))
+        if self.stopping.is_set() or holding.lost.is_set():
+            return None
+        pushed = await pusher.push(copy.recipient, copy.text, message_id=f"announcement:{copy.row_id}")
+        if pushed.outcome is PushOutcome.RETRY:
+            pace.next_at = max(pace.next_at, time.monotonic() + PAUSE_SECONDS)
+        return pushed
+
+    @staticmethod
+    def _outcome(copy: Copy, result: Pushed | BaseException | None) -> tuple[int, Pushed | None]:
+        if isinstance(result, BaseException):  # a fault of ours before the platform answered: tried again later
+            log.error("announcements: copy %s could not be sent", copy.row_id, exc_info=result)
+            return copy.row_id, Pushed(PushOutcome.RETRY, type(result).__name__)
+        return copy.row_id, result
+
     # ---- SQL steps (in worker threads) ---------------------------------------------------------
 
     def _start_due(self) -> None:
         """Due announcements become sending, with a row per subscriber, in one transaction each."""
         now = self.clock()
-        with transaction(self.sessions) as session:
+        with self.sessions() as session:
             due = list(
                 session.scalars(
                     select(Announcement.id).where(Announcement.state == ann.SCHEDULED, Announcement.send_at <= now)
@@ -137,7 +166,7 @@ class Sender:
         log.info("announcement %s: sending", announcement_id)
 
     def _settle_stale(self, token: int) -> None:
-        """Copies a dead holder was sending when it died: perhaps delivered, so never sent again."""
+        """Copies a dead holder had claimed when it died: perhaps delivered, so never sent again."""
         with transaction(self.sessions) as session:
             lost = session.execute(
                 update(Delivery)
@@ -145,54 +174,66 @@ class Sender:
                 .values(state=ann.UNKNOWN, detail="the sender stopped while sending", updated_at=self.clock())
             ).rowcount  # type: ignore[attr-defined]
         if lost:
-            log.warning("announcements: %s copies were on their way when their sender died; not sent again", lost)
+            log.warning("announcements: %s copies were claimed when their sender died; not sent again", lost)
 
-    def _waiting(self) -> list[tuple[int, str, str, str, str]]:
-        """(row id, channel, recipient, language, text) of the next copies to send, oldest announcement first."""
-        with self.sessions() as session:
-            sending = list(
-                session.scalars(select(Announcement).where(Announcement.state == ann.SENDING).order_by(Announcement.id))
+    def _claim(self, token: int) -> list[Copy]:
+        """The next batch of the oldest sending announcement, claimed with `token`."""
+        with transaction(self.sessions) as session:
+            announcement = session.scalar(
+                select(Announcement)
+                .where(
+                    Announcement.state == ann.SENDING,
+                    select(Delivery.id)
+                    .where(Delivery.announcement_id == Announcement.id, Delivery.state == ann.PENDING)
+                    .exists(),
+                )
+                .order_by(Announcement.id)
+                .limit(1)
             )
-            for announcement in sending:
-                rows = session.execute(
-                    select(Delivery.id, Delivery.channel, Delivery.recipient, Delivery.lang)
+            if announcement is None:
+                return []
+            ids = list(
+                session.scalars(
+                    select(Delivery.id)
                     .where(Delivery.announcement_id == announcement.id, Delivery.state == ann.PENDING)
                     .order_by(Delivery.id)
                     .limit(BATCH)
-                ).all()
-                if rows:
-                    return [(i, c, r, lang, ann.message(announcement, lang)) for i, c, r, lang in rows]
-        return []
-
-    def _claim(self, row_id: int, token: int) -> bool:
-        with transaction(self.sessions) as session:
-            claimed = session.execute(
-                update(Delivery)
-                .where(Delivery.id == row_id, Delivery.state == ann.PENDING)
-                .values(state=ann.CLAIMED, token=token, attempts=Delivery.attempts + 1, updated_at=self.clock())
-            ).rowcount  # type: ignore[attr-defined]
-        return bool(claimed)
-
-    def _settle(self, row_id: int, token: int, outcome: PushOutcome, detail: str) -> None:
-        with transaction(self.sessions) as session:
-            row = session.get(Delivery, row_id)
-            if row is None or row.state != ann.CLAIMED or row.token != token:
-                return  # another holder settled it meanwhile (a lease lost in a failover)
-            if outcome is PushOutcome.RETRY:
-                row.state = ann.PENDING if row.attempts < MAX_ATTEMPTS else ann.FAILED
-            else:
-                row.state = {PushOutcome.SENT: ann.SENT, PushOutcome.GONE: ann.GONE}.get(outcome, ann.FAILED)
-            row.detail = detail[:200]
-            if outcome is PushOutcome.GONE:  # the citizen left the bot: nothing more goes to them
-                topics.unsubscribe(session, channel=row.channel, recipient=row.recipient)
-
-    def _no_channel(self, row_id: int, channel: str) -> None:
-        with transaction(self.sessions) as session:
+                )
+            )
             session.execute(
                 update(Delivery)
-                .where(Delivery.id == row_id, Delivery.state == ann.PENDING)
-                .values(state=ann.FAILED, detail=f"no {channel} channel on this line", updated_at=self.clock())
+                .where(Delivery.id.in_(ids), Delivery.state == ann.PENDING)
+                .values(state=ann.CLAIMED, token=token, attempts=Delivery.attempts + 1, updated_at=self.clock())
             )
+            rows = session.execute(
+                select(Delivery.id, Delivery.channel, Delivery.recipient, Delivery.lang).where(
+                    Delivery.id.in_(ids), Delivery.state == ann.CLAIMED, Delivery.token == token
+                )
+            ).all()
+            return [Copy(i, channel, who, ann.message(announcement, lang)) for i, channel, who, lang in rows]
+
+    def _settle(self, token: int, outcomes: Sequence[tuple[int, Pushed | None]]) -> None:
+        """What became of a batch, in one transaction; copies never started go back to wait."""
+        by_id = dict(outcomes)
+        with transaction(self.sessions) as session:
+            rows = session.scalars(
+                select(Delivery).where(Delivery.id.in_(by_id), Delivery.state == ann.CLAIMED, Delivery.token == token)
+            )
+            for row in rows:  # rows another holder settled meanwhile (a lease lost in a failover) are not here
+                self._settle_row(session, row, by_id[row.id])
+
+    def _settle_row(self, session: Session, row: Delivery, pushed: Pushed | None) -> None:
+        row.updated_at = self.clock()
+        if pushed is None:
+            row.state, row.token, row.attempts = ann.PENDING, None, row.attempts - 1
+            return
+        if pushed.outcome is PushOutcome.RETRY:
+            row.state = ann.PENDING if row.attempts < MAX_ATTEMPTS else ann.FAILED
+        else:
+            row.state = {PushOutcome.SENT: ann.SENT, PushOutcome.GONE: ann.GONE}.get(pushed.outcome, ann.FAILED)
+        row.detail = pushed.detail[:200]
+        if pushed.outcome is PushOutcome.GONE:  # the citizen left the bot: nothing more goes to them
+            topics.unsubscribe(session, channel=row.channel, recipient=row.recipient)
 
     def _finish(self) -> None:
         """Announcements with no copy left to send are done."""
@@ -210,29 +251,6 @@ class Sender:
                     announcement.state = ann.DONE
                     announcement.finished_at = self.clock()
                     log.info("announcement %s: done", announcement.id)
-
-    # ---- one copy ------------------------------------------------------------------------------
-
-    async def _copy(self, holding: Holding, row_id: int, channel: str, recipient: str, lang: str, text: str) -> None:
-        pusher = self.pushers.get(channel)
-        if pusher is None:
-            await to_thread.run_sync(self._no_channel, row_id, channel)
-            return
-        async with self._slots[channel]:
-            pace = self._paces[channel]
-            await asyncio.sleep(max(0.0, pace.slot(time.monotonic()) - time.monotonic()))
-            if self.stopping.is_set() or holding.lost.is_set():
-                return  # still pending: the next round (here or on another node) sends it
-            if not await to_thread.run_sync(self._claim, row_id, holding.token):
-                return  # cancelled meanwhile
-            try:
-                pushed = await pusher.push(recipient, text, message_id=f"announcement:{row_id}")
-            except Exception as exc:  # a fault of ours before the platform answered: it goes back to the queue
-                log.exception("announcements: copy %s could not be sent", row_id)
-                pushed = Pushed(PushOutcome.RETRY, f"{type(exc).__name__}")
-            await to_thread.run_sync(self._settle, row_id, holding.token, pushed.outcome, pushed.detail)
-        if pushed.outcome is PushOutcome.RETRY:
-            pace.next_at = max(pace.next_at, time.monotonic() + PAUSE_SECONDS)
 
 
 @dataclass

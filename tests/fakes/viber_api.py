@@ -38,6 +38,12 @@ class Trouble:
     hang_seconds: float = 0.0
 
 
+class _Server(ThreadingHTTPServer):
+    # A burst of connections (an announcement sent in bulk) waits in the backlog, as on a real server,
+    # instead of being dropped and tried again by the client's TCP a second later.
+    request_queue_size = 128
+
+
 class FakeViberApi:
     def __init__(self) -> None:
         self.arrived: list[Received] = []  # every request, including failed and hung ones
@@ -55,7 +61,7 @@ class FakeViberApi:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
