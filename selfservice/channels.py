@@ -6,12 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from channels.registry import Channels
+from channels.registry import Channel, Channels, Delivery
 from channels.telegram.wire import utf16_length
 from selfservice import announcements
 
 # How a channel counts a message's length where it is not in characters.
 LENGTHS: Mapping[str, Callable[[str], int]] = {"telegram": utf16_length}
+
+
+def push_channels(registry: Channels) -> list[Channel]:
+    """The channels that are on and may write to a citizen whenever there is news (the messengers)."""
+    return [c for c in registry.channels if c.capabilities.delivery is Delivery.PUSH]
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,8 @@ class Preview:
 def preview(texts: Mapping[str, str], *, registry: Channels, lang: str) -> Sequence[Preview]:
     """Each push channel's message in each language, exactly as a subscriber gets it, with its length."""
     shown = []
-    for name, channel in registry.pushing().items():
-        length = LENGTHS.get(name, len)
+    for channel in push_channels(registry):
+        name, length = channel.name, LENGTHS.get(channel.name, len)
         for text_lang, text in texts.items():
             message = announcements.compose(text, text_lang)
             limit = channel.capabilities.text_limit

@@ -13,6 +13,7 @@ from channels.viber import line as viber_line
 from hotline.leases import Lease
 from hotline.settings import Settings
 from selfservice import sending
+from selfservice.channels import push_channels
 from selfservice.push import PushSender, ViberPush
 
 
@@ -25,13 +26,13 @@ def _viber(settings: Settings, channels: Channels) -> PushSender | None:
     return ViberPush(api=api, look=line.flows.look, rate=settings.viber_announce_rate)
 
 
-# How an announcement goes out on each push channel, by the channel's name (`Channels.pushing`).
+# How an announcement goes out on each push channel, by the channel's name.
 SENDERS: Mapping[str, Callable[[Settings, Channels], PushSender | None]] = {"viber": _viber}
 
 
 def pushers(settings: Settings, channels: Channels) -> list[PushSender]:
     """A sender for every push channel that is on and can send announcements."""
-    found = (SENDERS[name](settings, channels) for name in channels.pushing() if name in SENDERS)
+    found = (SENDERS[c.name](settings, channels) for c in push_channels(channels) if c.name in SENDERS)
     return [sender for sender in found if sender is not None]
 
 
