@@ -17,6 +17,9 @@ SAMPLE_PATH = {
     "day_id": "1",
     "block_id": "1",
     "entry_id": "1",
+    "notice_id": "1",
+    "topic_id": "1",
+    "announcement_id": "1",
 }
 
 
