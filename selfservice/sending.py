@@ -13,8 +13,8 @@ One node sends at a time (a lease, `hotline.leases`). Every copy is a row (`mode
    them again: the platform cannot say whether a message arrived, and a copy twice is what must not
    happen. At most one batch (`BATCH`) is lost that way.
 
-Pacing: each channel's copies start at most `rate` a second (a slot every 1/rate seconds), the
-batch's copies in flight at once so the platform's latency does not lower the rate.
+Pacing: each channel's copies start at most `rate` a second (a slot every 1/rate seconds), up to
+`IN_FLIGHT` of them on their way at once so the platform's latency does not lower the rate.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ from selfservice.push import Pushed, PushOutcome, PushSender
 log = logging.getLogger(__name__)
 
 BATCH = 32  # copies claimed, sent and settled together: the most a node that dies can leave unknown
+# Copies on their way at once per channel: enough that the platform's latency does not lower the rate, few
+# enough that one connection pool and the platform's front end are not flooded (measured: docs/BENCHMARKS.md).
+IN_FLIGHT = 8
 MAX_ATTEMPTS = 3  # tries of one copy when the platform cannot be reached
 PAUSE_SECONDS = 5.0  # a channel rests this long after its platform could not be reached
 
@@ -81,6 +84,7 @@ class Sender:
         self.clock = clock
         self.stopping = asyncio.Event()
         self._paces = {name: _Pace(1.0 / max(p.rate, 0.001)) for name, p in self.pushers.items()}
+        self._flying = {name: asyncio.Semaphore(IN_FLIGHT) for name in self.pushers}
         self._round = asyncio.Lock()
 
     async def round(self, holding: Holding) -> None:
@@ -111,10 +115,11 @@ class Sender:
         if pusher is None:
             return Pushed(PushOutcome.FAILED, f"no {copy.channel} channel on this line")
         pace = self._paces[copy.channel]
-        await asyncio.sleep(max(0.0, pace.slot(time.monotonic()) - time.monotonic()))
-        if self.stopping.is_set() or holding.lost.is_set():
-            return None
-        pushed = await pusher.push(copy.recipient, copy.text, message_id=f"announcement:{copy.row_id}")
+        async with self._flying[copy.channel]:
+            await asyncio.sleep(max(0.0, pace.slot(time.monotonic()) - time.monotonic()))
+            if self.stopping.is_set() or holding.lost.is_set():
+                return None
+            pushed = await pusher.push(copy.recipient, copy.text, message_id=f"announcement:{copy.row_id}")
         if pushed.outcome is PushOutcome.RETRY:
             pace.next_at = max(pace.next_at, time.monotonic() + PAUSE_SECONDS)
         return pushed
