@@ -135,7 +135,9 @@ def section(rows: list[dict[str, float]], command: str, load: float, store: str)
         "",
         "Each copy is claimed and settled in SQL in batches of 32 (one transaction each way), so a restart sends "
         "nobody anything twice; the pacing keeps every channel at or under its allowed rate. Where the share "
-        "falls below 100 %, our side (SQL and the HTTP client on these cores) is the limit, not the pacing.",
+        "falls below 100 %, our side (SQL and the HTTP client on these cores, shared with other work: see the load) "
+        "is the limit, not the pacing; a short run also carries the round's fixed start (the due check, each "
+        "subscriber's row written) and the last batch's settle.",
     ]
     return "\n".join(lines)
 
