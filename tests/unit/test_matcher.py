@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from intents.evaluation import evaluate, format_report, load_cases
+from intents.eval_copies import copies, eval_lines
+from intents.evaluation import evaluate, format_report, load_cases, public_sets
 from intents.matcher import Match, Matcher
 from intents.pack import DEMO_PACK, load_pack
 from intents.tree import Action, Node, NodeKind, NodeText, Tree
@@ -353,6 +354,14 @@ def test_demo_holdout_accuracy(demo: tuple[Tree, Matcher]) -> None:
     assert len(inside) >= 90 and len(outside) >= 20
     assert right / len(inside) >= 0.9
     assert false_accepts / len(outside) <= 0.15
+
+
+def test_demo_copies_no_evaluation_line(demo: tuple[Tree, Matcher]) -> None:
+    # The sets measure what the robot has never seen; a phrase copied from them measures memory.
+    sets = public_sets()
+    if not sets:
+        pytest.skip("no evaluation sets: neither ../shared/eval/ nor tests/data/ holds one")
+    assert not copies(demo[0], eval_lines(sets)), "rewrite these phrases: python -m intents.eval_copies"
 
 
 @pytest.mark.parametrize(
