@@ -4,6 +4,7 @@ caller's wait and callbacks, an accepted call connected to the specialist's phon
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
@@ -16,7 +17,14 @@ from channels.registry import BaseChannel, Capabilities, Controls, Delivery, Run
 from ivr import calls
 from ivr import line as phone_line
 from ivr import routes as phone_routes
-from ivr.queue_side import CallConnector, LiveQueueDoor, LiveWaitFigures, QueueCallbacks, TwilioRecordings
+from ivr.queue_side import (
+    TWILIO_SETTINGS,
+    CallConnector,
+    LiveQueueDoor,
+    LiveWaitFigures,
+    QueueCallbacks,
+    TwilioRecordings,
+)
 from ivr.speech import line as speech_line
 from ivr.speech import routes as speech_routes
 from ivr.twilio_rest import TwilioRest
@@ -24,6 +32,7 @@ from ivr.waiting import TwilioWaitFigures
 from ivr.webhooks import TwilioWebhooks
 from specialist_queue.follow import Connector
 
+log = logging.getLogger(__name__)
 WEBHOOK_THREADS = 2  # per worker: measured against the event loop and the shared pool (docs/BENCHMARKS.md)
 KEYS = 9  # options are read with the keys 1–9
 
@@ -56,6 +65,12 @@ class Phone(BaseChannel):
         if settings.twilio_account_sid and token:
             self.twilio = TwilioRest(
                 account_sid=settings.twilio_account_sid, auth_token=token, base_url=settings.twilio_api_url
+            )
+        else:  # said once here; the operator console says it before a call is accepted
+            log.warning(
+                "calls waiting for a specialist cannot be connected to operators' phones on this server: Twilio's "
+                "REST API is not configured (set %s); chats are not affected",
+                " and ".join(TWILIO_SETTINGS),
             )
         self.speech = speech_line.start(settings, runtime.redis.client, self.twilio)  # Vosk models load here
         self.line = phone_line.build(

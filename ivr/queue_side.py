@@ -72,11 +72,17 @@ def dial_operator(*, phone: str | None, identity: str) -> str:
     return str(response.to_xml())
 
 
+TWILIO_SETTINGS = ("HOTLINE_TWILIO_ACCOUNT_SID", "HOTLINE_TWILIO_AUTH_TOKEN")  # what its REST API needs
+
+
 class CallConnector:
     """An accepted call leaves Twilio's queue for the specialist's phone (a REST update of the live call)."""
 
     def __init__(self, twilio: Callable[[], TwilioRest | None]) -> None:
         self.twilio = twilio  # the phone channel's client, made when it starts
+
+    def missing(self) -> tuple[str, ...]:
+        return () if self.twilio() is not None else TWILIO_SETTINGS
 
     async def connect(self, *, external_id: str, operator_phone: str | None, operator_identity: str) -> None:
         twilio = self.twilio()

@@ -15,13 +15,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, WebSocket, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hotline import call_events
+from hotline import call_events, conversation_log
 from hotline.csrf import verify_csrf
 from hotline.db import utcnow
 from hotline.deps import Parts, PartsDep, StaffUser, require, staff_of
 from hotline.users import SPECIALISTS, Role
 from privacy import conversations as privacy_view
-from specialist_queue import console, context, live, supervisor
+from specialist_queue import console, context, history, live, supervisor
+from specialist_queue.desk import NotConfigured
 from specialist_queue.follow import CannotConnect, Recordings
 from specialist_queue.model import Conflict, OperatorState
 from specialist_queue.runtime import Specialists
@@ -101,6 +102,8 @@ async def accept(conversation_id: ConversationId, user: Operator, parts: PartsDe
         entry = await specialists(parts).desk.accept(user.id, conversation_id)
     except Conflict as exc:
         raise _conflict(exc) from None
+    except NotConfigured as exc:  # the console said so before accept; it waits on for a server that can
+        raise HTTPException(status_code=503, detail=f"the call could not be connected: {exc}") from None
     except CannotConnect as exc:
         raise HTTPException(status_code=502, detail=f"the call could not be connected: {exc}") from None
     return {"conversation_id": entry.conversation_id, "kind": entry.kind.value, "state": "connected"}
@@ -141,6 +144,36 @@ def conversation(
     view["phone"] = entry.phone if entry else ""
     view["kind"] = entry.kind.value if entry else None
     return view if mine else privacy_view.masked(view, lang)  # an admin reading someone else's: masked
+
+
+@router.get("/api/operator/conversations/{conversation_id}/earlier")
+def earlier(
+    conversation_id: ConversationId, user: Operator, parts: PartsDep, lang: Literal["uk", "ru"] = "uk"
+) -> list[dict[str, Any]]:
+    """The citizen's earlier conversations (same messenger user or phone number), newest first: mine only."""
+    if not _readable(parts, user, conversation_id):
+        raise HTTPException(status_code=403, detail="only the specialist it is offered to or held by may read it")
+    found = specialists(parts).queue
+    entry = found.store.entry(conversation_id)
+    trees = parts.dialogue.trees
+    with parts.sessions() as session:
+        conversation = conversation_log.get(session, conversation_id=conversation_id)
+        if conversation is None:
+            raise HTTPException(status_code=404, detail="no such conversation")
+        tree = trees.get(trees.current_version()).tree
+        by_user = not found.is_call(conversation.channel)  # a call's id is the call's, not the caller's
+        phone = entry.phone if entry else ""
+        return history.earlier(session, conversation, by_user=by_user, phone=phone, tree=tree, lang=lang)
+
+
+@router.post("/api/operator/conversations/{conversation_id}/notes", status_code=201, dependencies=CSRF)
+def note(conversation_id: ConversationId, body: OperatorMessage, user: Operator, parts: PartsDep) -> dict[str, Any]:
+    """A private note on a conversation I hold or wrap up: never shown to the citizen."""
+    try:
+        stored = specialists(parts).desk.note(user.id, conversation_id, body.text, client_id=body.message_id)
+    except Conflict as exc:
+        raise _conflict(exc) from None
+    return context.message_view(stored)
 
 
 def _recording_sid(parts: Parts, user: StaffUser, conversation_id: str) -> str:

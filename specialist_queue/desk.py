@@ -5,6 +5,7 @@ Each action changes Redis atomically (`store`), then writes its queue event to S
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -20,9 +21,14 @@ from specialist_queue.follow import CannotConnect, Gone
 from specialist_queue.model import Capacity, Conflict, Entry, Kind, Operator, OperatorState
 from specialist_queue.service import SpecialistQueue
 
+log = logging.getLogger(__name__)
 OTHER = "other"
 CALLBACK_OUTCOMES = ("reached", "no_answer", "given_up")
 MORE_TIME = 2  # times an operator may ask for more time on one offer
+
+
+class NotConfigured(CannotConnect):
+    """This server lacks the settings to connect the conversation's channel to a specialist at all."""
 
 
 class UnknownOperator(LookupError):
@@ -105,6 +111,14 @@ class Desk:
         try:
             if connector is None:
                 raise CannotConnect(f"no channel that is on connects {entry.channel} conversations")
+            if missing := connector.missing():
+                log.warning(
+                    "operator %s accepted %s conversation %s, which cannot be connected on this server: set %s",
+                    *(operator_id, entry.channel, entry.conversation_id, " and ".join(missing)),
+                )
+                raise NotConfigured(
+                    f"this server cannot connect {entry.channel} conversations: set {', '.join(missing)}"
+                )
             await connector.connect(
                 external_id=str(conversation.external_id), operator_phone=user.phone, operator_identity=user.username
             )
@@ -136,6 +150,24 @@ class Desk:
             self.sessions,
             conversation_id=conversation_id,
             sender=chat.Sender.OPERATOR,
+            text=text,
+            operator_id=operator_id,
+            client_id=client_id,
+        )
+        self.store.notify_chat(conversation_id)
+        return message
+
+    def note(
+        self, operator_id: int, conversation_id: str, text: str, *, client_id: str | None = None
+    ) -> chat.ChatMessage:
+        """A private note beside the conversation's messages (only `OPERATOR` messages reach the citizen)."""
+        me = self.store.operator(operator_id)
+        if conversation_id not in (*me.conversations, *me.wrap_ups):
+            raise Conflict("you are not holding this conversation")
+        message = chat.add(
+            self.sessions,
+            conversation_id=conversation_id,
+            sender=chat.Sender.NOTE,
             text=text,
             operator_id=operator_id,
             client_id=client_id,
@@ -185,7 +217,8 @@ class Desk:
     def callback_outcome(
         self, operator_id: int, conversation_id: str, outcome: str, *, now: float | None = None
     ) -> Entry:
-        """Reached, or given up (closed); no answer: tried again later, up to the allowed attempts."""
+        """Reached: the call goes on (the operator ends it, then wraps up); given up: closed, the operator wraps up;
+        no answer: tried again later, up to the allowed attempts (the operator wraps up this attempt)."""
         now = self.queue.now(now)
         if outcome not in CALLBACK_OUTCOMES:
             raise ValueError(f"the outcome is one of {', '.join(CALLBACK_OUTCOMES)}")
@@ -195,6 +228,12 @@ class Desk:
         policy = self.queue.policy()
         if outcome == "no_answer" and entry.attempts + 1 >= policy.callback_max_attempts:
             outcome = "given_up"
+        if outcome == "reached":
+            if entry.reached is None:  # said once: a second click changes nothing
+                self.store.mark_reached(conversation_id, now=now)
+                self._callback_outcome(entry, operator_id, now, {"outcome": outcome, "attempts": entry.attempts + 1})
+                self._changed(conversation_id)
+            return self.store.entry(conversation_id) or entry
         if outcome != "no_answer":
             self._callback_outcome(entry, operator_id, now, {"outcome": outcome, "attempts": entry.attempts + 1})
             return self.close(operator_id, conversation_id, now=now)
@@ -223,6 +262,7 @@ class Desk:
         held = [e for e in map(self.store.entry, me.conversations) if e is not None]
         return {
             "now": now,
+            "cannot_connect": self.cannot_connect(),
             "operator": {
                 "state": me.state.value,
                 "reason": me.reason,
@@ -233,6 +273,10 @@ class Desk:
             "offer": _entry_view(offer, now) if offer and offer.operator == operator_id else None,
             "conversations": [_entry_view(e, now) for e in sorted(held, key=lambda e: e.connected or 0)],
         }
+
+    def cannot_connect(self) -> dict[str, list[str]]:
+        """Channels whose conversations cannot reach a specialist on this server → the settings it lacks."""
+        return {name: list(missing) for name, c in self.queue.connectors.items() if (missing := c.missing())}
 
     def _changed(self, conversation_id: str) -> None:
         self.store.notify({"kind": "operator"})

@@ -139,6 +139,11 @@ class Connector(Protocol):
         when it cannot be done now; the queue gives the conversation its place back on any failure."""
         ...
 
+    def missing(self) -> tuple[str, ...]:
+        """The settings this server lacks to connect anyone (the console says so before a specialist accepts);
+        empty when it can."""
+        ...
+
 
 class Recordings:
     """Where a channel keeps citizens' voice messages (Twilio keeps the phone's; we keep only their ids).

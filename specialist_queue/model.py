@@ -72,6 +72,7 @@ class Entry:
     phone: str = ""
     attempts: int = 0
     due: float | None = None
+    reached: float | None = None  # a callback: when the specialist said they reached the citizen
 
     @classmethod
     def parse(cls, flat: list[str]) -> Entry:
@@ -94,6 +95,7 @@ class Entry:
             phone=fields.get("phone", ""),
             attempts=int(fields.get("attempts") or 0),
             due=opt_float(fields.get("due")),
+            reached=opt_float(fields.get("reached")),
         )
 
     @property
@@ -102,7 +104,7 @@ class Entry:
 
     def fields(self) -> dict[str, str]:
         """The hash as `restore` writes it back."""
-        optional = {"operator": self.operator, "connected": self.connected, "due": self.due}
+        optional = {"operator": self.operator, "connected": self.connected, "due": self.due, "reached": self.reached}
         return {
             "queue": self.queue,
             "lang": self.lang,

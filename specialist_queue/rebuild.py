@@ -67,6 +67,8 @@ def _apply(entry: Entry | None, event: QueueEvent) -> Entry | None:
     if kind is QueueEventKind.CONNECTED:
         return replace(entry, state=EntryState.CONNECTED, operator=event.operator_id, connected=when)
     if kind is QueueEventKind.CALLBACK_OUTCOME:
+        if data.get("outcome") == "reached":  # the call went on: still held
+            return replace(entry, reached=when)
         if data.get("outcome") != "no_answer":
             return None
         return replace(

@@ -204,10 +204,12 @@ class SpecialistQueue:
             else queue_name(skill or conversation.handoff_queue or DEFAULT_SKILL, conversation.lang or "uk")
         )
         due = self.next_open(max(at(now), not_before or at(now)))
+        # Due now is `now` itself: a datetime keeps microseconds, and rounding one up would schedule it for later.
+        due_at = now if due <= at(now) else due.timestamp()
         outcome, _ = self.store.request_callback(
             conversation_id,
             phone=phone,
-            due=due.timestamp(),
+            due=due_at,
             now=now,
             queue=queue,
             channel=conversation.channel,
@@ -216,7 +218,7 @@ class SpecialistQueue:
         entry = self._entry(conversation_id)
         data = {
             "phone": phone,
-            "due": due.timestamp(),
+            "due": due_at,
             "seq": entry.seq,
             "class": entry.klass,
             "state": entry.state.value,

@@ -231,6 +231,10 @@ class QueueStore:
             raise Conflict("you are not holding this conversation")
         return Entry.parse(reply[1:]), float(reply[0])
 
+    def mark_reached(self, conversation_id: str, *, now: float) -> None:
+        """The specialist reached the citizen on a callback they hold: the call goes on (checked by the caller)."""
+        self.client.hsetnx(keys.entry(self.prefix, conversation_id), "reached", repr(now))
+
     def end_wrap_up(self, operator_id: int, conversation_id: str, *, now: float) -> bool:
         """Wrap-up of this conversation done (True once); its slot is free again."""
         return bool(self._run(self._end_wrap_up, operator_id, conversation_id, repr(now)))

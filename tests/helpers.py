@@ -54,7 +54,7 @@ def staff_logout(client: Any) -> Any:
 
 @contextlib.contextmanager
 def serving(
-    data: Path, port: int, env: dict[str, str], *options: str, wait: float = 60
+    data: Path, port: int, env: dict[str, str], *options: str, wait: float = 180
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`hotline serve` on the port until /readyz answers; stopped (and its log closed) afterwards."""
     log_path = data / "server.log"

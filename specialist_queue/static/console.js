@@ -30,6 +30,7 @@ const view = {
   shownAt: new Map(), // conversation id → when (server time) this page first showed it
   drafts: new Map(), // conversation id → the reply being written there
   contexts: new Map(), // conversation id → the robot's context, fetched once
+  earlier: new Map(), // conversation id → the citizen's earlier conversations, fetched once
   reminded: null, // the offer deadline the operator was reminded of
   moreTimes: 0, // times more time was given on the offer shown
 };
@@ -63,10 +64,15 @@ async function act(work, conflict = t("not_yours")) {
   try {
     return await work();
   } catch (error) {
-    const known = { 409: conflict, 502: t("call_failed") }[error.status];
+    const known = { 409: conflict, 502: t("call_failed"), 503: noLine() }[error.status];
     showNotice(known || t("failed", { message: error.message }));
     return null;
   }
+}
+
+/** Why a call cannot be connected on this server, with the settings it lacks. */
+function noLine() {
+  return t("no_phone_line", { settings: Object.values(view.cannotConnect || {}).flat().join(", ") });
 }
 
 /** When the session is over (logged out, or it expired): back to the login form, then here again. */
@@ -118,6 +124,7 @@ function receive(update) {
 function showState(update) {
   const focused = document.activeElement;
   view.clockOffset = update.now - Date.now() / 1000;
+  view.cannotConnect = update.cannot_connect; // channel → the settings this server lacks to connect it
   const me = update.operator;
   $("my-state").textContent = t(`state_${me.state}`);
   $("my-reason").textContent = me.reason ? `(${TEXT[`reason_${me.reason}`] || me.reason})` : "";
@@ -160,7 +167,12 @@ function showOffer(offer) {
   $("offer").hidden = !offer;
   drawConversations(); // the tab's title says it: seen from another tab too
   $("no-offer").hidden = Boolean(offer) || Boolean(view.held);
+  // A call cannot reach my phone on this server: said before I accept it, with what the admins should set.
+  const missing = offer && offer.kind === "call" && view.cannotConnect[offer.channel];
+  $("offer-no-line").hidden = !missing;
+  if (missing) $("offer-no-line").textContent = noLine();
   if (offer && changed) {
+    $("offer-title").textContent = t(offer.kind === "callback" ? "offer_callback" : "offer");
     $("accept").removeAttribute("aria-disabled");
     $("more-time").hidden = false;
     view.moreTimes = 0;
@@ -259,6 +271,11 @@ function showConversation(held) {
   const changed = (held && held.conversation_id) !== (view.held && view.held.conversation_id);
   view.held = held;
   $("conversation").hidden = !held;
+  if (held && held.kind === "callback") {
+    // Reached: the call goes on; the outcome buttons go, and "End conversation" leads to the wrap-up.
+    $("callback-outcomes").hidden = Boolean(held.reached);
+    $("callback-reached").hidden = !held.reached;
+  }
   if (!held || !changed) return;
   view.unread.delete(held.conversation_id);
   $("reply").value = view.drafts.get(held.conversation_id) || "";
@@ -304,13 +321,19 @@ async function fillContext(where, entry) {
     if (!response.ok) return;
     view.contexts.set(id, await response.json());
   }
-  box.append(...robotContext(view.contexts.get(id), entry.lang));
+  box.append(...robotContext(view.contexts.get(id), entry.lang), ...(await earlierContacts(id)));
 }
 
 function facts(entry) {
   const list = document.createElement("dl");
   list.className = "facts";
   const rows = [
+    ["kind", t(`kind_${entry.kind}`)],
+    // A callback says so before it is accepted: whom to call, and when we promised to.
+    ...(entry.kind === "callback"
+      ? [["number", entry.phone || t("hidden_number")], ["due", t("due_from", { time: clock(entry.due) })]]
+      : []),
+    ...(entry.kind === "callback" && entry.attempts ? [["attempts", String(entry.attempts)]] : []),
     ["channel", TEXT[`channel_${entry.channel}`] || entry.channel],
     ["language", t(`lang_${entry.lang}`)],
     ["queue", queueTitle(entry.queue)],
@@ -329,8 +352,58 @@ function facts(entry) {
 }
 
 /** What the robot knew, the citizen's and the robot's words marked with the conversation's language. */
+/** The citizen's earlier conversations (same messenger user or phone number), fetched once per conversation. */
+async function earlierContacts(id) {
+  if (!view.earlier.has(id)) {
+    const response = await fetch(`/api/operator/conversations/${id}/earlier?lang=${LANG}`);
+    view.earlier.set(id, response.ok ? await response.json() : []);
+  }
+  const found = view.earlier.get(id);
+  if (!found.length) return [heading(t("earlier")), paragraph(t("earlier_none"))];
+  const list = document.createElement("ol");
+  list.className = "earlier";
+  for (const c of found) {
+    const item = document.createElement("li");
+    const where = [clock(Date.parse(c.started_at) / 1000), TEXT[`channel_${c.channel}`] || c.channel];
+    if (c.about) where.push(c.about);
+    if (!c.with_specialist) where.push(t("earlier_robot"));
+    item.textContent = where.join(" · ") + (c.note ? ` — «${c.note}»` : "");
+    list.append(item);
+  }
+  return [heading(t("earlier")), list];
+}
+
+/** A time of day (and the date when it is not today), in the console's language. */
+function clock(seconds) {
+  const when = new Date(seconds * 1000);
+  const today = when.toDateString() === new Date().toDateString();
+  const options = today ? { hour: "2-digit", minute: "2-digit" } : { dateStyle: "short", timeStyle: "short" };
+  return when.toLocaleString(LANG === "ru" ? "ru-UA" : "uk-UA", options);
+}
+
+/** One turn of what came before the specialist: a phone caller's key or words as they were, or a chat's text. */
+function turnText(turn) {
+  if (turn.kind === "digit") {
+    const pressed = t(turn.option ? "pressed" : "typed", { key: turn.text });
+    return turn.option ? `${pressed} → ${turn.option}` : pressed;
+  }
+  if (turn.kind === "no_input") return `(${t("silence")})`;
+  if (turn.kind === "speech" && turn.confidence != null) {
+    return `«${turn.text}» (${t("confidence", { n: Math.round(turn.confidence * 100) })})`;
+  }
+  if (turn.kind === "speech") return `«${turn.text}»`;
+  if (turn.keys && turn.keys.length) {
+    return `${turn.text} [${turn.keys.map((k) => `${k.key} — ${k.label}`).join(" · ")}]`;
+  }
+  return turn.text;
+}
+
 function robotContext(context, lang) {
   const parts = context.voice_message ? voiceMessage(context.voice_message, context) : [];
+  if (context.callback) {
+    const when = paragraph(`${t("requested_at")}: ${clock(Date.parse(context.callback.requested_at) / 1000)}`);
+    parts.unshift(heading(t("callback")), when);
+  }
   if (context.screening && context.screening.length) parts.push(...screeningAnswers(context.screening));
   parts.push(heading(t("path")), listOf(context.path.map((node) => node.title), "path"));
   if (context.intents.length) {
@@ -343,14 +416,15 @@ function robotContext(context, lang) {
   transcript.tabIndex = 0;
   transcript.setAttribute("aria-label", t("transcript"));
   for (const turn of context.transcript) {
-    if (!turn.text || turn.kind === "start") continue;
+    if (turn.kind === "start" || (!turn.text && turn.kind !== "no_input")) continue;
     const item = document.createElement("li");
     item.className = `turn turn-${turn.who}`;
     const who = document.createElement("strong");
     who.textContent = `${t(turn.who)}: `;
     const said = document.createElement("span");
-    said.textContent = turn.text;
-    if (lang && turn.kind !== "button") said.lang = lang; // a button is named in the console's language
+    said.textContent = turnText(turn);
+    // A chat's button is named in the console's language; a key pressed is said in it, the option in the citizen's.
+    if (lang && turn.kind !== "button" && turn.kind !== "digit" && turn.kind !== "no_input") said.lang = lang;
     item.append(who, said);
     transcript.append(item);
   }
@@ -417,7 +491,15 @@ function listOf(items, className) {
 function drawMessages() {
   const log = $("chat-log");
   const mine = (view.held && view.messages.get(view.held.conversation_id)) || new Map();
-  const ordered = [...mine.values()].sort((a, b) => a.id - b.id);
+  const all = [...mine.values()].sort((a, b) => a.id - b.id);
+  const ordered = all.filter((m) => m.sender !== "note"); // my private notes have a list of their own
+  $("notes-log").replaceChildren(
+    ...all.filter((m) => m.sender === "note").map((m) => {
+      const item = document.createElement("li");
+      item.textContent = m.text;
+      return item;
+    }),
+  );
   log.replaceChildren(
     ...ordered.map((message) => {
       const item = document.createElement("p");
@@ -546,6 +628,20 @@ $("reply").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     $("reply-form").requestSubmit();
+  }
+});
+
+$("note-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("private-note").value.trim();
+  if (!text || !view.held) return;
+  const id = view.held.conversation_id;
+  const saved = await act(() => post(`/api/operator/conversations/${id}/notes`, { text, message_id: randomId() }));
+  if (saved) {
+    $("private-note").value = "";
+    if (!view.messages.has(id)) view.messages.set(id, new Map());
+    view.messages.get(id).set(saved.id, { ...saved, conversation_id: id });
+    drawMessages();
   }
 });
 

@@ -86,6 +86,15 @@ def test_the_specialist_sees_the_voice_message_and_its_later_transcription(olena
         link = offer.get_by_role("link", name="Прослухати запис (9 с)")
         expect()(link).to_have_attribute("href", re.compile(r"^/api/operator/conversations/[0-9a-f]{32}/recording$"))
         expect()(offer).to_contain_text("Розшифровка ще не надійшла.")
+        # Before accepting, a callback says it is one, whom to call and when they asked; the call as it went.
+        expect()(page.locator("#offer-title")).to_have_text("Зворотний дзвінок для вас")
+        expect()(offer.locator(".facts")).to_contain_text("ВидЗворотний дзвінок")
+        expect()(offer.locator(".facts")).to_contain_text("Номер+380671234577")
+        expect()(offer).to_contain_text("Просив передзвонити:")
+        turns = offer.locator(".transcript li")
+        expect()(turns.filter(has_text=re.compile(r"^Громадянин: натиснув 1 → \S"))).to_have_count(1)
+        expect()(turns.filter(has_text="Громадянин: натиснув 0 → Фахівець")).to_have_count(1)
+        expect()(turns.filter(has_text=re.compile(r"^Робот: .+\[.*1 — "))).not_to_have_count(0)  # the keys heard
 
         done = {"TranscriptionText": TRANSCRIPTION, "TranscriptionStatus": "completed", "RecordingUrl": RECORDING}
         call.post("/twilio/transcription", done)
@@ -94,3 +103,12 @@ def test_the_specialist_sees_the_voice_message_and_its_later_transcription(olena
         expect()(page.locator("#callback-phone")).to_have_text("+380671234577")
         expect()(held.locator(".voice-message")).to_contain_text(TRANSCRIPTION)
         assert page.locator(".voice-message img").count() == 0
+
+        # Reached: the call goes on, the specialist stays with it; ending it leads to the wrap-up, not Ready.
+        page.get_by_role("button", name="Додзвонився").click()
+        expect()(page.locator("#callback-reached")).to_be_visible()
+        expect()(page.locator("#callback-outcomes")).to_be_hidden()
+        expect()(page.locator("#my-state")).to_have_text("Розмова")
+        page.get_by_role("button", name="Завершити розмову").click()
+        expect()(page.locator("#wrap-up")).to_be_visible()
+        expect()(page.locator("#my-state")).to_have_text("Завершення звернення")

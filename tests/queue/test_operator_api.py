@@ -179,6 +179,36 @@ def test_after_closing_the_robot_answers_again_and_a_second_request_reaches_the_
     assert kinds == ["entered", "offered", "connected", "closed", "wrap_up"] * 2 + ["entered", "offered", "connected"]
 
 
+def test_private_notes_and_the_citizen_s_earlier_conversations(app: TestClient) -> None:
+    olena = staff(app, "olena-notes")
+    queue = app.app.state.parts.specialists.queue  # type: ignore[attr-defined]
+    phone = "+380501230077"
+    first = asks_for_a_person(app)
+    queue.request_callback(first, phone)  # "call me back on this number"
+    olena.post("/api/operator/state", {"state": "available"})
+    assert olena.post(f"/api/operator/offers/{first}/accept").status_code == 200
+    assert olena.get(f"/api/operator/conversations/{first}/earlier").json() == []  # first time
+    noted = olena.post(f"/api/operator/conversations/{first}/notes", {"text": "Просила після 15:00"})
+    assert noted.status_code == 201 and noted.json()["sender"] == "note"
+    assert chat(app, first, text="Дякую")["replies"] == []  # the citizen is told nothing of it
+    olena.post(f"/api/operator/conversations/{first}/close")
+    wrap = {"disposition": "housing_subsidy_apply", "note": "Пояснила, які документи"}
+    assert olena.post(f"/api/operator/conversations/{first}/wrap-up", wrap).status_code == 200
+    assert olena.post(f"/api/operator/conversations/{first}/notes", {"text": "пізно"}).status_code == 409
+
+    second = asks_for_a_person(app)
+    queue.request_callback(second, phone)  # the same citizen, another day
+    assert olena.get("/api/operator/state").json()["offer"]["conversation_id"] == second
+    earlier = olena.get(f"/api/operator/conversations/{second}/earlier").json()
+    assert [(e["conversation_id"], e["about"], e["note"], e["with_specialist"]) for e in earlier] == [
+        (first, "Як оформити субсидію", "Пояснила, які документи", True)
+    ]
+    stranger = staff(app, "petro-notes")
+    assert stranger.get(f"/api/operator/conversations/{second}/earlier").status_code == 403
+    for step in (f"/api/operator/offers/{second}/accept", f"/api/operator/conversations/{second}/close"):
+        assert olena.post(step).status_code == 200  # nothing left waiting for the next test's operators
+
+
 def test_the_wrap_up_lasts_as_long_as_the_admins_set_on_the_office_page(app: TestClient) -> None:
     admin = staff(app, "admin-policy", role=Role.ADMIN)
     form = {f.name: str(f.default) for f in fields(QueuePolicy) if not isinstance(f.default, bool)}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.office_hours import OfficeHours
 from hotline.queue_log import QueueEvent
+from specialist_queue import rebuild
 from specialist_queue.desk import Desk
 from specialist_queue.model import Conflict, EntryState, Kind, OperatorState
 from specialist_queue.service import SpecialistQueue
@@ -155,8 +156,16 @@ def test_callbacks_keep_their_place_wait_for_office_hours_and_record_outcomes(
     desk.wrap_up(olena, late, disposition="other", note="", now=tuesday_9 + 5001)
     queue.tick(now=tuesday_9 + 5001)
     anyio.run(lambda: desk.accept(olena, reached, now=tuesday_9 + 5002))
-    assert desk.callback_outcome(olena, reached, "reached", now=tuesday_9 + 5100).state is EntryState.CLOSED
-    assert store.operator(olena).state is OperatorState.WRAP_UP
+    # Reached: the call goes on and Olena stays with it; she ends it, then wraps up (never Ready before).
+    on_call = desk.callback_outcome(olena, reached, "reached", now=tuesday_9 + 5100)
+    assert on_call.state is EntryState.CONNECTED and on_call.reached == tuesday_9 + 5100
+    assert desk.callback_outcome(olena, reached, "reached", now=tuesday_9 + 5101).reached == tuesday_9 + 5100
+    assert store.operator(olena).state is OperatorState.BUSY
+    assert rebuild.replay(events(sessions, reached))[reached].reached == tuesday_9 + 5100  # kept for a rebuild
+    desk.close(olena, reached, now=tuesday_9 + 5400)
+    assert store.operator(olena).state is OperatorState.WRAP_UP and store.operator(olena).wrap_ups == (reached,)
+    outcomes = [e.data["outcome"] for e in events(sessions, reached) if e.event == "callback_outcome"]
+    assert outcomes == ["reached"]
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +254,27 @@ def test_the_phone_line_asks_the_live_queue_for_figures_and_callbacks(
         desk.request(CallbackRequest(caller, "CA" + "0" * 32, PHONE, "subsidies", "uk", position=2))
     assert store.waiting("subsidies:uk") == [caller, first]  # its place, as a callback due now
     assert [e.event for e in events(sessions, caller)] == ["entered", "callback_requested"]
+
+
+def test_a_call_this_server_cannot_connect_says_why_before_accept_and_waits_on(
+    queue: SpecialistQueue,
+    sessions: sessionmaker[Session],
+    store: QueueStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from ivr.queue_side import CallConnector
+    from specialist_queue.desk import NotConfigured
+
+    queue.connectors = {"phone": CallConnector(lambda: None)}  # the phone line without Twilio's REST API
+    desk = Desk(queue, dispositions=lambda: INTENTS, release=lambda _: None)
+    olena = operator(sessions, "olena")
+    call = conversation(sessions, channel="phone", external_id="CA" + "1" * 32)
+    queue.enqueue(call, skill="subsidies", lang="uk", now=MONDAY_10)
+    desk.set_state(olena, OperatorState.AVAILABLE, now=MONDAY_10 + 1)
+    said = desk.snapshot(olena, now=MONDAY_10 + 2)
+    assert said["offer"]["kind"] == "call"
+    assert said["cannot_connect"] == {"phone": ["HOTLINE_TWILIO_ACCOUNT_SID", "HOTLINE_TWILIO_AUTH_TOKEN"]}
+    with pytest.raises(NotConfigured):
+        anyio.run(lambda: desk.accept(olena, call, now=MONDAY_10 + 2))
+    assert "HOTLINE_TWILIO_ACCOUNT_SID" in caplog.text and call in caplog.text  # the log says why, too
+    assert store.entry(call).state is EntryState.WAITING and store.operator(olena).conversations == ()
