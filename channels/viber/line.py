@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 import httpx
 import redis.asyncio as aioredis
+from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.dialogue import Dialogue
 from channels.viber.client import Retry, ViberApi, make_http
-from channels.viber.flows import ViberFlows
+from channels.viber.flows import Handled, ViberFlows
+from channels.viber.outage import Deferred
 from channels.viber.outbox import Outbox
 from channels.viber.relay import ViberRelay
-from channels.viber.wire import Look
+from channels.viber.wire import Event, Look
+from hotline.db import UNREACHABLE
+from hotline.leases import Holding, Lease, Periodic
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
 from specialist_queue.service import SpecialistQueue
+
+log = logging.getLogger(__name__)
+REPLAY_SECONDS = 2.0
 
 
 @dataclass
@@ -28,8 +36,30 @@ class ViberLine:
     relay: ViberRelay
     http: httpx.AsyncClient
     redis: aioredis.Redis
+    deferred: Deferred  # callbacks kept while the database is unreachable
+    replayer: Periodic | None = None  # handles them once it is back, on one node
+
+    def take(self, body: bytes, event: Event) -> Handled:
+        """Handle a callback, or keep it for later while the database is unreachable (and while others wait:
+        a citizen's messages are answered in the order they came)."""
+        if self.deferred.waiting():
+            return self.deferred.keep(body, event)
+        try:
+            return self.flows.handle(event)
+        except UNREACHABLE:
+            log.warning("the database is unreachable: a Viber %s callback kept for later", event.event)
+            return self.deferred.keep(body, event)
+
+    async def replay(self, _: Holding) -> None:
+        try:
+            outgoing = await to_thread.run_sync(self.deferred.replay, self.flows)
+        except UNREACHABLE:
+            return  # still away: the next round tries again
+        await self.outbox.deliver(outgoing)
 
     async def aclose(self) -> None:
+        if self.replayer is not None:
+            await self.replayer.aclose()
         await self.http.aclose()
         await self.redis.aclose()
 
@@ -68,4 +98,16 @@ def open_line(
         record=flows.record_outcome,
     )
     relay = ViberRelay(flows, outbox, asyncio.get_running_loop())
-    return ViberLine(token=token, flows=flows, outbox=outbox, relay=relay, http=http, redis=async_redis)
+    lease = Lease(redis.client, "viber-deferred", prefix=settings.redis_prefix, ttl=settings.lease_seconds)
+    line = ViberLine(
+        token=token,
+        flows=flows,
+        outbox=outbox,
+        relay=relay,
+        http=http,
+        redis=async_redis,
+        deferred=Deferred(redis.client, settings.redis_prefix, flows.look),
+    )
+    line.replayer = Periodic(lease, line.replay, every=REPLAY_SECONDS)
+    line.replayer.start()
+    return line

@@ -43,6 +43,6 @@ async def webhook(request: Request, parts: PartsDep) -> JSONResponse:
         return JSONResponse({"status": 0})
     if parts.limits is not None and event.who:
         await parts.limits.check(CONVERSATION_WEBHOOKS, f"viber:{event.who}")
-    handled = await run_in_threadpool(line.flows.handle, event)
+    handled = await run_in_threadpool(line.take, body, event)
     later = BackgroundTask(line.outbox.deliver, handled.outgoing) if handled.outgoing else None
     return JSONResponse(handled.answer or {"status": 0}, background=later)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Path, WebSocket, status
@@ -26,6 +26,7 @@ from specialist_queue import follow, live
 
 MAX_TEXT = 2000
 CHANNEL = "web"
+T = TypeVar("T")
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 
 MAX_BODY = 32 * 1024  # a message is at most 2,000 characters, 12 KB even written as JSON escapes
@@ -151,21 +152,26 @@ def post_message(session_id: SessionId, message: Message, parts: PartsDep) -> Re
     if not SESSION_ID.match(session_id):
         raise HTTPException(status_code=404, detail="no such chat session")
     citizen = Citizen(CHANNEL, session_id)
-    lang = _lang(parts, session_id)
-    if guard.blocked(parts.sessions, citizen):
+    # While the database is away the robot still answers from Redis (docs/ARCHITECTURE.md): the language
+    # then comes with the turn, and the block list and the abuse screen wait for the database.
+    lang = _unless_unreachable(lambda: _lang(parts, session_id), None)
+    if _unless_unreachable(lambda: guard.blocked(parts.sessions, citizen), False):
         return Replies(lang=lang, replies=[_note(texts.say("blocked", lang))])
     text = (message.text or "").strip()
     held = parts.specialists.queue.held(session_id) if parts.specialists is not None else None
     if message.text is not None:
-        screened = guard.screen(
-            parts.sessions,
-            citizen=citizen,
-            conversation_id=session_id,
-            message_id=message.message_id or uuid.uuid4().hex,
-            text=text,
-            lang=lang,
+        screened = _unless_unreachable(
+            lambda: guard.screen(
+                parts.sessions,
+                citizen=citizen,
+                conversation_id=session_id,
+                message_id=message.message_id or uuid.uuid4().hex,
+                text=text,
+                lang=lang,
+            ),
+            None,
         )
-        if screened.action is not None:
+        if screened is not None and screened.action is not None:
             if held is not None and parts.specialists is not None:  # the specialist reads it masked
                 parts.specialists.queue.citizen_message(session_id, screened.text, client_id=message.message_id)
             warned = screened.action is AbuseAction.WARNED
@@ -221,6 +227,13 @@ async def _frames(follower: follow.Follow, session_id: str, after: int) -> Async
 
 def _note(text: str) -> BotReply:
     return BotReply(text=text, text_long=text, buttons=[], intent=None, handoff=None)
+
+
+def _unless_unreachable(read: Callable[[], T], otherwise: T) -> T:
+    try:
+        return read()
+    except UNREACHABLE:
+        return otherwise
 
 
 def _lang(parts: Parts, session_id: str) -> str | None:

@@ -141,12 +141,13 @@ def _note(note: str) -> str:
     return note
 
 
-def publish(session: Session, *, actor: audit.Actor, note: str, matchers: MatcherCache) -> TreeVersion:
-    """Make the draft the tree every new conversation gets, if it passes every check."""
+def publish(session: Session, *, actor: audit.Actor, note: str, matchers: MatcherCache | None) -> TreeVersion:
+    """Make the draft the tree every new conversation gets, if it passes every check (`matchers` None: all
+    but the phrase checks, for a pack whose phrases were checked where it was made)."""
     note = _note(note)
     _lock_draft(session)
     tree = draft(session, author=actor.username)
-    found = problems(tree, matchers.get(tree))
+    found = problems(tree, matchers.get(tree) if matchers is not None else None)
     if found:
         raise Invalid(found)
     current = published(session)

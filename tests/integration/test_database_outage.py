@@ -26,8 +26,10 @@ from hotline.queue_log import QueueEvent
 from hotline.settings import Settings
 from specialist_queue.model import EntryState, OperatorState
 from tests.conftest import _empty_tables
+from tests.fakes.viber_api import FakeViberApi
 from tests.helpers import chat
 from tests.ivr.phone import ACCOUNT, PUBLIC_URL, TOKEN, Doc, Phone
+from tests.viber.conftest import conversation_started, new_user, post, text_message, viber_settings
 
 WAIT = 60.0
 
@@ -223,3 +225,43 @@ def test_who_asks_for_a_person_during_an_outage_is_queued_and_offered(
     logged = queue_events(postgres_url)
     for conversation in asked:
         assert [e for c, e in logged if c == conversation] == ["entered", "offered"], logged
+
+
+def test_viber_is_answered_200_with_a_word_and_its_messages_are_handled_once_the_database_is_back(
+    postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
+) -> None:
+    engine = make_engine(postgres_url)
+    _empty_tables(engine)
+    engine.dispose()
+    through_gate = postgres_url.replace(f":{urlsplit(postgres_url).port}/", f":{gate.port}/")
+    fake = FakeViberApi()
+    try:
+        with TestClient(create_app(viber_settings(through_gate, redis_url, tmp_path, fake.url))) as client:
+            anna = new_user("uk", "Анна")
+            assert post(client, conversation_started(anna)).status_code == 200
+            assert post(client, text_message(anna, "субсидія")).status_code == 200
+            before = len(fake.wait_for(anna["id"], 1))
+
+            gate.cut()
+            written = [text_message(anna, "як оформити субсидію"), text_message(anna, "а пільги на комуналку?")]
+            for event in written:
+                assert post(client, event).status_code == 200, "a 200: Viber would repeat it for an hour"
+            told = fake.wait_for(anna["id"], before + 1)[before:]
+            assert len(told) == 1 and "технічна перерва" in told[0]["text"], "told once, not per message"
+            boris = new_user("ru", "Борис")
+            welcome = post(client, conversation_started(boris))
+            assert welcome.status_code == 200 and "технический перерыв" in welcome.json()["text"]
+
+            gate.restore()
+            answers = fake.wait_for(anna["id"], before + 3, timeout=WAIT)[before + 1 :]
+            assert len(answers) >= 2, "both kept messages answered once the database is back"
+            with client.app.state.parts.sessions() as session:  # type: ignore[attr-defined]
+                said = session.scalars(
+                    select(ConversationEvent.text).where(ConversationEvent.kind == "citizen_text")
+                ).all()
+            assert [t for t in said if t in {"як оформити субсидію", "а пільги на комуналку?"}] == [
+                "як оформити субсидію",
+                "а пільги на комуналку?",
+            ], "in the order written, each once"
+    finally:
+        fake.close()
