@@ -10,7 +10,7 @@ from typing import Any
 
 from hotline.admin import audit
 from hotline.admin.models import AuditEntry
-from hotline.admin.texts import TEXTS, say
+from hotline.admin.texts import TEXTS, say, version_note
 from privacy.masking import mask
 
 ARROW = " → "
@@ -29,6 +29,7 @@ class Line:
     code: str  # as stored, e.g. `tree.publish`
     target: str
     details: list[tuple[str, str]]
+    target_is_file: bool = False  # a content pack's file name (`hotline tree import`, the first start): shown as code
 
 
 def describe(entry: AuditEntry, lang: str) -> Line:
@@ -42,6 +43,7 @@ def describe(entry: AuditEntry, lang: str) -> Line:
         code=entry.action,
         target=shown(_target(entry.target, lang)),
         details=details,
+        target_is_file=entry.target.endswith((".yaml", ".yml")),
     )
 
 
@@ -56,7 +58,9 @@ def who(entry: AuditEntry, lang: str) -> str:
 
 def _target(target: str, lang: str) -> str:
     number = target.removeprefix(VERSION_TARGET)
-    return say("audit_version", lang, id=number) if target.startswith(VERSION_TARGET) and number.isdigit() else target
+    if target.startswith(VERSION_TARGET) and number.isdigit():
+        return say("audit_version", lang, id=number)
+    return target
 
 
 def _details(entry: AuditEntry, lang: str) -> Iterator[tuple[str, str]]:
@@ -67,6 +71,8 @@ def _details(entry: AuditEntry, lang: str) -> Iterator[tuple[str, str]]:
             yield from ((label(k, lang), _change(v, lang)) for k, v in value.items())
         elif isinstance(value, dict):
             yield from ((f"{label(key, lang)} › {label(k, lang)}", _value(v, lang)) for k, v in value.items())
+        elif key == "note" and isinstance(value, str):  # the line's own notes in words, an admin's as written
+            yield label(key, lang), version_note(value, lang)
         else:
             yield label(key, lang), _value(value, lang)
 

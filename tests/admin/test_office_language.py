@@ -136,7 +136,7 @@ def test_every_audited_action_has_words() -> None:
         "user.create",
         "privacy.unmask",
         "privacy.retention",
-        "viber.block.lift",
+        "chat.block.lift",
         "office.week",
         "tree.add",
     } <= codes
