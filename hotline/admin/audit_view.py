@@ -4,6 +4,7 @@ office's own texts (`audit.masked`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,14 +29,14 @@ class Line:
     action: str  # in words
     code: str  # as stored, e.g. `tree.publish`
     target: str
-    details: list[tuple[str, str]]
+    details: list[tuple[str, str, str]]  # label, value, the value's language where it is a text in one
     target_is_file: bool = False  # a content pack's file name (`hotline tree import`, the first start): shown as code
 
 
 def describe(entry: AuditEntry, lang: str) -> Line:
     hide = audit.masked(entry.action)
     shown = (lambda text: mask(text, lang)) if hide else (lambda text: text)
-    details = [(label, shown(value)) for label, value in _details(entry, lang)]
+    details = [(label, shown(value), written_in) for label, value, written_in in _details(entry, lang)]
     return Line(
         when=entry.at,
         who=who(entry, lang),
@@ -63,18 +64,27 @@ def _target(target: str, lang: str) -> str:
     return target
 
 
-def _details(entry: AuditEntry, lang: str) -> Iterator[tuple[str, str]]:
+def _details(entry: AuditEntry, lang: str) -> Iterator[tuple[str, str, str]]:
     for key, value in (entry.detail or {}).items():
         if entry.action.startswith(TREE_CHANGES[0]) and key == TREE_CHANGES[1] and isinstance(value, list):
-            yield from (_tree_change(change, lang) for change in value if isinstance(change, dict))
+            yield from ((*_tree_change(change, lang), "") for change in value if isinstance(change, dict))
         elif key == "changes" and isinstance(value, dict):
-            yield from ((label(k, lang), _change(v, lang)) for k, v in value.items())
+            yield from ((label(k, lang), _change(v, lang), _written_in(k)) for k, v in value.items())
         elif isinstance(value, dict):
-            yield from ((f"{label(key, lang)} › {label(k, lang)}", _value(v, lang)) for k, v in value.items())
+            yield from (
+                (f"{label(key, lang)} › {label(k, lang)}", _value(v, lang), _written_in(k)) for k, v in value.items()
+            )
         elif key == "note" and isinstance(value, str):  # the line's own notes in words, an admin's as written
-            yield label(key, lang), version_note(value, lang)
+            yield label(key, lang), version_note(value, lang), ""
         else:
-            yield label(key, lang), _value(value, lang)
+            yield label(key, lang), _value(value, lang), _written_in(key)
+
+
+def _written_in(key: str) -> str:
+    """The language of a detail's text by its name (`ru`, `title_uk`, `text_ru`), so a screen reader reads it
+    in that language; "" for the others."""
+    found = re.search(r"(?:^|_)(uk|ru)$", key)
+    return found.group(1) if found else ""
 
 
 def _tree_change(change: dict[str, Any], lang: str) -> tuple[str, str]:

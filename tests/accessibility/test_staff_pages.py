@@ -46,7 +46,26 @@ def staff(live_server: LiveServer) -> LiveServer:
     created = httpx.post(f"{live_server.url}/api/chat/sessions", json={"lang": "ru"}, timeout=30).json()
     unknown = {"text": "Сколько стоит билет на электричку до Львова?"}
     httpx.post(f"{live_server.url}/api/chat/sessions/{created['session_id']}/messages", json=unknown)
+    _an_announcement(live_server.env["HOTLINE_DATABASE_URL"])  # its page is one of the admin pages
     return live_server
+
+
+def _an_announcement(database_url: str) -> None:
+    """A topic and an announcement due tomorrow (nobody is subscribed: nothing is sent)."""
+    from datetime import timedelta
+
+    from hotline.admin.audit import CommandLine
+    from hotline.db import make_engine, make_sessionmaker, transaction, utcnow
+    from selfservice import announcements, topics
+
+    engine = make_engine(database_url)
+    with transaction(make_sessionmaker(engine)) as session:
+        by = CommandLine()
+        topic = topics.create(session, slug="payments", title_uk="Виплати", title_ru="Выплаты", by=by)
+        later = utcnow() + timedelta(days=1)
+        announcements.create(session, topic_id=topic.id, text_uk="Виплати зростуть", text_ru="Выплаты вырастут",
+                             send_at=later, by=by)  # fmt: skip
+    engine.dispose()
 
 
 def _page(chromium: Any, staff: LiveServer, username: str | None) -> Iterator[Any]:
