@@ -204,7 +204,9 @@ def test_large_text_and_zoom_cut_nothing_and_leave_the_messages_a_third(
         assert layout["composer"], where  # the text box and Send on the screen
         assert layout["messages"] >= viewport["height"] / 3, where
         if state == "waiting":
-            assert len(layout["waiting"]) == 1 and layout["waiting"][0]["lines"] <= (2 if root else 1), where
+            # One waiting line, kept short; with nobody on shift it must also say so (issue 17), which takes up
+            # to twice the room; the messages keep their third of the screen either way (asserted above).
+            assert len(layout["waiting"]) == 1 and layout["waiting"][0]["lines"] <= (4 if root else 2), where
         axe.check(page, f"the chat at {setting}, {state}")
         page.screenshot(path=str(SCREENSHOTS / f"webchat-{setting.split()[0]}-{state.replace(' ', '-')}.png"))
     context.close()
