@@ -346,8 +346,14 @@ def call(
         raise typer.Exit(code=2)
     lines = (line.rstrip("\n") for line in sys.stdin)
     code = run(
-        url or settings.public_url, token, lines, sys.stdout,
-        number=number, queue_rounds=queue_rounds, confidence=confidence, account_sid=settings.twilio_account_sid,
+        url or settings.public_url,
+        token,
+        lines,
+        sys.stdout,
+        number=number,
+        queue_rounds=queue_rounds,
+        confidence=confidence,
+        account_sid=settings.twilio_account_sid,
     )
     raise typer.Exit(code=code)
 

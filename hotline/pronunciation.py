@@ -139,7 +139,7 @@ def _pattern(table: Mapping[str, str]) -> re.Pattern[str] | None:
 
 
 def _digit_by_digit(number: str, lang: str) -> str:
-    """"0 800 500 335" → "нуль, вісім нуль нуль, п'ять нуль нуль, три три п'ять": each group a short pause."""
+    """ "0 800 500 335" → "нуль, вісім нуль нуль, п'ять нуль нуль, три три п'ять": each group a short pause."""
     if sum(c.isdigit() for c in number) < _MIN_PHONE_DIGITS:
         return number
     names = DIGITS.get(lang, DIGITS["uk"])

@@ -106,4 +106,3 @@ def limited(rule: Rule, identity: Callable[[HTTPConnection], str] = address) -> 
 def path_param(name: str) -> Callable[[HTTPConnection], str]:
     """Count per the route's path parameter `name` (a conversation's id)."""
     return lambda connection: str(connection.path_params.get(name, ""))
-

@@ -56,8 +56,10 @@ class Settings(BaseSettings):
     )
     load_demo_pack: bool = Field(default=True, description="Load the demo content pack into an empty database.")
     retention_check_seconds: float = Field(
-        default=300, ge=0, description="How often the node holding the retention lease looks whether the daily "
-        "retention run (03:00 office time) is due; 0 turns it off in this process."
+        default=300,
+        ge=0,
+        description="How often the node holding the retention lease looks whether the daily "
+        "retention run (03:00 office time) is due; 0 turns it off in this process.",
     )
     rate_limits: bool = Field(
         default=True,

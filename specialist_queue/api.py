@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path, WebSocket, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, WebSocket, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,7 +21,7 @@ from hotline.db import utcnow
 from hotline.deps import Parts, PartsDep, StaffUser, require, staff_of
 from hotline.users import SPECIALISTS, Role
 from privacy import conversations as privacy_view
-from specialist_queue import console, context, history, live, supervisor
+from specialist_queue import canned, console, context, history, live, supervisor
 from specialist_queue.desk import NotConfigured
 from specialist_queue.follow import CannotConnect, Recordings
 from specialist_queue.model import Conflict, OperatorState
@@ -164,6 +164,18 @@ def earlier(
         by_user = not found.is_call(conversation.channel)  # a call's id is the call's, not the caller's
         phone = entry.phone if entry else ""
         return history.earlier(session, conversation, by_user=by_user, phone=phone, tree=tree, lang=lang)
+
+
+@router.get("/api/operator/canned")
+def canned_replies(
+    user: Operator,
+    parts: PartsDep,
+    lang: Literal["uk", "ru"] = "uk",
+    skill: Annotated[str, Query(pattern=r"^[a-z0-9_-]{1,48}$")] | None = None,
+) -> list[dict[str, Any]]:
+    """The admins' ready replies in a conversation's language, those of its queue first."""
+    with parts.sessions() as session:
+        return canned.for_console(session, lang=lang, skill=skill)
 
 
 @router.post("/api/operator/conversations/{conversation_id}/notes", status_code=201, dependencies=CSRF)

@@ -156,6 +156,7 @@ def install(app: FastAPI) -> None:
     )
     from privacy import admin_pages  # noqa: F401
     from selfservice import admin_pages as selfservice_pages  # noqa: F401
+    from specialist_queue import canned_pages  # noqa: F401
 
     app.state.admin_matchers = MatcherCache()
     app.state.admin_counts = Recent[Counts](seconds=COUNTS_SECONDS)

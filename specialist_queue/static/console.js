@@ -31,6 +31,7 @@ const view = {
   drafts: new Map(), // conversation id → the reply being written there
   contexts: new Map(), // conversation id → the robot's context, fetched once
   earlier: new Map(), // conversation id → the citizen's earlier conversations, fetched once
+  canned: new Map(), // "lang skill" → the admins' ready replies, fetched once
   reminded: null, // the offer deadline the operator was reminded of
   moreTimes: 0, // times more time was given on the offer shown
 };
@@ -625,11 +626,60 @@ $("reply-form").addEventListener("submit", async (event) => {
 });
 
 $("reply").addEventListener("keydown", (event) => {
+  const first = $("canned-list").hidden ? null : $("canned-list").querySelector("button");
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
-    $("reply-form").requestSubmit();
+    if (first) first.click(); // "/" and a few letters: the first ready reply, not a message
+    else $("reply-form").requestSubmit();
+  } else if (event.key === "ArrowDown" && first) {
+    event.preventDefault();
+    first.focus();
   }
 });
+
+// ---- canned replies: "/" and a few letters of a ready reply's title or text ------------------------
+
+async function cannedFor(held) {
+  const skill = held.queue.slice(0, held.queue.lastIndexOf(":"));
+  const lang = held.lang || "uk";
+  const key = `${lang} ${skill}`;
+  if (!view.canned.has(key)) {
+    const response = await fetch(`/api/operator/canned?lang=${lang}&skill=${encodeURIComponent(skill)}`);
+    view.canned.set(key, response.ok ? await response.json() : []);
+  }
+  return view.canned.get(key);
+}
+
+async function showCanned() {
+  const list = $("canned-list");
+  const typed = $("reply").value;
+  if (!view.held || !typed.startsWith("/")) {
+    list.hidden = true;
+    return;
+  }
+  const words = typed.slice(1).trim().toLowerCase();
+  const replies = await cannedFor(view.held);
+  const found = replies.filter((r) => `${r.title} ${r.text}`.toLowerCase().includes(words)).slice(0, 8);
+  list.replaceChildren(
+    ...found.map((reply) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = reply.title;
+      button.title = reply.text;
+      button.addEventListener("click", () => {
+        $("reply").value = reply.text; // to read over and change before it is sent
+        list.hidden = true;
+        $("reply").focus();
+      });
+      item.append(button);
+      return item;
+    }),
+  );
+  list.hidden = found.length === 0;
+}
+
+$("reply").addEventListener("input", showCanned);
 
 $("note-form").addEventListener("submit", async (event) => {
   event.preventDefault();

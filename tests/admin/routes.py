@@ -20,6 +20,7 @@ SAMPLE_PATH = {
     "notice_id": "1",
     "topic_id": "1",
     "announcement_id": "1",
+    "reply_id": "1",
 }
 
 

@@ -14,7 +14,7 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from hotline.db import make_engine, make_sessionmaker
+from hotline.db import make_engine, make_sessionmaker, transaction
 from hotline.queue_log import QueueEvent
 from tests.conftest import LiveServer
 from tests.e2e.conftest import PHONE, Tab, _open_tab, browser  # noqa: F401  (the browser fixture)
@@ -198,8 +198,14 @@ def second_citizen(browser: Any, live_server: LiveServer) -> Iterator[Tab]:  # n
 
 
 def test_one_operator_holds_two_chats_with_unread_counts_by_keyboard(
-    maria: Tab, citizen: Tab, second_citizen: Tab
+    maria: Tab, citizen: Tab, second_citizen: Tab, live_server: LiveServer
 ) -> None:
+    from specialist_queue.canned import CannedReply
+
+    engine = make_engine(live_server.env["HOTLINE_DATABASE_URL"])
+    with transaction(make_sessionmaker(engine)) as session:  # as an admin adds it on /admin/canned
+        session.add(CannedReply(lang="uk", title="Документи на субсидію", text="Паспорт і довідка про доходи."))
+    engine.dispose()
     expect, page = _expect(), maria.page
     page.get_by_role("button", name="Приймати звернення").click()
     items = page.locator("#conversation-list .pick")
@@ -223,7 +229,10 @@ def test_one_operator_holds_two_chats_with_unread_counts_by_keyboard(
     expect(items.nth(0)).to_have_attribute("aria-current", "true")
     expect(items.nth(0).locator(".unread")).to_have_count(0)
     expect(page.locator("#chat-log .msg")).to_have_text(["Громадянин: Які документи потрібні?"])
-    page.get_by_label("Ваша відповідь").fill("Паспорт і довідка про доходи.")
+    page.get_by_label("Ваша відповідь").fill("/докум")  # a ready reply: "/" and a few letters, then Enter
+    expect(page.locator("#canned-list button")).to_have_text(["Документи на субсидію"])
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Ваша відповідь")).to_have_value("Паспорт і довідка про доходи.")
     page.keyboard.press("Enter")
     expect(citizen.page.locator(".msg-op .msg-text")).to_have_text(["Паспорт і довідка про доходи."])
     page.keyboard.press("Alt+ArrowDown")  # the next one, its draft kept
