@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,3 +48,39 @@ def write_section(name: str, body: str) -> Path:
     BENCHMARKS.parent.mkdir(parents=True, exist_ok=True)
     BENCHMARKS.write_text(new, encoding="utf-8")
     return BENCHMARKS
+
+
+def command(name: str) -> str:
+    """How this run of `bench/{name}.py` was started, as the section quotes it."""
+    return f".venv/bin/python bench/{name}.py {' '.join(sys.argv[1:])}".strip()
+
+
+def publish(name: str, figures: Mapping[str, float], section: Callable[[str], str], *, write: bool) -> None:
+    """Print the figures as one JSON line; with `write`, replace the script's section of docs/BENCHMARKS.md
+    (`section` is given the command that made them)."""
+    print(json.dumps({k: round(v, 2) for k, v in figures.items()}))
+    if write:
+        written = write_section(name, section(command(name)))
+        print(f"wrote {written.relative_to(ROOT)}")
+
+
+Figures = dict[str, float]
+
+
+def citizens_main(
+    name: str,
+    description: str,
+    *,
+    users: int,
+    run: Callable[[int, str], Figures],
+    section: Callable[[Figures, str], str],
+) -> int:
+    """The command line of a bench that plays `--users` citizens against the whole app on the test Redis
+    (`HOTLINE_TEST_REDIS_URL`): the figures printed, and with `--write` its section of docs/BENCHMARKS.md."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--users", type=int, default=users)
+    parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
+    args = parser.parse_args()
+    figures = run(args.users, os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+    publish(name, figures, lambda command: section(figures, command), write=args.write)
+    return 0

@@ -9,9 +9,7 @@ start, its 200, and the fake API's arrival of the turn's last sendMessage. Print
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -29,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 
-from bench.report import load_average, machine, percentile, write_section  # noqa: E402
+from bench.report import citizens_main, load_average, machine, percentile  # noqa: E402
 from channels.telegram.wire import SECRET_HEADER  # noqa: E402
 from hotline.settings import Settings  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramApi  # noqa: E402
@@ -134,20 +132,7 @@ def section(f: dict[str, float], command: str) -> str:
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description="Telegram message-turn latency benchmark")
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
-    args = parser.parse_args()
-    redis_url = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    figures = run(args.users, redis_url)
-    print(json.dumps({k: round(v, 2) for k, v in figures.items()}))
-    if args.write:
-        command = ".venv/bin/python bench/telegram_bench.py " + " ".join(sys.argv[1:])
-        written = write_section("telegram_bench", section(figures, command.strip()))
-        print(f"wrote {written.relative_to(ROOT)}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(
+        citizens_main("telegram_bench", "Telegram message-turn latency benchmark", users=50, run=run, section=section)
+    )

@@ -8,9 +8,7 @@ asks a question and presses a button, every callback signed as Viber signs it. P
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -23,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from bench.report import machine, percentile, write_section  # noqa: E402
+from bench.report import citizens_main, machine, percentile  # noqa: E402
 from channels.chat.abuse import screen  # noqa: E402
 from channels.viber.wire import SIGNATURE_HEADER, signature  # noqa: E402
 from hotline.app import create_app  # noqa: E402
@@ -125,20 +123,5 @@ def section(f: dict[str, float], command: str) -> str:
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description="Viber webhook latency benchmark")
-    parser.add_argument("--users", type=int, default=100)
-    parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
-    args = parser.parse_args()
-    redis_url = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    figures = run(args.users, redis_url)
-    print(json.dumps({k: round(v, 2) for k, v in figures.items()}))
-    if args.write:
-        command = ".venv/bin/python bench/viber_bench.py " + " ".join(sys.argv[1:])
-        written = write_section("viber_bench", section(figures, command.strip()))
-        print(f"wrote {written.relative_to(ROOT)}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(citizens_main("viber_bench", "Viber webhook latency benchmark", users=100, run=run, section=section))

@@ -12,17 +12,17 @@ through `pushed` (the queue's follow API calls the channel).
 from __future__ import annotations
 
 import logging
+from typing import Unpack
 
-import redis
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from channels.chat import guard
 from channels.chat import service as chat_records
 from channels.chat import texts as chat_texts
+from channels.chat.messenger import MessengerFlows, Shared
 from channels.chat.service import AbuseAction, Citizen
-from channels.dialogue import Dialogue, TurnResult, UnknownConversation
-from channels.telegram import keys, render, texts
+from channels.dialogue import UnknownConversation
+from channels.telegram import render, texts
 from channels.telegram.models import TelegramEvent
 from channels.telegram.wire import Call, Incoming, Kind
 from hotline import conversation_log
@@ -30,7 +30,6 @@ from hotline.db import transaction
 from intents.engine import T_MENU, Input, InputKind
 from ivr.speech.listening import Heard
 from specialist_queue.follow import Closed, Joined, OperatorMessage, Update
-from specialist_queue.service import SpecialistQueue
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +37,12 @@ CHANNEL = "telegram"
 RATING_SECONDS = 24 * 3600  # how long after a specialist closed the conversation a score still counts
 
 
-class TelegramFlows:
-    def __init__(
-        self,
-        *,
-        dialogue: Dialogue,
-        sessions: sessionmaker[Session],
-        redis_client: redis.Redis,
-        prefix: str,
-        ttl_seconds: int,
-        hears_voice: bool,
-        queue: SpecialistQueue | None = None,
-    ) -> None:
-        self.dialogue = dialogue
-        self.sessions = sessions
-        self.redis = redis_client
-        self.prefix = prefix
-        self.ttl = ttl_seconds
+class TelegramFlows(MessengerFlows):
+    CHANNEL = CHANNEL
+
+    def __init__(self, *, hears_voice: bool, **shared: Unpack[Shared]) -> None:
+        super().__init__(**shared)
         self.hears_voice = hears_voice
-        self.queue = queue
 
     def handle(self, incoming: Incoming, heard: Heard | None = None) -> list[Call]:
         """Dispatch one update (a voice message comes with what was `heard` in it)."""
@@ -67,7 +53,7 @@ class TelegramFlows:
         if incoming.kind in (Kind.BLOCKED, Kind.UNBLOCKED):
             self._membership(incoming, chat_id)
             return []
-        self.redis.delete(keys.stopped(self.prefix, chat_id))  # the citizen wrote: they hear us again
+        self.redis.delete(self.keys.left(chat_id))  # the citizen wrote: they hear us again
         turn = f"tg:{incoming.update_id}"
         calls = [render.answer_button(turn, chat_id, incoming.callback_id)] if incoming.callback_id else []
         if guard.blocked(self.sessions, self.citizen(chat_id, incoming.name)):
@@ -82,7 +68,7 @@ class TelegramFlows:
         if incoming.kind is Kind.START:
             if (waiting := self._with_people(chat_id, incoming.lang, turn)) is not None:
                 return waiting  # a new start would leave the specialist talking to nobody
-            started = self._start(chat_id, incoming.lang)
+            started = self.start(chat_id, incoming.lang)
             return render.messages(started.replies, started.lang, chat_id=chat_id, turn=turn)
         if incoming.kind is Kind.BUTTON and incoming.text.startswith(render.RATING_PREFIX):
             return self._rated(incoming, chat_id, turn)
@@ -120,28 +106,15 @@ class TelegramFlows:
     def _membership(self, incoming: Incoming, chat_id: int) -> None:
         """Blocked: nothing more is sent until they unblock the bot or write again, and a conversation
         waiting for a specialist leaves the queue (nobody would read the answer)."""
-        stopped = keys.stopped(self.prefix, chat_id)
+        stopped = self.keys.left(chat_id)
         if incoming.kind is Kind.BLOCKED:
             self.redis.set(stopped, incoming.what or "kicked")
-            current = self.conversation_of(chat_id)
-            if current is not None and self.queue is not None:
-                self.queue.abandon(current)
+            self.left(chat_id)
         else:
             self.redis.delete(stopped)
         self.record(incoming.update_id, chat_id, incoming.kind.value, incoming.what)
 
     # ---- conversations ----------------------------------------------------------------------
-
-    def conversation_of(self, chat_id: int) -> str | None:
-        """The chat's current conversation: Redis first, then the newest open one in SQL."""
-        key = keys.conversation(self.prefix, chat_id)
-        if found := self.redis.get(key):
-            return str(found)
-        with self.sessions() as session:
-            conversation_id = conversation_log.latest_open(session, channel=CHANNEL, external_id=str(chat_id))
-        if conversation_id is not None:
-            self.redis.set(key, conversation_id, ex=self.ttl)
-        return conversation_id
 
     def lang_of(self, chat_id: int, fallback: str | None) -> str | None:
         """The language the chat's conversation is held in, else the citizen's Telegram language."""
@@ -160,13 +133,8 @@ class TelegramFlows:
             return None
         return int(conversation.external_id), conversation.lang
 
-    def _start(self, chat_id: int, lang: str | None) -> TurnResult:
-        started = self.dialogue.start(channel=CHANNEL, lang=lang, external_id=str(chat_id))
-        self.redis.set(keys.conversation(self.prefix, chat_id), started.conversation_id, ex=self.ttl)
-        return started
-
     def _robot(self, incoming: Incoming, chat_id: int, event: Input, turn: str) -> list[Call]:
-        conversation_id = self.conversation_of(chat_id) or self._start(chat_id, incoming.lang).conversation_id
+        conversation_id = self.conversation_of(chat_id) or self.start(chat_id, incoming.lang).conversation_id
         held = self.queue is not None and self.queue.held_by(conversation_id) is not None
         lang = self.lang_of(chat_id, incoming.lang)
         if event.kind is not InputKind.BUTTON:  # typed or said: screened before the robot or a person reads it
@@ -191,8 +159,8 @@ class TelegramFlows:
         try:
             result = self.dialogue.handle(conversation_id, event, turn=turn)
         except UnknownConversation:
-            result = self.dialogue.handle(self._start(chat_id, incoming.lang).conversation_id, event, turn=turn)
-        footer = self._place(result.conversation_id, result.lang) if result.handoff_requested else ""
+            result = self.dialogue.handle(self.start(chat_id, incoming.lang).conversation_id, event, turn=turn)
+        footer = self.queue_place(result.conversation_id, result.lang) if result.handoff_requested else ""
         calls = render.messages(result.replies, result.lang, chat_id=chat_id, turn=turn, footer=footer)
         from_menu_to_menu = incoming.in_place and len(result.replies) == 1 and render.menu_only(result.last)
         if from_menu_to_menu and incoming.message_id is not None:  # the pressed menu becomes the next one
@@ -224,46 +192,32 @@ class TelegramFlows:
     def _closed(self, conversation_id: str, chat_id: int, lang: str | None, turn: str) -> list[Call]:
         """Back to the robot in a new conversation, with a thank-you and a 1–5 question."""
         if self.conversation_of(chat_id) == conversation_id:
-            self._start(chat_id, lang)
-        self.redis.set(keys.rating(self.prefix, chat_id), conversation_id, ex=RATING_SECONDS)
+            self.start(chat_id, lang)
+        self.redis.set(self.keys.rating(chat_id), conversation_id, ex=RATING_SECONDS)
         closing = chat_texts.say("closed", lang)
         return [render.note(closing, lang, chat_id=chat_id, turn=turn, board=render.rating_keyboard(lang))]
 
     def _rated(self, incoming: Incoming, chat_id: int, turn: str) -> list[Call]:
         """A score pressed under the closing question: kept once (the first press stands), then the menu."""
         score = guard.score(incoming.text)
-        key = keys.rating(self.prefix, chat_id)
+        key = self.keys.rating(chat_id)
         closed = self.redis.get(key)
         if closed is not None and score is not None:
             self.redis.delete(key)
             with transaction(self.sessions) as session:
                 citizen = self.citizen(chat_id, incoming.name)
                 chat_records.rate(session, citizen=citizen, conversation_id=str(closed), score=score)
-        conversation_id = self.conversation_of(chat_id) or self._start(chat_id, incoming.lang).conversation_id
+        conversation_id = self.conversation_of(chat_id) or self.start(chat_id, incoming.lang).conversation_id
         menu = self.dialogue.handle(conversation_id, Input(InputKind.BUTTON, value=T_MENU), turn=turn)
         lang = menu.lang or incoming.lang
         board = render.keyboard(menu.last.options, lang, in_place=True)
         return [render.note(chat_texts.say("rated", lang), lang, chat_id=chat_id, turn=turn, board=board)]
 
-    def _place(self, conversation_id: str, lang: str | None) -> str:
-        figures = self.queue.wait_figures(conversation_id) if self.queue is not None else None
-        if figures is None:
-            return ""
-        position, seconds = figures
-        return chat_texts.say("queue_position", lang, position=position, wait=chat_texts.wait(seconds, lang))
-
     def _with_people(self, chat_id: int, lang: str | None, turn: str) -> list[Call] | None:
         """What to say to someone who starts again while a specialist has, or is about to take, their case."""
         conversation_id = self.conversation_of(chat_id)
-        if conversation_id is None or self.queue is None:
-            return None
-        lang = self.lang_of(chat_id, lang)
-        if self.queue.held_by(conversation_id) is not None:
-            return [render.plain(chat_texts.say("with_specialist", lang), chat_id=chat_id, turn=turn)]
-        place = self._place(conversation_id, lang)
-        if not place:
-            return None
-        return [render.plain(f"{chat_texts.say('still_waiting', lang)} {place}", chat_id=chat_id, turn=turn)]
+        said = self.with_people(conversation_id, self.lang_of(chat_id, lang)) if conversation_id is not None else ""
+        return [render.plain(said, chat_id=chat_id, turn=turn)] if said else None
 
     # ---- records ----------------------------------------------------------------------------
 

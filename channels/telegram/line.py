@@ -111,7 +111,7 @@ def open_line(
         dialogue=dialogue,
         sessions=sessions,
         redis_client=redis.client,
-        prefix=settings.redis_prefix,
+        keys=keys.of(settings.redis_prefix),
         ttl_seconds=settings.conversation_ttl_seconds,
         hears_voice=transcriber is not None,
         queue=queue,

@@ -82,9 +82,7 @@ class Sender:
         self.prefix = prefix
         self.rates = rates
         self.record = record
-        self.outbox: Outbox[Call] = Outbox(
-            redis, claim_key=lambda call_id: keys.outgoing(prefix, call_id), send=self._send
-        )
+        self.outbox: Outbox[Call] = Outbox(redis, claim_key=keys.of(prefix).outgoing, send=self._send)
 
     async def deliver(self, calls: Sequence[Call]) -> list[Delivery]:
         """Make each call not made before, each chat's in order (the shared outbox); what became of each."""
@@ -92,14 +90,14 @@ class Sender:
 
     async def _send(self, call: Call) -> Delivery:
         if call.message:  # not to a blocked chat, and within the rates
-            if await self.redis.exists(keys.stopped(self.prefix, call.chat_id)):
+            if await self.redis.exists(keys.of(self.prefix).left(call.chat_id)):
                 return await self._not_sent(call, Outcome.UNSUBSCRIBED)
             await self.rates.wait(call.chat_id)
         try:
             await self.api.call(call.method, call.body)
         except TelegramRefused as exc:
             if exc.blocked:
-                await self.redis.set(keys.stopped(self.prefix, call.chat_id), "403")
+                await self.redis.set(keys.of(self.prefix).left(call.chat_id), "403")
                 return await self._not_sent(call, Outcome.UNSUBSCRIBED, str(exc))
             if NOT_MODIFIED in exc.description:  # the menu pressed twice: it shows what it should already
                 return Delivery(call.id, Outcome.SENT)

@@ -12,16 +12,13 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import redis
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from typing import Any, Unpack
 
 from channels.chat import guard, texts
 from channels.chat import service as chat_records
+from channels.chat.messenger import MessengerFlows, Shared
 from channels.chat.service import AbuseAction, Citizen
-from channels.dialogue import Dialogue, TurnResult, UnknownConversation
+from channels.dialogue import UnknownConversation
 from channels.viber import keys, render, service
 from channels.viber.wire import Event, Look, Outgoing, ViberUser, text_message
 from hotline import conversation_log
@@ -41,7 +38,6 @@ from intents.engine import (
     InputKind,
     Option,
 )
-from selfservice import commands, notices, topics
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +45,6 @@ CHANNEL = "viber"
 MAX_TEXT = 2000  # what we pass on; Viber lets citizens send far more
 COMMANDS = frozenset({T_REPEAT, T_MENU, T_BACK, T_OPERATOR, T_STOP, T_CALLBACK, T_MESSAGE, T_WAIT})
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class QueueDesk(Protocol):
-    """What the Viber channel asks of the specialist queue (`specialist_queue.service.SpecialistQueue`)."""
-
-    def held_by(self, conversation_id: str) -> int | None: ...
-
-    def wait_figures(self, conversation_id: str) -> tuple[int, int] | None: ...
-
-    def citizen_message(self, conversation_id: str, text: str, *, client_id: str | None = None) -> object: ...
-
-    def abandon(self, conversation_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -71,25 +55,12 @@ class Handled:
     outgoing: list[Outgoing] = field(default_factory=list)
 
 
-class ViberFlows:
-    def __init__(
-        self,
-        *,
-        dialogue: Dialogue,
-        sessions: sessionmaker[Session],
-        redis_client: redis.Redis,
-        prefix: str,
-        ttl_seconds: int,
-        look: Look,
-        queue: QueueDesk | None = None,
-    ) -> None:
-        self.dialogue = dialogue
-        self.sessions = sessions
-        self.redis = redis_client
-        self.prefix = prefix
-        self.ttl = ttl_seconds
+class ViberFlows(MessengerFlows):
+    CHANNEL = CHANNEL
+
+    def __init__(self, *, look: Look, **shared: Unpack[Shared]) -> None:
+        super().__init__(**shared)
         self.look = look
-        self.queue = queue
 
     def handle(self, event: Event) -> Handled:
         """Dispatch one parsed callback."""
@@ -112,7 +83,7 @@ class ViberFlows:
         user, token = event.user, event.message_token
         if user is None:
             return None
-        cache = keys.welcome(self.prefix, token) if token is not None else None
+        cache = keys.welcome(self.keys.prefix, token) if token is not None else None
         if cache and (kept := self.redis.get(cache)):
             return dict(json.loads(str(kept)))
         body = self._welcome(user)
@@ -124,13 +95,10 @@ class ViberFlows:
         if self._blocked(user.id):
             return text_message(texts.say("blocked", user.lang), None, self.look)
         current = self.conversation_of(user.id)
-        if current is not None and (waiting := self._with_people(current, user.lang)):
+        if current is not None and (waiting := self.with_people(current, user.lang)):
             return text_message(waiting, render.keyboard((), user.lang), self.look)
-        started = self._start(user)
-        lang = started.lang or user.lang
-        with self.sessions() as session:
-            invitation = commands.invitation(session, lang)
-        notice = notices.words(notices.active_now(self.sessions), lang)
+        started = self.start(user.id, user.lang)
+        notice, invitation = self.welcome_lines(started.lang or user.lang)
         return render.welcome(started.replies, started.lang, self.look, notice=notice, footer=invitation)
 
     def message(self, event: Event) -> list[Outgoing]:
@@ -139,7 +107,7 @@ class ViberFlows:
             self._record("unreadable_message", event.who, token)
             return []
         # The citizen wrote: Viber's count of our unanswered messages starts again, and they are subscribed.
-        self.redis.delete(keys.unanswered(self.prefix, user.id), keys.unsubscribed(self.prefix, user.id))
+        self.redis.delete(keys.unanswered(self.keys.prefix, user.id), self.keys.left(user.id))
         if self._blocked(user.id):
             self._record("ignored_blocked", user.id, token)
             return []
@@ -149,7 +117,7 @@ class ViberFlows:
         if not text:
             self._record("unsupported_message", user.id, token, message.type)
             return [render.note(texts.say("unsupported", lang), lang, self.look, receiver=user.id, turn=turn)]
-        if commands.is_command(text) and (answered := self._subscriptions(user, text, lang, turn)) is not None:
+        if (answered := self._subscriptions(user, text, lang, turn)) is not None:
             return answered
         if (rated := self._rating(user, text, lang, turn)) is not None:
             return rated
@@ -167,7 +135,7 @@ class ViberFlows:
 
     def subscribed(self, event: Event) -> None:
         if event.user is not None:
-            self.redis.delete(keys.unsubscribed(self.prefix, event.user.id))
+            self.redis.delete(self.keys.left(event.user.id))
         self._record("subscribed", event.who, event.message_token)
 
     def unsubscribed(self, event: Event) -> None:
@@ -175,12 +143,8 @@ class ViberFlows:
         user_id = event.who
         if user_id is None:
             return
-        self.redis.set(keys.unsubscribed(self.prefix, user_id), "1")
-        with transaction(self.sessions) as session:
-            topics.unsubscribe(session, channel=CHANNEL, recipient=user_id)
-        current = self.conversation_of(user_id)
-        if current is not None and self.queue is not None:
-            self.queue.abandon(current)
+        self.redis.set(self.keys.left(user_id), "1")
+        self.left(user_id)
         self._record("unsubscribed", user_id, event.message_token)
 
     # ---- the specialists' side -------------------------------------------------------------
@@ -193,8 +157,8 @@ class ViberFlows:
             return []
         user_id, lang = found
         if self.conversation_of(user_id) == conversation_id:
-            self._start(ViberUser(id=user_id, language=lang))
-        self.redis.set(keys.rating(self.prefix, user_id), conversation_id, ex=self.ttl)
+            self.start(user_id, ViberUser(id=user_id, language=lang).lang)
+        self.redis.set(self.keys.rating(user_id), conversation_id, ex=self.ttl)
         board = render.rating_keyboard(lang)
         closing, turn = texts.say("closed", lang), f"closed:{conversation_id}:{seq}"
         return [render.note(closing, lang, self.look, receiver=user_id, turn=turn, board=board)]
@@ -209,35 +173,10 @@ class ViberFlows:
 
     # ---- conversations ----------------------------------------------------------------------
 
-    def conversation_of(self, user_id: str) -> str | None:
-        """The user's current conversation: Redis first, then the newest open one in SQL."""
-        key = keys.conversation(self.prefix, user_id)
-        if found := self.redis.get(key):
-            return str(found)
-        with self.sessions() as session:
-            conversation_id = session.scalar(
-                select(conversation_log.Conversation.id)
-                .where(
-                    conversation_log.Conversation.channel == CHANNEL,
-                    conversation_log.Conversation.external_id == user_id,
-                    conversation_log.Conversation.ended.is_(False),
-                )
-                .order_by(conversation_log.Conversation.started_at.desc())
-                .limit(1)
-            )
-        if conversation_id is not None:
-            self.redis.set(key, conversation_id, ex=self.ttl)
-        return conversation_id
-
-    def _start(self, user: ViberUser) -> TurnResult:
-        started = self.dialogue.start(channel=CHANNEL, lang=user.lang, external_id=user.id)
-        self.redis.set(keys.conversation(self.prefix, user.id), started.conversation_id, ex=self.ttl)
-        return started
-
     def _current(self, user: ViberUser) -> tuple[str, str | None]:
         conversation_id = self.conversation_of(user.id)
         if conversation_id is None:
-            started = self._start(user)
+            started = self.start(user.id, user.lang)
             return started.conversation_id, started.lang
         with self.sessions() as session:
             conversation = conversation_log.get(session, conversation_id=conversation_id)
@@ -251,9 +190,9 @@ class ViberFlows:
         try:
             result = self.dialogue.handle(conversation_id, event, turn=turn)
         except UnknownConversation:
-            result = self.dialogue.handle(self._start(user).conversation_id, event, turn=turn)
+            result = self.dialogue.handle(self.start(user.id, user.lang).conversation_id, event, turn=turn)
         handed_off = any(reply.handoff for reply in result.replies)
-        footer = self._queue_place(result.conversation_id, result.lang) if handed_off else ""
+        footer = self.queue_place(result.conversation_id, result.lang) if handed_off else ""
         return render.messages(result.replies, result.lang, self.look, receiver=user.id, turn=turn, footer=footer)
 
     def _is_button(self, text: str) -> bool:
@@ -265,26 +204,9 @@ class ViberFlows:
         compiled = self.dialogue.trees.get(self.dialogue.trees.current_version())
         return text in compiled.tree.index
 
-    def _queue_place(self, conversation_id: str, lang: str | None) -> str:
-        figures = self.queue.wait_figures(conversation_id) if self.queue is not None else None
-        if figures is None:
-            return ""
-        position, seconds = figures
-        return texts.say("queue_position", lang, position=position, wait=texts.wait(seconds, lang))
-
-    def _with_people(self, conversation_id: str, lang: str | None) -> str:
-        """What to say to someone who comes back while a specialist has, or is about to take, their case."""
-        if self.queue is None:
-            return ""
-        if self.queue.held_by(conversation_id) is not None:
-            return texts.say("with_specialist", lang)
-        place = self._queue_place(conversation_id, lang)
-        return f"{texts.say('still_waiting', lang)} {place}" if place else ""
-
     def _subscriptions(self, user: ViberUser, text: str, lang: str | None, turn: str) -> list[Outgoing] | None:
         """Subscribing to the office's announcements, or "стоп" (`selfservice.commands`); None: not that."""
-        with transaction(self.sessions) as session:
-            answer = commands.answer(session, channel=CHANNEL, recipient=user.id, text=text, lang=lang or user.lang)
+        answer = self.subscription(user.id, text, lang or user.lang)
         if answer is None:
             return None
         board = render.keyboard([Option("", label, target) for target, label in answer.buttons], lang)
@@ -292,7 +214,7 @@ class ViberFlows:
 
     def _rating(self, user: ViberUser, text: str, lang: str | None, turn: str) -> list[Outgoing] | None:
         """The answer to "how did we help", when we asked and this is one; None lets the message through."""
-        key = keys.rating(self.prefix, user.id)
+        key = self.keys.rating(user.id)
         closed = self.redis.get(key)
         if closed is None:
             return None

@@ -12,6 +12,7 @@ from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.dialogue import Dialogue
+from channels.viber import keys
 from channels.viber.client import Retry, ViberApi, make_http
 from channels.viber.flows import Handled, ViberFlows
 from channels.viber.outage import Deferred
@@ -83,7 +84,7 @@ def open_line(
         dialogue=dialogue,
         sessions=sessions,
         redis_client=redis.client,
-        prefix=settings.redis_prefix,
+        keys=keys.of(settings.redis_prefix),
         ttl_seconds=settings.conversation_ttl_seconds,
         look=Look(name=settings.viber_bot_name, avatar=settings.viber_bot_avatar),
         queue=queue,

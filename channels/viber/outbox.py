@@ -53,7 +53,7 @@ class Outbox(chat_outbox.Outbox[Outgoing]):
         record: Recorder,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(redis, claim_key=partial(keys.outgoing, prefix), send=self._send)
+        super().__init__(redis, claim_key=keys.of(prefix).outgoing, send=self._send)
         self.api = api
         self.prefix = prefix
         self.limit = limit
@@ -62,7 +62,7 @@ class Outbox(chat_outbox.Outbox[Outgoing]):
         self._take_slot = redis.register_script(_TAKE_SLOT)
 
     async def _send(self, message: Outgoing) -> Delivery:
-        if await self.redis.exists(keys.unsubscribed(self.prefix, message.receiver)):
+        if await self.redis.exists(keys.of(self.prefix).left(message.receiver)):
             return await self._settle(message, Outcome.UNSUBSCRIBED)
         slots = keys.unanswered(self.prefix, message.receiver)
         if not await self._take_slot(keys=[slots], args=[self.clock(), HOUR, self.limit, message.id]):

@@ -176,7 +176,7 @@ async def test_a_blocked_chat_gets_nothing_and_a_403_blocks_it(
     send, recorded, prefix = sender(api(http, fake, Waits()), redis)
     fake.refuse_next(1)
     assert [d.outcome for d in await send.deliver([message(9, "a"), message(9, "b")])] == [Outcome.UNSUBSCRIBED] * 2
-    assert await redis.exists(keys.stopped(prefix, 9))
+    assert await redis.exists(keys.of(prefix).left(9))
     assert len(fake.arrived) == 1  # the second was not even tried
     assert [(o, c) for o, c, _ in recorded.outcomes] == [("blocked", 9), ("blocked", 9)]
     assert "bot was blocked by the user" in recorded.outcomes[0][2]

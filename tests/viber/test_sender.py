@@ -125,7 +125,7 @@ async def test_vibers_own_too_many_requests_counts_as_the_limit(parts: Any, fake
 
 async def test_nothing_goes_to_someone_who_unsubscribed(parts: Any, fake: FakeViberApi) -> None:
     outbox, _, client, prefix = parts
-    await client.set(keys.unsubscribed(prefix, "u1=="), "1")
+    await client.set(keys.of(prefix).left("u1=="), "1")
     assert (await outbox.deliver([message(0)]))[0].outcome is Outcome.UNSUBSCRIBED
     assert fake.arrived == []
 

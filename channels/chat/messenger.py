@@ -1,0 +1,133 @@
+"""What the messenger channels' flows (Viber, Telegram) share, above their wire formats.
+
+A messenger talks to one citizen per user or chat (`who`): their current conversation is kept in Redis
+(`channels.chat.keys`) and found again in SQL (the newest open one) when Redis has lost it. What a
+citizen is told while a specialist has, or is about to take, their case; the office's subscriptions
+(`selfservice.commands`: "підписатися", a topic's button, "стоп" at any time); the emergency notice and
+the invitation to subscribe in the welcome; and what happens when a citizen leaves the bot are the same
+on every messenger. Each channel's flows add how its own updates arrive and how its replies look.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, NotRequired, Protocol, TypedDict
+
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels.chat import texts
+from channels.chat.keys import MessengerKeys
+from channels.dialogue import Dialogue, TurnResult
+from hotline import conversation_log
+from hotline.db import transaction
+from selfservice import commands, notices, topics
+
+
+class QueueDesk(Protocol):
+    """What a messenger asks of the specialist queue (`specialist_queue.service.SpecialistQueue`)."""
+
+    def held_by(self, conversation_id: str) -> int | None: ...
+
+    def wait_figures(self, conversation_id: str) -> tuple[int, int] | None: ...
+
+    def citizen_message(self, conversation_id: str, text: str, *, client_id: str | None = None) -> object: ...
+
+    def abandon(self, conversation_id: str) -> bool: ...
+
+
+class Shared(TypedDict):
+    """What every messenger's flows are built with (the channel's own parts come on top)."""
+
+    dialogue: Dialogue
+    sessions: sessionmaker[Session]
+    redis_client: redis.Redis
+    keys: MessengerKeys
+    ttl_seconds: int
+    queue: NotRequired[QueueDesk | None]
+
+
+class MessengerFlows:
+    """The part of a messenger's flows that does not depend on the messenger; `CHANNEL` is its name."""
+
+    CHANNEL: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        dialogue: Dialogue,
+        sessions: sessionmaker[Session],
+        redis_client: redis.Redis,
+        keys: MessengerKeys,
+        ttl_seconds: int,
+        queue: QueueDesk | None = None,
+    ) -> None:
+        self.dialogue = dialogue
+        self.sessions = sessions
+        self.redis = redis_client
+        self.keys = keys
+        self.ttl = ttl_seconds
+        self.queue = queue
+
+    # ---- conversations ----------------------------------------------------------------------
+
+    def conversation_of(self, who: str | int) -> str | None:
+        """The citizen's current conversation: Redis first, then the newest open one in SQL."""
+        key = self.keys.conversation(who)
+        if found := self.redis.get(key):
+            return str(found)
+        with self.sessions() as session:
+            conversation_id = conversation_log.latest_open(session, channel=self.CHANNEL, external_id=str(who))
+        if conversation_id is not None:
+            self.redis.set(key, conversation_id, ex=self.ttl)
+        return conversation_id
+
+    def start(self, who: str | int, lang: str | None) -> TurnResult:
+        """A new conversation with the robot, which becomes the citizen's current one."""
+        started = self.dialogue.start(channel=self.CHANNEL, lang=lang, external_id=str(who))
+        self.redis.set(self.keys.conversation(who), started.conversation_id, ex=self.ttl)
+        return started
+
+    # ---- people -----------------------------------------------------------------------------
+
+    def queue_place(self, conversation_id: str, lang: str | None) -> str:
+        """'You are 2nd in the queue, about 3 minutes' ('' while the conversation does not wait)."""
+        figures = self.queue.wait_figures(conversation_id) if self.queue is not None else None
+        if figures is None:
+            return ""
+        position, seconds = figures
+        return texts.say("queue_position", lang, position=position, wait=texts.wait(seconds, lang))
+
+    def with_people(self, conversation_id: str, lang: str | None) -> str:
+        """What to say to someone who comes back while a specialist has, or is about to take, their case
+        ('' when nobody has it: the robot answers)."""
+        if self.queue is None:
+            return ""
+        if self.queue.held_by(conversation_id) is not None:
+            return texts.say("with_specialist", lang)
+        place = self.queue_place(conversation_id, lang)
+        return f"{texts.say('still_waiting', lang)} {place}" if place else ""
+
+    # ---- the office's announcements -----------------------------------------------------------
+
+    def subscription(self, who: str | int, text: str, lang: str | None) -> commands.Answer | None:
+        """Subscribing to the office's announcements, or "стоп" (`selfservice.commands`); None: not that."""
+        if not commands.is_command(text):
+            return None
+        with transaction(self.sessions) as session:
+            return commands.answer(session, channel=self.CHANNEL, recipient=str(who), text=text, lang=lang)
+
+    def welcome_lines(self, lang: str | None) -> tuple[str, str]:
+        """The welcome's first line (the emergency notice in force) and last (the invitation to subscribe);
+        '' where there is none."""
+        with self.sessions() as session:
+            invitation = commands.invitation(session, lang)
+        return notices.words(notices.active_now(self.sessions), lang), invitation
+
+    def left(self, who: str | int) -> None:
+        """The citizen left the bot (unsubscribed, blocked it): their subscriptions go, and a conversation
+        waiting for a specialist leaves the queue (nobody would read the answer)."""
+        with transaction(self.sessions) as session:
+            topics.unsubscribe(session, channel=self.CHANNEL, recipient=str(who))
+        current = self.conversation_of(who)
+        if current is not None and self.queue is not None:
+            self.queue.abandon(current)
