@@ -108,10 +108,12 @@ def unreachable(
             continue
         for lang in languages:
             phrases = node.texts[lang].phrases if lang in node.texts else ()
-            found = [match(phrase, lang) for phrase in phrases]
-            if node.slug in found:
+            # The first phrase that reaches the intent settles it: the others need not be matched.
+            found = (match(phrase, lang) for phrase in phrases)
+            first = next(found, None)
+            if first == node.slug or node.slug in found:
                 continue
-            went = (found[0] or "") if found else ""
+            went = first or ""
             if phrases:
                 where = went or "nothing"
                 message = f"no {lang!r} example phrase reaches {node.slug!r} ({phrases[0]!r} goes to {where})"
