@@ -8,6 +8,9 @@ on, so the engine that receives an `Understanding` stays pure.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -17,6 +20,34 @@ from intents.tree import Node, Tree
 from intents.vectors import ShippedVectors, Store
 
 _SHIPPED = ShippedVectors()
+_LEXICAL_KEPT = 4  # a published version, a draft or two being checked, and the one before
+
+
+class _LexicalMatchers:
+    """Lexical matchers by the content of the tree's nodes, the only thing a matcher reads: the published
+    version the publish checks have just built, a worker rebuilding an evicted version and a second app in
+    one process (`--reload`, the tests' hundreds of fresh starts on the demo pack) take the built one."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._built: OrderedDict[str, Matcher] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tree: Tree) -> Matcher:
+        key = hashlib.sha256(repr(tree.nodes).encode()).hexdigest()
+        with self._lock:
+            if (found := self._built.get(key)) is not None:
+                self._built.move_to_end(key)
+                return found
+        matcher = Matcher.build(tree)  # outside the lock: a build takes a while
+        with self._lock:
+            self._built[key] = matcher
+            while len(self._built) > self.size:
+                self._built.popitem(last=False)
+        return matcher
+
+
+_LEXICAL = _LexicalMatchers(_LEXICAL_KEPT)
 
 
 class Understanding:
@@ -36,7 +67,7 @@ class Understanding:
         computes the rest, which are written back to `stores`.
         """
         opinion = SecondOpinion.build(tree, stores=[*stores, _SHIPPED]) if second_opinion else None
-        return cls(Matcher.build(tree), opinion, asked=second_opinion)
+        return cls(_LEXICAL.get(tree), opinion, asked=second_opinion)
 
     @property
     def tree(self) -> Tree:
