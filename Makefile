@@ -58,8 +58,8 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy hotline intents channels ivr specialist_queue registry_client privacy selfservice
 
-bench: setup  ## matcher latency; figures go to docs/BENCHMARKS.md
-	$(BIN)/python bench/match_bench.py --write
+bench: setup  ## matcher latency; figures go to docs/BENCHMARKS.md (BASELINE=<git ref> measures that commit too)
+	$(BIN)/python bench/match_bench.py --write $(if $(BASELINE),--baseline $(BASELINE))
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

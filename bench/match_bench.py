@@ -2,30 +2,41 @@
 then the second opinion (the sentence-embedding model): its own p50/p99, the share of utterances
 that call it, the whole understanding's p50/p99 with it, and the model's memory.
 
-    .venv/bin/python bench/match_bench.py [--pack PATH] [--rounds N] [--write]
+    .venv/bin/python bench/match_bench.py [--pack PATH] [--rounds N] [--baseline REF] [--write]
 
 `--write` replaces the matcher section of docs/BENCHMARKS.md with the figures, the machine and
 this command. Two figures per tree: the first pass (words never seen before are lemmatised and
 fuzzy-corrected on the way) and the steady state (the per-word caches are warm, as on a worker
-that has been up for a while).
+that has been up for a while). `--baseline REF` measures the matcher of that git commit too, on
+the same pack and utterances in the same run: each in a fresh process, taking turns (baseline,
+this tree, baseline, this tree), their samples pooled per matcher.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import random
 import resource
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# `--code DIR` (the baseline's turn) imports the `intents` package found in DIR instead of this tree's.
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]) if "--code" in sys.argv[:-1] else ROOT
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(CODE))
+TURNS = 2  # turns each matcher takes with --baseline
 
-from bench.report import machine, percentile, write_section  # noqa: E402
+from bench.report import load_average, machine, percentile, write_section  # noqa: E402
 from intents.evaluation import load_cases, public_sets  # noqa: E402
 from intents.matcher import Matcher  # noqa: E402
 from intents.pack import DEMO_PACK, load_pack  # noqa: E402
@@ -68,6 +79,17 @@ OUT_OF_DOMAIN = [
     "яка завтра погода", "курс долара", "коли дадуть світло", "рецепт борщу", "як оформити паспорт",
     "какой курс доллара", "когда дадут свет", "hello", "привіт як справи", "кто выиграл матч",
 ]
+
+
+@dataclass(frozen=True)
+class Samples:
+    """One run's thread CPU time per utterance (ns) on one tree."""
+
+    name: str
+    intents: int
+    utterances: int
+    first: list[int]
+    steady: list[int]
 
 
 @dataclass(frozen=True)
@@ -137,18 +159,76 @@ def _time(matcher: Matcher, utterances: Sequence[tuple[str, str]]) -> list[int]:
     return samples
 
 
-def measure(name: str, tree: Tree, utterances: list[tuple[str, str]], rounds: int) -> Figures:
+def measure(name: str, tree: Tree, utterances: list[tuple[str, str]], rounds: int) -> Samples:
     matcher = Matcher.build(tree)
     matcher.match("прогрів", "uk")  # load the analyzers before timing anything
     first = _time(matcher, utterances)
     steady: list[int] = []
     for _ in range(rounds):
         steady += _time(matcher, utterances)
+    return Samples(name, len(tree.intents()), len(utterances), first, steady)
+
+
+def figures(runs: Sequence[Samples], name: str | None = None) -> Figures:
+    """Percentiles over the pooled samples of runs on the same tree."""
+    first = [x for r in runs for x in r.first]
+    steady = [x for r in runs for x in r.steady]
     return Figures(
-        name, len(tree.intents()), len(utterances),
-        percentile(first, 0.5) / 1000, percentile(first, 0.99) / 1000,
-        percentile(steady, 0.5) / 1000, percentile(steady, 0.99) / 1000,
+        name or runs[0].name,
+        runs[0].intents,
+        runs[0].utterances,
+        percentile(first, 0.5) / 1000,
+        percentile(first, 0.99) / 1000,
+        percentile(steady, 0.5) / 1000,
+        percentile(steady, 0.99) / 1000,
         1e9 * len(steady) / sum(steady),
+    )
+
+
+def demo_utterances(sets: Sequence[Path]) -> list[tuple[str, str]]:
+    return [(c.lang, c.text) for path in sets if path.is_file() for c in load_cases(path)]
+
+
+def measure_trees(pack: Path, sets: Sequence[Path], rounds: int) -> list[Samples]:
+    big = synthetic_tree(500)
+    return [
+        measure("demo pack", load_pack(pack), demo_utterances(sets), rounds),
+        measure("synthetic", big, synthetic_utterances(big, 1000), rounds),
+    ]
+
+
+def baseline_code(ref: str, into: Path) -> str:
+    """The `intents` package of commit `ref`, unpacked into `into`; returns the commit's short id."""
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", ref], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "intents"], capture_output=True, check=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return commit
+
+
+def measure_in(code: Path, pack: Path, sets: Sequence[Path], rounds: int) -> list[Samples]:
+    """`measure_trees` in a fresh process importing the `intents` package under `code`."""
+    command = [sys.executable, __file__, "--samples", "--code", str(code), "--pack", str(pack), "--rounds", str(rounds)]
+    done = subprocess.run([*command, "--sets", *map(str, sets)], capture_output=True, text=True, check=True)
+    return [Samples(**run) for run in json.loads(done.stdout)]
+
+
+def compare(ref: str, pack: Path, sets: Sequence[Path], rounds: int) -> tuple[str, list[Figures], list[Figures]]:
+    """The baseline's figures and this tree's, measured in turns in one run."""
+    runs: dict[Path, list[list[Samples]]] = {}
+    with tempfile.TemporaryDirectory(prefix="match-baseline-") as folder:
+        commit = baseline_code(ref, Path(folder))
+        for _ in range(TURNS):
+            for code in (Path(folder), ROOT):
+                runs.setdefault(code, []).append(measure_in(code, pack, sets, rounds))
+        old, new = runs[Path(folder)], runs[ROOT]
+    trees = range(len(new[0]))
+    return (
+        commit,
+        [figures([run[t] for run in old], f"{old[0][t].name}, before ({commit})") for t in trees],
+        [figures([run[t] for run in new]) for t in trees],
     )
 
 
@@ -210,31 +290,53 @@ def _asks_model(understanding: Understanding, text: str, lang: str) -> bool:
     return found.intent is None and found.confirm is None
 
 
-def render(figures: Sequence[Figures], command: str, opinion: Opinion | None = None) -> str:
-    rows = [
+def _row(f: Figures) -> str:
+    return (
         f"| {f.name} | {f.intents} | {f.utterances} | {f.first_p50_us:.0f} µs | {f.first_p99_us / 1000:.2f} ms "
         f"| {f.steady_p50_us:.0f} µs | {f.steady_p99_us / 1000:.2f} ms | {f.per_second:,.0f} |"
-        for f in figures
-    ]
-    return "\n".join([
-        "## Intent matcher (`bench/match_bench.py`)",
-        "",
-        f"Machine: {machine()}. Command: `{command}`. One thread pinned to one core; the thread's own CPU "
-        "time (`time.thread_time_ns`) around each `Matcher.match` call, so that other work on the shared "
-        "machine does not count.",
-        "",
-        "| tree | intents | utterances | first pass p50 | first pass p99 | steady p50 | steady p99 | utterances/s |",
-        "|---|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-        "Demo pack utterances: the public dev and tune sets and tests/data/intents_holdout.tsv. Synthetic: 500 "
-        "generated intents (subject × group × topic, 12 phrases per language, seed fixed) and 1,000 "
-        "utterances drawn from their phrases, 40 % with a dropped letter, 10 % out of domain.",
-        "",
-        "First pass: every utterance once on a fresh matcher (new words are lemmatised and fuzzy-"
-        "corrected then). Steady: the same utterances again, word caches warm.",
-        *_render_opinion(opinion),
-    ])
+    )
+
+
+def render(
+    figures: Sequence[Figures],
+    command: str,
+    opinion: Opinion | None = None,
+    baseline: Sequence[Figures] = (),
+    load: tuple[float, float] | None = None,
+) -> str:
+    """The section of docs/BENCHMARKS.md; with a baseline, its row above this tree's for each tree."""
+    rows = [_row(f) for pair in zip(baseline, figures, strict=True) for f in pair] if baseline else map(_row, figures)
+    runs = (
+        f"Before and after: the baseline commit's `intents` package and this tree's, each in a fresh process "
+        f"on the same pack and utterances, {TURNS} turns each in alternation, samples pooled."
+        if baseline
+        else "One run of this tree."
+    )
+    quiet = f" Load average {load[0]:.1f} when it started, {load[1]:.1f} when it finished." if load else ""
+    return "\n".join(
+        [
+            "## Intent matcher (`bench/match_bench.py`)",
+            "",
+            f"Machine: {machine()}. Command: `{command}`. One thread pinned to one core; the thread's own CPU "
+            "time (`time.thread_time_ns`) around each `Matcher.match` call, so that other work on the shared "
+            f"machine counts as little as it can (it still shares caches and memory bandwidth).{quiet} {runs}",
+            "",
+            "| tree | intents | utterances | first pass p50 | first pass p99 | steady p50 | steady p99 "
+            "| utterances/s |",
+            "|---|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            "Demo pack utterances: the public dev and tune sets and tests/data/intents_holdout.tsv. Synthetic: 500 "
+            "generated intents (subject × group × topic, 12 phrases per language, seed fixed) and 1,000 "
+            "utterances drawn from their phrases, 40 % with a dropped letter, 10 % out of domain.",
+            "",
+            "First pass: every utterance once on a fresh matcher (new words are lemmatised and fuzzy-"
+            "corrected then). Steady: the same utterances again, word caches warm. A citizen's message is "
+            "in between: most of its words are common, but each pair of neighbouring words is looked up "
+            "once as a possibly split word (intents/transcript.py), and new pairs cost a dictionary guess.",
+            *_render_opinion(opinion),
+        ]
+    )
 
 
 def _render_opinion(opinion: Opinion | None) -> list[str]:
@@ -263,30 +365,44 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Matcher latency benchmark")
     parser.add_argument("--pack", type=Path, default=DEMO_PACK)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--baseline", metavar="REF", help="measure this git commit's matcher too, in the same run")
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
+    # A baseline's turn: the samples as JSON, from the `intents` package under --code.
+    parser.add_argument("--samples", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--sets", type=Path, nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as one worker thread has
-    demo_utterances = [
-        (c.lang, c.text) for path in (*public_sets(), HOLDOUT) if path.is_file() for c in load_cases(path)
-    ]
-    big = synthetic_tree(500)
-    figures = [
-        measure("demo pack", load_pack(args.pack), demo_utterances, args.rounds),
-        measure("synthetic", big, synthetic_utterances(big, 1000), args.rounds),
-    ]
-    for f in figures:
-        print(f"{f.name}: {f.intents} intents, {f.utterances} utterances; first pass p50 {f.first_p50_us:.0f} µs "
-              f"p99 {f.first_p99_us / 1000:.2f} ms; steady p50 {f.steady_p50_us:.0f} µs "
-              f"p99 {f.steady_p99_us / 1000:.2f} ms; {f.per_second:,.0f} utterances/s")
-    opinion = measure_opinion(load_pack(args.pack), demo_utterances, max(1, args.rounds // 2))
+    pack = args.pack.resolve()
+    sets = args.sets if args.sets is not None else [*public_sets(), HOLDOUT]
+    if args.samples:
+        print(json.dumps([asdict(run) for run in measure_trees(pack, sets, args.rounds)]))
+        return 0
+    load = (load_average(), 0.0)
+    baseline: list[Figures] = []
+    if args.baseline:
+        _, baseline, found = compare(args.baseline, pack, sets, args.rounds)
+    else:
+        found = [figures([run]) for run in measure_trees(pack, sets, args.rounds)]
+    for f in (*baseline, *found):
+        print(
+            f"{f.name}: {f.intents} intents, {f.utterances} utterances; first pass p50 {f.first_p50_us:.0f} µs "
+            f"p99 {f.first_p99_us / 1000:.2f} ms; steady p50 {f.steady_p50_us:.0f} µs "
+            f"p99 {f.steady_p99_us / 1000:.2f} ms; {f.per_second:,.0f} utterances/s"
+        )
+    opinion = measure_opinion(load_pack(pack), demo_utterances(sets), max(1, args.rounds // 2))
     if opinion is not None:
-        print(f"second opinion: asked for {opinion.called}/{opinion.utterances}; "
-              f"model p50 {opinion.model_p50_ms:.1f} ms p99 {opinion.model_p99_ms:.1f} ms; "
-              f"whole p50 {opinion.whole_p50_ms:.2f} ms "
-              f"p99 {opinion.whole_p99_ms:.1f} ms; model memory {opinion.model_mib:.0f} MiB")
+        print(
+            f"second opinion: asked for {opinion.called}/{opinion.utterances}; "
+            f"model p50 {opinion.model_p50_ms:.1f} ms p99 {opinion.model_p99_ms:.1f} ms; "
+            f"whole p50 {opinion.whole_p50_ms:.2f} ms "
+            f"p99 {opinion.whole_p99_ms:.1f} ms; model memory {opinion.model_mib:.0f} MiB"
+        )
+    load = (load[0], load_average())
+    print(f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end")
     if args.write:
         command = ".venv/bin/python bench/match_bench.py " + " ".join(sys.argv[1:])
-        written = write_section("match_bench", render(figures, command.strip(), opinion))
+        written = write_section("match_bench", render(found, command.strip(), opinion, baseline, load))
         print(f"wrote {written.relative_to(ROOT)}")
     return 0
 

@@ -25,6 +25,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -94,6 +95,9 @@ class Match:
 
 
 Postings = Mapping[int, Sequence[tuple[int, int, float]]]  # intent → (text id, word position, weight share)
+# The same grouped by text: intent → (text id, ((the word position's bit, weight share), ...)), in postings order.
+ByTextHits = tuple[tuple[int, tuple[tuple[int, float], ...]], ...]
+ByText = Mapping[int, ByTextHits]
 
 
 @dataclass(frozen=True)
@@ -104,8 +108,9 @@ class _Word:
     weight: float
     anchor: bool = False
     owners: frozenset[int] = frozenset()  # intents whose vocabulary has it
-    phrases: Postings = field(default_factory=dict)
+    phrases: ByText = field(default_factory=dict)
     keywords: Postings = field(default_factory=dict)
+    keyword_bits: tuple[tuple[int, int], ...] = ()  # (keyword id, the word position's bit) of every posting
 
 
 # Function words long enough to be misspelt recognisably, by first letter (a slip keeps it).
@@ -116,6 +121,14 @@ for _stop in sorted(STOP_WORDS):
 
 _UNSEEN = _Word(frozenset(), -1.0)  # cache sentinel (None is a cached "carries no topic")
 _SLIP = _Word(frozenset(), 0.0)  # a misspelt function word
+
+
+def _remember(cache: dict[tuple[str, str], _Word | None], key: tuple[str, str], found: _Word | None) -> _Word | None:
+    """Keep a resolved word; the tree's words are few, citizens' are not, so a full cache starts over."""
+    if len(cache) > WORD_CACHE_SIZE:
+        cache.clear()  # bound memory on a long-lived worker
+    cache[key] = found
+    return found
 
 
 def _canonical(lemmas: frozenset[str]) -> frozenset[str]:
@@ -146,6 +159,7 @@ class _Texts:
         self.sizes: list[int] = []
         self.intent: list[int] = []
         self.postings: dict[str, dict[int, list[tuple[int, int, float]]]] = {}
+        self.by_text: dict[str, ByText] = {}
 
     def index(self, idf: Mapping[str, float]) -> None:
         for tid, (intent, words) in enumerate(self.raw):
@@ -157,6 +171,11 @@ class _Texts:
                 for lemma_ in alternatives:
                     by_intent = self.postings.setdefault(lemma_, {})
                     by_intent.setdefault(intent, []).append((tid, k, weights[k] / total))
+        # One lemma's hits come text by text already: grouping keeps their order.
+        for lemma_, by_intent in self.postings.items():
+            self.by_text[lemma_] = {
+                intent: _group((tid, 1 << k, share) for tid, k, share in hits) for intent, hits in by_intent.items()
+            }
 
     def of(self, lemmas: frozenset[str]) -> Postings:
         """The postings of a word that may be any of `lemmas`."""
@@ -167,6 +186,30 @@ class _Texts:
             for intent, hits in self.postings.get(x, {}).items():
                 merged[intent].extend(hits)
         return merged
+
+    def of_by_text(self, lemmas: frozenset[str]) -> ByText:
+        """`of`, grouped by text: the positions of each text in the order `of` lists them."""
+        if len(lemmas) == 1:
+            return self.by_text.get(next(iter(lemmas)), {})
+        found: dict[int, list[ByTextHits]] = defaultdict(list)
+        for x in lemmas:
+            for intent, texts in self.by_text.get(x, {}).items():
+                found[intent].append(texts)
+        # Mostly one of the lemmas is in a given intent's texts: its groups serve as they are.
+        return {intent: each[0] if len(each) == 1 else _regroup(each) for intent, each in found.items()}
+
+
+def _regroup(groups: Sequence[ByTextHits]) -> ByTextHits:
+    """Several lemmas' groups of one intent as one, in the order of the lemmas' hits one after another."""
+    return _group((tid, bit, share) for texts in groups for tid, hits in texts for bit, share in hits)
+
+
+def _group(hits: Iterable[tuple[int, int, float]]) -> ByTextHits:
+    """(text id, bit, share) hits grouped by text, in the order of each text's first hit."""
+    by_text: dict[int, list[tuple[int, float]]] = {}
+    for tid, bit, share in hits:
+        by_text.setdefault(tid, []).append((bit, share))
+    return tuple((tid, tuple(positions)) for tid, positions in by_text.items())
 
 
 class Matcher:
@@ -196,7 +239,10 @@ class Matcher:
         self.spelled: dict[str, tuple[frozenset[str], int]] = {}
         self.profiles: dict[str, frozenset[str]] = {}  # a node with its children, as a menu option
         self.own_profiles: dict[str, frozenset[str]] = {}  # a node's own words
-        self._word_cache: dict[tuple[str, str], _Word | None] = {}  # plain dict ops: thread-safe enough
+        # Per (word, language), plain dict ops (thread-safe enough): every content word as read, and every
+        # word looked up exactly (the transcript repair asks about each pair of neighbours joined).
+        self._word_cache: dict[tuple[str, str], _Word | None] = {}
+        self._exact_cache: dict[tuple[str, str], _Word | None] = {}
         self._last: tuple[str, str, Match] | None = None
 
     @classmethod
@@ -296,11 +342,7 @@ class Matcher:
     def _resolve(self, word: str, lang: str) -> _Word | None:
         key = (word, lang)
         found = self._word_cache.get(key, _UNSEEN)
-        if found is _UNSEEN:
-            if len(self._word_cache) > WORD_CACHE_SIZE:
-                self._word_cache.clear()  # bound memory on a long-lived worker
-            found = self._word_cache[key] = self._resolve_uncached(word, lang)
-        return found
+        return _remember(self._word_cache, key, self._resolve_uncached(word, lang)) if found is _UNSEEN else found
 
     def _resolve_uncached(self, word: str, lang: str) -> _Word | None:
         if word.isdigit() or len(word) < 2:
@@ -318,6 +360,11 @@ class Matcher:
         return _Word(frozenset(), self.unknown_weight)
 
     def _exact(self, word: str, lang: str) -> _Word | None:
+        key = (word, lang)
+        found = self._exact_cache.get(key, _UNSEEN)
+        return _remember(self._exact_cache, key, self._exact_uncached(word, lang)) if found is _UNSEEN else found
+
+    def _exact_uncached(self, word: str, lang: str) -> _Word | None:
         hits = _canonical(lemma_set(word, lang) | {word}) & self.idf.keys()
         return self._word(hits, 1.0) if hits else None
 
@@ -360,13 +407,15 @@ class Matcher:
         # An ambiguous word is as specific as its most common reading: "живу" is mostly "жити",
         # whatever rare lemma the dictionary also offers.
         weight = min(self.idf[x] for x in lemmas)
+        keywords = self.keywords.of(lemmas)
         return _Word(
             lemmas,
             weight * factor,
             anchor=weight >= self.anchor_idf and not lemmas & NEVER_ANCHOR and not lemmas <= self.incidental,
             owners=frozenset().union(*(self.owners[x] for x in lemmas)),
-            phrases=self.phrases.of(lemmas),
-            keywords=self.keywords.of(lemmas),
+            phrases=self.phrases.of_by_text(lemmas),
+            keywords=keywords,
+            keyword_bits=tuple((kid, 1 << k) for hits in keywords.values() for kid, k, _ in hits),
         )
 
     # -- scoring --------------------------------------------------------------------------
@@ -409,10 +458,9 @@ class Matcher:
         said: dict[int, int] = {}
         users: dict[int, set[int]] = defaultdict(set)
         for n, word in enumerate(words):
-            for hits in word.keywords.values():
-                for kid, k, _ in hits:
-                    said[kid] = said.get(kid, 0) | 1 << k
-                    users[kid].add(n)
+            for kid, bit in word.keyword_bits:
+                said[kid] = said.get(kid, 0) | bit
+                users[kid].add(n)
         inside: dict[int, set[int]] = defaultdict(set)
         for kid, bits in said.items():
             if bits == (1 << self.keywords.sizes[kid]) - 1:
@@ -436,24 +484,34 @@ class Matcher:
         return {i: 100.0 * score for i, score in scores.items()}
 
     def _phrase_fit(self, intent: int, words: Sequence[_Word], total: float) -> float:
-        """Best F-measure between the utterance and one of the intent's phrases (weighted words)."""
-        said: dict[int, int] = {}  # phrase id → bits of its words the utterance has
-        recall: dict[int, float] = defaultdict(float)
-        precision: dict[int, float] = defaultdict(float)
+        """Best F-measure between the utterance and one of the intent's phrases (weighted words).
+
+        The hot loop of a long message, written for speed: one look-up per phrase a word is in, and
+        sums added in word order (the same figures whatever the shape of the loop).
+        """
+        fits: dict[int, list[Any]] = {}  # phrase id → [bits of its words said, recall, precision]
         for word in words:
-            touched: set[int] = set()
-            for pid, k, share in word.phrases.get(intent, ()):
-                bits = said.get(pid, 0)
-                if not bits >> k & 1:
-                    said[pid] = bits | 1 << k
-                    recall[pid] += share
-                touched.add(pid)
-            for pid in touched:
-                precision[pid] += word.weight / total
+            hits = word.phrases.get(intent)
+            if not hits:
+                continue
+            step = word.weight / total
+            for pid, positions in hits:
+                fit = fits.get(pid)
+                if fit is None:
+                    fit = fits[pid] = [0, 0.0, 0.0]
+                bits, recall = fit[0], fit[1]
+                for bit, share in positions:
+                    if not bits & bit:
+                        bits |= bit
+                        recall += share
+                fit[0], fit[1] = bits, recall
+                fit[2] += step
         best = 0.0
-        for pid, r in recall.items():
-            p = min(1.0, precision[pid])
-            best = max(best, 2 * p * r / (p + r))
+        for _, r, p in fits.values():
+            p = min(1.0, p)
+            f = 2 * p * r / (p + r)
+            if f > best:
+                best = f
         return best
 
     # -- matching -------------------------------------------------------------------------
@@ -473,13 +531,19 @@ class Matcher:
         words = self.words(text, lang)
         scores = self.scores(words)
         crisis = self._crisis(text, lang, words, scores)
+        # Windows often come to the same words (a clause that is its whole sentence, a story sentence
+        # with nothing in it): each list is scored once. The lists stay referenced, so ids stay theirs.
+        scored = {tuple(map(id, words)): (words, dict(scores))}
         for part in clauses.windows(text):
             said = self.words(part.text, lang)
             if len(said) < MIN_PART_WORDS:
                 continue  # "муж на работе": a fragment of a story, not a question
+            key = tuple(map(id, said))
+            if key not in scored:
+                scored[key] = (said, self.scores(said))
             # A part says less than the whole: it must fit clearly better to count, unless it asks.
             factor = ASKING_FACTOR if part.asks else PART_FACTOR
-            for i, score in self.scores(said).items():
+            for i, score in scored[key][1].items():
                 scores[i] = max(scores.get(i, 0.0), score * factor)
         # The emergency intent is reached through crisis words only, never by generic overlap.
         ranked = sorted(

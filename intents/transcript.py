@@ -46,6 +46,8 @@ def repair(words: Sequence[str], known_to_tree: Known) -> list[str]:
 
 
 def _join_spelled(words: Sequence[str]) -> list[str]:
+    if _CONSONANTS.keys().isdisjoint(words):
+        return list(words)  # nothing spelled (nearly every message): spare the walk word by word
     out: list[str] = []
     i = 0
     while i < len(words):
