@@ -128,6 +128,13 @@ class Settings(BaseSettings):
     telegram_retry_seconds: float = Field(
         default=0.5, gt=0, description="First wait before a Telegram call is tried again (doubling)."
     )
+    telegram_announce_rate: float = Field(
+        default=25,
+        gt=0,
+        le=30,
+        description="Announcements sent to Telegram per second: at most Telegram's 30 messages a second for a bot, "
+        "which the chats' own answers share (both are counted together, across nodes).",
+    )
     asr: Literal["twilio", "vosk"] = Field(
         default="twilio", description="Who recognises callers' speech: Twilio's <Gather>, or Vosk on our server."
     )

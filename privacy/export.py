@@ -11,6 +11,7 @@ from hotline import conversation_log
 from privacy.subject import Found
 from registry_client import service as cases
 from registry_client.models import Case
+from selfservice import citizens as selfservice_citizens
 from specialist_queue import chat
 
 TEXT = {
@@ -29,6 +30,16 @@ TEXT = {
     "channel_viber": {"uk": "Viber", "ru": "Viber"},
     "channel_web": {"uk": "вебчат", "ru": "веб-чат"},
     "channel_telegram": {"uk": "Telegram", "ru": "Telegram"},
+    "subscriptions": {"uk": "Підписки на розсилки", "ru": "Подписки на рассылки"},
+    "since": {"uk": "з", "ru": "с"},
+    "announcements": {"uk": "Надіслані розсилки", "ru": "Отправленные рассылки"},
+    "state_sent": {"uk": "надіслано", "ru": "отправлено"},
+    "state_failed": {"uk": "не доставлено", "ru": "не доставлено"},
+    "state_gone": {"uk": "не доставлено: ви відписалися", "ru": "не доставлено: вы отписались"},
+    "state_unknown": {"uk": "невідомо, чи доставлено", "ru": "неизвестно, доставлено ли"},
+    "state_pending": {"uk": "чекає надсилання", "ru": "ждёт отправки"},
+    "state_sending": {"uk": "надсилається", "ru": "отправляется"},
+    "state_cancelled": {"uk": "скасовано", "ru": "отменено"},
 }
 
 
@@ -44,6 +55,7 @@ def readable(session: Session, found: Found, *, lang: str, timezone: str, now: d
         lines.append(f"{page.say('voice')}: {recording.sid}, {page.when(recording.at)}")
     for case in found.cases:
         lines += page.case(session, case)
+    lines += page.selfservice(found.selfservice)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -75,6 +87,24 @@ class _Page:
             said.append((_utc(message.at), self.say(who), message.text))
         said.sort(key=lambda entry: entry[0])
         return [title, *(f"{self.when(moment)} {who}: {text}" for moment, who, text in said), ""]
+
+    def selfservice(self, kept: selfservice_citizens.Kept) -> list[str]:
+        """The topics the citizen is subscribed to, and the announcements sent to them."""
+        lines = []
+        if kept.subscriptions:
+            lines.append(f"== {self.say('subscriptions')} ==")
+            for s in kept.subscriptions:
+                topic, since = s.topic_ru if self.lang == "ru" else s.topic_uk, self.when(s.since)
+                lines.append(f"{self.say(f'channel_{s.channel}')}: «{topic}» ({s.lang}), {self.say('since')} {since}")
+            lines.append("")
+        if kept.announcements:
+            lines.append(f"== {self.say('announcements')} ==")
+            for sent in kept.announcements:
+                lines.append(
+                    f"{self.when(sent.at)} {self.say(f'channel_{sent.channel}')}, {self.say(f'state_{sent.state}')}:"
+                )
+                lines += [sent.text, ""]
+        return lines
 
     def case(self, session: Session, case: Case) -> list[str]:
         lines = [

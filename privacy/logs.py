@@ -64,7 +64,9 @@ def log_config() -> dict[str, Any]:
     config["filters"] = {"personal_data": {"()": f"{__name__}.PersonalDataFilter"}}
     config["formatters"]["hotline"] = {"format": FORMAT}
     config["handlers"]["hotline"] = {
-        "formatter": "hotline", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"
+        "formatter": "hotline",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
     }
     for handler in config["handlers"].values():
         handler["filters"] = ["personal_data"]

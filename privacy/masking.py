@@ -245,7 +245,7 @@ def _spoken_numbers(text: str) -> Iterator[Found]:
 
 
 def _two_years(raw: str) -> bool:
-    """"2024-2025", "1990 2000": a span of years, not an identifier."""
+    """ "2024-2025", "1990 2000": a span of years, not an identifier."""
     groups = re.split(r"[ \-]+", raw.strip())
     return len(groups) == 2 and all(len(g) == 4 and g[:2] in ("19", "20") for g in groups)
 

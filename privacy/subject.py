@@ -2,10 +2,12 @@
 
 A citizen is found by a phone number (the calls from it and their callback requests), by a Viber or
 Telegram user id, or by a case (its number, `C-000123`, or the identifier it was opened with). Their
-cases' conversations come along. Erasing blanks every word and datum of their conversations (the
-conversations still count in statistics, with nobody's name on them), deletes the chat with the
-specialists, the voice messages (at Twilio too) and the cases with their certificates, and writes one
-audit entry with the reason and what was erased, never the citizen's data itself.
+cases' conversations come along; a messenger id also finds the topics they are subscribed to and the
+announcements sent to them (`selfservice.citizens`). Erasing blanks every word and datum of their
+conversations (the conversations still count in statistics, with nobody's name on them), deletes the
+chat with the specialists, the voice messages (at Twilio too), the cases with their certificates and
+the subscriptions, takes their id off the announcements' copies, and writes one audit entry with the
+reason and what was erased, never the citizen's data itself.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from hotline.db import transaction, utcnow
 from privacy.masking import mask
 from registry_client import retention as registry_retention
 from registry_client.models import Case
+from selfservice import citizens as selfservice_citizens
 from specialist_queue import chat
 
 ERASE = "privacy.erase"
@@ -76,6 +79,7 @@ class Found:
     conversations: list[Conversation] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     recordings: list[calls.Recording] = field(default_factory=list)
+    selfservice: selfservice_citizens.Kept = field(default_factory=selfservice_citizens.Kept)
 
     @property
     def conversation_ids(self) -> list[str]:
@@ -83,7 +87,12 @@ class Found:
 
     @property
     def empty(self) -> bool:
-        return not (self.conversations or self.cases)
+        return not (self.conversations or self.cases or not self.selfservice.empty)
+
+    @property
+    def messenger_id(self) -> str:
+        """The messenger's id of the citizen when that is what they were found by ('' otherwise)."""
+        return self.key.value if self.key.kind == "user" else ""
 
 
 def find(session: Session, search: Key) -> Found:
@@ -111,7 +120,9 @@ def find(session: Session, search: Key) -> Found:
     ids = list(conversations)
     recordings = calls.recordings(session, end=utcnow() + timedelta(days=1), conversation_ids=ids) if ids else []
     ordered = sorted(conversations.values(), key=lambda c: c.started_at)
-    return Found(search, ordered, cases, recordings)
+    found = Found(search, ordered, cases, recordings)
+    found.selfservice = selfservice_citizens.kept(session, recipient=found.messenger_id)
+    return found
 
 
 DeleteRecording = Callable[[str], Awaitable[bool]]
@@ -149,6 +160,7 @@ def _erase(sessions: sessionmaker[Session], found: Found, by: audit.Actor, reaso
             "queue_events": queue_log.forget(session, end=end, conversation_ids=ids) if ids else 0,
             "recordings": len(found.recordings),
             "cases": registry_retention.erase_cases(session, case_ids=[c.id for c in found.cases]),
+            **selfservice_citizens.erase(session, recipient=found.messenger_id),
         }
         if ids:
             conversation_log.forget_citizen(session, end=end, conversation_ids=ids)
@@ -158,6 +170,11 @@ def _erase(sessions: sessionmaker[Session], found: Found, by: audit.Actor, reaso
 
 def record_export(sessions: sessionmaker[Session], found: Found, *, by: audit.Actor) -> None:
     """Who gave whose data out, and how much (the data itself is not copied into the audit)."""
-    detail = {"conversations": len(found.conversations), "cases": len(found.cases)}
+    detail = {
+        "conversations": len(found.conversations),
+        "cases": len(found.cases),
+        "subscriptions": len(found.selfservice.subscriptions),
+        "announcements": len(found.selfservice.announcements),
+    }
     with transaction(sessions) as session:
         audit.record(session, actor=by, action=EXPORT, target=found.key.masked, detail=detail)

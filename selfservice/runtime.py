@@ -9,12 +9,13 @@ import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.registry import Channels
+from channels.telegram import line as telegram_line
 from channels.viber import line as viber_line
 from hotline.leases import Lease
 from hotline.settings import Settings
 from selfservice import sending
 from selfservice.channels import push_channels
-from selfservice.push import PushSender, ViberPush
+from selfservice.push import PushSender, TelegramPush, ViberPush
 
 
 def _viber(settings: Settings, channels: Channels) -> PushSender | None:
@@ -26,8 +27,16 @@ def _viber(settings: Settings, channels: Channels) -> PushSender | None:
     return ViberPush(api=api, look=line.flows.look, rate=settings.viber_announce_rate)
 
 
+def _telegram(settings: Settings, channels: Channels) -> PushSender | None:
+    """Telegram's push sender over the started line's sender (its client and shared rates); none without a token."""
+    line = channels.part(telegram_line.TelegramLine)
+    if not settings.telegram_bot_token.get_secret_value():
+        return None
+    return TelegramPush(sender=line.sender, rate=settings.telegram_announce_rate)
+
+
 # How an announcement goes out on each push channel, by the channel's name.
-SENDERS: Mapping[str, Callable[[Settings, Channels], PushSender | None]] = {"viber": _viber}
+SENDERS: Mapping[str, Callable[[Settings, Channels], PushSender | None]] = {"viber": _viber, "telegram": _telegram}
 
 
 def pushers(settings: Settings, channels: Channels) -> list[PushSender]:

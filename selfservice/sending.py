@@ -12,6 +12,9 @@ One node sends at a time (a lease, `hotline.leases`). Every copy is a row (`mode
    that dies leaves its last batch claimed; the next holder marks those rows `unknown` and never sends
    them again: the platform cannot say whether a message arrived, and a copy twice is what must not
    happen. At most one batch (`BATCH`) is lost that way.
+4. For the same reason a copy whose request went out but whose answer never came (a timeout) is
+   `unknown`, not sent again: the clients are called with `resend=False` (`push`). What was never sent
+   (no connection, a 429, a 5xx) is tried again.
 
 Pacing: each channel's copies start at most `rate` a second (a slot every 1/rate seconds), up to
 `IN_FLIGHT` of them on their way at once so the platform's latency does not lower the rate.
@@ -235,7 +238,8 @@ class Sender:
         if pushed.outcome is PushOutcome.RETRY:
             row.state = ann.PENDING if row.attempts < MAX_ATTEMPTS else ann.FAILED
         else:
-            row.state = {PushOutcome.SENT: ann.SENT, PushOutcome.GONE: ann.GONE}.get(pushed.outcome, ann.FAILED)
+            done = {PushOutcome.SENT: ann.SENT, PushOutcome.GONE: ann.GONE, PushOutcome.UNKNOWN: ann.UNKNOWN}
+            row.state = done.get(pushed.outcome, ann.FAILED)
         row.detail = pushed.detail[:200]
         if pushed.outcome is PushOutcome.GONE:  # the citizen left the bot: nothing more goes to them
             topics.unsubscribe(session, channel=row.channel, recipient=row.recipient)

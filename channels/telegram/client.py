@@ -7,10 +7,15 @@ Errors:
   cannot help. `blocked` is 403: the citizen blocked the bot or deleted their account.
 - `TelegramUnavailable` — no usable answer after every attempt (timeouts, refused connections, 5xx,
   429), or Telegram asked us to wait longer than we will hold a citizen's messages.
+  - `TelegramUnknown` — a call made with `resend=False` was sent but its answer never came: it may
+    have reached Telegram, so it is not tried again.
 
-A timed-out call may have reached Telegram; it is tried again anyway (a lost answer costs a citizen
-more than a rare duplicate). The token is part of every URL: httpx's request log is filtered so it
-never shows (`hide_token`).
+A call that timed out after it was sent may have reached Telegram; it is tried again anyway (a lost
+answer costs a citizen more than a rare duplicate), except with `resend=False` (an announcement: a copy
+twice is what must not happen). A call that could not connect, or got a 429, was not taken: tried
+again.
+
+The token is part of every URL: httpx's request log is filtered so it never shows (`hide_token`).
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ class TelegramRefused(TelegramError):
 
 
 class TelegramUnavailable(TelegramError):
+    pass
+
+
+class TelegramUnknown(TelegramUnavailable):
     pass
 
 
@@ -93,8 +102,10 @@ class BotApi:
         self.sleep = sleep
         hide_token(token)
 
-    async def call(self, method: str, body: dict[str, Any]) -> Any:
-        """POST `body` to `method`, retrying what may pass next time; Telegram's `result`."""
+    async def call(self, method: str, body: dict[str, Any], *, resend: bool = True) -> Any:
+        """POST `body` to `method`, retrying what may pass next time; Telegram's `result`.
+
+        `resend=False`: a call sent whose answer was lost raises `TelegramUnknown` instead of going again."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=self._wait,
@@ -106,7 +117,7 @@ class BotApi:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._once(method, body)
+                    return await self._once(method, body, resend=resend)
         except _Again as exc:
             gave_up = f"Telegram {method}: gave up after {self.retry.attempts} attempts ({exc})"
             raise TelegramUnavailable(gave_up) from None
@@ -119,10 +130,14 @@ class BotApi:
         doubled: float = self.retry.first_delay * 2 ** (state.attempt_number - 1)
         return min(doubled, self.retry.max_delay)
 
-    async def _once(self, method: str, body: dict[str, Any]) -> Any:
+    async def _once(self, method: str, body: dict[str, Any], *, resend: bool = True) -> Any:
         try:
             response = await self.http.post(self.base + method, content=encode(body))
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:  # never sent
+            raise _Again(f"timed out ({type(exc).__name__})") from exc
         except httpx.TimeoutException as exc:
+            if not resend:
+                raise TelegramUnknown(f"Telegram {method}: no answer ({type(exc).__name__}); perhaps sent") from exc
             raise _Again(f"timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise _Again(f"no connection ({type(exc).__name__})") from exc

@@ -27,8 +27,9 @@ from channels.telegram.models import TelegramEvent
 from channels.telegram.wire import Call, Incoming, Kind
 from hotline import conversation_log
 from hotline.db import transaction
-from intents.engine import T_MENU, Input, InputKind
+from intents.engine import T_MENU, Input, InputKind, Option
 from ivr.speech.listening import Heard
+from selfservice import commands
 from specialist_queue.follow import Closed, Joined, OperatorMessage, Update
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,9 @@ class TelegramFlows(MessengerFlows):
         if incoming.kind is Kind.START:
             if (waiting := self._with_people(chat_id, incoming.lang, turn)) is not None:
                 return waiting  # a new start would leave the specialist talking to nobody
-            started = self.start(chat_id, incoming.lang)
-            return render.messages(started.replies, started.lang, chat_id=chat_id, turn=turn)
+            return self._welcome(chat_id, incoming.lang, turn)
+        if incoming.kind in (Kind.TEXT, Kind.BUTTON) and (subscribed := self._subscription(incoming, chat_id, turn)):
+            return subscribed
         if incoming.kind is Kind.BUTTON and incoming.text.startswith(render.RATING_PREFIX):
             return self._rated(incoming, chat_id, turn)
         if incoming.kind is Kind.TEXT:
@@ -83,6 +85,26 @@ class TelegramFlows(MessengerFlows):
             key = "unsupported" if self.hears_voice else "text_only"
             return [render.note(texts.say(key, self.lang_of(chat_id, incoming.lang)), None, chat_id=chat_id, turn=turn)]
         return []
+
+    def _welcome(self, chat_id: int, lang: str | None, turn: str) -> list[Call]:
+        """A new conversation: the emergency notice in force, the robot's greeting, the invitation to subscribe."""
+        started = self.start(chat_id, lang)
+        notice, invitation = self.welcome_lines(started.lang or lang)
+        return render.messages(
+            started.replies, started.lang, chat_id=chat_id, turn=turn, header=notice, footer=invitation
+        )
+
+    def _subscription(self, incoming: Incoming, chat_id: int, turn: str) -> list[Call]:
+        """Subscribing to the office's announcements, or "стоп" (`selfservice.commands`); [] when not that."""
+        text = incoming.text.strip()
+        if not commands.is_command(text):  # cheap: most messages ask the robot something
+            return []
+        lang = self.lang_of(chat_id, incoming.lang)
+        answer = self.subscription(chat_id, text, lang)
+        if answer is None:
+            return []
+        board = render.keyboard([Option("", label, target) for target, label in answer.buttons], lang)
+        return [render.note(answer.text, lang, chat_id=chat_id, turn=turn, board=board)]
 
     def _voice(self, incoming: Incoming, chat_id: int, turn: str, heard: Heard | None) -> list[Call]:
         lang = self.lang_of(chat_id, incoming.lang)

@@ -81,14 +81,19 @@ def send(call_id: str, chat_id: int, text: str, board: dict[str, Any] | None) ->
     return Call(call_id, chat_id, "sendMessage", body)
 
 
-def messages(replies: Sequence[Reply], lang: str | None, *, chat_id: int, turn: str, footer: str = "") -> list[Call]:
+def messages(
+    replies: Sequence[Reply], lang: str | None, *, chat_id: int, turn: str, header: str = "", footer: str = ""
+) -> list[Call]:
     """Each reply's long text in pieces; the reply's keyboard under its last piece.
 
-    `footer` (e.g. the place in the queue) ends the last reply. Ids are `turn` plus a counter.
+    `header` (the emergency notice) starts the first reply, `footer` (e.g. the place in the queue) ends the
+    last one. Ids are `turn` plus a counter.
     """
     out: list[Call] = []
     for index, reply in enumerate(replies):
         text = written(reply)
+        if header and index == 0:
+            text = f"{header}\n\n{text}" if text else header
         if footer and index == len(replies) - 1:
             text = f"{text}\n\n{footer}" if text else footer
         parts = pieces(text) or ["…"]

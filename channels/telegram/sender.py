@@ -88,16 +88,24 @@ class Sender:
         """Make each call not made before, each chat's in order (the shared outbox); what became of each."""
         return await self.outbox.deliver(calls)
 
+    async def blocked(self, chat_id: int) -> bool:
+        """Whether the citizen has blocked the bot (nothing is sent to them until they write again)."""
+        return bool(await self.redis.exists(keys.of(self.prefix).left(chat_id)))
+
+    async def block(self, chat_id: int, why: str) -> None:
+        """The citizen has blocked the bot: Telegram answered a call to them with 403."""
+        await self.redis.set(keys.of(self.prefix).left(chat_id), why)
+
     async def _send(self, call: Call) -> Delivery:
         if call.message:  # not to a blocked chat, and within the rates
-            if await self.redis.exists(keys.of(self.prefix).left(call.chat_id)):
+            if await self.blocked(call.chat_id):
                 return await self._not_sent(call, Outcome.UNSUBSCRIBED)
             await self.rates.wait(call.chat_id)
         try:
             await self.api.call(call.method, call.body)
         except TelegramRefused as exc:
             if exc.blocked:
-                await self.redis.set(keys.of(self.prefix).left(call.chat_id), "403")
+                await self.block(call.chat_id, "403")
                 return await self._not_sent(call, Outcome.UNSUBSCRIBED, str(exc))
             if NOT_MODIFIED in exc.description:  # the menu pressed twice: it shows what it should already
                 return Delivery(call.id, Outcome.SENT)

@@ -4,9 +4,13 @@ Errors:
 
 - `ViberRefused` — Viber answered and said no (`status` ≠ 0, or an HTTP 4xx): retrying cannot help.
 - `ViberUnavailable` — no usable answer after every attempt (timeouts, refused connections, 5xx, 429).
+  - `ViberUnknown` — a request made with `resend=False` was sent but its answer never came: it may have
+    reached Viber, so it is not tried again.
 
-A timed-out request may or may not have reached Viber. It is retried anyway: a lost answer costs a
-citizen more than a rare duplicate, and a request that never got through is by far the usual case.
+A request that timed out after it was sent may or may not have reached Viber. It is retried anyway: a
+lost answer costs a citizen more than a rare duplicate, and a request that never got through is by far
+the usual case. An announcement (`resend=False`) is the exception: there a copy twice is what must not
+happen. A request that could not connect was not sent: tried again.
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ class ViberRefused(ViberError):
 
 
 class ViberUnavailable(ViberError):
+    pass
+
+
+class ViberUnknown(ViberUnavailable):
     pass
 
 
@@ -76,9 +84,9 @@ class ViberApi:
         self.retry = retry or Retry()
         self.sleep = sleep
 
-    async def send_message(self, body: dict[str, Any]) -> int | None:
-        """Send one message; Viber's message token for it."""
-        answer = await self.call("send_message", body)
+    async def send_message(self, body: dict[str, Any], *, resend: bool = True) -> int | None:
+        """Send one message; Viber's message token for it (`resend`: see `call`)."""
+        answer = await self.call("send_message", body, resend=resend)
         token = answer.get("message_token")
         return int(token) if token is not None else None
 
@@ -88,12 +96,16 @@ class ViberApi:
         answer = await self.call("set_webhook", body)
         return [str(e) for e in answer.get("event_types") or []]
 
-    async def call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST `body` to `method`, retrying what may pass next time; the answer when its status is 0."""
+    async def call(self, method: str, body: dict[str, Any], *, resend: bool = True) -> dict[str, Any]:
+        """POST `body` to `method`, retrying what may pass next time; the answer when its status is 0.
+
+        `resend=False`: a request sent whose answer was lost raises `ViberUnknown` instead of going again."""
         problem = "no attempt was made"
         for delay in [*self.retry.delays(), None]:
             try:
-                return await self._once(method, body)
+                return await self._once(method, body, resend=resend)
+            except ViberUnknown:
+                raise
             except ViberUnavailable as exc:
                 problem = str(exc)
             if delay is None:
@@ -102,10 +114,14 @@ class ViberApi:
             await self.sleep(delay)
         raise ViberUnavailable(f"Viber {method}: gave up after {self.retry.attempts} attempts ({problem})")
 
-    async def _once(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def _once(self, method: str, body: dict[str, Any], *, resend: bool = True) -> dict[str, Any]:
         try:
             response = await self.http.post(self.base_url + method, content=encode(body))
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:  # never sent
+            raise ViberUnavailable(f"timed out ({type(exc).__name__})") from exc
         except httpx.TimeoutException as exc:
+            if not resend:
+                raise ViberUnknown(f"Viber {method}: no answer ({type(exc).__name__}); perhaps sent") from exc
             raise ViberUnavailable(f"timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise ViberUnavailable(f"no connection ({type(exc).__name__})") from exc

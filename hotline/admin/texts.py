@@ -705,8 +705,10 @@ _PRIVACY: _T = {
     "citizen_case": {"uk": "Справа (номер або РНОКПП)", "ru": "Дело (номер или РНОКПП)"},
     "citizen_find": {"uk": "Знайти", "ru": "Найти"},
     "citizen_found": {
-        "uk": "Знайдено: розмов — {conversations}, справ — {cases}, записів — {recordings}",
-        "ru": "Найдено: разговоров — {conversations}, дел — {cases}, записей — {recordings}",
+        "uk": "Знайдено: розмов — {conversations}, справ — {cases}, записів — {recordings}, "
+        "підписок — {subscriptions}, розсилок — {announcements}",
+        "ru": "Найдено: разговоров — {conversations}, дел — {cases}, записей — {recordings}, "
+        "подписок — {subscriptions}, рассылок — {announcements}",
     },
     "citizen_channel": {"uk": "Канал", "ru": "Канал"},
     "citizen_conversation": {"uk": "Розмова", "ru": "Разговор"},
@@ -719,8 +721,10 @@ _PRIVACY: _T = {
     },
     "retention_saved": {"uk": "Строки зберігання збережено.", "ru": "Сроки хранения сохранены."},
     "citizen_erased": {
-        "uk": "Стерто: розмов — {conversations}, справ — {cases}, записів — {recordings}.",
-        "ru": "Стёрто: разговоров — {conversations}, дел — {cases}, записей — {recordings}.",
+        "uk": "Стерто: розмов — {conversations}, справ — {cases}, записів — {recordings}, "
+        "підписок — {subscriptions}, розсилок — {announcements}.",
+        "ru": "Стёрто: разговоров — {conversations}, дел — {cases}, записей — {recordings}, "
+        "подписок — {subscriptions}, рассылок — {announcements}.",
     },
     "citizen_key": {
         "uk": "Вкажіть одне: номер телефону, id користувача або справу.",

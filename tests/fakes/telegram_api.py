@@ -3,8 +3,9 @@
 Calls go to `/bot{TOKEN}/{method}` and are answered as Telegram answers (`{"ok": true, "result": …}`);
 files to `/file/bot{TOKEN}/{path}`. Scripted trouble applies to the next calls in order: an HTTP error
 (`fail_next`), a 429 with `retry_after` (`limit_next`), a refusal such as 403 "bot was blocked by the
-user" (`refuse_next`), or a hang longer than the caller's timeout (`hang_next`). Only calls answered
-`ok` count as `delivered`: that is what a citizen would see.
+user" (`refuse_next`), a hang longer than the caller's timeout (`hang_next`), or an answer later than
+that (`answer_late_next`: delivered, but the caller never hears so). Calls answered `ok`, late or not,
+count as `delivered`: that is what a citizen would see.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Trouble:
     retry_after: int | None = None
     description: str = ""
     hang_seconds: float = 0.0
+    late_seconds: float = 0.0
     method: str | None = None  # only a call of this method meets it (None: the next call, whatever it is)
 
 
@@ -96,6 +98,9 @@ class FakeTelegramApi:
 
     def hang_next(self, count: int = 1, *, seconds: float = 3.0) -> None:
         self._script(count, Trouble(hang_seconds=seconds))
+
+    def answer_late_next(self, count: int = 1, *, seconds: float = 3.0) -> None:
+        self._script(count, Trouble(late_seconds=seconds))
 
     def add_file(self, file_id: str, data: bytes) -> None:
         self.files[file_id] = data
@@ -165,6 +170,7 @@ class FakeTelegramApi:
         else:
             with self._lock:
                 self.delivered.append(received)
+            time.sleep(trouble.late_seconds)
             self._reply(handler, 200, {"ok": True, "result": self._result(received)})
 
     def _result(self, call: Received) -> Any:

@@ -1,8 +1,9 @@
 """A local fake of Viber's REST bot API on 127.0.0.1: records what it receives; fails or hangs on demand.
 
 It answers like Viber (`{"status": 0, "message_token": …}`). Scripted trouble applies to the next
-requests in order: an HTTP error, a Viber status other than 0, or a hang longer than the caller's
-timeout. A hung request counts as not delivered (the caller gave up on it), so `delivered` is
+requests in order: an HTTP error, a Viber status other than 0, a hang longer than the caller's
+timeout, or an answer later than that. A hung request counts as not delivered (the caller gave up on
+it); one answered late was delivered (the citizen has it, the caller never heard so): `delivered` is
 what a citizen would see.
 """
 
@@ -36,6 +37,7 @@ class Trouble:
     http_status: int = 200
     viber_status: int = 0
     hang_seconds: float = 0.0
+    late_seconds: float = 0.0
 
 
 class _Server(ThreadingHTTPServer):
@@ -78,6 +80,10 @@ class FakeViberApi:
 
     def hang_next(self, count: int = 1, *, seconds: float = 3.0) -> None:
         self._script(count, Trouble(hang_seconds=seconds))
+
+    def answer_late_next(self, count: int = 1, *, seconds: float = 3.0) -> None:
+        """Deliver the next requests, but answer only after `seconds` (past the caller's timeout)."""
+        self._script(count, Trouble(late_seconds=seconds))
 
     def _script(self, count: int, trouble: Trouble) -> None:
         with self._lock:
@@ -123,6 +129,7 @@ class FakeViberApi:
             answer["event_types"] = json.loads(raw or b"{}").get("event_types", [])
         with self._lock:
             self.delivered.append(request)
+        time.sleep(trouble.late_seconds)
         self._reply(handler, 200, answer)
 
     @staticmethod

@@ -1,5 +1,6 @@
 """The citizen's rights through the admin pages: find one citizen by phone, messenger id or case, export
-what is kept as a readable file, erase it (voice messages at Twilio too), each audited; retention periods."""
+what is kept as a readable file, erase it (voice messages at Twilio too; a messenger's subscriptions and
+announcements too), each audited; retention periods."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from hotline.app import create_app
 from hotline.db import transaction, utcnow
 from hotline.settings import Settings
 from privacy import retention
+from selfservice.models import Announcement, Delivery, Subscription, Topic
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.helpers import chat, staff_login
 from tests.privacy import seed
@@ -90,6 +92,49 @@ def test_find_export_and_erase_one_citizen(admin: tuple[TestClient, str], twilio
     assert entries["privacy.erase"].detail["reason"] == "заява громадянина вх. № 77"
     assert entries["privacy.erase"].detail["cases"] == 1 and entries["privacy.export"].detail["conversations"] == 1
     assert "501234567" not in entries["privacy.erase"].target + entries["privacy.export"].target
+
+
+def _subscriber(client: TestClient, chat_id: str, other: str) -> None:
+    """Two Telegram citizens subscribed to a topic, each sent one announcement (in their language)."""
+    with transaction(client.app.state.parts.sessions) as session:  # type: ignore[attr-defined]
+        topic = Topic(slug=f"t_{chat_id}", title_uk="Строки виплат", title_ru="Сроки выплат")
+        session.add(topic)
+        session.flush()
+        sent = Announcement(topic_id=topic.id, text_uk="Виплати з 5 числа.", text_ru="Выплаты с 5 числа.",
+                            state="done", send_at=utcnow())  # fmt: skip
+        session.add(sent)
+        session.flush()
+        for who, lang in ((chat_id, "uk"), (other, "ru")):
+            session.add(Subscription(channel="telegram", recipient=who, topic_id=topic.id, lang=lang))
+            session.add(Delivery(announcement_id=sent.id, channel="telegram", recipient=who, lang=lang, state="sent"))
+
+
+def test_a_messenger_citizens_subscriptions_and_announcements_are_exported_and_erased(
+    admin: tuple[TestClient, str],
+) -> None:
+    client, token = admin
+    sessions = client.app.state.parts.sessions  # type: ignore[attr-defined]
+    chat_id, other = "7350001234", "7350009999"
+    _subscriber(client, chat_id, other)
+
+    found = client.post("/admin/privacy/citizen", data={"messenger": chat_id, "csrf_token": token})
+    assert found.status_code == 200 and "підписок — 1, розсилок — 1" in found.text
+    form = {"kind": "user", "value": chat_id, "csrf_token": token}
+    exported = client.post("/admin/privacy/citizen/export", data=form).text
+    assert "== Підписки на розсилки ==" in exported and "Telegram: «Строки виплат» (uk)" in exported
+    assert "Telegram, надіслано:\nВиплати з 5 числа.\n\nЩоб відписатися від розсилок, напишіть «стоп»." in exported
+    assert "Выплаты" not in exported  # the other citizen's copy
+
+    erased = client.post("/admin/privacy/citizen/erase", data={**form, "reason": "заява громадянина вх. № 78"})
+    assert erased.status_code == 200 and "підписок — 1, розсилок — 1." in erased.text
+    again = client.post("/admin/privacy/citizen", data={"messenger": chat_id, "csrf_token": token})
+    assert "підписок — 0, розсилок — 0" in again.text
+    with sessions() as session:
+        assert set(session.scalars(select(Subscription.recipient))) == {other}
+        copies = set(session.scalars(select(Delivery.recipient)))
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.erase")).one()
+    assert other in copies and chat_id not in copies and len(copies) == 2  # the copy still counts, without its id
+    assert (entry.detail["subscriptions"], entry.detail["announcements"]) == (1, 1) and chat_id not in entry.target
 
 
 @SQLITE_ONLY

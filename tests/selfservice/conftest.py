@@ -1,5 +1,6 @@
-"""Self-service under test: the whole app with its phone line (signed webhooks) and its Viber bot (the fake
-Viber API) on one database, once for the package per database kind; an admin logged in through the form."""
+"""Self-service under test: the whole app with its phone line (signed webhooks), its Viber bot (the fake
+Viber API) and its Telegram bot (the fake Bot API) on one database, once for the package per database kind;
+an admin logged in through the form."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from hotline import users
 from hotline.db import make_engine, transaction
 from hotline.settings import Settings
 from tests.conftest import _empty_tables
+from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.viber_api import FakeViberApi
 from tests.helpers import staff_login
 from tests.ivr.phone import ACCOUNT, ALWAYS_OPEN, PUBLIC_URL
 from tests.ivr.phone import TOKEN as TWILIO_TOKEN
+from tests.telegram.conftest import BOT_TOKEN, SECRET
 from tests.viber.conftest import TOKEN as VIBER_TOKEN
 
 PASSWORD = "s3cret-pass"
@@ -34,8 +37,18 @@ def fake_viber() -> Iterator[FakeViberApi]:
     fake.close()
 
 
-def line_settings(database_url: str, redis_url: str, data: Path, viber_url: str, **more: Any) -> Settings:
-    """Phone and Viber both configured; announcements sent fast (the fake takes any rate)."""
+@pytest.fixture(scope="package")
+def fake_telegram() -> Iterator[FakeTelegramApi]:
+    fake = FakeTelegramApi(BOT_TOKEN)
+    yield fake
+    fake.close()
+
+
+def line_settings(
+    database_url: str, redis_url: str, data: Path, viber_url: str, telegram_url: str, **more: Any
+) -> Settings:
+    """Phone, Viber and Telegram configured; announcements sent fast (Viber's fake takes any rate; Telegram's
+    is Telegram's own, at most 30 a second)."""
     values: dict[str, Any] = {
         "database_url": database_url,
         "redis_url": redis_url,
@@ -50,6 +63,12 @@ def line_settings(database_url: str, redis_url: str, data: Path, viber_url: str,
         "viber_timeout_seconds": 0.5,
         "viber_retry_seconds": 0.05,
         "viber_announce_rate": 1000,
+        "telegram_bot_token": BOT_TOKEN,
+        "telegram_webhook_secret": SECRET,
+        "telegram_api_url": telegram_url,
+        "telegram_timeout_seconds": 0.5,
+        "telegram_retry_seconds": 0.05,
+        "telegram_announce_rate": 30,
         "announcements_every_seconds": 0.1,
         "queue_tick_seconds": 0,
         **more,
@@ -86,12 +105,16 @@ def own_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture(scope="package", params=["sqlite", "postgres"])
 def line(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, redis_url: str, fake_viber: FakeViberApi
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_url: str,
+    fake_viber: FakeViberApi,
+    fake_telegram: FakeTelegramApi,
 ) -> Iterator[TestClient]:
     from hotline.app import create_app
 
     data = tmp_path_factory.mktemp("selfservice")
-    settings = line_settings(database(request, data), redis_url, data, fake_viber.url)
+    settings = line_settings(database(request, data), redis_url, data, fake_viber.url, fake_telegram.url)
     with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
         yield client
 
@@ -109,6 +132,14 @@ def log_in_admin(client: TestClient) -> str:
     client.cookies.clear()
     assert staff_login(client, name, PASSWORD).status_code == 303
     return csrf(client.get("/admin/notices").text)
+
+
+def new_topic(client: TestClient, csrf: str, uk: str, ru: str) -> str:
+    """A topic the admin adds through the form; its slug."""
+    slug = f"t_{uuid.uuid4().hex[:8]}"
+    form = {"csrf_token": csrf, "slug": slug, "title_uk": uk, "title_ru": ru}
+    assert client.post("/admin/topics", data=form, follow_redirects=False).status_code == 303
+    return slug
 
 
 def csrf(page: str) -> str:

@@ -1,6 +1,7 @@
-"""Announcements through the whole app and the fake Viber API: preview, send now or later, cancel, progress;
-1,000 subscribers with failures and a restart in the middle, each getting it exactly once; a sender that
-died mid-send never sends its copy again. SQLite and PostgreSQL."""
+"""Announcements through the whole app and the fake Viber and Telegram APIs: preview, send now or later, cancel,
+progress; 1,000 Viber subscribers, and Telegram subscribers within Telegram's rates, with failures and a restart
+in the middle, each getting it exactly once; a copy whose answer never came, or that a sender died sending, is
+never sent again. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,22 +23,31 @@ from hotline.admin.models import AuditEntry
 from hotline.db import transaction, utcnow
 from selfservice.channels import push_channels
 from selfservice.models import Announcement, Delivery, Subscription, Topic
+from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.viber_api import FakeViberApi
 from tests.ivr.phone import PUBLIC_URL
 from tests.selfservice.conftest import line_settings, log_in_admin, sessions_of
+from tests.telegram.conftest import BOT_TOKEN
 
 SUBSCRIBERS = 1000
 
 
-def _topic(sessions: sessionmaker[Session], subscribers: int = 0, prefix: str = "") -> tuple[int, list[str]]:
-    """A topic with `subscribers` Viber subscribers (every fourth in Russian), written straight to SQL."""
-    people = [f"{prefix or uuid.uuid4().hex[:6]}{n:05d}A==" for n in range(subscribers)]
+def _topic(
+    sessions: sessionmaker[Session], subscribers: int = 0, prefix: str = "", channel: str = "viber"
+) -> tuple[int, list[str]]:
+    """A topic with `subscribers` subscribers on `channel` (every fourth in Russian), written straight to SQL:
+    Viber user ids, or Telegram chat ids."""
+    if channel == "telegram":
+        first = int(uuid.uuid4().int % 10**9) * 10**4
+        people = [str(first + n) for n in range(subscribers)]
+    else:
+        people = [f"{prefix or uuid.uuid4().hex[:6]}{n:05d}A==" for n in range(subscribers)]
     with transaction(sessions) as session:
         topic = Topic(slug=f"t_{uuid.uuid4().hex[:8]}", title_uk="Строки виплат", title_ru="Сроки выплат")
         session.add(topic)
         session.flush()
         session.add_all(
-            Subscription(channel="viber", recipient=p, topic_id=topic.id, lang="ru" if n % 4 == 0 else "uk")
+            Subscription(channel=channel, recipient=p, topic_id=topic.id, lang="ru" if n % 4 == 0 else "uk")
             for n, p in enumerate(people)
         )
     return topic.id, people
@@ -144,9 +154,14 @@ def test_later_means_later_and_a_cancelled_one_reaches_nobody(line: TestClient, 
     assert '<progress id="announcement-bar" max="5" value="5"' in page
 
 
+def _telegram_received(fake: FakeTelegramApi, people: list[str]) -> Counter[str]:
+    wanted = set(people)
+    return Counter(str(c.chat_id) for c in fake.calls("sendMessage") if str(c.chat_id) in wanted)
+
+
 @pytest.mark.parametrize("own_database", ["postgres"], indirect=True)  # production's store; SQLite runs the rest
 def test_a_thousand_subscribers_get_it_exactly_once_across_failures_and_a_restart(
-    own_database: str, redis_url: str, tmp_path: Path, fake_viber: FakeViberApi
+    own_database: str, redis_url: str, tmp_path: Path, fake_viber: FakeViberApi, fake_telegram: FakeTelegramApi
 ) -> None:
     from hotline.app import create_app
 
@@ -156,8 +171,12 @@ def test_a_thousand_subscribers_get_it_exactly_once_across_failures_and_a_restar
         redis_url,
         tmp_path,
         fake_viber.url,
+        fake_telegram.url,
         redis_prefix=prefix,
         viber_announce_rate=150,
+        # Time enough for every answer on a loaded machine: a late answer is a copy never sent again
+        # (`test_a_copy_whose_answer_never_came_is_not_sent_again`), not what this test counts.
+        viber_timeout_seconds=10,
         load_demo_pack=False,
     )
     with TestClient(create_app(slow), base_url=PUBLIC_URL) as first:
@@ -185,6 +204,67 @@ def test_a_thousand_subscribers_get_it_exactly_once_across_failures_and_a_restar
     with sessions() as session:
         left = set(session.scalars(select(Subscription.recipient).where(Subscription.topic_id == topic_id)))
     assert len(left) == SUBSCRIBERS - 2  # those who left the bot are no longer subscribed
+
+
+@pytest.mark.parametrize("own_database", ["postgres", "sqlite"], indirect=True)
+def test_telegram_subscribers_get_it_once_within_its_rates_across_429_403_and_a_restart(
+    own_database: str, redis_url: str, tmp_path: Path, fake_viber: FakeViberApi
+) -> None:
+    from hotline.app import create_app
+
+    telegram = FakeTelegramApi(BOT_TOKEN)  # its own: the trouble scripted below is for this test's copies only
+    settings = line_settings(
+        own_database,
+        redis_url,
+        tmp_path,
+        fake_viber.url,
+        telegram.url,
+        redis_prefix=f"test-{uuid.uuid4().hex[:8]}",
+        telegram_timeout_seconds=5,
+        load_demo_pack=False,
+    )
+    try:
+        with TestClient(create_app(settings), base_url=PUBLIC_URL) as first:
+            sessions = sessions_of(first)
+            topic_id, people = _topic(sessions, 120, channel="telegram")
+            telegram.limit_next(2, retry_after=1)  # flood control: wait what Telegram says, then the same copy
+            telegram.refuse_next(2)  # two citizens have blocked the bot: 403
+            telegram.refuse_next(1, code=400, description="Bad Request: message is too long")
+            telegram.answer_late_next(1, seconds=7)  # delivered, but the answer never comes in time
+            announcement_id = _send(first, log_in_admin(first), topic_id)
+            _until(lambda: sum(_telegram_received(telegram, people).values()) >= 30)
+        with sessions() as session:
+            states = Counter(session.scalars(select(Delivery.state).where(Delivery.announcement_id == announcement_id)))
+        assert states["sending"] == 0 and states["pending"] > 0, states
+        with TestClient(create_app(settings), base_url=PUBLIC_URL) as second:
+            log_in_admin(second)
+            _until(lambda: _progress(second, announcement_id)["state"] == "done")
+            progress = _progress(second, announcement_id)
+    finally:
+        telegram.close()
+    received = _telegram_received(telegram, people)
+    assert max(received.values()) == 1 and len(received) == 120 - 3  # nobody twice; the late copy arrived
+    assert (progress["total"], progress["sent"], progress["gone"], progress["failed"]) == (120, 116, 2, 2)
+    limited = [c for c in telegram.arrived if c.method == "sendMessage" and str(c.chat_id) in set(people)]
+    first_try: dict[int, float] = {}
+    for call in limited:
+        first_try.setdefault(call.chat_id, call.at)
+    retried = [c for c in limited if c.at > first_try[c.chat_id]]
+    assert len(retried) == 2 and all(c.at - first_try[c.chat_id] >= 1 for c in retried)  # retry_after honoured
+    with sessions() as session:
+        left = set(session.scalars(select(Subscription.recipient).where(Subscription.topic_id == topic_id)))
+    assert len(left) == 120 - 2  # those who blocked the bot are no longer subscribed
+
+
+def test_a_copy_whose_answer_never_came_is_not_sent_again(line: TestClient, fake_viber: FakeViberApi) -> None:
+    csrf = log_in_admin(line)
+    topic_id, people = _topic(sessions_of(line), 3)
+    fake_viber.answer_late_next(1, seconds=1.5)  # past the client's 0.5 s: it may have arrived, so it did
+    announcement_id = _send(line, csrf, topic_id)
+    _until(lambda: _progress(line, announcement_id)["state"] == "done")
+    received = _received(fake_viber, people)
+    assert set(received) == set(people) and max(received.values()) == 1
+    assert (_progress(line, announcement_id)["sent"], _progress(line, announcement_id)["failed"]) == (2, 1)
 
 
 def test_a_copy_a_dead_sender_was_sending_is_never_sent_again(line: TestClient, fake_viber: FakeViberApi) -> None:

@@ -1,6 +1,7 @@
 """The emergency notice through the whole app: set by an admin (form, CSRF, audit, uk/ru refusals), and its
 window — before, during, after — on the phone (signed webhooks, TwiML checked against the schema), the
-web chat page and the Viber welcome (the fake Viber API); on SQLite and PostgreSQL."""
+web chat page, the Viber welcome (the fake Viber API) and Telegram's /start (the fake Bot API); on SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.admin.models import AuditEntry
 from hotline.db import transaction, utcnow
 from selfservice.models import Notice
+from tests.fakes.telegram_api import FakeTelegramApi
 from tests.ivr.phone import Doc, Phone
 from tests.selfservice.conftest import log_in_admin, sessions_of
+from tests.telegram import conftest as telegram
 from tests.viber.conftest import conversation_started, new_user, post
 
 UK = "Через повітряну тривогу офіс зачинено до 14:00."
@@ -41,11 +44,20 @@ def _welcome(client: TestClient, language: str) -> str:
     return text
 
 
+def _telegram_welcome(client: TestClient, fake: FakeTelegramApi, language: str) -> str:
+    """The first message a new Telegram citizen gets after /start."""
+    user = telegram.new_user(language)
+    assert telegram.post(client, telegram.start(user)).status_code == 200
+    return fake.wait_for(1, chat_id=user["id"])[0].text
+
+
 def _shown(client: TestClient) -> str:
     return client.get("/").text
 
 
-def test_a_notice_is_on_every_channel_only_while_it_is_in_force(line: TestClient) -> None:
+def test_a_notice_is_on_every_channel_only_while_it_is_in_force(
+    line: TestClient, fake_telegram: FakeTelegramApi
+) -> None:
     sessions = sessions_of(line)
     with transaction(sessions) as session:
         session.query(Notice).delete()
@@ -61,6 +73,7 @@ def test_a_notice_is_on_every_channel_only_while_it_is_in_force(line: TestClient
     assert not any("Завтра" in s or "Виплати" in s for s in before.said)
     assert 'id="notice"' not in _shown(line)
     assert "Завтра" not in _welcome(line, "uk") and "Виплати" not in _welcome(line, "uk")
+    assert "Завтра" not in _telegram_welcome(line, fake_telegram, "uk")
 
     # During: set by an admin now, until an hour from now.
     token = log_in_admin(line)
@@ -80,6 +93,8 @@ def test_a_notice_is_on_every_channel_only_while_it_is_in_force(line: TestClient
     assert _welcome(line, "ru").startswith(RU)
     both = _welcome(line, "en")  # a language Viber gives that we do not speak: both
     assert both.startswith(f"{UK}\n{RU}")
+    assert _telegram_welcome(line, fake_telegram, "uk").startswith(f"{UK}\n\n")  # then the greeting
+    assert _telegram_welcome(line, fake_telegram, "ru").startswith(RU)
 
     # The admin ends it: gone from every channel at once.
     page = line.get("/admin/notices").text
@@ -91,6 +106,7 @@ def test_a_notice_is_on_every_channel_only_while_it_is_in_force(line: TestClient
     assert not any(UK in s for s in _call(line).said)
     assert 'id="notice"' not in _shown(line)
     assert not _welcome(line, "uk").startswith(UK)
+    assert UK not in _telegram_welcome(line, fake_telegram, "uk")
     with sessions() as session:
         actions = list(
             session.scalars(
