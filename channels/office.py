@@ -12,7 +12,8 @@ on the phone, buttons in a chat). Nobody can take a conversation
 
 A crisis is always put through. A callback is offered where the admins' callback policy allows it, a
 phone number with a message always (the phone's voice message); waiting out of hours only where the
-office keeps a duty specialist (`HOTLINE_IVR_AFTER_HOURS_QUEUE`).
+office keeps a duty specialist (`HOTLINE_IVR_AFTER_HOURS_QUEUE`); when none who may take the queue is on shift
+now, the citizen hears that before choosing to wait.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "ru": "Сейчас ни один специалист на смене не может принять ваше обращение. Вы в очереди: вам ответят, "
         "как только специалист появится.",
     },
+    "no_duty": {
+        "uk": "Чергового фахівця зараз немає на зміні: якщо вирішите чекати, вам відповідять, щойно він з'явиться.",
+        "ru": "Дежурного специалиста сейчас нет на смене: если решите ждать, вам ответят, как только он появится.",
+    },
 }
 _WEEKDAYS = {
     "uk": ("у понеділок", "у вівторок", "у середу", "у четвер", "у п'ятницю", "у суботу", "у неділю"),
@@ -55,6 +60,11 @@ def when(opening: datetime, now: datetime, lang: str) -> str:
     if days >= 7:
         day = f"{day}, {opening:%d.%m}"
     return f"{day} {_AT.get(lang, _AT['uk'])} {opening:%H:%M}"
+
+
+def unserved_words(lang: str) -> str:
+    """What a citizen who waits while nobody on shift may take their queue hears, in `lang`."""
+    return pick(_WORDS, "unserved", lang)
 
 
 class OfficeRules:
@@ -91,19 +101,26 @@ class OfficeRules:
         """May a citizen wait for a person now: always in office hours, out of them where a duty specialist is."""
         return (self.is_open() if office_open is None else office_open) or self.after_hours_wait
 
+    def duty_absent(self, queue: str, lang: str) -> bool:
+        """Out of hours with a duty setting, but nobody on shift may take `queue` now (unknown staffing: no)."""
+        return self.after_hours_wait and self.unserved is not None and self.unserved(queue, lang)
+
     def unavailable(self, handoff: Handoff, lang: str) -> Unavailable | None:
         """None when a person may take `handoff` now; else the honest words and the choices."""
         if handoff.priority is Priority.EMERGENCY:
             return None
         if not self.is_open():
+            words = self.closed_words(lang)
+            if self.duty_absent(handoff.queue, lang):
+                words = f"{words} {pick(_WORDS, 'no_duty', lang)}"
             return Unavailable(
                 handoff=handoff,
-                words=self.closed_words(lang),
+                words=words,
                 callback=self.callback_allowed(office_open=False),
                 wait=self.wait_allowed(office_open=False),
             )
         if self.unserved is not None and self.unserved(handoff.queue, lang):
-            words = pick(_WORDS, "unserved", lang)
+            words = unserved_words(lang)
             return Unavailable(handoff=handoff, words=words, callback=self.callback_allowed(), wait=True, queued=True)
         return None
 

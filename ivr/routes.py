@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels.chat import abuse
+from channels.office import unserved_words
 from hotline.call_events import CALL_STEP, CallEvent
 from hotline.deps import Parts, PartsDep
 from intents.messages import say as engine_say
@@ -134,7 +135,9 @@ def choices(
         return twiml.voicemail(lang, line.urls, queue)
     if key == "0" and duty:
         answering.enqueued(line, answering.conversation_of(parts, call), queue, lang, reason="after_hours_duty")
-        return twiml.enqueue([phrases.say("duty_wait", lang)], lang, queue, line.urls)
+        absent = answering.rules(parts).duty_absent(queue, lang)  # then the honest words, not a promise
+        said = unserved_words(lang) if absent else phrases.say("duty_wait", lang)
+        return twiml.enqueue([said], lang, queue, line.urls)
     if attempt >= 2:
         return twiml.goodbye([phrases.say("call_later", lang)], lang)
     again = engine_say("not_heard", lang) if not key else ""

@@ -13,10 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.app import create_app
-from hotline.db import make_engine
+from hotline.db import make_engine, transaction
 from hotline.deps import Parts
 from hotline.office_hours import OfficeHours, parse_week
 from hotline.settings import Settings
+from hotline.users import Role, create
+from specialist_queue.model import OperatorState
 from tests.conftest import _empty_tables
 from tests.ivr.phone import ACCOUNT, ALWAYS_OPEN, PUBLIC_URL, TOKEN
 
@@ -102,3 +104,16 @@ def night(parts: Parts) -> Parts:
 @pytest.fixture
 def sessions(parts: Parts) -> sessionmaker[Session]:
     return parts.sessions
+
+
+@pytest.fixture
+def duty(parts: Parts) -> Iterator[int]:
+    """A duty specialist on shift for every queue and language (out of hours a citizen may wait only for one);
+    offline again after the test."""
+    assert parts.specialists is not None
+    with transaction(parts.sessions) as session:
+        user = create(session, username=f"duty-{uuid.uuid4().hex[:8]}", password="s3cret-pass", role=Role.OPERATOR)
+        operator_id = user.id
+    parts.specialists.desk.set_state(operator_id, OperatorState.AVAILABLE)
+    yield operator_id
+    parts.specialists.desk.set_state(operator_id, OperatorState.OFFLINE)

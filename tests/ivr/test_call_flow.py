@@ -148,7 +148,7 @@ def test_a_crisis_is_put_through_at_night_too(client, closed: Parts) -> None:
     assert doc.first("Enqueue").text == "crisis-uk"
 
 
-def test_out_of_hours_a_person_is_not_offered_but_a_callback_or_a_message(client, closed: Parts) -> None:
+def test_out_of_hours_a_person_is_not_offered_but_a_callback_or_a_message(client, closed: Parts, duty: int) -> None:
     phone = Phone(client)
     doc = phone.answer(in_ukrainian(phone), Digits="0")
     assert doc.xml == xml(
@@ -161,7 +161,7 @@ def test_out_of_hours_a_person_is_not_offered_but_a_callback_or_a_message(client
     )
 
 
-def test_out_of_hours_the_caller_hears_when_specialists_answer_again(client, parts: Parts) -> None:
+def test_out_of_hours_the_caller_hears_when_specialists_answer_again(client, parts: Parts, duty: int) -> None:
     close_office(parts, OfficeHours(week=parse_week("mon-sun 00:00-00:00:01")))
     phone = Phone(client)
     doc = phone.answer(in_ukrainian(phone), Digits="0")
@@ -187,7 +187,9 @@ def test_a_callback_request_out_of_hours(client, closed: Parts, sessions: sessio
     }
 
 
-def test_out_of_hours_zero_waits_for_the_duty_specialist_only_where_there_is_one(client, closed: Parts) -> None:
+def test_out_of_hours_zero_waits_for_the_duty_specialist_only_where_there_is_one(
+    client, closed: Parts, duty: int
+) -> None:
     phone = Phone(client)
     offer = phone.answer(in_ukrainian(phone), Digits="0")
     queued = phone.answer(offer, Digits="0")
@@ -257,7 +259,7 @@ def test_after_an_answer_silence_repeats_what_the_keys_mean_there(client) -> Non
     assert phone.answer(again, Digits="1").said == answer.said  # and 1 still repeats the answer
 
 
-def test_out_of_hours_an_answer_that_hands_over_does_not_promise_a_person(client, closed: Parts) -> None:
+def test_out_of_hours_an_answer_that_hands_over_does_not_promise_a_person(client, closed: Parts, duty: int) -> None:
     phone = Phone(client)
     doc = phone.answer(phone.answer(in_ukrainian(phone), Digits="8"), Digits="3")  # a complaint
     said = " ".join(doc.said)
@@ -269,7 +271,7 @@ def test_out_of_hours_an_answer_that_hands_over_does_not_promise_a_person(client
 
 
 def test_out_of_hours_without_callbacks_only_a_voice_message_is_offered(
-    client, closed: Parts, sessions: sessionmaker[Session]
+    client, closed: Parts, sessions: sessionmaker[Session], duty: int
 ) -> None:
     with transaction(sessions) as session:
         office.save_policy(session, dataclasses.replace(QueuePolicy(), callback_when_closed=False))

@@ -44,7 +44,10 @@ def conversation(parts: Parts, phone: Phone) -> str:
 def queue_events(sessions: sessionmaker[Session], conversation_id: str) -> list[QueueEvent]:
     with sessions() as session:
         found = session.scalars(
-            select(QueueEvent).where(QueueEvent.conversation_id == conversation_id).order_by(QueueEvent.id)
+            # In the order they happened (a log written from several threads need not get its ids in that order).
+            select(QueueEvent)
+            .where(QueueEvent.conversation_id == conversation_id)
+            .order_by(QueueEvent.at, QueueEvent.id)
         )
         return list(found)
 
@@ -104,7 +107,7 @@ def test_a_caller_who_hangs_up_at_the_choices_never_waited_and_abandoned_nothing
 
 
 def test_the_duty_wait_enters_the_queue_and_hanging_up_there_abandons_it(
-    client, night: Parts, queue: SpecialistQueue, sessions: sessionmaker[Session]
+    client, night: Parts, queue: SpecialistQueue, sessions: sessionmaker[Session], duty: int
 ) -> None:
     phone = Phone(client)
     mine_doc = phone.answer(night_choices(phone), Digits="0")
@@ -116,25 +119,43 @@ def test_the_duty_wait_enters_the_queue_and_hanging_up_there_abandons_it(
     mine = conversation(night, phone)
     entry = queue.store.entry(mine)
     assert entry is not None and entry.kind is Kind.CALL and entry.queue == "general:uk"
-    assert kinds(sessions, mine) == ["entered"]
+    assert kinds(sessions, mine) == ["entered", "offered"]  # to the duty specialist at once
     gone = phone.twiml(f"{PUBLIC_URL}/twilio/queue?queue=general&lang=uk", {"QueueResult": "hangup", "QueueTime": "9"})
     assert gone.xml == EMPTY
     hang_up(phone)
-    assert kinds(sessions, mine) == ["entered", "abandoned"]
+    assert kinds(sessions, mine) == ["entered", "offered", "abandoned"]
     ended = call_events(sessions, phone)["call_ended"].data
     assert (ended["abandoned"], ended["left_at"]) == (True, None)
 
 
+def test_with_nobody_on_duty_the_caller_hears_so_and_may_still_wait(
+    client, night: Parts, sessions: sessionmaker[Session]
+) -> None:
+    phone = Phone(client)
+    choices = night_choices(phone)
+    assert "Чергового фахівця зараз немає на зміні" in " ".join(choices.said)
+    doc = phone.answer(choices, Digits="0")
+    assert doc.said == [
+        "Зараз жоден фахівець на зміні не може прийняти ваше звернення. "
+        "Ви в черзі: вам відповідять, щойно фахівець з'явиться."
+    ]
+    assert doc.first("Enqueue").text == "general-uk"  # no promise of a duty specialist who is not there
+    phone.twiml(f"{PUBLIC_URL}/twilio/queue?queue=general&lang=uk", {"QueueResult": "hangup", "QueueTime": "9"})
+    hang_up(phone)
+    assert kinds(sessions, conversation(night, phone)) == ["entered", "abandoned"]  # waited in the queue, for nobody
+
+
 def test_a_crisis_at_night_enters_the_queue_at_once_and_a_web_chat_gets_the_phones_choices(
-    client, night: Parts, queue: SpecialistQueue, sessions: sessionmaker[Session]
+    client, night: Parts, queue: SpecialistQueue, sessions: sessionmaker[Session], duty: int
 ) -> None:
     crisis = Phone(client)
     doc = crisis.answer(crisis.answer(crisis.call(), Digits="1"), SpeechResult="мені погано не хочу жити")
     assert doc.first("Enqueue").text == "crisis-uk"
     entry = queue.store.entry(conversation(night, crisis))
-    assert entry is not None and entry.priority == "emergency" and entry.state is EntryState.WAITING
+    assert entry is not None and entry.priority == "emergency"
+    assert (entry.state, entry.operator) == (EntryState.OFFERED, duty)  # to the duty specialist at once
     hang_up(crisis)  # (every specialist is offered a crisis call: it must not stay for the next tests)
-    assert kinds(sessions, entry.conversation_id) == ["entered", "abandoned"]
+    assert kinds(sessions, entry.conversation_id) == ["entered", "offered", "abandoned"]
 
     chat = client.post("/api/chat/sessions", json={"lang": "uk"})
     assert chat.status_code in {200, 201}, chat.text
@@ -148,7 +169,7 @@ def test_a_crisis_at_night_enters_the_queue_at_once_and_a_web_chat_gets_the_phon
     assert kinds(sessions, chat_id) == []
     waiting = client.post(f"/api/chat/sessions/{chat_id}/messages", json={"button": "wait"})
     assert waiting.json()["replies"][0]["handoff"]["state"] == "waiting"
-    assert kinds(sessions, chat_id) == ["entered"]  # the duty wait, chosen
+    assert kinds(sessions, chat_id) == ["entered", "offered"]  # the duty wait, chosen: the duty specialist has it
 
 
 def test_a_voice_message_is_a_callback_the_console_shows_with_recording_and_later_transcription(

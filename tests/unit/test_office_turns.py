@@ -129,6 +129,22 @@ def test_waiting_all_the_same_hands_off_and_the_number_may_come_straight_away(tr
     assert left.callback is not None and left.callback.phone == "+380501112233"
 
 
+def test_out_of_hours_with_nobody_on_duty_the_citizen_hears_so_before_choosing_to_wait(
+    tree: Tree, matcher: Matcher
+) -> None:
+    talk = Talk(tree, matcher, rules(SATURDAY_EVENING, unserved=True))  # a duty setting, but nobody on shift
+    talk.send(InputKind.START, lang="ru")
+    reply = talk.text("оператор").replies[0]
+    assert reply.unavailable is not None and reply.unavailable.wait  # waiting stays a choice (the phone's 0 0)
+    assert reply.unavailable.words == (
+        "Сейчас специалисты не работают. Они будут отвечать в понедельник в 08:00. "
+        "Дежурного специалиста сейчас нет на смене: если решите ждать, вам ответят, как только он появится."
+    )
+    assert rules(SATURDAY_EVENING, unserved=True).duty_absent("general", "uk")
+    assert not rules(SATURDAY_EVENING).duty_absent("general", "uk")  # the duty specialist is there
+    assert not rules(SATURDAY_EVENING, unserved=True, after_hours_wait=False).duty_absent("general", "uk")
+
+
 def test_a_crisis_is_put_through_at_any_hour(tree: Tree, matcher: Matcher) -> None:
     talk = Talk(tree, matcher, rules(SATURDAY_EVENING))
     talk.send(InputKind.START, lang="uk")

@@ -46,6 +46,7 @@ def test_on_a_saturday_evening_viber_says_when_specialists_work_and_takes_a_call
     offer = fake_viber.sent_to(user["id"])[-1]
     assert "Сейчас специалисты не работают. Они будут отвечать в понедельник в 08:00." in offer["text"]
     assert "Соединяю" not in offer["text"] and "очереди" not in offer["text"]
+    assert "Дежурного специалиста сейчас нет на смене" in offer["text"]  # nobody on shift in this test
     assert button_bodies(offer) == ["callback", "message", "wait", "back", "menu", "operator"]
     assert not [word for word in ("— 1", "— 0", "нажмите") if word in offer["text"]]  # no keypad wording
 
