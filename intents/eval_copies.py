@@ -1,5 +1,7 @@
 """Pack phrases that copy an evaluation line: `python -m intents.eval_copies [FILE ...] [--pack PATH]`.
 
+Without FILEs it reads the public sets and the holdout set (tests/data/intents_holdout.tsv).
+
 The evaluation sets measure how the robot copes with messages it has never seen; a phrase or test
 phrase of the pack that is the same line (after the matcher's normalisation) or a near copy of it
 turns that measurement into a memory test. This lists every such phrase so it can be rewritten,
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from intents.evaluation import load_cases, public_sets
+from intents.evaluation import HOLDOUT, load_cases, public_sets
 from intents.normalise import content_tokens, normalise
 from intents.pack import DEMO_PACK, load_pack
 from intents.tree import Tree
@@ -38,6 +40,11 @@ class Copy:
     phrase: str
     line: str  # the evaluation line it copies
     score: float
+
+
+def checked_sets() -> list[Path]:
+    """Every evaluation set a pack must not copy: the public ones and the holdout set."""
+    return [*public_sets(), *([HOLDOUT] if HOLDOUT.is_file() else [])]
 
 
 def eval_lines(paths: Sequence[Path]) -> list[str]:
@@ -68,9 +75,9 @@ def copies(tree: Tree, lines: Sequence[str]) -> list[Copy]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pack", type=Path, default=DEMO_PACK)
-    parser.add_argument("sets", nargs="*", type=Path, help="evaluation TSVs (default: those `make eval` reads)")
+    parser.add_argument("sets", nargs="*", type=Path, help="evaluation TSVs (default: the public and holdout sets)")
     args = parser.parse_args(argv)
-    found = copies(load_pack(args.pack), eval_lines(args.sets or public_sets()))
+    found = copies(load_pack(args.pack), eval_lines(args.sets or checked_sets()))
     for c in found:
         print(f"{c.slug}\t{c.lang}\t{c.field}\t{c.score:.0f}\t{c.phrase}\t<- {c.line}")
     print(f"{len(found)} pack phrases copy an evaluation line", file=sys.stderr)

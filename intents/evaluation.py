@@ -27,6 +27,7 @@ from intents.tree import Action, Tree
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = PROJECT_ROOT / "tests" / "data"
 PUBLIC_SETS = ("intents_dev.tsv", "intents_tune.tsv")
+HOLDOUT = SHIPPED / "intents_holdout.tsv"  # held out: measured, never tuned for (not read by `make eval`)
 NONE = "none"
 WORST = 8
 

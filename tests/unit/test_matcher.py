@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from intents.eval_copies import copies, eval_lines
-from intents.evaluation import evaluate, format_report, load_cases, public_sets
+from intents.eval_copies import checked_sets, copies, eval_lines
+from intents.evaluation import HOLDOUT, evaluate, format_report, load_cases
 from intents.matcher import Match, Matcher
 from intents.pack import DEMO_PACK, load_pack
 from intents.tree import Action, Node, NodeKind, NodeText, Tree
@@ -258,7 +259,6 @@ def test_evaluation_report_counts_hits_false_accepts_and_confusions(matcher: Mat
 
 # -- the demo content pack -------------------------------------------------------------------
 
-HOLDOUT = Path(__file__).resolve().parent.parent / "data" / "intents_holdout.tsv"
 DEMO_SLUGS = (
     "housing_subsidy_apply", "housing_subsidy_renewal", "housing_subsidy_documents",
     "housing_subsidy_status", "benefits_utilities", "benefits_transport", "benefits_veterans", "birth_grant",
@@ -358,10 +358,19 @@ def test_demo_holdout_accuracy(demo: tuple[Tree, Matcher]) -> None:
 
 def test_demo_copies_no_evaluation_line(demo: tuple[Tree, Matcher]) -> None:
     # The sets measure what the robot has never seen; a phrase copied from them measures memory.
-    sets = public_sets()
+    sets = checked_sets()
     if not sets:
         pytest.skip("no evaluation sets: neither ../shared/eval/ nor tests/data/ holds one")
     assert not copies(demo[0], eval_lines(sets)), "rewrite these phrases: python -m intents.eval_copies"
+
+
+def test_a_near_copy_of_a_holdout_line_is_found(demo: tuple[Tree, Matcher]) -> None:
+    # The check itself reaches the holdout set: a pack phrase a changed ending away from one of its lines.
+    line = next(line for line in eval_lines([HOLDOUT]) if len(line.split()) >= 4)
+    node = demo[0].intents()[0]
+    copied = replace(node, texts={**node.texts, "uk": replace(node.texts["uk"], phrases=(line + "х",))})
+    found = copies(Tree(nodes=(copied,)), eval_lines(checked_sets()))
+    assert [(c.slug, c.line) for c in found] == [(node.slug, line)]
 
 
 @pytest.mark.parametrize(
