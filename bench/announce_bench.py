@@ -72,14 +72,17 @@ def _announcement(sessions: object, subscribers: int, channel: str) -> int:
 
 
 @contextmanager
-def fake_api(made: str) -> Iterator[str]:
-    """A fake platform API (`tests.fakes`: `made` is how one is made) in a process of its own (in ours it
+def fake_api(module: str, made: str) -> Iterator[str]:
+    """A fake platform API (`tests.fakes.{module}`; `made` makes one) in a process of its own (in ours it
     would take the sender's interpreter lock); its URL."""
-    code = f"from tests import fakes; import time; f = {made}; print(f.url, flush=True); time.sleep(1e9)"
+    code = f"from tests.fakes.{module} import *; import time; f = {made}; print(f.url, flush=True); time.sleep(1e9)"
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
-        yield process.stdout.readline().strip()
+        url = process.stdout.readline().strip()
+        if not url:
+            raise RuntimeError(f"the fake {module} did not start")
+        yield url
     finally:
         process.kill()
         process.wait()
@@ -101,8 +104,10 @@ def _telegram(url: str, rate: float, redis: RedisHandle) -> tuple[PushSender, Ca
     return TelegramPush(sender=sender, rate=rate), http.aclose
 
 
-CHANNELS = {"viber": (_viber, VIBER_RATES, "fakes.viber_api.FakeViberApi()"), "telegram": (
-    _telegram, TELEGRAM_RATES, f"fakes.telegram_api.FakeTelegramApi({BOT_TOKEN!r})")}  # fmt: skip
+CHANNELS = {
+    "viber": (_viber, VIBER_RATES, "viber_api", "FakeViberApi()"),
+    "telegram": (_telegram, TELEGRAM_RATES, "telegram_api", f"FakeTelegramApi({BOT_TOKEN!r})"),
+}
 
 
 async def _one(
@@ -139,8 +144,8 @@ def run(seconds: float, database_url: str) -> list[Row]:
     lease = Lease(redis.client, "announcements", prefix=f"bench-{uuid.uuid4().hex[:8]}", ttl=30)
     try:
         rows = []
-        for channel, (_, rates, made) in CHANNELS.items():
-            with fake_api(made) as url:
+        for channel, (_, rates, module, made) in CHANNELS.items():
+            with fake_api(module, made) as url:
                 rows += [
                     asyncio.run(_one(sessions, lease, redis, url, channel, rate, max(40, int(rate * seconds))))
                     for rate in rates
