@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,12 +191,37 @@ class _Texts:
         """`of`, grouped by text: the positions of each text in the order `of` lists them."""
         if len(lemmas) == 1:
             return self.by_text.get(next(iter(lemmas)), {})
-        found: dict[int, list[ByTextHits]] = defaultdict(list)
-        for x in lemmas:
-            for intent, texts in self.by_text.get(x, {}).items():
-                found[intent].append(texts)
-        # Mostly one of the lemmas is in a given intent's texts: its groups serve as they are.
-        return {intent: each[0] if len(each) == 1 else _regroup(each) for intent, each in found.items()}
+        return _Merged([self.by_text.get(x, {}) for x in lemmas])
+
+
+class _Merged(Mapping[int, ByTextHits]):
+    """The postings by text of a word with several lemmas ("оформить": оформити, оформить), merged for
+    an intent when its phrases are first fitted: few intents ever are, and a common word's lemmas are
+    in hundreds of intents' texts."""
+
+    def __init__(self, parts: Sequence[ByText]) -> None:
+        self._parts = parts
+        self._merged: dict[int, ByTextHits] = {}
+
+    def get(self, intent: int, default: Any = None) -> Any:  # the matcher's hot loop asks with get()
+        found = self._merged.get(intent)
+        if found is None:
+            each = [part[intent] for part in self._parts if intent in part]
+            # Mostly one of the lemmas is in a given intent's texts: its groups serve as they are.
+            found = self._merged[intent] = each[0] if len(each) == 1 else _regroup(each) if each else ()
+        return found or default
+
+    def __getitem__(self, intent: int) -> ByTextHits:
+        found = self.get(intent)
+        if found is None:
+            raise KeyError(intent)
+        return found  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter({intent: None for part in self._parts for intent in part})
+
+    def __len__(self) -> int:
+        return len({intent for part in self._parts for intent in part})
 
 
 def _regroup(groups: Sequence[ByTextHits]) -> ByTextHits:
@@ -475,12 +500,15 @@ class Matcher:
         can neither win nor make the match ambiguous.
         """
         scores = dict(partial)
-        complete: list[float] = []
-        for i in sorted(partial, key=partial.__getitem__, reverse=True)[:SHORTLIST]:
-            if len(complete) >= 2 and partial[i] + W_PHRASE <= complete[1]:
+        best = second = -math.inf  # the two best complete scores
+        for n, i in enumerate(sorted(partial, key=partial.__getitem__, reverse=True)[:SHORTLIST]):
+            if n >= 2 and partial[i] + W_PHRASE <= second:
                 break
-            scores[i] += W_PHRASE * self._phrase_fit(i, words, total)
-            complete = sorted([*complete, scores[i]], reverse=True)[:2]
+            score = scores[i] = scores[i] + W_PHRASE * self._phrase_fit(i, words, total)
+            if score > best:
+                best, second = score, best
+            elif score > second:
+                second = score
         return {i: 100.0 * score for i, score in scores.items()}
 
     def _phrase_fit(self, intent: int, words: Sequence[_Word], total: float) -> float:
@@ -508,7 +536,8 @@ class Matcher:
                 fit[2] += step
         best = 0.0
         for _, r, p in fits.values():
-            p = min(1.0, p)
+            if p > 1.0:
+                p = 1.0
             f = 2 * p * r / (p + r)
             if f > best:
                 best = f

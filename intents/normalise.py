@@ -303,12 +303,15 @@ def is_function_word(word: str, lang: str) -> bool:
     return False
 
 
+_PAIR_STARTS = frozenset(first for first, _ in _STOP_PAIRS)
+
+
 def drop_stop(words: tuple[str, ...] | list[str]) -> list[str]:
     """The words without stop words and two-word politeness ("будь ласка")."""
     kept: list[str] = []
     i = 0
     while i < len(words):
-        if tuple(words[i : i + 2]) in _STOP_PAIRS:
+        if words[i] in _PAIR_STARTS and tuple(words[i : i + 2]) in _STOP_PAIRS:
             i += 2
             continue
         if not is_stop(words[i]):
