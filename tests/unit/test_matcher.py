@@ -427,3 +427,27 @@ def test_demo_a_misspelt_word_is_read_as_the_form_the_tree_uses(
 @pytest.mark.parametrize(("said", "lang"), [("потрібо", "uk"), ("пожалуста", "ru"), ("спасибі", "uk")])
 def test_demo_a_misspelt_function_word_is_dropped(demo: tuple[Tree, Matcher], said: str, lang: str) -> None:
     assert demo[1].words(said, lang) == []
+
+
+def test_demo_a_word_of_two_lemmas_meets_the_phrases_of_both(demo: tuple[Tree, Matcher]) -> None:
+    # "оформить" is оформити and оформить: its postings are merged per intent when first asked for,
+    # and must list every phrase position of either lemma, in the order the plain postings do.
+    (word,) = demo[1].words("оформить", "ru")
+    assert word.lemmas == {"оформити", "оформить"}
+    plain = demo[1].phrases.of(word.lemmas)
+    assert plain
+    for intent, hits in plain.items():
+        texts: dict[int, list[tuple[int, float]]] = {}
+        for tid, k, share in hits:
+            texts.setdefault(tid, []).append((1 << k, share))
+        assert word.phrases.get(intent) == tuple((tid, tuple(p)) for tid, p in texts.items())
+    assert word.phrases.get(-1) is None  # no intent: nothing to fit
+
+
+def test_the_word_caches_stay_bounded(demo: tuple[Tree, Matcher], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Citizens' words and pairs of words are endless: a full cache starts over instead of growing.
+    monkeypatch.setattr("intents.matcher.WORD_CACHE_SIZE", 5)
+    matcher = Matcher.build(demo[0])
+    said = "субсидія пільга допомога виплата компенсація довідка посвідчення путівка доплата статус опіка"
+    assert matcher.match(said, "uk") == demo[1].match(said, "uk")  # the answers do not depend on the caches
+    assert 0 < len(matcher._word_cache) <= 6 and 0 < len(matcher._exact_cache) <= 6
