@@ -95,8 +95,9 @@ class Match:
 
 
 Postings = Mapping[int, Sequence[tuple[int, int, float]]]  # intent → (text id, word position, weight share)
-# The same grouped by text: intent → (text id, ((the word position's bit, weight share), ...)), in postings order.
-ByTextHits = tuple[tuple[int, tuple[tuple[int, float], ...]], ...]
+# The same grouped by text: intent → (text id, first position's bit, its weight share, ((bit, share), ...) of
+# the text's further positions), in postings order. A word is mostly at one position of a text.
+ByTextHits = tuple[tuple[int, int, float, tuple[tuple[int, float], ...]], ...]
 ByText = Mapping[int, ByTextHits]
 
 
@@ -226,7 +227,9 @@ class _Merged(Mapping[int, ByTextHits]):
 
 def _regroup(groups: Sequence[ByTextHits]) -> ByTextHits:
     """Several lemmas' groups of one intent as one, in the order of the lemmas' hits one after another."""
-    return _group((tid, bit, share) for texts in groups for tid, hits in texts for bit, share in hits)
+    return _group(
+        (tid, bit, share) for texts in groups for tid, b, s, rest in texts for bit, share in ((b, s), *rest)
+    )
 
 
 def _group(hits: Iterable[tuple[int, int, float]]) -> ByTextHits:
@@ -234,7 +237,7 @@ def _group(hits: Iterable[tuple[int, int, float]]) -> ByTextHits:
     by_text: dict[int, list[tuple[int, float]]] = {}
     for tid, bit, share in hits:
         by_text.setdefault(tid, []).append((bit, share))
-    return tuple((tid, tuple(positions)) for tid, positions in by_text.items())
+    return tuple((tid, *positions[0], tuple(positions[1:])) for tid, positions in by_text.items())
 
 
 class Matcher:
@@ -523,16 +526,21 @@ class Matcher:
             if not hits:
                 continue
             step = word.weight / total
-            for pid, positions in hits:
+            for pid, bit, share, further in hits:
                 fit = fits.get(pid)
                 if fit is None:
+                    if not further:  # the common case: a text this word is at one position of
+                        fits[pid] = [bit, share, step]
+                        continue
                     fit = fits[pid] = [0, 0.0, 0.0]
-                bits, recall = fit[0], fit[1]
-                for bit, share in positions:
-                    if not bits & bit:
-                        bits |= bit
-                        recall += share
-                fit[0], fit[1] = bits, recall
+                bits = fit[0]
+                if not bits & bit:
+                    fit[0] = bits = bits | bit
+                    fit[1] += share
+                for bit_, share_ in further:
+                    if not bits & bit_:
+                        fit[0] = bits = bits | bit_
+                        fit[1] += share_
                 fit[2] += step
         best = 0.0
         for _, r, p in fits.values():

@@ -440,7 +440,7 @@ def test_demo_a_word_of_two_lemmas_meets_the_phrases_of_both(demo: tuple[Tree, M
         texts: dict[int, list[tuple[int, float]]] = {}
         for tid, k, share in hits:
             texts.setdefault(tid, []).append((1 << k, share))
-        assert word.phrases.get(intent) == tuple((tid, tuple(p)) for tid, p in texts.items())
+        assert word.phrases.get(intent) == tuple((tid, *p[0], tuple(p[1:])) for tid, p in texts.items())
     assert word.phrases.get(-1) is None  # no intent: nothing to fit
 
 
