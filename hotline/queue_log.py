@@ -28,6 +28,7 @@ class QueueEventKind(StrEnum):
     PAUSED = "paused"
     UNPAUSED = "unpaused"
     CLOSED = "closed"
+    TRANSFERRED = "transferred"  # to a colleague (offered to them) or another queue; the specialist wraps up
 
 
 class QueueEvent(Base):

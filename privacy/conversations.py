@@ -51,6 +51,7 @@ def masked(view: dict[str, Any], lang: str) -> dict[str, Any]:
         "messages": [{**message, "text": mask(message["text"], lang)} for message in view.get("messages", [])],
         "voice_message": voice and {**voice, "url": None, "transcription": mask(voice["transcription"] or "", lang)},
         "phone": "[…]" if view.get("phone") else "",
+        "transfers": [{**given, "note": mask(given["note"] or "", lang)} for given in view.get("transfers", [])],
     }
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, WebSocket, status
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hotline import call_events, conversation_log
 from hotline.csrf import verify_csrf
@@ -26,6 +26,7 @@ from specialist_queue.desk import NotConfigured
 from specialist_queue.follow import CannotConnect, Recordings
 from specialist_queue.model import Conflict, OperatorState
 from specialist_queue.runtime import Specialists
+from specialist_queue.transfer import CannotTransferCall, Transfer
 
 Operator = Annotated[StaffUser, require(*SPECIALISTS)]
 Admin = Annotated[StaffUser, require(Role.ADMIN)]
@@ -58,6 +59,22 @@ class WrapUp(BaseModel):
     model_config = ConfigDict(extra="forbid")
     disposition: str = Field(min_length=1, max_length=63, description="An intent slug, or 'other'.")
     note: str = Field(default="", max_length=2000)
+
+
+class TransferTo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    colleague: int | None = Field(default=None, ge=1, le=2**31 - 1, description="An online colleague's user id.")
+    skill: str | None = Field(
+        default=None, pattern=r"^[a-z0-9_-]{1,48}$", description="Another queue (its skill), in the same language."
+    )
+    note: str = Field(default="", max_length=2000, description="For whoever takes it; never shown to the citizen.")
+
+    @model_validator(mode="after")
+    def somewhere(self) -> TransferTo:
+        if self.colleague is None and self.skill is None:
+            raise ValueError("name a colleague or a queue to hand the conversation to")
+        self.note = self.note.strip()
+        return self
 
 
 class CallbackOutcome(BaseModel):
@@ -233,6 +250,36 @@ def close(conversation_id: ConversationId, user: Operator, parts: PartsDep) -> d
     except Conflict as exc:
         raise _conflict(exc) from None
     return {"state": "wrap_up"}
+
+
+@router.get("/api/operator/conversations/{conversation_id}/transfer")
+def transfer_options(
+    conversation_id: ConversationId, user: Operator, parts: PartsDep, lang: Literal["uk", "ru"] = "uk"
+) -> dict[str, Any]:
+    """Where a conversation I hold may go: the colleagues on the line (and whether each may take it now) and the
+    queues (their skill and title)."""
+    try:
+        colleagues = specialists(parts).desk.colleagues(user.id, conversation_id)
+    except Conflict as exc:
+        raise _conflict(exc) from None
+    titles = console.skill_titles(parts, lang)
+    return {"colleagues": colleagues, "queues": [{"skill": k, "title": v} for k, v in titles.items()]}
+
+
+@router.post("/api/operator/conversations/{conversation_id}/transfer", dependencies=CSRF)
+def transfer(conversation_id: ConversationId, body: TransferTo, user: Operator, parts: PartsDep) -> dict[str, Any]:
+    """Hand a conversation I hold to a colleague (offered to them at once) or to another queue, with a note; the
+    citizen is told, I wrap up. 409 when it cannot go there now (the colleague is busy, does not take it…)."""
+    if body.skill is not None and body.skill not in console.skill_titles(parts, "uk"):
+        raise HTTPException(status_code=422, detail=f"there is no queue {body.skill!r}")
+    to = Transfer(note=body.note, skill=body.skill, colleague=body.colleague)
+    try:
+        entry = specialists(parts).desk.transfer(user.id, conversation_id, to)
+    except Conflict as exc:
+        raise _conflict(exc) from None
+    except CannotTransferCall as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from None
+    return {"state": entry.state.value, "queue": entry.queue, "operator": entry.operator}
 
 
 @router.post("/api/operator/conversations/{conversation_id}/wrap-up", dependencies=CSRF)

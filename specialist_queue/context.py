@@ -22,7 +22,7 @@ from intents import engine
 from intents.engine import T_BACK, T_LANG, T_MENU, T_OPERATOR, T_REPEAT, Expect, Input, InputKind, Reply, Turn
 from intents.messages import LANGUAGE_LABELS, say
 from intents.tree import Tree
-from specialist_queue import chat
+from specialist_queue import chat, transfer
 from specialist_queue.events import at, seconds
 
 CITIZEN = "citizen_"
@@ -56,6 +56,7 @@ def build(session: Session, conversation_id: str, compiled: Compiled | None, lan
         "voice_message": voice_message(events),
         "screening": screening_answers(events),
         "callback": callback_request(session, conversation_id),
+        "transfers": transfer.history(session, conversation_id, transfer.names(session)),
     }
 
 

@@ -15,10 +15,10 @@ from anyio import to_thread
 
 from hotline.queue_log import QueueEvent, QueueEventKind
 from hotline.users import User
-from specialist_queue import chat, events
+from specialist_queue import chat, events, transfer
 from specialist_queue.events import at
 from specialist_queue.follow import CannotConnect, Gone
-from specialist_queue.model import Capacity, Conflict, Entry, Kind, Operator, OperatorState
+from specialist_queue.model import Capacity, Conflict, Entry, EntryState, Kind, Operator, OperatorState
 from specialist_queue.service import SpecialistQueue
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,39 @@ class Desk:
         self.release(conversation_id)
         self._changed(conversation_id)
         return entry
+
+    def transfer(
+        self, operator_id: int, conversation_id: str, to: transfer.Transfer, *, now: float | None = None
+    ) -> Entry:
+        """Hand a conversation I hold to a colleague or another queue with a note (`specialist_queue.transfer`);
+        I wrap up."""
+        wrap_up = self.queue.policy().wrap_up_seconds
+        return transfer.transfer(
+            self.queue, operator_id, conversation_id, to, wrap_up_seconds=wrap_up, now=self.queue.now(now)
+        )
+
+    def colleagues(self, operator_id: int, conversation_id: str) -> list[dict[str, Any]]:
+        """Who is on the line besides me, and whether each may take this conversation now (its language and skill,
+        a free slot of its kind, no offer pending): the transfer checks it again, atomically."""
+        entry = self.store.entry(conversation_id)
+        if entry is None or entry.state is not EntryState.CONNECTED or entry.operator != operator_id:
+            raise Conflict("you are not holding this conversation")
+        found = []
+        for op in self.store.operators():
+            if op.id == operator_id or op.state not in (OperatorState.AVAILABLE, OperatorState.BUSY):
+                continue
+            skill, lang = entry.queue.rsplit(":", 1)
+            serves = (not op.langs or lang in op.langs) and (entry.klass == 0 or not op.skills or skill in op.skills)
+            found.append(
+                {
+                    "id": op.id,
+                    "name": op.name,
+                    "state": op.state.value,
+                    "serves": serves,
+                    "free": not op.offer and op.has_room(entry.kind),
+                }
+            )
+        return sorted(found, key=lambda c: (not (c["serves"] and c["free"]), c["name"]))
 
     def wrap_up(
         self, operator_id: int, conversation_id: str, *, disposition: str, note: str, now: float | None = None

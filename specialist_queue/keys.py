@@ -604,3 +604,50 @@ redis.call('SET', key('more', conv), op .. '|' .. deadline .. '|' .. times, 'EX'
 return {'ok', deadline, times}
 """
 )
+
+# ARGV: P, operator, conversation, now, wrap-up until, target queue, colleague ('' = whoever of the queue),
+#   offer deadline
+#   → {'waiting', handled, conv, fields…} | {'offered', handled, conv, fields…} | {'not_held'} | {'self'}
+#     | {'colleague_busy'} | {'colleague_cannot'}
+# The operator hands a conversation they hold to a colleague (offered to them at once, as any offer: one who lets
+# it ring is paused and it waits in its queue) or to a queue (it waits there at its place); the operator wraps up.
+# The colleague must be on the line with no offer pending and a free slot of its kind, speak the queue's language
+# and have its skill (an emergency: any skill, as `pick` offers them). Checked and done in one step, so two
+# operators handing conversations to the same colleague cannot both fill their last slot.
+TRANSFER = (
+    _PRELUDE
+    + _RELEASE
+    + """
+local op, conv, now, to_q, to_op = ARGV[2], ARGV[3], ARGV[4], ARGV[6], ARGV[7]
+local e = key('e', conv)
+local state, operator, kind, class = unpack(redis.call('HMGET', e, 'state', 'operator', 'kind', 'class'))
+if state ~= 'connected' or operator ~= op then return {'not_held'} end
+local skill, lang = string.match(to_q, '^(.+):([^:]+)$')
+if not blank(to_op) then
+  if to_op == op then return {'self'} end
+  if not free(to_op) or room(to_op)[slot(kind)] <= 0 then return {'colleague_busy'} end
+  local skills, langs = unpack(redis.call('HMGET', key('op', to_op), 'skills', 'langs'))
+  if not listed(langs, lang) or (tonumber(class) > 0 and not listed(skills, skill)) then
+    return {'colleague_cannot'}
+  end
+end
+local handled = release(op, conv, now, ARGV[5])
+redis.call('HSET', e, 'queue', to_q, 'lang', lang, 'connected', '')
+redis.call('SADD', key('queues'), to_q)
+local outcome = 'waiting'
+if blank(to_op) then
+  place(conv)
+else
+  outcome = 'offered'
+  redis.call('HSET', e, 'state', 'offered', 'operator', to_op, 'deadline', ARGV[8])
+  redis.call('ZADD', key('offers'), ARGV[8], conv)
+  redis.call('SADD', key('oq', to_q), conv)
+  redis.call('HSET', key('op', to_op), 'offer', conv)
+  redis.call('INCR', key('offers_made'))
+end
+local result = entry(conv)
+table.insert(result, 1, outcome)
+table.insert(result, 2, handled)
+return result
+"""
+)

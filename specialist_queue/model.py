@@ -150,6 +150,10 @@ class Operator:
     langs: tuple[str, ...]
     name: str
     capacity: Capacity = Capacity()
+    left: Capacity = Capacity()  # free slots now: capacity minus held and wrapping up within the wrap-up time
+
+    def has_room(self, kind: Kind) -> bool:
+        return (self.left.chats if kind is Kind.CHAT else self.left.calls) > 0
 
     def serves(self, queue: str) -> bool:
         skill, lang = queue.rsplit(":", 1)
@@ -162,6 +166,10 @@ def operator_from(operator_id: int, fields: dict[str, str], held: dict[str, str]
     def split(value: str | None) -> tuple[str, ...]:
         return tuple(v for v in (value or "").split(",") if v)
 
+    capacity = Capacity(
+        chats=int(fields.get("chats") or DEFAULT_CHATS), calls=int(fields.get("calls") or DEFAULT_CALLS)
+    )
+    taken = [*held.values(), *wrapping.values()]  # a wrap-up past its time is `late`: its slot is free
     return Operator(
         id=operator_id,
         state=OperatorState(fields.get("state") or OperatorState.OFFLINE),
@@ -173,9 +181,8 @@ def operator_from(operator_id: int, fields: dict[str, str], held: dict[str, str]
         skills=split(fields.get("skills")),
         langs=split(fields.get("langs")),
         name=fields.get("name", ""),
-        capacity=Capacity(
-            chats=int(fields.get("chats") or DEFAULT_CHATS), calls=int(fields.get("calls") or DEFAULT_CALLS)
-        ),
+        capacity=capacity,
+        left=Capacity(chats=capacity.chats - taken.count("chat"), calls=capacity.calls - taken.count("call")),
     )
 
 

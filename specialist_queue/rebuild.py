@@ -66,6 +66,10 @@ def _apply(entry: Entry | None, event: QueueEvent) -> Entry | None:
         )
     if kind is QueueEventKind.CONNECTED:
         return replace(entry, state=EntryState.CONNECTED, operator=event.operator_id, connected=when)
+    if kind is QueueEventKind.TRANSFERRED:  # it waits in its new queue (an offer to a colleague is not restored)
+        queue = str(event.queue or entry.queue)
+        lang = queue.rsplit(":", 1)[1]
+        return replace(entry, state=EntryState.WAITING, operator=None, connected=None, queue=queue, lang=lang)
     if kind is QueueEventKind.CALLBACK_OUTCOME:
         if data.get("outcome") == "reached":  # the call went on: still held
             return replace(entry, reached=when)

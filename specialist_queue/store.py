@@ -58,6 +58,7 @@ class QueueStore:
         self._abandon = register(keys.ABANDON)
         self._callback = register(keys.CALLBACK)
         self._promote = register(keys.PROMOTE_CALLBACKS)
+        self._transfer = register(keys.TRANSFER)
 
     def _run(self, script: Any, *args: object) -> Any:
         return self.durable.run(script, args=[keys.base(self.prefix), *(str(a) for a in args)])
@@ -230,6 +231,32 @@ class QueueStore:
         if not reply:
             raise Conflict("you are not holding this conversation")
         return Entry.parse(reply[1:]), float(reply[0])
+
+    def transfer(
+        self,
+        operator_id: int,
+        conversation_id: str,
+        *,
+        queue: str,
+        colleague: int | None,
+        now: float,
+        wrap_until: float,
+        deadline: float,
+    ) -> tuple[Entry, float]:
+        """Hand a held conversation to `colleague` (offered to them until `deadline`) or, with none, to `queue`
+        (it waits there at its place); the operator wraps up. (entry, handling seconds)"""
+        args = (queue, "" if colleague is None else colleague, repr(deadline))
+        reply = self._run(self._transfer, operator_id, conversation_id, repr(now), repr(wrap_until), *args)
+        refused = {
+            "not_held": "you are not holding this conversation",
+            "self": "choose a colleague, not yourself",
+            "colleague_busy": "the colleague cannot take another conversation now (not on the line, busy or "
+            "being offered one)",
+            "colleague_cannot": "the colleague does not take this queue (its skill or language)",
+        }
+        if reply[0] in refused:
+            raise Conflict(refused[reply[0]])
+        return Entry.parse(reply[2:]), float(reply[1])
 
     def mark_reached(self, conversation_id: str, *, now: float) -> None:
         """The specialist reached the citizen on a callback they hold: the call goes on (checked by the caller)."""

@@ -294,6 +294,7 @@ function showConversation(held) {
     $("callback-phone").removeAttribute("href");
   }
   fillContext("conversation", held);
+  resetTransfer(held);
 }
 
 function showWrapUp(conversationId) {
@@ -401,6 +402,7 @@ function turnText(turn) {
 
 function robotContext(context, lang) {
   const parts = context.voice_message ? voiceMessage(context.voice_message, context) : [];
+  if (context.transfers && context.transfers.length) parts.unshift(...transfers(context.transfers));
   if (context.callback) {
     const when = paragraph(`${t("requested_at")}: ${clock(Date.parse(context.callback.requested_at) / 1000)}`);
     parts.unshift(heading(t("callback")), when);
@@ -431,6 +433,19 @@ function robotContext(context, lang) {
   }
   parts.push(transcript);
   return parts;
+}
+
+/** Who handed the conversation on, to whom or which queue, with their note (for whoever takes it now). */
+function transfers(given) {
+  const list = document.createElement("ol");
+  list.className = "transfers";
+  for (const hop of given) {
+    const item = document.createElement("li");
+    const to = hop.to || queueTitle(hop.to_queue);
+    item.textContent = t("transfer_line", { by: hop.by, to }) + (hop.note ? ` — «${hop.note}»` : "");
+    list.append(item);
+  }
+  return [heading(t("transfers")), list];
 }
 
 /** A questionnaire's answers, question by question, as the citizen gave them before asking for a person. */
@@ -692,6 +707,80 @@ $("note-form").addEventListener("submit", async (event) => {
     if (!view.messages.has(id)) view.messages.set(id, new Map());
     view.messages.get(id).set(saved.id, { ...saved, conversation_id: id });
     drawMessages();
+  }
+});
+
+// ---- transfer to a colleague on the line or to another queue, with a note ---------------------------
+
+/** A conversation coming on screen starts with the transfer box closed; a call says what a transfer means. */
+function resetTransfer(held) {
+  $("transfer").open = false;
+  $("transfer-note").value = "";
+  const missing = held.kind === "call" && view.cannotConnect[held.channel];
+  $("transfer-call").hidden = held.kind !== "call" || Boolean(missing);
+  $("transfer-no-line").hidden = !missing;
+  $("transfer-form").hidden = Boolean(missing);
+  if (missing) $("transfer-no-line").textContent = t("transfer_no_line", { settings: missing.join(", ") });
+}
+
+function option(value, text, disabled = false) {
+  const item = document.createElement("option");
+  item.value = value;
+  item.textContent = text;
+  item.disabled = disabled;
+  return item;
+}
+
+function group(label, options) {
+  const found = document.createElement("optgroup");
+  found.label = label;
+  found.append(...options);
+  return found;
+}
+
+/** Who is on the line now (those who cannot take it shown, with why, but not chosen) and the other queues. */
+async function loadTransferOptions() {
+  if (!view.held) return;
+  const held = view.held;
+  const response = await fetch(`/api/operator/conversations/${held.conversation_id}/transfer?lang=${LANG}`);
+  if (!response.ok || view.held !== held) return;
+  const found = await response.json();
+  const colleagues = found.colleagues.map((c) => {
+    if (!c.serves) return option("", t("colleague_cannot", { name: c.name }), true);
+    if (!c.free) return option("", t("colleague_busy", { name: c.name }), true);
+    return option(`colleague:${c.id}`, c.name);
+  });
+  if (!colleagues.length) colleagues.push(option("", t("transfer_no_colleagues"), true));
+  const skill = held.queue.slice(0, held.queue.lastIndexOf(":"));
+  const queues = found.queues.filter((q) => q.skill !== skill).map((q) => option(`queue:${q.skill}`, q.title));
+  $("transfer-to").replaceChildren(group(t("transfer_colleagues"), colleagues), group(t("transfer_queues"), queues));
+}
+
+$("transfer").addEventListener("toggle", () => {
+  if ($("transfer").open) loadTransferOptions();
+});
+
+$("transfer-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const [where, target] = $("transfer-to").value.split(":");
+  if (!view.held || !target) return;
+  const body = { note: $("transfer-note").value.trim() };
+  if (where === "colleague") body.colleague = Number(target);
+  else body.skill = target;
+  const path = `/api/operator/conversations/${view.held.conversation_id}/transfer`;
+  hideNotice();
+  try {
+    await post(path, body);
+    announce(t("transfer_done"));
+  } catch (error) {
+    if (error.status === 409) {
+      showNotice(t("transfer_refused"));
+      loadTransferOptions();
+    } else if (error.status === 503) {
+      const missing = (view.held && view.cannotConnect[view.held.channel]) || [];
+      showNotice(t("transfer_no_line", { settings: missing.join(", ") }));
+    }
+    else showNotice(t("failed", { message: error.message }));
   }
 });
 

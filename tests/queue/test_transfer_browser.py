@@ -1,0 +1,97 @@
+"""Transfer in headless Chromium against `hotline serve`: an operator hands a web chat to a colleague on the line
+with a note, by keyboard; the citizen is told in their language; the colleague's console (in Russian) rings
+with the offer, shows the transfer and its note, and after accept the earlier messages and private notes; the
+first operator wraps up. axe runs on both consoles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from specialist_queue.transfer import TOLD
+from tests.accessibility import axe
+from tests.conftest import LiveServer
+from tests.e2e.conftest import PHONE, Tab, _open_tab, browser  # noqa: F401  (the browser fixture)
+from tests.queue.test_console_browser import _expect, add_operator, ask_for_a_person, console
+from tests.queue.test_supervision_browser import _stubbed, _until, live_server, short_offers  # noqa: F401
+
+pytestmark = pytest.mark.browser
+NOTE = "Питає про перерахунок <b>субсидії</b>"  # shown as text, never as markup
+
+
+@pytest.fixture
+def oksana(browser: Any, live_server: LiveServer) -> Iterator[Tab]:  # noqa: F811
+    add_operator(live_server, "oksana")
+    yield from console(browser, live_server, "oksana")
+
+
+@pytest.fixture
+def taras(browser: Any, live_server: LiveServer) -> Iterator[Tab]:  # noqa: F811
+    add_operator(live_server, "taras")
+    for tab in console(browser, live_server, "taras"):
+        _stubbed(tab)  # records the sound and the notification the page plays
+        tab.page.goto("/operator?lang=ru")
+        _expect()(tab.page.locator("#my-state")).to_have_text("Не на линии")
+        yield tab
+
+
+@pytest.fixture
+def citizen(browser: Any, live_server: LiveServer) -> Iterator[Tab]:  # noqa: F811
+    yield from _open_tab(browser, live_server, viewport=PHONE, locale="uk-UA", has_touch=True)
+
+
+def test_a_chat_goes_to_a_colleague_with_a_note_the_citizen_is_told_and_the_colleague_gets_it_all(
+    oksana: Tab, taras: Tab, citizen: Tab
+) -> None:
+    expect, page, other = _expect(), oksana.page, taras.page
+    page.get_by_role("button", name="Приймати звернення").click()
+    ask_for_a_person(citizen.page)
+    expect(page.locator("#offer")).to_be_visible()
+    page.keyboard.press("Alt+KeyA")
+    expect(page.locator("#conversation")).to_be_visible()
+    citizen.page.get_by_label("Ваше повідомлення").fill("Мені перерахували субсидію неправильно")
+    citizen.page.keyboard.press("Enter")
+    page.get_by_label("Нова нотатка").fill("Має довідку про доходи")
+    page.get_by_role("button", name="Додати нотатку").click()
+    expect(page.locator("#notes-log li")).to_have_text(["Має довідку про доходи"])
+    other.get_by_role("button", name="Принимать обращения").click()
+    expect(other.locator("#my-state")).to_have_text("Готов принимать обращения")
+
+    page.locator("#transfer summary").focus()
+    page.keyboard.press("Enter")  # opens the transfer box; the colleagues on the line are read then
+    choice = page.get_by_label("Кому передати")
+    expect(choice.locator("option", has_text="Taras")).to_be_enabled()
+    choice.select_option(label="Taras")
+    page.get_by_label("Примітка для колеги (громадянин її не бачить)").fill(NOTE)
+    axe.check(page, "the console with the transfer box open")
+    page.get_by_role("button", name="Передати", exact=True).focus()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#wrap-up")).to_be_visible()
+    expect(page.locator("#my-state")).to_have_text("Завершення звернення")
+    expect(page.locator("#my-conversations")).to_be_hidden()
+    expect(citizen.page.locator(".msg-op .msg-text").last).to_have_text(TOLD["colleague"]["uk"])
+
+    expect(other.locator("#offer")).to_be_visible()  # it rings as any offer
+    _until(lambda: other.evaluate("window.__rings.length") > 0)
+    transfers = other.locator("#offer .transfers li")
+    expect(transfers).to_have_text([f"Oksana → Taras — «{NOTE}»"])
+    assert other.locator("#offer .transfers b").count() == 0
+    expect(other.locator("#offer .context h3").first).to_have_text("Передано")
+    axe.check(other, "a colleague's console offered a transferred chat (Russian)")
+    other.keyboard.press("Alt+KeyA")
+    expect(other.locator("#conversation")).to_be_visible()
+    expect(other.locator("#notes-log li")).to_have_text(["Має довідку про доходи"])  # the first one's notes
+    log = other.locator("#chat-log .msg")
+    expect(log.first).to_have_text("Гражданин: Мені перерахували субсидію неправильно")
+    expect(log.last).to_have_text(f"Специалист: {TOLD['colleague']['uk']}")
+    other.get_by_label("Ваш ответ").fill("Доброго дня, продовжу я.")
+    other.keyboard.press("Enter")
+    expect(citizen.page.locator(".msg-op .msg-text").last).to_have_text("Доброго дня, продовжу я.")
+
+    page.get_by_role("button", name="Зберегти", exact=True).click()  # the first operator's wrap-up
+    expect(page.locator("#my-state")).to_have_text("Готовий приймати звернення")
+    other.keyboard.press("Alt+KeyX")
+    expect(other.locator("#wrap-up")).to_be_visible()
