@@ -327,7 +327,11 @@ async def operator_live(websocket: WebSocket) -> None:
         return
     found = parts.specialists
     await websocket.accept()
-    await live.stream(websocket, lambda: live.operator_updates(found.desk, found.figures, found.live_redis, user.id))
+    await live.stream(
+        websocket,
+        lambda: live.operator_updates(found.desk, found.figures, found.live_redis, user.id),
+        heard=lambda frame: found.desk.heard(user.id, frame),  # typing, seen
+    )
 
 
 @router.websocket("/api/operator/alerts")

@@ -15,7 +15,7 @@ from anyio import to_thread
 
 from hotline.queue_log import QueueEvent, QueueEventKind
 from hotline.users import User
-from specialist_queue import chat, events, transfer
+from specialist_queue import chat, events, presence, transfer
 from specialist_queue.events import at
 from specialist_queue.follow import CannotConnect, Gone
 from specialist_queue.model import Capacity, Conflict, Entry, EntryState, Kind, Operator, OperatorState
@@ -156,6 +156,17 @@ class Desk:
         )
         self.store.notify_chat(conversation_id)
         return message
+
+    def heard(self, operator_id: int, frame: str) -> None:
+        """What my console reported over its socket: I type in, or have seen the citizen's messages of, a
+        conversation I hold (`presence`); anything else is ignored (a socket has no 4xx)."""
+        found = presence.report(frame)
+        if found is None or found.conversation_id is None or self.store.held_by(found.conversation_id) != operator_id:
+            return
+        if found.kind == "typing":
+            self.queue.presence.typing(found.conversation_id, "operator")
+        else:
+            self.queue.presence.seen(found.conversation_id, "operator", found.upto)
 
     def note(
         self, operator_id: int, conversation_id: str, text: str, *, client_id: str | None = None

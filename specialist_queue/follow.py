@@ -7,11 +7,13 @@ The public way for channels (none reads the queue's keys or tables):
   the robot answers);
 - `Follow.messages(conversation_id, after=)` — the specialist's messages to the citizen after an id;
 - `Follow.updates(conversation_id, after=)` — both, live: the state whenever it changes, then each
-  new message (a page that holds a socket open: the web chat);
+  new message, and the specialist typing (`Typing`) and having seen the citizen's messages (`Seen`,
+  `specialist_queue.presence`) (a page that holds a socket open: the web chat);
 - `Follow.start(listeners)` — for channels that push (messengers): every worker hears every
   conversation's changes and hands each update to the `Listener` of the conversation's channel (read
-  from the conversation, not from its id): `Joined`, each `OperatorMessage`, and `Closed` when a
-  specialist closed it.
+  from the conversation, not from its id): `Joined`, each `OperatorMessage`, `Closed` when a
+  specialist closed it, and `Typing` while the specialist types (at most once in `presence.THROTTLE` seconds,
+  by one worker; never through the outbox: it is not worth keeping).
 
 Every update carries an `id` that is the same in every worker and on every retry, so a channel that
 delivers once by id (`channels.chat.outbox`) sends each one time however many workers heard of it.
@@ -37,9 +39,10 @@ from sqlalchemy import func, select
 from hotline import conversation_log
 from hotline.keyed_locks import KeyedLocks
 from hotline.queue_log import QueueEvent, QueueEventKind
-from specialist_queue import chat, keys
+from specialist_queue import chat, keys, presence
 from specialist_queue.events import at, seconds
 from specialist_queue.model import EntryState
+from specialist_queue.presence import Seen, Typing
 from specialist_queue.service import SpecialistQueue
 
 log = logging.getLogger(__name__)
@@ -111,7 +114,8 @@ class Closed:
 
 
 State = Waiting | CallbackBooked | Joined | Idle
-Update = State | OperatorMessage | Closed
+Update = State | OperatorMessage | Closed | Typing  # a messenger hears the specialist typing where it can show it
+Live = State | OperatorMessage | Typing | Seen  # what a page that follows its conversation is sent
 
 
 class Listener(Protocol):
@@ -176,9 +180,13 @@ def state_of(queue: SpecialistQueue, conversation_id: str) -> State:
     return Waiting(position, wait, urgent=entry.priority == "emergency", unserved=unserved)
 
 
-def view(update: State | OperatorMessage) -> dict[str, Any]:
+def view(update: Live) -> dict[str, Any]:
     """An update as JSON, as the web chat's live socket and the supervisor's silent view send it."""
     match update:
+        case Typing():
+            return {"type": "typing", "who": update.who}
+        case Seen():
+            return {"type": "seen", "who": update.who, "upto": update.upto}
         case OperatorMessage():
             text = update.text
             return {"type": "message", "id": update.message_id, "at": update.at, "sender": "operator", "text": text}
@@ -226,22 +234,35 @@ class Follow:
             )
         return int(found or 0)
 
-    async def updates(self, conversation_id: str, *, after: int = 0) -> AsyncIterator[State | OperatorMessage]:
-        """The state whenever it changes, and each message of the specialist after `after`, until cancelled."""
-        channels = (keys.notify_channel(self.prefix), keys.chat_channel(self.prefix, conversation_id))
+    async def updates(self, conversation_id: str, *, after: int = 0) -> AsyncIterator[Live]:
+        """The state whenever it changes, each message of the specialist after `after`, and the specialist typing
+        and having seen the citizen's messages, until cancelled. A wake-up by typing or seen alone reads nothing."""
+        signals = keys.signal_channel(self.prefix, conversation_id)
+        channels = (keys.notify_channel(self.prefix), keys.chat_channel(self.prefix, conversation_id), signals)
         pubsub = self.client.pubsub()
         try:
             await pubsub.subscribe(*channels)
             sent: State | None = None
+            woke: list[dict[str, Any]] = []
+            first = True
             while True:
-                state = await to_thread.run_sync(self.state, conversation_id)
-                if state != sent:
-                    sent = state
-                    yield state
-                for message in await to_thread.run_sync(partial(self.messages, conversation_id, after=after)):
-                    after = message.message_id
-                    yield message
-                await wake(pubsub)
+                heard = [s for m in woke if str(m["channel"]) == signals and (s := presence.signal(m["data"]))]
+                if not woke or len(heard) < len(woke):  # the heartbeat, or more than typing and seen
+                    state = await to_thread.run_sync(self.state, conversation_id)
+                    if state != sent:
+                        sent = state
+                        yield state
+                    for message in await to_thread.run_sync(partial(self.messages, conversation_id, after=after)):
+                        after = message.message_id
+                        yield message
+                if first and (seen := await to_thread.run_sync(self.queue.presence.last_seen, conversation_id,
+                                                               "operator")):  # fmt: skip
+                    heard.append(Seen("operator", seen))
+                first = False
+                for found in heard:
+                    if found.who == "operator":  # the citizen's own typing is not news to them
+                        yield found
+                woke = await wake(pubsub)
         finally:
             with anyio.CancelScope(shield=True):  # a stream ends by being cancelled: still give the connection back
                 await pubsub.aclose()
@@ -260,18 +281,38 @@ class Follow:
             self._task = None
 
     async def _listen(self, listeners: dict[str, Listener]) -> None:
-        pattern = keys.chat_channel(self.prefix, "*")
-        head = pattern.removesuffix("*")
+        pattern, typing = keys.chat_channel(self.prefix, "*"), keys.signal_channel(self.prefix, "*")
+        head, signal_head = pattern.removesuffix("*"), typing.removesuffix("*")
         async with self.client.pubsub() as pubsub:
-            await pubsub.psubscribe(pattern)
+            await pubsub.psubscribe(pattern, typing)
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
                 if message is None:
                     continue
+                channel = str(message["channel"])
+                if channel.startswith(signal_head):
+                    found = presence.signal(message["data"])
+                    if not (isinstance(found, Typing) and found.who == "operator"):
+                        continue
+                    work = self._typing(channel.removeprefix(signal_head), found, listeners)
+                else:
+                    work = self._guarded(channel.removeprefix(head), listeners)
                 # Its own task, so a slow messenger for one citizen does not hold up the others.
-                task = asyncio.create_task(self._guarded(str(message["channel"]).removeprefix(head), listeners))
+                task = asyncio.create_task(work)
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
+
+    async def _typing(self, conversation_id: str, typing: Typing, listeners: Mapping[str, Listener]) -> None:
+        """The specialist types: the messenger shows it, by one worker of those that heard it."""
+        claim = keys.pushed_typing(self.prefix, conversation_id)
+        if not await self.client.set(claim, "1", nx=True, ex=presence.THROTTLE):
+            return
+        listener = listeners.get(await to_thread.run_sync(self._channel_of, conversation_id))
+        if listener is not None:
+            try:
+                await listener.push(conversation_id, typing)
+            except Exception:  # typing is worth one try, no more
+                log.exception("telling %s that the specialist types failed", conversation_id)
 
     async def _guarded(self, conversation_id: str, listeners: dict[str, Listener]) -> None:
         """One wake-up of a conversation at a time, in the order they came."""
@@ -306,8 +347,12 @@ class Follow:
         return "" if found is None else found.channel
 
 
-async def wake(pubsub: Any) -> None:
-    """Until something is published, or the heartbeat; then drain what else arrived meanwhile."""
+async def wake(pubsub: Any) -> list[dict[str, Any]]:
+    """Until something is published, or the heartbeat; then drain what else arrived meanwhile. What was
+    published (none: the heartbeat)."""
+    found: list[dict[str, Any]] = []
     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=HEARTBEAT)
     while message is not None:
+        found.append(message)
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.0)
+    return found

@@ -25,7 +25,8 @@ Layout under `P = "{settings.redis_prefix}:sq"`:
 - `P:offers_made` — counter numbering offers in the order Redis made them.
 - `P:alive` — the run id of the server a rebuild was made on; missing or another server's (Redis lost
   its data, restarted, or a replica took over) means the queues need one.
-- `P:notify` — pub/sub channel: something changed; `P:chat:{conversation}` — a new chat message.
+- `P:notify` — pub/sub channel: something changed; `P:chat:{conversation}` — a new chat message;
+  `P:signal:{conversation}` — typing and seen (`P:typing:…` throttles them, `P:seen:…` keeps the last seen id).
 """
 
 from __future__ import annotations
@@ -87,12 +88,32 @@ def chat_channel(prefix: str, conversation_id: str) -> str:
     return f"{base(prefix)}:chat:{conversation_id}"
 
 
+def signal_channel(prefix: str, conversation_id: str) -> str:
+    """Pub/sub: someone is typing in the conversation, or saw the other side's messages (`presence`)."""
+    return f"{base(prefix)}:signal:{conversation_id}"
+
+
+def typing(prefix: str, conversation_id: str, who: str) -> str:
+    """Set for a few seconds after `who` ('citizen' or 'operator') was said to be typing: the throttle."""
+    return f"{base(prefix)}:typing:{conversation_id}:{who}"
+
+
+def seen(prefix: str, conversation_id: str, who: str) -> str:
+    """The id of the last chat message `who` has seen of the other side's (kept as long as a conversation lasts)."""
+    return f"{base(prefix)}:seen:{conversation_id}:{who}"
+
+
 PUSHED_SECONDS = 2 * 24 * 3600  # longer than any conversation with a person lasts
 
 
 def pushed(prefix: str, conversation_id: str) -> str:
     """The id of the last specialist's message pushed to the conversation's channel (`follow`)."""
     return f"{base(prefix)}:pushed:{conversation_id}"
+
+
+def pushed_typing(prefix: str, conversation_id: str) -> str:
+    """Set while one worker tells the conversation's messenger that the specialist types (the others do not)."""
+    return f"{base(prefix)}:pushed:{conversation_id}:typing"
 
 
 def pushed_closing(prefix: str, conversation_id: str, seq: int) -> str:
@@ -651,3 +672,12 @@ table.insert(result, 2, handled)
 return result
 """
 )
+
+# KEYS: the seen key, the signal channel; ARGV: message id, ttl, who → 1 when it moved forward (then published).
+SEEN = """
+local before = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) <= before then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('PUBLISH', KEYS[2], cjson.encode({seen = ARGV[3], upto = tonumber(ARGV[1])}))
+return 1
+"""

@@ -20,11 +20,13 @@ import redis.asyncio as aioredis
 from anyio import to_thread
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from specialist_queue import chat, follow, keys
+from specialist_queue import chat, follow, keys, presence
 from specialist_queue.context import message_view
 from specialist_queue.desk import Desk
 from specialist_queue.service import SpecialistQueue
 from specialist_queue.wallboard import WallboardCache
+
+MAX_FRAME = 512  # what a page reports (typing, seen) is far shorter: anything longer is ignored
 
 
 class FiguresCache:
@@ -49,29 +51,50 @@ class FiguresCache:
 async def operator_updates(
     desk: Desk, figures: FiguresCache, client: aioredis.Redis, operator_id: int
 ) -> AsyncIterator[dict[str, Any]]:
-    """The console's state (whenever it changes) and the chat messages of every conversation I hold."""
+    """The console's state (whenever it changes), the chat messages of every conversation I hold, and their
+    citizens typing and having seen my messages (`presence`: a wake-up by those alone reads nothing else)."""
     prefix = desk.store.prefix
     async with _subscribed(client, keys.notify_channel(prefix)) as pubsub:
         sent: dict[str, Any] | None = None
         after: dict[str, int] = {}  # held conversation → the last message id sent
+        woke: list[dict[str, Any]] = []
         while True:
-            snapshot = await to_thread.run_sync(lambda: desk.snapshot(operator_id))
-            snapshot["queues"] = await figures.get()
-            held = [c["conversation_id"] for c in snapshot["conversations"]]
-            gone, new = set(after) - set(held), [c for c in held if c not in after]
-            if gone:
-                await pubsub.unsubscribe(*(keys.chat_channel(prefix, c) for c in gone))
-            if new:
-                await pubsub.subscribe(*(keys.chat_channel(prefix, c) for c in new))
-            after = {c: after.get(c, 0) for c in held}
-            if _without_clock(snapshot) != _without_clock(sent):
-                sent = snapshot
-                yield {"type": "state", **snapshot}
-            for conversation_id in held:
-                for message in await _messages(desk.queue, conversation_id, after[conversation_id]):
-                    after[conversation_id] = message.id
-                    yield {"type": "message", "conversation_id": conversation_id, **message_view(message)}
-            await follow.wake(pubsub)
+            heard = [(c, s) for m in woke if (c := _signalled(prefix, m)) and (s := presence.signal(m["data"]))]
+            if not woke or len(heard) < len(woke):  # the heartbeat, or more than typing and seen
+                snapshot = await to_thread.run_sync(lambda: desk.snapshot(operator_id))
+                snapshot["queues"] = await figures.get()
+                held = [c["conversation_id"] for c in snapshot["conversations"]]
+                gone, new = set(after) - set(held), [c for c in held if c not in after]
+                if gone:
+                    await pubsub.unsubscribe(*(name for c in gone for name in _channels(prefix, c)))
+                if new:
+                    await pubsub.subscribe(*(name for c in new for name in _channels(prefix, c)))
+                after = {c: after.get(c, 0) for c in held}
+                if _without_clock(snapshot) != _without_clock(sent):
+                    sent = snapshot
+                    yield {"type": "state", **snapshot}
+                for conversation_id in held:
+                    for message in await _messages(desk.queue, conversation_id, after[conversation_id]):
+                        after[conversation_id] = message.id
+                        yield {"type": "message", "conversation_id": conversation_id, **message_view(message)}
+                for conversation_id in new:  # what the citizen had seen before this console (re)connected
+                    if seen := await to_thread.run_sync(desk.queue.presence.last_seen, conversation_id, "citizen"):
+                        heard.append((conversation_id, presence.Seen("citizen", seen)))
+            for conversation_id, found in heard:
+                if conversation_id in after and found.who == "citizen":  # my own typing is not news to me
+                    yield {"conversation_id": conversation_id, **follow.view(found)}
+            woke = await follow.wake(pubsub)
+
+
+def _channels(prefix: str, conversation_id: str) -> tuple[str, str]:
+    return keys.chat_channel(prefix, conversation_id), keys.signal_channel(prefix, conversation_id)
+
+
+def _signalled(prefix: str, message: dict[str, Any]) -> str | None:
+    """The conversation a pub/sub message is a typing or seen signal of, or None."""
+    head = keys.signal_channel(prefix, "")
+    channel = str(message["channel"])
+    return channel.removeprefix(head) if channel.startswith(head) else None
 
 
 async def alerts(
@@ -131,8 +154,13 @@ def citizen_status(queue: SpecialistQueue, conversation_id: str) -> dict[str, An
     return follow.view(follow.state_of(queue, conversation_id))
 
 
-async def stream(websocket: WebSocket, updates: Callable[[], AsyncIterator[dict[str, Any]]]) -> None:
-    """Send `updates` until the client goes away (whatever it sends is ignored)."""
+async def stream(
+    websocket: WebSocket,
+    updates: Callable[[], AsyncIterator[dict[str, Any]]],
+    heard: Callable[[str], None] | None = None,
+) -> None:
+    """Send `updates` until the client goes away; what it sends goes to `heard` (in a worker thread), or is
+    ignored."""
 
     async def send_all() -> None:
         async with contextlib.aclosing(updates()) as found:  # type: ignore[type-var]
@@ -143,7 +171,9 @@ async def stream(websocket: WebSocket, updates: Callable[[], AsyncIterator[dict[
         group.start_soon(send_all)
         with contextlib.suppress(WebSocketDisconnect):
             while True:
-                await websocket.receive_text()
+                frame = await websocket.receive_text()
+                if heard is not None and len(frame) <= MAX_FRAME:
+                    await to_thread.run_sync(heard, frame)
         group.cancel_scope.cancel()
 
 

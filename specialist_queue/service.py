@@ -13,7 +13,9 @@ Public surface for the channels (web chat, phone, Viber):
 - `abandon(conversation_id)` — the citizen left before a person took the conversation.
 - `held_by(conversation_id)` → the operator holding it (the robot must keep quiet), or None;
   `held(conversation_id)` → its entry then.
-- `citizen_message(conversation_id, text)` — a held conversation's message, stored, then relayed.
+- `citizen_message(conversation_id, text)` — a held conversation's message, stored, then relayed;
+  `citizen_seen(conversation_id, upto)` — the citizen saw the specialist's messages up to that id;
+  `presence` — typing and seen in both directions (`specialist_queue.presence`).
 
 What the citizen is told while a person has their conversation: `specialist_queue.follow`.
 
@@ -53,6 +55,7 @@ from specialist_queue.model import (
     OperatorState,
     queue_name,
 )
+from specialist_queue.presence import Presence
 from specialist_queue.store import QueueStore
 
 if TYPE_CHECKING:  # follow reads the queue; the queue only keeps the channels' connectors
@@ -90,6 +93,7 @@ class SpecialistQueue:
         pending: PendingLog | None = None,
     ) -> None:
         self.store = store
+        self.presence = Presence(store.client, store.prefix)  # typing and seen: Redis only
         self.pending = pending  # where queue events wait while the database is unreachable
         # Channel name → how its conversations reach a specialist who accepts them, where not by chat (a phone
         # call is redirected to the specialist's phone): those are calls, the others chats.
@@ -254,6 +258,12 @@ class SpecialistQueue:
         )
         self.store.notify_chat(conversation_id)
         return message
+
+    def citizen_seen(self, conversation_id: str, upto: int) -> None:
+        """The citizen saw the specialist's messages up to chat message `upto`: the console shows it (while a
+        specialist holds the conversation; Redis only, `specialist_queue.presence`)."""
+        if self.held_by(conversation_id) is not None:
+            self.presence.seen(conversation_id, "citizen", upto)
 
     # ---- periodic work ----------------------------------------------------------------------
 

@@ -34,6 +34,8 @@ class QueueDesk(Protocol):
 
     def abandon(self, conversation_id: str) -> bool: ...
 
+    def citizen_seen(self, conversation_id: str, upto: int) -> None: ...
+
 
 class Shared(TypedDict):
     """What every messenger's flows are built with (the channel's own parts come on top)."""

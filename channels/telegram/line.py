@@ -23,6 +23,7 @@ from hotline.settings import Settings
 from ivr.speech.listening import Heard
 from ivr.speech.models import load
 from specialist_queue.follow import Update
+from specialist_queue.presence import Typing
 from specialist_queue.service import SpecialistQueue
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,16 @@ class TelegramLine:
         return await self.sender.deliver(calls)
 
     async def push(self, conversation_id: str, update: Update) -> list[Delivery]:
-        """The specialists' side of one of our conversations, sent to the citizen (once per update)."""
+        """The specialists' side of one of our conversations, sent to the citizen (once per update); the
+        specialist typing shows as Telegram's "typing…" (a chat action: not a message, never in the outbox)."""
+        if isinstance(update, Typing):
+            found = await anyio.to_thread.run_sync(self.flows.chat_of, conversation_id)
+            if found is not None:
+                try:
+                    await self.api.call("sendChatAction", {"chat_id": found[0], "action": "typing"})
+                except TelegramError as exc:
+                    log.info("Telegram did not show the specialist typing: %s", exc)
+            return []
         calls = await anyio.to_thread.run_sync(self.flows.pushed, conversation_id, update)
         return await self.send(calls) if calls else []
 

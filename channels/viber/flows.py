@@ -74,7 +74,17 @@ class ViberFlows(MessengerFlows):
             self.unsubscribed(event)
         elif event.event != "webhook":  # delivered, seen, failed, and whatever Viber adds one day
             self._record(event.event, event.who, event.message_token, event.desc or "")
+            if event.event == "seen" and event.message_token is not None:
+                self.seen(event.message_token)
         return Handled()
+
+    def seen(self, message_token: int) -> None:
+        """The citizen saw a specialist's message: the console shows it (Redis only, `specialist_queue.presence`)."""
+        found = self.redis.get(keys.sent(self.keys.prefix, message_token))
+        if found is None or self.queue is None:
+            return
+        conversation_id, _, message_id = str(found).rpartition(":")
+        self.queue.citizen_seen(conversation_id, int(message_id))
 
     # ---- events -----------------------------------------------------------------------------
 

@@ -19,3 +19,11 @@ def unanswered(prefix: str, user_id: str) -> str:
 def welcome(prefix: str, message_token: int) -> str:
     """The welcome answered to one `conversation_started` event (a retry gets the same one)."""
     return f"{of(prefix).base}:welcome:{message_token}"
+
+
+SENT_SECONDS = 2 * 24 * 3600  # Viber reports "seen" within days, if ever
+
+
+def sent(prefix: str, message_token: int) -> str:
+    """A specialist's message as Viber numbered it → `{conversation}:{chat message id}`, for its "seen" event."""
+    return f"{of(prefix).base}:sent:{message_token}"

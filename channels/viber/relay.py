@@ -16,7 +16,7 @@ import anyio
 
 from channels.chat import texts
 from channels.chat.outbox import Delivery
-from channels.viber import render
+from channels.viber import keys, render
 from channels.viber.flows import ViberFlows
 from channels.viber.outbox import Outbox
 from channels.viber.wire import Outgoing, text_message
@@ -43,7 +43,12 @@ class ViberRelay:
             )
             for n, piece in enumerate(render.split(text))
         ]
-        return await self.outbox.deliver(messages)
+        delivered = await self.outbox.deliver(messages)
+        for sent in delivered:  # Viber's "seen" names its token: which of the specialist's messages it was
+            if sent.message_token is not None:
+                key = keys.sent(self.flows.keys.prefix, sent.message_token)
+                await self.outbox.redis.set(key, f"{conversation_id}:{message_id}", ex=keys.SENT_SECONDS)
+        return delivered
 
     async def joined(self, conversation_id: str, operator: str, operator_id: int) -> list[Delivery]:
         """A specialist took the conversation: the citizen learns who."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
 from anyio import to_thread
@@ -22,7 +23,8 @@ from hotline.deps import Parts, PartsDep
 from hotline.rate_limits import CHAT, CHAT_MESSAGES, NEW_CHATS, limited, path_param
 from intents.codec import handoff_to_dict
 from intents.engine import T_LANG, T_MENU, Input, InputKind, Reply
-from specialist_queue import follow, live
+from specialist_queue import follow, live, presence
+from specialist_queue.service import SpecialistQueue
 
 MAX_TEXT = 2000
 CHANNEL = "web"
@@ -101,6 +103,11 @@ class Replies(BaseModel):
         default=False,
         description="True when the text went to a specialist: the one who holds the conversation, or the one "
         "awaited (who reads it on accepting); the robot answers only what it surely knows.",
+    )
+    message_id: int | None = Field(
+        default=None,
+        description="The stored message's id when it went to the specialist holding the conversation: the live "
+        "WebSocket's `seen` frames (`upto`) say up to which of them the specialist has read.",
     )
 
 
@@ -183,8 +190,8 @@ def post_message(session_id: SessionId, message: Message, parts: PartsDep) -> Re
             return Replies(lang=result.lang, replies=[], specialist=True)
         if message.text is None:
             raise HTTPException(status_code=409, detail="a specialist is talking with you: write your message")
-        parts.specialists.queue.citizen_message(session_id, text, client_id=message.message_id)
-        return Replies(lang=held.lang, replies=[], specialist=True, relayed=True)
+        stored = parts.specialists.queue.citizen_message(session_id, text, client_id=message.message_id)
+        return Replies(lang=held.lang, replies=[], specialist=True, relayed=True, message_id=stored.id)
     if message.button is not None and (rated := _rating(parts, citizen, message)) is not None:
         return rated
     result = _turn(parts, session_id, message)
@@ -217,7 +224,20 @@ async def live_updates(websocket: WebSocket, session_id: str, after: RowIdOrZero
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return
     await websocket.accept()
-    await live.stream(websocket, lambda: _frames(found.follow, session_id, after))
+    heard = partial(_heard, found.queue, session_id)  # the citizen typing, or having seen the specialist's words
+    await live.stream(websocket, lambda: _frames(found.follow, session_id, after), heard=heard)
+
+
+def _heard(queue: SpecialistQueue, session_id: str, frame: str) -> None:
+    """`{"type": "typing"}` or `{"type": "seen", "upto": id}` from the citizen's page, while a specialist holds
+    the chat (Redis only, `specialist_queue.presence`); anything else is ignored."""
+    found = presence.report(frame)
+    if found is None or found.conversation_id is not None or queue.held_by(session_id) is None:
+        return
+    if found.kind == "typing":
+        queue.presence.typing(session_id, "citizen")
+    else:
+        queue.citizen_seen(session_id, found.upto)
 
 
 async def _frames(follower: follow.Follow, session_id: str, after: int) -> AsyncIterator[dict[str, Any]]:

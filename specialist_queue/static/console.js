@@ -32,6 +32,11 @@ const view = {
   contexts: new Map(), // conversation id → the robot's context, fetched once
   earlier: new Map(), // conversation id → the citizen's earlier conversations, fetched once
   canned: new Map(), // "lang skill" → the admins' ready replies, fetched once
+  socket: null, // the live WebSocket (typing and seen go back over it)
+  typing: new Map(), // conversation id → until when its citizen is shown typing
+  seenUpto: new Map(), // conversation id → the last of my messages its citizen has seen
+  seenSaid: new Map(), // conversation id → the last of their messages I said I saw
+  typingSaid: 0, // when I last said I type
   reminded: null, // the offer deadline the operator was reminded of
   moreTimes: 0, // times more time was given on the offer shown
 };
@@ -87,9 +92,12 @@ async function checkSession() {
 function connect(attempt = 0) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/api/operator/live`);
+  view.socket = socket;
   socket.addEventListener("open", () => {
     attempt = 0;
     hideNotice();
+    view.seenSaid.clear(); // said again to a new socket: the server keeps only the furthest
+    reportSeen();
   });
   socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
   socket.addEventListener("close", async () => {
@@ -101,7 +109,14 @@ function connect(attempt = 0) {
 }
 
 function receive(update) {
-  if (update.type === "state") showState(update);
+  if (update.type === "typing") {
+    view.typing.set(update.conversation_id, Date.now() + TYPING_SHOWN_MS);
+    drawTyping();
+    setTimeout(drawTyping, TYPING_SHOWN_MS + 50);
+  } else if (update.type === "seen") {
+    view.seenUpto.set(update.conversation_id, Math.max(view.seenUpto.get(update.conversation_id) || 0, update.upto));
+    if (view.held && update.conversation_id === view.held.conversation_id) drawMessages();
+  } else if (update.type === "state") showState(update);
   else if (update.type === "message") {
     const id = update.conversation_id;
     if (!view.messages.has(id)) view.messages.set(id, new Map());
@@ -116,7 +131,34 @@ function receive(update) {
       const number = view.conversations.findIndex((c) => c.conversation_id === id) + 1;
       if (id !== view.focus && number) announce(t("message_in", { n: number }));
     }
+    if (update.sender === "citizen") view.typing.delete(id); // what they typed has come
     if (view.held && id === view.held.conversation_id) drawMessages();
+  }
+}
+
+// ---- typing and seen (never stored: specialist_queue/presence.py) -----------------------------------
+
+const TYPING_SHOWN_MS = 5000; // "typing…" goes unless they type on (their page says so every few seconds)
+const TYPING_EVERY_MS = 2500; // how often this console says I type, at most
+
+function tell(frame) {
+  if (view.socket && view.socket.readyState === WebSocket.OPEN) view.socket.send(JSON.stringify(frame));
+}
+
+function drawTyping() {
+  const id = view.held && view.held.conversation_id;
+  $("citizen-typing").hidden = !id || (view.typing.get(id) || 0) < Date.now();
+}
+
+/** The citizen's messages of the conversation on screen, while the console is in view: they see I read them. */
+function reportSeen() {
+  if (!view.held || document.hidden) return;
+  const id = view.held.conversation_id;
+  const theirs = [...(view.messages.get(id) || new Map()).values()].filter((m) => m.sender === "citizen");
+  const upto = Math.max(0, ...theirs.map((m) => m.id));
+  if (upto > (view.seenSaid.get(id) || 0)) {
+    view.seenSaid.set(id, upto);
+    tell({ type: "seen", conversation_id: id, upto });
   }
 }
 
@@ -509,6 +551,10 @@ function drawMessages() {
   const mine = (view.held && view.messages.get(view.held.conversation_id)) || new Map();
   const all = [...mine.values()].sort((a, b) => a.id - b.id);
   const ordered = all.filter((m) => m.sender !== "note"); // my private notes have a list of their own
+  // "Seen" under the last of my messages the citizen has seen.
+  const upto = (view.held && view.seenUpto.get(view.held.conversation_id)) || 0;
+  const read = ordered.filter((m) => m.sender === "operator" && m.id <= upto);
+  const lastSeen = read.length ? read[read.length - 1].id : null;
   $("notes-log").replaceChildren(
     ...all.filter((m) => m.sender === "note").map((m) => {
       const item = document.createElement("li");
@@ -526,10 +572,18 @@ function drawMessages() {
       said.textContent = message.text;
       if (TO_THE_CITIZEN.has(message.sender) && view.held && view.held.lang) said.lang = view.held.lang;
       item.append(who, said);
+      if (message.id === lastSeen) {
+        const mark = document.createElement("span");
+        mark.className = "seen";
+        mark.textContent = ` ✓ ${t("seen")}`;
+        item.append(mark);
+      }
       return item;
     }),
   );
   log.scrollTop = log.scrollHeight;
+  drawTyping();
+  reportSeen();
 }
 
 function drawQueues(queues) {
@@ -695,6 +749,12 @@ async function showCanned() {
 }
 
 $("reply").addEventListener("input", showCanned);
+$("reply").addEventListener("input", () => {
+  const typed = $("reply").value;
+  if (!view.held || !typed.trim() || typed.startsWith("/") || Date.now() - view.typingSaid < TYPING_EVERY_MS) return;
+  view.typingSaid = Date.now();
+  tell({ type: "typing", conversation_id: view.held.conversation_id });
+});
 
 $("note-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -843,6 +903,7 @@ document.addEventListener("keydown", (event) => {
 
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden && view.focus && view.unread.delete(view.focus)) drawConversations();
+  reportSeen();
 });
 
 askOnce();

@@ -1,7 +1,8 @@
-"""Transfer in headless Chromium against `hotline serve`: an operator hands a web chat to a colleague on the line
-with a note, by keyboard; the citizen is told in their language; the colleague's console (in Russian) rings
-with the offer, shows the transfer and its note, and after accept the earlier messages and private notes; the
-first operator wraps up. axe runs on both consoles."""
+"""Transfer, typing and seen in headless Chromium against `hotline serve`: an operator hands a web chat to a
+colleague on the line with a note, by keyboard; the citizen is told in their language; the colleague's console
+(in Russian) rings with the offer, shows the transfer and its note, and after accept the earlier messages and
+private notes; the first operator wraps up. Both sides see the other typing and which messages were seen.
+axe runs on the pages."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from hotline.db import make_engine, make_sessionmaker
+from specialist_queue.chat import ChatMessage
 from specialist_queue.transfer import TOLD
 from tests.accessibility import axe
 from tests.conftest import LiveServer
@@ -93,5 +97,58 @@ def test_a_chat_goes_to_a_colleague_with_a_note_the_citizen_is_told_and_the_coll
 
     page.get_by_role("button", name="Зберегти", exact=True).click()  # the first operator's wrap-up
     expect(page.locator("#my-state")).to_have_text("Готовий приймати звернення")
+    page.locator("#go-offline").click()  # the next test's conversation is not hers
+    expect(page.locator("#my-state")).to_have_text("Не на лінії")
     other.keyboard.press("Alt+KeyX")
     expect(other.locator("#wrap-up")).to_be_visible()
+
+
+@pytest.fixture
+def lesia(browser: Any, live_server: LiveServer) -> Iterator[Tab]:  # noqa: F811
+    add_operator(live_server, "lesia")
+    yield from console(browser, live_server, "lesia")
+
+
+def test_typing_and_seen_go_both_ways_in_a_web_chat_and_nothing_of_them_is_stored(
+    lesia: Tab,
+    citizen: Tab,
+    live_server: LiveServer,  # noqa: F811
+) -> None:
+    expect, page, chat = _expect(), lesia.page, citizen.page
+    page.get_by_role("button", name="Приймати звернення").click()
+    ask_for_a_person(chat)
+    expect(page.locator("#offer")).to_be_visible()
+    page.keyboard.press("Alt+KeyA")
+    expect(chat.locator(".msg-note").last).to_contain_text("на зв'язку")
+
+    box = chat.get_by_label("Ваше повідомлення")
+    box.press_sequentially("Доброго")  # keystrokes: the page says the citizen types (once, throttled)
+    expect(page.locator("#citizen-typing")).to_have_text("Громадянин друкує…")
+    expect(page.locator("#citizen-typing")).to_be_visible()
+    box.press_sequentially(" дня")
+    chat.keyboard.press("Enter")
+    expect(page.locator("#chat-log .msg")).to_have_text(["Громадянин: Доброго дня"])
+    expect(page.locator("#citizen-typing")).to_be_hidden()  # what they typed has come
+    # The console had it on screen: the citizen sees their message was seen.
+    expect(chat.locator(".msg-me .seen")).to_have_text("✓ Переглянуто")
+
+    reply = page.get_by_label("Ваша відповідь")
+    reply.press_sequentially("Зараз")
+    expect(chat.locator("#op-typing")).to_be_visible()
+    expect(chat.locator("#op-typing")).to_contain_text("Фахівець друкує…")
+    axe.check(chat, "the web chat while the specialist types and a message is seen")
+    reply.press_sequentially(" перевірю.")
+    page.keyboard.press("Enter")
+    expect(chat.locator(".msg-op .msg-text")).to_have_text(["Зараз перевірю."])
+    expect(chat.locator("#op-typing")).to_be_hidden()
+    expect(page.locator("#chat-log .msg").last).to_have_text("Фахівець: Зараз перевірю. ✓ Переглянуто")
+    axe.check(page, "the console with the citizen's seen mark")
+
+    engine = make_engine(live_server.env["HOTLINE_DATABASE_URL"])
+    with make_sessionmaker(engine)() as session:  # typing and seen are Redis signals only
+        conversation = chat.evaluate("JSON.parse(sessionStorage.getItem('hotline.chat')).sessionId")
+        stored = session.scalars(select(ChatMessage.text).where(ChatMessage.conversation_id == conversation)).all()
+    engine.dispose()
+    assert stored == ["Доброго дня", "Зараз перевірю."]
+    page.keyboard.press("Alt+KeyX")
+    expect(page.locator("#wrap-up")).to_be_visible()

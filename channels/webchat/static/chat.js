@@ -29,6 +29,8 @@ const UI = {
     placeholder: "Напишіть питання…",
     send: "Надіслати",
     typing: "Друкує відповідь…",
+    specialistTyping: "Фахівець друкує…",
+    seen: "Переглянуто",
     handoff: "Чекаємо на фахівця…", // the waiting line is one short line (the robot's message says the rest)
     counter: "{n} з {max} символів",
     tooLong: "Повідомлення задовге: скоротіть його до {max} символів.",
@@ -64,6 +66,8 @@ const UI = {
     placeholder: "Напишите вопрос…",
     send: "Отправить",
     typing: "Печатает ответ…",
+    specialistTyping: "Специалист печатает…",
+    seen: "Просмотрено",
     handoff: "Ждём специалиста…",
     counter: "{n} из {max} символов",
     tooLong: "Сообщение слишком длинное: сократите его до {max} символов.",
@@ -104,6 +108,7 @@ const chat = {
   handoff: false,
   specialist: false, // a person holds the conversation: the robot is silent, they answer live
   lastMessageId: 0, // the specialist's last message shown, so a reconnect resumes after it
+  seenUpto: 0, // the last of my messages the specialist has seen (their "seen")
   busy: false,
 };
 let live = null; // the WebSocket bringing the queue position and the specialist's messages
@@ -112,7 +117,7 @@ let waitingUpdate = null; // the queue's last word on the wait, shown as the one
 document.addEventListener("DOMContentLoaded", init);
 
 function init() {
-  for (const id of ["messages", "scroller", "typing", "handoff", "live-status", "composer", "text", "send", "counter"]) {
+  for (const id of ["messages", "scroller", "typing", "op-typing", "handoff", "live-status", "composer", "text", "send", "counter"]) {
     els[id] = document.getElementById(id);
   }
   els.composer.addEventListener("submit", onSubmit);
@@ -303,7 +308,7 @@ async function deliver(body, echo, id, mayRenew) {
   const pressed = body.button && body.button.startsWith("lang:") ? body.button.slice("lang:".length) : null;
   const lang = pressed || (body.text !== undefined && data.lang) || shown;
   bubble.querySelector(".msg-text").lang = lang;
-  addEntry("me", echo, { element: bubble, lang });
+  addEntry("me", echo, { element: bubble, lang, id: data.message_id });
   if (body.text !== undefined && els.text.value.trim() === body.text) clearComposer();
   showReplies(data);
 }
@@ -361,9 +366,11 @@ function isLanguageQuestion(reply) {
  * earlier messages stay in theirs. The robot and the specialist speak the conversation's language; the
  * line's own notes are in the page's.
  */
-function addEntry(who, text, { lang = who === "note" ? chat.lang : chat.sessionLang || chat.lang, element } = {}) {
+function addEntry(who, text, { lang = who === "note" ? chat.lang : chat.sessionLang || chat.lang, element, id } = {}) {
   element = element || messageElement(who, text, lang);
-  chat.entries.push({ who, text, lang });
+  // `id`: a message to the specialist as stored (their "seen" names it); the element finds its entry by it.
+  if (id) element.dataset.id = id;
+  chat.entries.push(id ? { who, text, lang, id } : { who, text, lang });
   if (chat.entries.length > KEEP_ENTRIES) chat.entries.splice(0, chat.entries.length - KEEP_ENTRIES);
   if (!element.isConnected) els.messages.append(element);
   return element;
@@ -518,6 +525,8 @@ function openLive(attempt = 0) {
   live = socket;
   socket.addEventListener("open", () => {
     attempt = 0;
+    chat.seenSaid = 0; // said again to a new socket: the server keeps only the furthest
+    reportSeen();
   });
   socket.addEventListener("message", (event) => onLive(JSON.parse(event.data)));
   socket.addEventListener("close", (event) => {
@@ -536,9 +545,21 @@ function closeLive() {
 }
 
 function onLive(update) {
+  if (update.type === "typing") {
+    showSpecialistTyping(true);
+    return;
+  }
+  if (update.type === "seen") {
+    chat.seenUpto = Math.max(chat.seenUpto || 0, update.upto);
+    drawSeen();
+    save();
+    return;
+  }
   if (update.type === "message") {
     chat.lastMessageId = Math.max(chat.lastMessageId, update.id);
+    showSpecialistTyping(false);
     scrollToNew(addEntry("op", update.text));
+    reportSeen();
   } else if (update.state === "connected") {
     if (!chat.specialist) {
       chat.specialist = true;
@@ -566,6 +587,52 @@ function onLive(update) {
   drawHandoff();
   save();
 }
+
+// ---- typing and seen, while a specialist holds the chat (never stored: specialist_queue/presence.py) -------
+
+const TYPING_SHOWN_MS = 5000; // the specialist's "typing…" goes unless they type on (their console says so every 3 s)
+const TYPING_EVERY_MS = 2500; // how often this page says the citizen types, at most
+let typingTimer = null;
+let typingSaid = 0;
+
+function showSpecialistTyping(on) {
+  clearTimeout(typingTimer);
+  els["op-typing"].hidden = !on;
+  if (on) typingTimer = setTimeout(() => (els["op-typing"].hidden = true), TYPING_SHOWN_MS);
+}
+
+function tell(frame) {
+  if (live && live.readyState === WebSocket.OPEN) live.send(JSON.stringify(frame));
+}
+
+/** The citizen types to the specialist: said at most every few seconds. */
+function reportTyping() {
+  if (!chat.specialist || Date.now() - typingSaid < TYPING_EVERY_MS) return;
+  typingSaid = Date.now();
+  tell({ type: "typing" });
+}
+
+/** The specialist's messages on screen while the page is in view: the specialist sees they were read. */
+function reportSeen() {
+  if (!document.hidden && chat.lastMessageId > (chat.seenSaid || 0)) {
+    chat.seenSaid = chat.lastMessageId;
+    tell({ type: "seen", upto: chat.lastMessageId });
+  }
+}
+
+/** "Seen" under the last of my messages the specialist has read. */
+function drawSeen() {
+  for (const mark of els.messages.querySelectorAll(".seen")) mark.remove();
+  const read = [...els.messages.querySelectorAll(".msg-me[data-id]")].filter((m) => Number(m.dataset.id) <= (chat.seenUpto || 0));
+  const last = read[read.length - 1];
+  if (!last) return;
+  const mark = document.createElement("span");
+  mark.className = "seen";
+  mark.textContent = `✓ ${t("seen")}`;
+  last.append(mark);
+}
+
+document.addEventListener("visibilitychange", reportSeen);
 
 /** The one waiting line's words for a queue update, in the page's language (said again after a switch). */
 function waitingText(update) {
@@ -655,6 +722,7 @@ function onKeydown(event) {
 function onInput() {
   updateCounter();
   fitHeight();
+  if (els.text.value.trim()) reportTyping();
 }
 
 function clearComposer() {
@@ -707,9 +775,9 @@ function setBusy(on) {
 // ---- keeping the conversation across a reload -----------------------------------------------
 
 function save() {
-  const { lang, sessionId, sessionLang, entries, buttons, handoff, specialist, lastMessageId } = chat;
+  const { lang, sessionId, sessionLang, entries, buttons, handoff, specialist, lastMessageId, seenUpto } = chat;
   if (!sessionId) return;
-  const saved = { lang, sessionId, sessionLang, entries, buttons, handoff, specialist, lastMessageId };
+  const saved = { lang, sessionId, sessionLang, entries, buttons, handoff, specialist, lastMessageId, seenUpto };
   safeStorage(() => sessionStorage.setItem(STORED_CHAT, JSON.stringify(saved)));
 }
 
@@ -730,7 +798,14 @@ function restore() {
 }
 
 function redraw() {
-  els.messages.replaceChildren(...chat.entries.map((entry) => messageElement(entry.who, entry.text, entry.lang)));
+  els.messages.replaceChildren(
+    ...chat.entries.map((entry) => {
+      const element = messageElement(entry.who, entry.text, entry.lang);
+      if (entry.id) element.dataset.id = entry.id;
+      return element;
+    }),
+  );
+  drawSeen();
   drawButtons();
   drawHandoff();
   els.scroller.scrollTop = els.scroller.scrollHeight;
@@ -740,6 +815,7 @@ function resetConversation() {
   closeLive();
   Object.assign(chat, {
     sessionId: null, sessionLang: null, entries: [], buttons: [], handoff: false, specialist: false, lastMessageId: 0,
+    seenUpto: 0,
   });
   safeStorage(() => sessionStorage.removeItem(STORED_CHAT));
   els.messages.replaceChildren();
