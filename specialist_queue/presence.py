@@ -96,7 +96,7 @@ def report(data: str) -> Report | None:
     if conversation is not None and not (isinstance(conversation, str) and CONVERSATION.match(conversation)):
         return None
     upto = found.get("upto", 0)
-    if found["type"] == "seen" and not (isinstance(upto, int) and 0 < upto <= MAX_ID):
+    if found["type"] == "seen" and not (type(upto) is int and 0 < upto <= MAX_ID):  # not a bool
         return None
     return Report(found["type"], conversation, upto if found["type"] == "seen" else 0)
 
@@ -111,6 +111,6 @@ def signal(data: object) -> Typing | Seen | None:
         return None
     if found.get("typing") in WHO:
         return Typing(found["typing"])
-    if found.get("seen") in WHO and isinstance(found.get("upto"), int):
+    if found.get("seen") in WHO and type(found.get("upto")) is int:
         return Seen(found["seen"], found["upto"])
     return None

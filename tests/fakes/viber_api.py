@@ -52,6 +52,7 @@ class FakeViberApi:
         self.delivered: list[Received] = []  # answered with status 0
         self._trouble: deque[Trouble] = deque()
         self._tokens = itertools.count(5741311803571721087)
+        self.message_tokens: dict[int, int] = {}  # id() of a delivered message's Received → the token it was given
         self._lock = threading.Lock()
         fake = self
 
@@ -95,6 +96,14 @@ class FakeViberApi:
             r.body for r in self.delivered if r.path.endswith("send_message") and r.body.get("receiver") == receiver
         ]
 
+    def tokens_to(self, receiver: str) -> list[int]:
+        """The message tokens Viber gave the messages delivered to one user, in order (its "seen" events name them)."""
+        return [
+            self.message_tokens[id(r)]
+            for r in self.delivered
+            if r.path.endswith("send_message") and r.body.get("receiver") == receiver
+        ]
+
     def wait_for(self, receiver: str, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         """The user's delivered messages once there are at least `count` (or whatever came by the timeout)."""
         deadline = time.monotonic() + timeout
@@ -125,6 +134,7 @@ class FakeViberApi:
         answer: dict[str, Any] = {"status": 0, "status_message": "ok", "chat_hostname": "SN-CHAT-05_"}
         if handler.path.endswith("send_message"):
             answer["message_token"] = next(self._tokens)
+            self.message_tokens[id(request)] = answer["message_token"]
         if handler.path.endswith("set_webhook"):
             answer["event_types"] = json.loads(raw or b"{}").get("event_types", [])
         with self._lock:

@@ -147,3 +147,31 @@ def test_statistics_count_telegram_as_a_channel_of_its_own(
     (total,) = [row for row in rows if row[:2] == ["total", "telegram"]]
     assert total[2] >= 1  # conversations
     assert parts.channels.label("telegram", "uk") == "Telegram"
+
+
+def test_the_specialist_typing_shows_as_telegram_s_typing_once_however_often_it_is_said(
+    telegram_client: TestClient, fake_telegram: FakeTelegramApi, sessions_of: sessionmaker[Session]
+) -> None:
+    parts: Any = telegram_client.app.state.parts  # type: ignore[attr-defined]
+    user = new_user()
+    post(telegram_client, start(user))
+    post(telegram_client, press(user, "operator"))
+    fake_telegram.wait_for(2, chat_id=user["id"])
+    conversation_id = line_of(telegram_client).flows.conversation_of(user["id"])
+    assert conversation_id is not None
+    operator_id = _operator(telegram_client)
+    parts.specialists.desk.set_state(operator_id, OperatorState.AVAILABLE)
+    asyncio.run(parts.specialists.desk.accept(operator_id, conversation_id))
+    fake_telegram.wait_for(3, chat_id=user["id"])  # "a specialist joined"
+
+    frame = f'{{"type": "typing", "conversation_id": "{conversation_id}"}}'
+    for _ in range(5):  # every keystroke's burst of the console, within the throttle
+        parts.specialists.desk.heard(operator_id, frame)
+    action = fake_telegram.wait_for(1, "sendChatAction", chat_id=user["id"])[0]
+    assert action.body == {"chat_id": user["id"], "action": "typing"}
+    parts.specialists.desk.send(operator_id, conversation_id, "Відповідь")
+    fake_telegram.wait_for(4, chat_id=user["id"])
+    assert len(fake_telegram.calls("sendChatAction", user["id"])) == 1  # once, not per report nor per worker
+    parts.specialists.desk.heard(operator_id + 1000, frame)  # not held by them: ignored
+    assert _chat(sessions_of, conversation_id) == [("operator", "Відповідь")]  # typing is never stored
+    parts.specialists.desk.close(operator_id, conversation_id)

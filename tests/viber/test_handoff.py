@@ -87,3 +87,39 @@ def test_a_specialist_takes_over_and_hands_back_with_a_rating(
     assert len(fake_viber.sent_to(user["id"])) == 9
     post(viber_client, text_message(user, "operator"))  # and a person can be asked for again
     assert "Ви в черзі до фахівця: 1-й" in fake_viber.sent_to(user["id"])[-1]["text"]
+
+
+def test_viber_s_seen_event_of_a_specialist_s_message_shows_on_the_console(
+    viber_client: TestClient, fake_viber: FakeViberApi, sessions_of: sessionmaker[Session]
+) -> None:
+    parts: Any = viber_client.app.state.parts  # type: ignore[attr-defined]
+    desk, presence = parts.specialists.desk, parts.specialists.queue.presence
+    user = new_user()
+    post(viber_client, conversation_started(user))
+    post(viber_client, text_message(user, "operator"))
+    conversation_id = parts.channels.part(ViberLine).flows.conversation_of(user["id"])
+    operator_id = _operator(viber_client)
+    desk.set_state(operator_id, OperatorState.AVAILABLE)
+    while (offered := parts.specialists.queue.store.operator(operator_id).offer) != conversation_id:
+        asyncio.run(desk.accept(operator_id, offered))  # what the other tests left waiting goes first
+        desk.close(operator_id, offered)
+        desk.wrap_up(operator_id, offered, disposition="other", note="")
+    asyncio.run(desk.accept(operator_id, conversation_id))
+    first = desk.send(operator_id, conversation_id, "Перша відповідь")
+    second = desk.send(operator_id, conversation_id, "Друга відповідь")
+    sent = fake_viber.wait_for(user["id"], 4)
+    assert [m["text"] for m in sent[-2:]] == ["Перша відповідь", "Друга відповідь"]
+    first_token, second_token = fake_viber.tokens_to(user["id"])[-2:]
+
+    def seen(message_token: int) -> None:
+        event = {"event": "seen", "timestamp": 1457764197627, "message_token": message_token, "user_id": user["id"]}
+        assert post(viber_client, event).status_code == 200
+
+    seen(first_token)
+    assert presence.last_seen(conversation_id, "citizen") == first.id
+    seen(second_token)
+    seen(first_token)  # Viber repeats a callback, or reports an older one late: seen only moves forward
+    assert presence.last_seen(conversation_id, "citizen") == second.id
+    seen(123456789)  # a token of no specialist's message (the robot's, or forgotten): nothing
+    assert presence.last_seen(conversation_id, "citizen") == second.id
+    desk.close(operator_id, conversation_id)
