@@ -1,6 +1,7 @@
 """Operator consoles under load: N operators with their consoles open and M conversations waiting, one server.
 
-    .venv/bin/python bench/console_load.py [--operators 50] [--waiting 500] [--idle-seconds 10] [--write]
+    .venv/bin/python bench/console_load.py [--operators 50] [--waiting 500] [--idle-seconds 10]
+        [--baseline GIT_REF] [--write]
 
 It starts `hotline serve` (one worker, no access log) on a scratch PostgreSQL database it creates and drops
 (HOTLINE_BENCH_POSTGRES_URL) and Redis (HOTLINE_BENCH_REDIS_URL, default 127.0.0.1:6379/14, a prefix of its
@@ -16,7 +17,9 @@ console's live connection (`WS /api/operator/live`, the page's own), nobody on t
    one clock); p50/p99 over the offers, with the server's CPU meanwhile.
 
 The consoles run in this one process on asyncio and share the machine with the server: their own delay is
-in the latency. `--write` puts the figures into docs/BENCHMARKS.md. Never run as a test.
+in the latency. `--baseline REF` first measures the same with the server of an earlier commit (its tree taken
+with `git archive` into a scratch folder, run by this virtualenv), so both rows come from one run on one machine
+state. `--write` puts the figures into docs/BENCHMARKS.md. Never run as a test.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import asyncio
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,8 +67,17 @@ class Run:
 
 
 @contextmanager
-def server() -> Iterator[tuple[str, str, int]]:
-    """`hotline serve` on a scratch database: (base URL, database URL, pid)."""
+def source(ref: str) -> Iterator[Path]:
+    """The project's tree at a git commit, in a scratch folder (the working tree and git's state untouched)."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+        yield Path(folder)
+
+
+@contextmanager
+def server(tree: Path | None = None) -> Iterator[tuple[str, str, int]]:
+    """`hotline serve` on a scratch database: (base URL, database URL, pid); `tree`: run that tree's code."""
     name = f"bench_console_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -86,6 +99,7 @@ def server() -> Iterator[tuple[str, str, int]]:
                 "HOTLINE_QUEUE_OFFER_TIMEOUT_SECONDS": str(OFFER_TIMEOUT),
                 "HOTLINE_SECOND_OPINION": "false",
                 "HOTLINE_RATE_LIMITS": "false",  # every citizen and console comes from this one address
+                **({"PYTHONPATH": str(tree)} if tree else {}),  # ahead of this checkout's editable install
             }
             with serving(Path(data), port, env, "--no-access-log", wait=120) as process:
                 yield base, database, process.pid
@@ -211,26 +225,39 @@ async def measure(base: str, pid: int, names: list[str], waiting: int, idle_seco
     }
 
 
-def render(f: dict[str, float], operators: int, waiting: int, command: str, load: float) -> str:
-    idle = f"| idle: {operators} consoles open, {waiting} waiting, nobody on the line "
+def rows(f: dict[str, float], operators: int, waiting: int, which: str) -> str:
+    idle = f"| {which}idle: {operators} consoles open, {waiting} waiting, nobody on the line "
     idle += f"| {f['idle_cpu']:.0f} % | {f['idle_rss']:.0f} MB | — | — | — | — |"
-    busy = f"| offers: every operator takes each offer at once | {f['busy_cpu']:.0f} % | {f['busy_rss']:.0f} MB "
-    busy += f"| {f['offers']:.0f} | {f['per_second']:.1f} | {f['p50']:.0f} ms | {f['p99']:.0f} ms |"
+    busy = f"| {which}offers: every operator takes each offer at once | {f['busy_cpu']:.0f} % "
+    busy += f"| {f['busy_rss']:.0f} MB | {f['offers']:.0f} | {f['per_second']:.1f} | {f['p50']:.0f} ms "
+    busy += f"| {f['p99']:.0f} ms |"
+    return f"{idle}\n{busy}"
+
+
+def render(runs: list[tuple[str, dict[str, float]]], operators: int, waiting: int, command: str, load: float) -> str:
+    table = "\n".join(rows(f, operators, waiting, which) for which, f in runs)
     return f"""## Operator consoles: {operators} open, {waiting} conversations waiting (one server)
 
 `{command}`
 
 | phase | server CPU (% of one core) | server memory (RSS) | offers | served/s | offer → console p50 | p99 |
 |---|---|---|---|---|---|---|
-{idle}
-{busy}
+{table}
 
 One `hotline serve` worker on PostgreSQL and Redis; the {operators} consoles are live WebSockets in one asyncio
 client process on the same machine (their delay is in the latency). Offer → console: from Redis making the
-offer (its deadline minus the offer timeout) to the console's frame with it. Each console is refreshed when the
-queue changes and at least once a second (queue waits grow by themselves): the idle CPU is that refresh for
-{operators} consoles ({machine()}; load average {load:.1f} at the start).
+offer (its deadline minus the offer timeout) to the console's frame with it. Each console reads its state again
+at least once a second (queue waits grow by themselves; the idle CPU is that refresh for {operators} consoles) and
+when a change concerns its operator (an offer, their conversations, their state: the queue's notice names them).
+Before that notice named anyone, every change of the queue woke all {operators} consoles, each reading everything
+again ({machine()}; load average {load:.1f} at the start).
 """
+
+
+def one_run(args: argparse.Namespace, tree: Path | None) -> dict[str, float]:
+    with server(tree) as (base, database, pid):
+        names = add_operators(database, args.operators)
+        return asyncio.run(measure(base, pid, names, args.waiting, args.idle_seconds))
 
 
 def main() -> None:
@@ -238,14 +265,17 @@ def main() -> None:
     parser.add_argument("--operators", type=int, default=50)
     parser.add_argument("--waiting", type=int, default=500)
     parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--baseline", metavar="GIT_REF", help="measure an earlier commit's server first")
     parser.add_argument("--write", action="store_true", help="put the figures into docs/BENCHMARKS.md")
     args = parser.parse_args()
     load = load_average()
-    with server() as (base, database, pid):
-        names = add_operators(database, args.operators)
-        figures = asyncio.run(measure(base, pid, names, args.waiting, args.idle_seconds))
+    runs: list[tuple[str, dict[str, float]]] = []
+    if args.baseline:
+        with source(args.baseline) as tree:
+            runs.append((f"before ({args.baseline}): ", one_run(args, tree)))
+    runs.append(("now: " if args.baseline else "", one_run(args, None)))
     command = "python bench/console_load.py " + " ".join(sys.argv[1:])
-    body = render(figures, args.operators, args.waiting, command.strip(), load)
+    body = render(runs, args.operators, args.waiting, command.strip(), load)
     print(body)
     if args.write:
         print(f"written to {write_section('console_load', body)}")

@@ -21,7 +21,7 @@ from hotline.db import utcnow
 from hotline.deps import Parts, PartsDep, StaffUser, require, staff_of
 from hotline.users import SPECIALISTS, Role
 from privacy import conversations as privacy_view
-from specialist_queue import canned, console, context, history, live, supervisor
+from specialist_queue import canned, console, context, history, live, search_pages, supervisor
 from specialist_queue.desk import NotConfigured
 from specialist_queue.follow import CannotConnect, Recordings
 from specialist_queue.model import Conflict, OperatorState
@@ -357,5 +357,7 @@ def _websocket_user(websocket: WebSocket, parts: Parts) -> StaffUser | None:
     return user if user is not None and user.role in SPECIALISTS else None
 
 
-# The supervisor's view (its page, wallboard, silent view and whisper) comes in with the operator API.
+# The supervisor's view (its page, wallboard, silent view and whisper) and the search over conversations come in
+# with the operator API.
 router.include_router(supervisor.router)
+router.include_router(search_pages.router)

@@ -21,6 +21,7 @@ PAUSE_REASONS = ("break", "lunch", "training", "paperwork")
 _TEXT: dict[str, tuple[str, str]] = {
     "title": ("Консоль фахівця", "Консоль специалиста"),
     "log_out": ("Вийти", "Выйти"),
+    "search_link": ("Пошук розмов", "Поиск разговоров"),
     "my_state": ("Мій стан", "Моё состояние"),
     "state_available": ("Готовий приймати звернення", "Готов принимать обращения"),
     "state_busy": ("Розмова", "Разговор"),

@@ -81,7 +81,7 @@ class Desk:
                 events.event(QueueEventKind.TIMED_OUT, now=now, entry=entry, operator_id=operator_id, data=left)
             )
         events.log(self.sessions, *changed)
-        self.store.notify({"kind": "operator"})
+        self.store.notify({"kind": "operator"}, operators=[operator_id])
         if state is OperatorState.AVAILABLE:
             self.queue.dispatch(now=now)
         return self.store.operator(operator_id)
@@ -100,7 +100,7 @@ class Desk:
         now = self.queue.now(now)
         extra = self.queue.timing.offer_timeout
         deadline = self.store.extend_offer(operator_id, conversation_id, now=now, extra=extra, most=MORE_TIME)
-        self.store.notify({"kind": "operator"})  # the console's countdown follows
+        self.store.notify({"kind": "operator"}, operators=[operator_id])  # the console's countdown follows
         return deadline
 
     async def _connect(self, entry: Entry, operator_id: int, now: float) -> None:
@@ -137,7 +137,7 @@ class Desk:
 
     def _connected(self, entry: Entry, operator_id: int, now: float) -> None:
         events.log(self.sessions, events.event(QueueEventKind.CONNECTED, now=now, entry=entry, operator_id=operator_id))
-        self.store.notify({"kind": "queue"})
+        self.store.notify({"kind": "queue"}, operators=[operator_id])
         self.store.notify_chat(entry.conversation_id)
 
     def send(
@@ -201,7 +201,7 @@ class Desk:
         )
         events.log(self.sessions, closed)
         self.release(conversation_id)
-        self._changed(conversation_id)
+        self._changed(conversation_id, operator_id)
         return entry
 
     def transfer(
@@ -255,7 +255,7 @@ class Desk:
             data={"disposition": disposition, "note": note},
         )
         events.log(self.sessions, done)
-        self.store.notify({"kind": "operator"})
+        self.store.notify({"kind": "operator"}, operators=[operator_id])
         self.queue.dispatch(now=now)
 
     def callback_outcome(
@@ -276,7 +276,7 @@ class Desk:
             if entry.reached is None:  # said once: a second click changes nothing
                 self.store.mark_reached(conversation_id, now=now)
                 self._callback_outcome(entry, operator_id, now, {"outcome": outcome, "attempts": entry.attempts + 1})
-                self._changed(conversation_id)
+                self._changed(conversation_id, operator_id)
             return self.store.entry(conversation_id) or entry
         if outcome != "no_answer":
             self._callback_outcome(entry, operator_id, now, {"outcome": outcome, "attempts": entry.attempts + 1})
@@ -288,7 +288,7 @@ class Desk:
         self._callback_outcome(
             entry, operator_id, now, {"outcome": outcome, "attempts": entry.attempts, "due": retry.timestamp()}
         )
-        self._changed(conversation_id)
+        self._changed(conversation_id, operator_id)
         return entry
 
     def _callback_outcome(self, entry: Entry, operator_id: int, now: float, data: dict[str, Any]) -> None:
@@ -322,8 +322,8 @@ class Desk:
         """Channels whose conversations cannot reach a specialist on this server → the settings it lacks."""
         return {name: list(missing) for name, c in self.queue.connectors.items() if (missing := c.missing())}
 
-    def _changed(self, conversation_id: str) -> None:
-        self.store.notify({"kind": "operator"})
+    def _changed(self, conversation_id: str, operator_id: int) -> None:
+        self.store.notify({"kind": "operator"}, operators=[operator_id])
         self.store.notify_chat(conversation_id)
 
     def _user(self, operator_id: int) -> User:

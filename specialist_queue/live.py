@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
@@ -58,9 +59,11 @@ async def operator_updates(
         sent: dict[str, Any] | None = None
         after: dict[str, int] = {}  # held conversation → the last message id sent
         woke: list[dict[str, Any]] = []
+        looked = -follow.HEARTBEAT
         while True:
             heard = [(c, s) for m in woke if (c := _signalled(prefix, m)) and (s := presence.signal(m["data"]))]
-            if not woke or len(heard) < len(woke):  # the heartbeat, or more than typing and seen
+            if concerned(prefix, operator_id, woke, looked):
+                looked = time.monotonic()
                 snapshot = await to_thread.run_sync(lambda: desk.snapshot(operator_id))
                 snapshot["queues"] = await figures.get()
                 held = [c["conversation_id"] for c in snapshot["conversations"]]
@@ -86,6 +89,30 @@ async def operator_updates(
             woke = await follow.wake(pubsub)
 
 
+def concerned(prefix: str, operator_id: int, woke: list[dict[str, Any]], looked: float) -> bool:
+    """Whether an operator's stream reads its state again: at the heartbeat (the queues' figures and waits move by
+    themselves; at least once a second however busy the line is), or for a change of theirs: a message of a
+    conversation they hold, or a queue change that names them or names nobody (`QueueStore.notify`). Typing
+    and seen alone are sent as they are; a change of other operators' offers and conversations waits for the
+    heartbeat, so one change does not make every console on the line read everything again."""
+    if not woke or time.monotonic() - looked >= follow.HEARTBEAT:
+        return True
+    notify = keys.notify_channel(prefix)
+    for message in woke:
+        if _signalled(prefix, message):
+            continue
+        if str(message["channel"]) != notify:
+            return True  # a chat message of a conversation I hold
+        try:
+            said = json.loads(message["data"])
+        except ValueError:
+            return True
+        named = said.get("operators") if isinstance(said, dict) else None
+        if not isinstance(named, list) or operator_id in named:
+            return True
+    return False
+
+
 def _channels(prefix: str, conversation_id: str) -> tuple[str, str]:
     return keys.chat_channel(prefix, conversation_id), keys.signal_channel(prefix, conversation_id)
 
@@ -102,18 +129,23 @@ async def alerts(
 ) -> AsyncIterator[dict[str, Any]]:
     """What every staff page an operator has open needs to ring: my state and my offer (with its queue's
     title), whenever they change."""
-    async with _subscribed(client, keys.notify_channel(desk.store.prefix)) as pubsub:
+    prefix = desk.store.prefix
+    async with _subscribed(client, keys.notify_channel(prefix)) as pubsub:
         sent: dict[str, Any] | None = None
+        woke: list[dict[str, Any]] = []
+        looked = -follow.HEARTBEAT
         while True:
-            snapshot = await to_thread.run_sync(lambda: desk.snapshot(operator_id))
-            offer = snapshot["offer"] and {k: v for k, v in snapshot["offer"].items() if k != "waited"}  # it grows
-            if offer:
-                offer["queue_title"] = queue_title(offer["queue"])
-            mine = {"type": "alert", "operator": snapshot["operator"], "offer": offer}
-            if mine != sent:
-                sent = mine
-                yield {**mine, "now": snapshot["now"]}
-            await follow.wake(pubsub)
+            if concerned(prefix, operator_id, woke, looked):
+                looked = time.monotonic()
+                snapshot = await to_thread.run_sync(lambda: desk.snapshot(operator_id))
+                offer = snapshot["offer"] and {k: v for k, v in snapshot["offer"].items() if k != "waited"}  # it grows
+                if offer:
+                    offer["queue_title"] = queue_title(offer["queue"])
+                mine = {"type": "alert", "operator": snapshot["operator"], "offer": offer}
+                if mine != sent:
+                    sent = mine
+                    yield {**mine, "now": snapshot["now"]}
+            woke = await follow.wake(pubsub)
 
 
 async def wallboard_updates(

@@ -279,7 +279,7 @@ class SpecialistQueue:
                 for o in offers
             ]
             self.record(*made)
-            self.store.notify({"kind": "queue"})
+            self.store.notify({"kind": "queue"}, operators=sorted({o.operator_id for o in offers}))
         return offers
 
     def tick(self, *, now: float | None = None) -> None:

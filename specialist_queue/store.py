@@ -325,8 +325,12 @@ class QueueStore:
         """Say the queues are whole on `server` (read before the rebuild began: a failover meanwhile shows)."""
         self.client.set(keys.alive(self.prefix), server)
 
-    def notify(self, what: dict[str, Any]) -> None:
-        self.client.publish(keys.notify_channel(self.prefix), json.dumps(what))
+    def notify(self, what: dict[str, Any], *, operators: list[int] | None = None) -> None:
+        """Wake the live streams: something changed. `operators`: the only operators whose own state, offer or
+        conversations it changed (their consoles look now; the others see the queues' figures at their next
+        heartbeat); None: anyone's may have."""
+        said = what if operators is None else {**what, "operators": operators}
+        self.client.publish(keys.notify_channel(self.prefix), json.dumps(said))
 
     def notify_chat(self, conversation_id: str) -> None:
         self.client.publish(keys.chat_channel(self.prefix, conversation_id), "1")

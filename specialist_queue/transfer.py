@@ -97,7 +97,7 @@ def transfer(
             text=text,
             operator_id=operator_id,
         )
-    store.notify({"kind": "queue"})
+    store.notify({"kind": "queue"}, operators=[operator_id, *([to.colleague] if to.colleague is not None else [])])
     store.notify_chat(conversation_id)
     if to.colleague is None:
         queue.dispatch(now=now)

@@ -572,14 +572,13 @@ function drawMessages() {
       said.textContent = message.text;
       if (TO_THE_CITIZEN.has(message.sender) && view.held && view.held.lang) said.lang = view.held.lang;
       item.append(who, said);
-      if (message.id === lastSeen) {
-        const mark = document.createElement("span");
-        mark.className = "seen";
-        mark.textContent = ` ✓ ${t("seen")}`;
-        item.append(mark);
-      }
-      return item;
-    }),
+      if (message.id !== lastSeen) return item;
+      // Beside the message, not in it: the message's own words stay as they were.
+      const mark = document.createElement("p");
+      mark.className = "seen";
+      mark.textContent = `✓ ${t("seen")}`;
+      return [item, mark];
+    }).flat(),
   );
   log.scrollTop = log.scrollHeight;
   drawTyping();

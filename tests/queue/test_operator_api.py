@@ -124,7 +124,9 @@ def test_chat_relay_in_order_stored_before_acknowledged_and_the_robot_silent(app
         said = []
         for number in range(5):  # citizen and specialist interleaved, each stored before its answer
             answer = chat(app, session_id, text=f"громадянин {number}", message_id=f"m{number}")
+            stored = answer.pop("message_id")  # what the specialist's "seen" refers to
             assert answer == {"lang": "uk", "replies": [], "specialist": True, "relayed": True}
+            assert _stored(app, stored) == f"громадянин {number}"
             sent = olena.post(f"/api/operator/conversations/{session_id}/messages", {"text": f"фахівець {number}"})
             assert sent.status_code == 201 and _stored(app, sent.json()["id"]) == f"фахівець {number}"
             said += [f"громадянин {number}", f"фахівець {number}"]

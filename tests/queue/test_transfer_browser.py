@@ -1,18 +1,20 @@
 """Transfer, typing and seen in headless Chromium against `hotline serve`: an operator hands a web chat to a
 colleague on the line with a note, by keyboard; the citizen is told in their language; the colleague's console
 (in Russian) rings with the offer, shows the transfer and its note, and after accept the earlier messages and
-private notes; the first operator wraps up. Both sides see the other typing and which messages were seen.
-axe runs on the pages."""
+private notes; the first operator wraps up. Both sides see the other typing and which messages were seen. The
+search over conversations, by keyboard, in Ukrainian and Russian. axe runs on the pages."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from hotline.db import make_engine, make_sessionmaker
+from hotline.conversation_log import Conversation
+from hotline.db import make_engine, make_sessionmaker, transaction
 from specialist_queue.chat import ChatMessage
 from specialist_queue.transfer import TOLD
 from tests.accessibility import axe
@@ -130,7 +132,7 @@ def test_typing_and_seen_go_both_ways_in_a_web_chat_and_nothing_of_them_is_store
     expect(page.locator("#chat-log .msg")).to_have_text(["Громадянин: Доброго дня"])
     expect(page.locator("#citizen-typing")).to_be_hidden()  # what they typed has come
     # The console had it on screen: the citizen sees their message was seen.
-    expect(chat.locator(".msg-me .seen")).to_have_text("✓ Переглянуто")
+    expect(chat.locator(".msg-me + .seen")).to_have_text("✓ Переглянуто")
 
     reply = page.get_by_label("Ваша відповідь")
     reply.press_sequentially("Зараз")
@@ -141,7 +143,8 @@ def test_typing_and_seen_go_both_ways_in_a_web_chat_and_nothing_of_them_is_store
     page.keyboard.press("Enter")
     expect(chat.locator(".msg-op .msg-text")).to_have_text(["Зараз перевірю."])
     expect(chat.locator("#op-typing")).to_be_hidden()
-    expect(page.locator("#chat-log .msg").last).to_have_text("Фахівець: Зараз перевірю. ✓ Переглянуто")
+    expect(page.locator("#chat-log .msg").last).to_have_text("Фахівець: Зараз перевірю.")
+    expect(page.locator("#chat-log .msg + .seen")).to_have_text("✓ Переглянуто")
     axe.check(page, "the console with the citizen's seen mark")
 
     engine = make_engine(live_server.env["HOTLINE_DATABASE_URL"])
@@ -152,3 +155,36 @@ def test_typing_and_seen_go_both_ways_in_a_web_chat_and_nothing_of_them_is_store
     assert stored == ["Доброго дня", "Зараз перевірю."]
     page.keyboard.press("Alt+KeyX")
     expect(page.locator("#wrap-up")).to_be_visible()
+
+
+def test_search_by_keyboard_in_both_languages_and_a_bad_value_said_on_the_page(
+    browser: Any,  # noqa: F811
+    live_server: LiveServer,  # noqa: F811
+) -> None:
+    expect, word = _expect(), f"перерахунок{uuid.uuid4().hex[:6]}"
+    engine = make_engine(live_server.env["HOTLINE_DATABASE_URL"])
+    with transaction(make_sessionmaker(engine)) as session:  # a conversation as the web chat records it
+        conversation_id = uuid.uuid4().hex
+        session.add(Conversation(id=conversation_id, channel="web", lang="ru", handoff_queue="general"))
+        session.flush()
+        session.add(ChatMessage(conversation_id=conversation_id, sender="citizen", text=f"<i>{word}</i> будь ласка"))
+    engine.dispose()
+    add_operator(live_server, "maksym")
+    for tab in console(browser, live_server, "maksym"):
+        page = tab.page
+        page.get_by_role("link", name="Пошук розмов").focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Пошук розмов")
+        page.get_by_label("Канал").select_option(label="Веб-чат")
+        page.get_by_label("Слова з розмови").fill(word.upper())  # whatever the case
+        page.keyboard.press("Enter")  # submits the form
+        expect(page.get_by_role("heading", name="Знайдено: 1")).to_be_visible()
+        expect(page.locator("#results tbody tr td").nth(2)).to_have_text("російська")
+        axe.check(page, "the search with a result")
+        page.goto(page.url + "&lang=ru")
+        expect(page.get_by_role("heading", name="Найдено: 1")).to_be_visible()
+        expect(page.locator("#results tbody tr td").nth(4)).to_have_text("только робот")
+        axe.check(page, "the search in Russian")
+        page.goto("/operator/search?from=2026-02-30&lang=uk")
+        expect(page.get_by_role("alert")).to_contain_text("Пошук не виконано: from")
+        axe.check(page, "the search refusing a date")

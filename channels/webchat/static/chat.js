@@ -626,10 +626,11 @@ function drawSeen() {
   const read = [...els.messages.querySelectorAll(".msg-me[data-id]")].filter((m) => Number(m.dataset.id) <= (chat.seenUpto || 0));
   const last = read[read.length - 1];
   if (!last) return;
-  const mark = document.createElement("span");
+  // Beside the bubble, not in it: the message's own words stay as they were.
+  const mark = document.createElement("p");
   mark.className = "seen";
   mark.textContent = `✓ ${t("seen")}`;
-  last.append(mark);
+  last.after(mark);
 }
 
 document.addEventListener("visibilitychange", reportSeen);
