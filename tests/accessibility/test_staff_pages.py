@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "a long admin password"
 NOT_PAGES = (".csv", ".yaml")
-OTHER_STAFF_PAGES = ["/supervisor", "/operator", "/operator/cases"]  # outside /admin, open to admins too
+OTHER_STAFF_PAGES = ["/supervisor", "/operator", "/operator/cases", "/operator/search?from=2000-01-01"]  # admins too
 SCREEN = {"width": 1280, "height": 900}
 ZOOMED = {"width": 320, "height": 256}  # the same screen at 400 %
 # Off the screen at 400 % zoom (WCAG 1.4.10): anything but a data table past the right edge. A wide table may

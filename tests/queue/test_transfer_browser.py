@@ -70,7 +70,7 @@ def test_a_chat_goes_to_a_colleague_with_a_note_the_citizen_is_told_and_the_coll
     choice = page.get_by_label("Кому передати")
     expect(choice.locator("option", has_text="Taras")).to_be_enabled()
     choice.select_option(label="Taras")
-    page.get_by_label("Примітка для колеги (громадянин її не бачить)").fill(NOTE)
+    page.get_by_label("Що передати колезі (громадянин цього не бачить)").fill(NOTE)
     axe.check(page, "the console with the transfer box open")
     page.get_by_role("button", name="Передати", exact=True).focus()
     page.keyboard.press("Enter")
