@@ -98,7 +98,7 @@ TELEGRAM_GONE = ("chat not found", "user is deactivated")
 class TelegramPush:
     """Announcements over the Bot API through the line's sender (`channels.telegram.sender`): one sendMessage
     per chat, counted in the rates every node shares with the chats' own messages (about 30 a second in
-    all, one a second in a chat); a 429 waits the `retry_after` Telegram names (`channels.telegram.client`);
+    all, one a second in a chat); a 429 holds every send for the `retry_after` Telegram names (`Rates.hold`);
     a 403 means the citizen blocked the bot, so the chat is marked as the line marks it."""
 
     sender: TelegramSender

@@ -94,12 +94,15 @@ class BotApi:
         token: str,
         retry: Retry | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        limited: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
+        """`limited` hears each 429's `retry_after` (the sender holds every chat's messages that long)."""
         self.http = http
         self.base = f"{api_url.rstrip('/')}/bot{token}/"
         self.files = f"{api_url.rstrip('/')}/file/bot{token}/"
         self.retry = retry or Retry()
         self.sleep = sleep
+        self.limited = limited
         hide_token(token)
 
     async def call(self, method: str, body: dict[str, Any], *, resend: bool = True) -> Any:
@@ -144,6 +147,8 @@ class BotApi:
         answer = _json(response)
         if response.status_code == 429 or answer.get("error_code") == 429:
             wait = float((answer.get("parameters") or {}).get("retry_after") or 1)
+            if self.limited is not None:
+                await self.limited(wait)
             if wait > self.retry.max_retry_after:
                 raise TelegramUnavailable(f"Telegram {method}: asked to wait {wait:.0f} s")
             raise _Again(f"429, retry after {wait:.0f} s", retry_after=wait)

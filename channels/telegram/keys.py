@@ -16,6 +16,11 @@ def update(prefix: str, update_id: int) -> str:
     return f"{of(prefix).base}:update:{update_id}"
 
 
+def held(prefix: str) -> str:
+    """Set while Telegram has asked the bot to wait (a 429's `retry_after`): no chat is sent anything, from any node."""
+    return f"{of(prefix).base}:held"
+
+
 def limits(prefix: str) -> str:
     """Where the shared send-rate counters live (the `limits` library's key prefix)."""
     return f"{of(prefix).base}:limits"

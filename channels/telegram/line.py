@@ -98,10 +98,12 @@ class TelegramLine:
         await self.redis.aclose()
 
 
-def api_for(settings: Settings, http: httpx.AsyncClient) -> BotApi:
+def api_for(settings: Settings, http: httpx.AsyncClient, *, rates: Rates | None = None) -> BotApi:
+    """The Bot API as the settings say; with `rates`, a 429 holds every chat's messages (`Rates.hold`)."""
     retry = Retry(attempts=settings.telegram_send_attempts, first_delay=settings.telegram_retry_seconds)
     token = settings.telegram_bot_token.get_secret_value()
-    return BotApi(http, api_url=settings.telegram_api_url, token=token, retry=retry)
+    limited = rates.hold if rates is not None else None
+    return BotApi(http, api_url=settings.telegram_api_url, token=token, retry=retry, limited=limited)
 
 
 def open_line(
@@ -129,13 +131,14 @@ def open_line(
     prefix = settings.redis_prefix
     http = make_http(settings.telegram_timeout_seconds)
     async_redis = redis.async_client()
-    api = api_for(settings, http)
+    rates = Rates(async_redis, prefix)
+    api = api_for(settings, http, rates=rates)
     line = TelegramLine(
         secret=settings.telegram_webhook_secret.get_secret_value(),
         prefix=settings.redis_prefix,
         flows=flows,
         api=api,
-        sender=Sender(api, async_redis, prefix=prefix, rates=Rates(async_redis, prefix), record=recorder(flows)),
+        sender=Sender(api, async_redis, prefix=prefix, rates=rates, record=recorder(flows)),
         http=http,
         redis=async_redis,
         transcriber=transcriber,

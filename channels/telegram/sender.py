@@ -5,8 +5,9 @@
   and makes one chat's calls one after another, in the order they were handed over.
 - Within Telegram's rates (its FAQ: about 30 messages a second in all, about one a second in a chat,
   short bursts allowed): counted in Redis with the `limits` library, so every node shares them; a
-  message over a rate waits for its turn. A Redis failure lets it through (logged): an answer late
-  by a 429 is better than none.
+  message over a rate waits for its turn. When Telegram answers 429 anyway, every node holds every
+  chat's messages for the `retry_after` it names (`Rates.hold`). A Redis failure lets a message
+  through (logged): an answer late by a 429 is better than none.
 - Not to citizens who blocked the bot; a 403 from Telegram marks them so.
 
 Outcomes other than "sent" are handed to the recorder (the `telegram_events` table).
@@ -57,13 +58,24 @@ class Rates:
         pool: dict[str, Any] = {"connection_pool": client.connection_pool}
         storage = RedisStorage("async+redis://", implementation="redispy", key_prefix=keys.limits(prefix), **pool)
         self.limiter = MovingWindowRateLimiter(storage)
+        self.redis = client
+        self.held = keys.held(prefix)
         self.one_chat = one_chat
         self.all_chats = all_chats
         self.sleep = sleep
 
+    async def hold(self, seconds: float) -> None:
+        """Telegram answered 429: no message goes to any chat, from any node, for `seconds`."""
+        try:
+            await self.redis.set(self.held, "429", px=max(1, round(seconds * 1000)))
+        except (RedisError, OSError) as exc:
+            log.warning("Telegram's wait not shared (Redis: %s)", type(exc).__name__)
+
     async def wait(self, chat_id: int) -> None:
         """Return when one more message to `chat_id` keeps within both rates (and count it)."""
         try:
+            if (left := await self.redis.pttl(self.held)) > 0:  # -2: no hold; -1 never happens (always set with PX)
+                await self.sleep(left / 1000)
             await self._take(self.one_chat, str(chat_id))
             await self._take(self.all_chats, "all")
         except (RedisError, OSError) as exc:

@@ -170,6 +170,24 @@ async def test_all_chats_together_get_no_more_than_the_global_rate(
     assert len(waits.asked) >= 3 and all(0 < w <= 1 for w in waits.asked)  # three of the six waited
 
 
+async def test_a_429_holds_every_chats_messages_for_its_retry_after(
+    http: httpx.AsyncClient, fake: FakeTelegramApi, redis: aioredis.Redis
+) -> None:
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    rates, waits = Rates(redis, prefix), Waits()
+    rates.sleep = waits
+    bot = BotApi(
+        http, api_url=fake.url, token=BOT_TOKEN, retry=Retry(first_delay=0.01), sleep=Waits(), limited=rates.hold
+    )
+    send = Sender(bot, redis, prefix=prefix, rates=rates, record=Recorded())
+    fake.limit_next(1, retry_after=2)
+    await send.deliver([message(1, "a")])  # the 429; the call waits Telegram's 2 s itself, then goes
+    assert waits.asked == []
+    await send.deliver([message(2, "b")])  # another chat, on any node: what is left of the 2 s first
+    assert len(waits.asked) == 1 and 0 < waits.asked[0] <= 2
+    assert [c.text for c in fake.delivered] == ["a", "b"]
+
+
 async def test_a_blocked_chat_gets_nothing_and_a_403_blocks_it(
     http: httpx.AsyncClient, fake: FakeTelegramApi, redis: aioredis.Redis
 ) -> None:
