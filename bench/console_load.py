@@ -138,7 +138,9 @@ async def citizens(base: str, count: int) -> None:
 
 async def log_in(base: str, name: str) -> tuple[httpx.AsyncClient, str]:
     """A console's HTTP client, logged in, and its CSRF token."""
-    http = httpx.AsyncClient(base_url=base, timeout=60)
+    # Idle connections are let go well before the server's keep-alive (5 s) ends them, so a post is not sent on
+    # a connection the server is closing (on a loaded machine that race drops a request now and then).
+    http = httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(keepalive_expiry=1.0))
     form = await http.get("/login")
     token = CSRF.search(form.text)
     assert token, "no CSRF token on the login form"
@@ -161,7 +163,7 @@ async def console(
         await ws.recv()  # the first state: the console is on screen
         opened.set()
         await go.wait()
-        await http.post("/api/operator/state", json={"state": "available"}, headers=headers)
+        await post(http, "/api/operator/state", headers, {"state": "available"})
         seen: set[str] = set()
         while not done.is_set():
             try:
@@ -175,13 +177,25 @@ async def console(
             conversation = offer["conversation_id"]
             seen.add(conversation)
             path = f"/api/operator/conversations/{conversation}"
-            if (await http.post(f"/api/operator/offers/{conversation}/accept", headers=headers)).status_code == 200:
-                await http.post(f"{path}/close", headers=headers)
-                await http.post(f"{path}/wrap-up", json={"disposition": "other"}, headers=headers)
+            await post(http, f"/api/operator/offers/{conversation}/accept", headers)
+            # Closed whatever the accept answered: a resent accept answers 409 when the first one did arrive.
+            if (await post(http, f"{path}/close", headers)).status_code == 200:
+                await post(http, f"{path}/wrap-up", headers, {"disposition": "other"})
                 run.served += 1
                 if run.served >= total:
                     done.set()
     await http.aclose()
+
+
+async def post(
+    http: httpx.AsyncClient, path: str, headers: dict[str, str], body: dict[str, str] | None = None
+) -> httpx.Response:
+    """A console's post, sent again once when the connection was dropped before any answer (the server then
+    answers it as the first time, or with 409 when the first did arrive: either way the console goes on)."""
+    try:
+        return await http.post(path, json=body or {}, headers=headers)
+    except httpx.RemoteProtocolError:
+        return await http.post(path, json=body or {}, headers=headers)
 
 
 def cpu_seconds(process: psutil.Process) -> float:
