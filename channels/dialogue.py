@@ -36,7 +36,7 @@ from intents.engine import Callback, Expect, Handoff, Input, InputKind, Reply, S
 from intents.listening import Listening, listening
 from intents.screening import counts as screening_counts
 from intents.screening.flow import Counted, What
-from intents.tree import LANGUAGES, Tree
+from intents.tree import LANGUAGES, Priority, Tree
 from intents.understanding import Understanding
 from intents.vector_store import SqlVectors
 
@@ -286,7 +286,7 @@ class Dialogue:
             step=last_step + 1,
             replies=outcome.replies,
             lang=outcome.state.lang,
-            handoff_requested=outcome.state.handoff if state.handoff is None else None,
+            handoff_requested=_requested(state.handoff, outcome.state.handoff),
             tree_version=outcome.state.tree_version,
             private=outcome.private,
             answers=outcome.answers,
@@ -368,6 +368,17 @@ class Dialogue:
             if self.store.advance(conversation_id, seen=seen, state=stored, result={}, turn=None):
                 return True
         raise ConversationBusy(f"conversation {conversation_id} is being changed by too many requests at once")
+
+
+def _requested(before: Handoff | None, after: Handoff | None) -> Handoff | None:
+    """The handoff this turn made: a first one, or a crisis written while waiting for a person on an ordinary
+    one (the queue then moves the conversation up, `SpecialistQueue.escalate`); else None."""
+    if before is None:
+        return after
+    more_urgent = (
+        after is not None and after.priority is Priority.EMERGENCY and before.priority is not Priority.EMERGENCY
+    )
+    return after if more_urgent else None
 
 
 def _readable(event: Input, lang: str | None) -> str:

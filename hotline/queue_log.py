@@ -29,6 +29,7 @@ class QueueEventKind(StrEnum):
     UNPAUSED = "unpaused"
     CLOSED = "closed"
     TRANSFERRED = "transferred"  # to a colleague (offered to them) or another queue; the specialist wraps up
+    ESCALATED = "escalated"  # a crisis while waiting: moved to a more urgent queue or priority (data: from where)
 
 
 class QueueEvent(Base):

@@ -673,6 +673,38 @@ return result
 """
 )
 
+# ARGV: P, conversation, target queue, priority (emergency|normal), crisis skill
+#   → {state before, queue before, priority before, operator whose offer was withdrawn or '', conv, fields…} | {}
+# A conversation waiting (or on offer) whose citizen then asked for more urgent help: it moves to the target queue
+# when that is more urgent (a higher priority, or the crisis skill), at its place there (its seq and arrival are
+# kept); an offer of it is withdrawn, to be made again by priority. A priority is never lowered; a conversation
+# a specialist holds, or any other, is left as it is ({}). One step, so no offer or accept slips in between.
+ESCALATE = (
+    _PRELUDE
+    + """
+local conv, to_q, to_priority, crisis = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local e = key('e', conv)
+local state, q, class, priority, op = unpack(redis.call('HMGET', e, 'state', 'queue', 'class', 'priority', 'operator'))
+if state ~= 'waiting' and state ~= 'offered' then return {} end
+local skill = string.match(q, '^(.+):[^:]+$')
+local to_skill, lang = string.match(to_q, '^(.+):([^:]+)$')
+local higher = to_priority == 'emergency' and priority ~= 'emergency'
+if not higher and not (to_skill == crisis and skill ~= crisis) then return {} end
+local withdrawn = ''
+if state == 'offered' then
+  unoffer(conv)
+  if not blank(op) then redis.call('HSET', key('op', op), 'offer', ''); withdrawn = op end
+end
+redis.call('ZREM', key('q', q), conv)
+if higher then redis.call('HSET', e, 'priority', to_priority, 'class', 0) end
+redis.call('HSET', e, 'queue', to_q, 'lang', lang)
+place(conv)
+local result = entry(conv)
+for i, v in ipairs({state, q, priority or 'normal', withdrawn}) do table.insert(result, i, v) end
+return result
+"""
+)
+
 # KEYS: the seen key, the signal channel; ARGV: message id, ttl, who → 1 when it moved forward (then published).
 SEEN = """
 local before = tonumber(redis.call('GET', KEYS[1]) or '0')

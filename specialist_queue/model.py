@@ -35,6 +35,7 @@ class OperatorState(StrEnum):
 
 # Lower is served first; FIFO (by seq) inside a class.
 PRIORITY_CLASS = {"emergency": 0, "callback": 1, "normal": 2}
+CRISIS_SKILL = "crisis"  # the engine's queue for a crisis: a waiting conversation moved there is escalated
 
 
 class Conflict(Exception):
@@ -119,6 +120,17 @@ class Entry:
             "attempts": str(self.attempts),
             **{k: str(v) for k, v in optional.items() if v is not None},
         }
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """A waiting conversation moved to a more urgent queue or priority: where it was, and the entry now."""
+
+    entry: Entry
+    state: EntryState  # before: waiting, or offered (then the offer was withdrawn)
+    from_queue: str
+    from_priority: str
+    withdrawn_from: int | None  # the operator whose offer of it was withdrawn
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,13 @@ def _apply(entry: Entry | None, event: QueueEvent) -> Entry | None:
         queue = str(event.queue or entry.queue)
         lang = queue.rsplit(":", 1)[1]
         return replace(entry, state=EntryState.WAITING, operator=None, connected=None, queue=queue, lang=lang)
+    if kind is QueueEventKind.ESCALATED:  # it waits in the more urgent queue, at its place (offers are not restored)
+        queue = str(event.queue or entry.queue)
+        priority, klass = event.priority or entry.priority, int(data.get("class", entry.klass))
+        lang = queue.rsplit(":", 1)[1]
+        return replace(
+            entry, state=EntryState.WAITING, operator=None, queue=queue, lang=lang, priority=priority, klass=klass
+        )
     if kind is QueueEventKind.CALLBACK_OUTCOME:
         if data.get("outcome") == "reached":  # the call went on: still held
             return replace(entry, reached=when)

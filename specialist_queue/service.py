@@ -8,6 +8,8 @@ Public surface for the channels (web chat, phone, Viber):
 - `unserved(skill, lang)` — nobody on shift may take a new conversation of that queue now (the office's
   rules, `channels.office`, then tell the citizen so).
 - `enqueue(conversation_id, skill=, lang=, priority=)` — the same by hand (idempotent).
+- `escalate(conversation_id, skill=, lang=, priority=)` — a waiting conversation whose citizen then wrote a
+  crisis moves to the more urgent queue or priority (a handoff for a conversation already waiting does that).
 - `wait_figures(conversation_id)` → `(position, estimated_wait_seconds)` or None when not waiting.
 - `request_callback(conversation_id, phone)` → when the call back is due (the place is kept).
 - `abandon(conversation_id)` — the citizen left before a person took the conversation.
@@ -111,14 +113,14 @@ class SpecialistQueue:
 
     def on_handoff(self, request: HandoffRequest) -> None:
         """The conversation joins its queue: the dialogue hands off only when a person may take it, or the citizen
-        chose to wait (the office's rules, `channels.office`, decide that for every channel)."""
-        self.enqueue(
-            request.conversation_id,
-            skill=request.queue,
-            lang=request.lang or "uk",
-            priority=request.priority,
-            channel=request.channel,
+        chose to wait (the office's rules, `channels.office`, decide that for every channel). One already waiting
+        is escalated when the new handoff is more urgent (a crisis written while waiting)."""
+        lang = request.lang or "uk"
+        entered = self.enqueue(
+            request.conversation_id, skill=request.queue, lang=lang, priority=request.priority, channel=request.channel
         )
+        if not entered:
+            self.escalate(request.conversation_id, skill=request.queue, lang=lang, priority=request.priority)
 
     def on_callback(self, left: CallbackLeft) -> None:
         """A number left in a chat instead of waiting: a callback request (a waiting conversation keeps its place,
@@ -166,6 +168,29 @@ class SpecialistQueue:
             # Without its SQL record a rebuild could not bring it back: take it out and let it fail.
             self.store.abandon(conversation_id, now=now, keep_seconds=1)
             raise
+        self.dispatch(now=now)
+        return True
+
+    def escalate(self, conversation_id: str, *, skill: str, lang: str, priority: str, now: float | None = None) -> bool:
+        """Move a waiting conversation to the `skill:lang` queue at `priority` when that is more urgent (a higher
+        priority, or the crisis queue), keeping its place by arrival and its enqueue time (the wait figures count
+        from when the citizen first came); an offer of it is withdrawn and made again by priority at once. False
+        when nothing moved: not waiting (a specialist holds it: they read the citizen's words themselves), or not
+        more urgent (a priority is never lowered)."""
+        now = self.now(now)
+        moved = self.store.escalate(conversation_id, queue=queue_name(skill, lang), priority=priority)
+        if moved is None:
+            return False
+        data = {
+            "from_queue": moved.from_queue,
+            "from_priority": moved.from_priority,
+            "state": moved.state.value,
+            "withdrawn_from": moved.withdrawn_from,
+            "seq": moved.entry.seq,
+            "class": moved.entry.klass,
+        }
+        self.record(events.event(QueueEventKind.ESCALATED, now=now, entry=moved.entry, data=data))
+        self.store.notify({"kind": "queue"})
         self.dispatch(now=now)
         return True
 

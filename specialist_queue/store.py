@@ -14,11 +14,13 @@ import redis
 from hotline.redis_conn import Durable
 from specialist_queue import keys
 from specialist_queue.model import (
+    CRISIS_SKILL,
     PRIORITY_CLASS,
     Capacity,
     Conflict,
     Entry,
     EntryState,
+    Escalated,
     Kind,
     Offer,
     Operator,
@@ -59,6 +61,7 @@ class QueueStore:
         self._callback = register(keys.CALLBACK)
         self._promote = register(keys.PROMOTE_CALLBACKS)
         self._transfer = register(keys.TRANSFER)
+        self._escalate = register(keys.ESCALATE)
 
     def _run(self, script: Any, *args: object) -> Any:
         return self.durable.run(script, args=[keys.base(self.prefix), *(str(a) for a in args)])
@@ -257,6 +260,22 @@ class QueueStore:
         if reply[0] in refused:
             raise Conflict(refused[reply[0]])
         return Entry.parse(reply[2:]), float(reply[1])
+
+    def escalate(self, conversation_id: str, *, queue: str, priority: str) -> Escalated | None:
+        """Move a waiting (or offered: the offer is withdrawn) conversation to `queue` at `priority` when that is
+        more urgent (a higher priority, or the crisis queue), at its place there; None when nothing moved (not
+        waiting, held by a specialist, or not more urgent: a priority is never lowered)."""
+        reply = self._run(self._escalate, conversation_id, queue, priority, CRISIS_SKILL)
+        if not reply:
+            return None
+        state, from_queue, from_priority, withdrawn, *flat = reply
+        return Escalated(
+            entry=Entry.parse(flat),
+            state=EntryState(state),
+            from_queue=str(from_queue),
+            from_priority=str(from_priority),
+            withdrawn_from=int(withdrawn) if withdrawn else None,
+        )
 
     def mark_reached(self, conversation_id: str, *, now: float) -> None:
         """The specialist reached the citizen on a callback they hold: the call goes on (checked by the caller)."""
