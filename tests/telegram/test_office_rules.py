@@ -74,3 +74,25 @@ def test_what_a_waiting_citizen_writes_goes_to_the_specialist_and_no_notice_come
     with sessions_of() as session:
         written = [(m.sender, m.text) for m in chat.since(session, conversation_id=conversation_id)]
     assert written == [("citizen", t) for t in ("Добрий вечір, тут хтось є?", "Скільки чекати?", "Алло")]
+
+
+def test_a_crisis_written_while_waiting_moves_the_chat_first_into_the_crisis_queue(
+    telegram_client: TestClient, fake_telegram: FakeTelegramApi
+) -> None:
+    user = new_user()
+    post(telegram_client, start(user))
+    post(telegram_client, press(user, "operator"))
+    assert "Ви в черзі до фахівця" in fake_telegram.wait_for(2, chat_id=user["id"])[1].text
+    conversation_id = line_of(telegram_client).flows.conversation_of(user["id"])
+    assert conversation_id is not None
+    queue = telegram_client.app.state.parts.specialists.queue  # type: ignore[attr-defined]
+    came = queue.store.entry(conversation_id)
+    assert (came.queue, came.priority) == ("general:uk", "normal")
+
+    post(telegram_client, text_update(user, "не хочу жити"))
+    fake_telegram.wait_for(3, chat_id=user["id"])  # the robot's crisis answer
+
+    moved = queue.store.entry(conversation_id)
+    assert (moved.queue, moved.priority, moved.klass, moved.enqueued) == ("crisis:uk", "emergency", 0, came.enqueued)
+    assert queue.store.waiting("crisis:uk")[0] == conversation_id
+    assert queue.abandon(conversation_id)  # the line's queue serves the next tests
