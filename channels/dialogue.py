@@ -42,6 +42,7 @@ from intents.vector_store import SqlVectors
 
 MAX_ADVANCE_ATTEMPTS = 8
 SCREENING_ANSWERS = "screening_answers"  # a questionnaire's answers, logged when they go to a specialist
+UNLOGGED = "unlogged"  # in the stored state: the conversation began while the database was unreachable
 NO_TREE = "no tree is published yet: run 'hotline tree import FILE.yaml'"
 
 
@@ -86,6 +87,12 @@ class TreeCache:
         if version is None:
             raise NoPublishedTree(NO_TREE)
         return version
+
+    def newest_loaded(self) -> int | None:
+        """The newest version this process has built (None: none yet): what a conversation starts on while the
+        database cannot say which is current."""
+        with self._lock:
+            return max(self._compiled, default=None)
 
     def get(self, version_id: int) -> Compiled:
         if (found := self._cached(version_id)) is not None:
@@ -188,6 +195,16 @@ class _Computed:
 
 
 @dataclass(frozen=True)
+class _Opening:
+    """A conversation about to start."""
+
+    conversation_id: str
+    channel: str
+    lang: str | None
+    external_id: str | None
+
+
+@dataclass(frozen=True)
 class Heard:
     """What the citizen's words matched, as the log keeps it."""
 
@@ -216,23 +233,54 @@ class Dialogue:
     def start(self, *, channel: str, lang: str | None, external_id: str | None = None) -> TurnResult:
         """Open a new conversation on the newest published tree and return the robot's first words."""
         conversation_id = uuid.uuid4().hex
-        event = Input(InputKind.START, lang=lang)
+        opening = _Opening(conversation_id, channel, lang, external_id)
+        try:
+            turn = self._start_logged(opening)
+        except UNREACHABLE as unreachable:
+            turn = self._start_unlogged(opening, unreachable)
+        if not self.store.advance(conversation_id, seen=turn.seen, state=turn.stored, result={}, turn=None):
+            raise RuntimeError(f"conversation {conversation_id} was started twice")
+        return self._announce(conversation_id, turn)
+
+    def _start_logged(self, opening: _Opening) -> _Computed:
         # One transaction creates the conversation (reading the current version in the same statement)
         # and logs its first turn; the state goes to Redis only once SQL has the conversation.
         with transaction(self.sessions) as session:
             connection = session.connection()
             version = conversation_log.start(
-                connection, conversation_id=conversation_id, channel=channel, lang=lang, external_id=external_id
+                connection,
+                conversation_id=opening.conversation_id,
+                channel=opening.channel,
+                lang=opening.lang,
+                external_id=opening.external_id,
             )
             if version is None:
                 raise NoPublishedTree(NO_TREE)
-            turn = self._turn(
-                conversation_id, event, State(tree_version=version), Stored("", None), last_step=0, channel=channel
-            )
+            turn = self._first_turn(opening, version)
             conversation_log.write_turns(connection, [turn.log])  # a start asks no questionnaire: nothing counted
-        if not self.store.advance(conversation_id, seen=turn.seen, state=turn.stored, result={}, turn=None):
-            raise RuntimeError(f"conversation {conversation_id} was started twice")
-        return self._announce(conversation_id, turn)
+        return turn
+
+    def _start_unlogged(self, opening: _Opening, unreachable: Exception) -> _Computed:
+        """While the database is unreachable: the conversation starts on the newest tree this process has loaded,
+        its row and first turn wait in the pending log, and so do its later turns (they must follow the row)
+        until the log is written. Without a loaded tree or a pending log, the database's error stands."""
+        version = self.trees.newest_loaded()
+        if self.pending is None or version is None:
+            raise unreachable
+        turn = self._first_turn(opening, version, unlogged=True)
+        started = conversation_log.Started(
+            opening.conversation_id, opening.channel, opening.lang, opening.external_id, version, turn.log.at
+        )
+        self.pending.keep_start(started)
+        self.pending.keep(turn.log)
+        return turn
+
+    def _first_turn(self, opening: _Opening, version: int, *, unlogged: bool = False) -> _Computed:
+        event = Input(InputKind.START, lang=opening.lang)
+        seen = Stored("", {UNLOGGED: True} if unlogged else None)
+        return self._turn(
+            opening.conversation_id, event, State(tree_version=version), seen, last_step=0, channel=opening.channel
+        )
 
     def handle(self, conversation_id: str, event: Input, *, turn: str | None = None) -> TurnResult:
         """Feed one input; a repeated `turn` key returns the first answer and changes nothing."""
@@ -241,13 +289,14 @@ class Dialogue:
             if seen.answered is not None:
                 # A retry: its first run may have died before the log, so the log is written (at most once).
                 result, heard = _decode(conversation_id, seen.answered)
-                self._write(_log_entry(event, result, heard, lang_changed=True), result.counted)
+                entry = _log_entry(event, result, heard, lang_changed=True)
+                self._write(entry, result.counted, unlogged=_unlogged(seen))
                 return result
             state, last_step = self._state(conversation_id, seen)
             computed = self._turn(conversation_id, event, state, seen, last_step=last_step)
             answered = _encode(computed.result, computed.heard)
             if self.store.advance(conversation_id, seen=seen, state=computed.stored, result=answered, turn=turn):
-                self._write(computed.log, computed.result.counted)
+                self._write(computed.log, computed.result.counted, unlogged=_unlogged(seen))
                 return self._announce(conversation_id, computed)
         raise ConversationBusy(f"conversation {conversation_id} is being changed by too many requests at once")
 
@@ -297,16 +346,22 @@ class Dialogue:
         # The channel travels with the state, so a handoff is queued without asking the database (it may be away).
         channel = channel or (seen.data or {}).get("channel")
         stored = {"step": result.step, "engine": state_to_dict(outcome.state), "channel": channel}
+        if _unlogged(seen):
+            stored[UNLOGGED] = True
         understood = outcome.understood
         heard = Heard(understood.intent, understood.score) if understood is not None else None
         log = _log_entry(event, result, heard, lang_changed=outcome.state.lang != state.lang)
         return _Computed(seen=seen, result=result, heard=heard, stored=stored, log=log)
 
-    def _write(self, entry: conversation_log.Turn, counted: tuple[Counted, ...] = ()) -> None:
+    def _write(self, entry: conversation_log.Turn, counted: tuple[Counted, ...] = (), *, unlogged: bool) -> None:
         """Write a turn to SQL: one INSERT that does nothing when a retry of the turn wrote it first; while the
         database is unreachable, the turn waits in Redis (`hotline.pending_log`) and the answer still goes out.
         The questionnaire counts a turn adds go with it, so only once too (not while the database is away:
-        they are statistics, not the record)."""
+        they are statistics, not the record). A conversation started while it was away (`unlogged`) keeps its
+        turns behind its row in Redis until the log is written (an XLEN then; nothing for the others)."""
+        if unlogged and self.pending is not None and self.pending.waiting():
+            self.pending.keep(entry)
+            return
         try:
             with transaction(self.sessions) as session:
                 written = conversation_log.write_turns(session.connection(), [entry])
@@ -349,6 +404,12 @@ class Dialogue:
                 listener(request)
         return result
 
+    def channel_of(self, conversation_id: str) -> str | None:
+        """The conversation's channel as its state in Redis keeps it (None: no state), for when SQL cannot say: the
+        database is away, or the row of a conversation started meanwhile is still on its way."""
+        channel = (self.store.read(conversation_id).data or {}).get("channel")
+        return str(channel) if channel else None
+
     def listening(self, result: TurnResult) -> Listening:
         """What to listen for after `result` (speech hints, a recogniser's grammar), from the tree it ran on."""
         version = result.tree_version or self.trees.current_version()
@@ -379,6 +440,11 @@ def _requested(before: Handoff | None, after: Handoff | None) -> Handoff | None:
         after is not None and after.priority is Priority.EMERGENCY and before.priority is not Priority.EMERGENCY
     )
     return after if more_urgent else None
+
+
+def _unlogged(seen: Stored) -> bool:
+    """Whether the conversation began while the database was unreachable (its row may still wait in Redis)."""
+    return bool((seen.data or {}).get(UNLOGGED))
 
 
 def _readable(event: Input, lang: str | None) -> str:

@@ -122,6 +122,9 @@ class Channel(Protocol):
     def checks(self) -> Mapping[str, str]: ...
 
 
+KEPT = "kept:"  # how a /readyz line starts that tells of a backlog waiting for the database
+
+
 class BaseChannel:
     """What a channel does not do unless it says so: a channel may inherit these and declare the rest."""
 
@@ -147,7 +150,8 @@ class BaseChannel:
         return None
 
     def checks(self) -> Mapping[str, str]:
-        """Lines for /readyz: a value starting with "error" makes the service not ready."""
+        """Lines for /readyz: a value starting with "error" makes the service not ready; one starting with KEPT
+        tells of a backlog kept in Redis while the database is away (the service is degraded, not down)."""
         return {}
 
 

@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from channels import builtin
 from channels.dialogue import ConversationBusy, Dialogue, NoPublishedTree, TreeCache
 from channels.office import OfficeRules
-from channels.registry import Channels, Runtime
+from channels.registry import KEPT, Channels, Runtime
 from channels.state_store import StateStore
 from hotline import auth, bootstrap, pending_log, refusals
 from hotline.admin import office as admin_office
@@ -53,6 +53,14 @@ MAX_BODY = 1024 * 1024  # staff forms and API calls; the public chat and the web
 DATABASE_DOWN = (
     "Вибачте, у нас технічна перерва: спробуйте, будь ласка, за хвилину. "
     "Извините, у нас технический перерыв: попробуйте, пожалуйста, через минуту."
+)
+# Staff pages and their API: the live queue goes on without the database (docs/ARCHITECTURE.md), the rest waits.
+STAFF_PATHS = ("/api/operator", "/api/queues", "/api/supervisor", "/api/registry", "/api/admin", "/admin", "/operator")
+STAFF_DATABASE_DOWN = (
+    "База даних тимчасово недоступна: черга, пропозиції та прийняття розмов працюють, а листування, пошук, історія "
+    "та зміни зачекають, доки вона повернеться. "
+    "База данных временно недоступна: очередь, предложения и приём разговоров работают, а переписка, поиск, "
+    "история и изменения подождут, пока она вернётся."
 )
 
 
@@ -190,9 +198,11 @@ def _add_error_handlers(app: FastAPI) -> None:
     for unreachable in UNREACHABLE:  # what needs the database and cannot wait for it: a polite "a minute, please"
 
         @app.exception_handler(unreachable)
-        async def database_down(_: Request, exc: Exception) -> JSONResponse:
+        async def database_down(request: Request, exc: Exception) -> JSONResponse:
             log.warning("the database is unreachable (%s): answered 503", type(exc).__name__)
-            return JSONResponse(status_code=503, content={"message": DATABASE_DOWN}, headers={"Retry-After": "30"})
+            staff = request.url.path.startswith(STAFF_PATHS)
+            message = STAFF_DATABASE_DOWN if staff else DATABASE_DOWN
+            return JSONResponse(status_code=503, content={"message": message}, headers={"Retry-After": "30"})
 
 
 def _pending(parts: Parts) -> int:
@@ -205,6 +215,26 @@ def _pending(parts: Parts) -> int:
         return 0
 
 
+def _tree_check(parts: Parts, checks: dict[str, str]) -> int | None:
+    """The published tree's line; while the database cannot say which is current, the one new conversations start
+    on (the newest this process has loaded). Its version, or None."""
+    trees = parts.dialogue.trees
+    try:
+        version = trees.current_version()
+    except UNREACHABLE:
+        loaded = trees.newest_loaded()
+        if loaded is None:
+            checks["tree"] = "error: the database is unreachable and no tree is loaded: new conversations wait"
+        else:
+            checks["tree"] = f"{KEPT} version {loaded}, the newest loaded (the database cannot say which is current)"
+        return loaded
+    except Exception as exc:
+        checks["tree"] = f"error: {exc}"
+        return None
+    checks["tree"] = f"version {version}"
+    return version
+
+
 def _add_health(app: FastAPI) -> None:
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -213,7 +243,8 @@ def _add_health(app: FastAPI) -> None:
 
     @app.get("/readyz", tags=["operations"])
     def readyz(parts: PartsDep) -> JSONResponse:
-        """The database, Redis and a published tree are there."""
+        """The database, Redis and a published tree are there; `degraded` names the checks in error and the
+        backlogs kept in Redis while the database is away (the line still answers: docs/ARCHITECTURE.md)."""
         checks: dict[str, str] = {}
         try:
             with parts.sessions() as session:
@@ -226,19 +257,19 @@ def _add_health(app: FastAPI) -> None:
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
-        try:
-            checks["tree"] = f"version {parts.dialogue.trees.current_version()}"
-        except Exception as exc:
-            checks["tree"] = f"error: {exc}"
+        version = _tree_check(parts, checks)
         checks.update(parts.channels.checks())
         waiting = _pending(parts)
         if waiting:
-            checks["pending_log"] = f"{waiting} turns kept in Redis until the database takes them"
+            checks["pending_log"] = (
+                f"{KEPT} {waiting} records (new conversations, turns, queue and call events) in Redis"
+            )
         try:
-            checks["understanding"] = parts.dialogue.trees.get(
-                parts.dialogue.trees.current_version()
-            ).matcher.second_opinion_state()
+            if version is not None:
+                checks["understanding"] = parts.dialogue.trees.get(version).matcher.second_opinion_state()
         except Exception as exc:
             checks["understanding"] = f"error: {exc}"
         ready = all(not v.startswith("error") for v in checks.values())
-        return JSONResponse(status_code=200 if ready else 503, content={"ready": ready, "checks": checks})
+        degraded = [name for name, value in checks.items() if value.startswith(("error", KEPT))]
+        content = {"ready": ready, "checks": checks, "degraded": degraded}
+        return JSONResponse(status_code=200 if ready else 503, content=content)

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from hotline import staff_sessions, users
 from hotline.csrf import csrf_token, verify_csrf
 from hotline.db import transaction
-from hotline.deps import SESSION_TOKEN, CurrentUser, Parts, PartsDep
+from hotline.deps import SESSION_TOKEN, CurrentUser, Parts, PartsDep, session_memory
 from hotline.login_throttle import LoginThrottle
 from hotline.pages import render
 from hotline.users import Role
@@ -108,6 +108,7 @@ async def logout(request: Request, parts: PartsDep) -> RedirectResponse:
 
 
 def _close(parts: Parts, token: str) -> None:
+    session_memory(parts).forget(token)
     with transaction(parts.sessions) as session:
         staff_sessions.close(session, token=token)
 

@@ -89,6 +89,38 @@ def start(
 
 
 @dataclass(frozen=True)
+class Started:
+    """A conversation's row as it began, when it could not be written then (`hotline.pending_log`)."""
+
+    conversation_id: str
+    channel: str
+    lang: str | None
+    external_id: str | None
+    tree_version: int
+    at: datetime
+
+
+def write_started(connection: Connection, started: Sequence[Started]) -> int:
+    """Insert the conversations' rows once (one already there is left as it is); returns those written now."""
+    rows = [
+        {
+            "id": s.conversation_id,
+            "channel": s.channel,
+            "lang": s.lang,
+            "external_id": s.external_id,
+            "tree_version": s.tree_version,
+            "started_at": s.at,
+            "updated_at": s.at,
+        }
+        for s in started
+    ]
+    if not rows:
+        return 0
+    statement = _insert_ignoring_duplicates(connection, Conversation).returning(Conversation.id)
+    return len(connection.execute(statement, rows).all())
+
+
+@dataclass(frozen=True)
 class Turn:
     """One turn as the log keeps it: its events, and what it changed on the conversation."""
 
@@ -98,6 +130,7 @@ class Turn:
     events: list[dict[str, Any]]  # kind, text, intent, score, data; seq is the position
     lang: str | None = None  # set when the turn chose or changed the language
     handoff_queue: str | None = None  # set when the turn handed the conversation to a queue
+    seq: int = 0  # the first event's seq (a call's own events have one of their own each: `ivr.calls`)
 
     def changes(self) -> dict[str, Any]:
         """The conversation's columns this turn sets."""
@@ -114,7 +147,7 @@ def write_turns(connection: Connection, turns: Sequence[Turn]) -> int:
     rows = [
         {"conversation_id": t.conversation_id, "step": t.step, "seq": seq, "at": t.at, **_event_columns(event)}
         for t in turns
-        for seq, event in enumerate(t.events)
+        for seq, event in enumerate(t.events, start=t.seq)
     ]
     if not rows:
         return 0
@@ -124,7 +157,7 @@ def write_turns(connection: Connection, turns: Sequence[Turn]) -> int:
         connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
     # One statement with the rows as parameters (not inlined values), so it is compiled once per process and
     # SQLAlchemy sends the rows as one multi-row INSERT; RETURNING names only the rows inserted now.
-    statement = _insert_ignoring_duplicates(connection).returning(
+    statement = _insert_ignoring_duplicates(connection, ConversationEvent).returning(
         ConversationEvent.conversation_id, ConversationEvent.step
     )
     inserted = {(r.conversation_id, r.step) for r in connection.execute(statement, rows)}
@@ -145,12 +178,12 @@ def _event_columns(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _insert_ignoring_duplicates(connection: Connection) -> Insert:
+def _insert_ignoring_duplicates(connection: Connection, table: type[Conversation | ConversationEvent]) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING in the connection's dialect (PostgreSQL or SQLite)."""
     if connection.dialect.name == "postgresql":
-        return postgresql.insert(ConversationEvent).on_conflict_do_nothing()
+        return postgresql.insert(table).on_conflict_do_nothing()
     if connection.dialect.name == "sqlite":
-        return sqlite.insert(ConversationEvent).on_conflict_do_nothing()
+        return sqlite.insert(table).on_conflict_do_nothing()
     raise NotImplementedError(f"the conversation log supports PostgreSQL and SQLite, not {connection.dialect.name}")
 
 

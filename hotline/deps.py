@@ -13,9 +13,11 @@ from starlette.requests import HTTPConnection
 from channels.dialogue import Dialogue
 from channels.registry import Channels
 from hotline import staff_sessions
+from hotline.db import UNREACHABLE
 from hotline.office_hours import OfficeHours, OfficeSource
 from hotline.rate_limits import RateLimits
 from hotline.redis_conn import RedisHandle
+from hotline.session_memory import SessionMemory
 from hotline.settings import Settings
 from hotline.users import Role
 from registry_client.runtime import Registry
@@ -61,9 +63,21 @@ def staff_of(connection: HTTPConnection, parts: Parts) -> StaffUser | None:
     token = connection.session.get(SESSION_TOKEN) if "session" in connection.scope else None
     if not isinstance(token, str):
         return None
-    with parts.sessions() as session:
-        user = staff_sessions.user_of(session, token=token)
-        return None if user is None else StaffUser(id=user.id, username=user.username, role=Role(user.role))
+    memory = session_memory(parts)
+    try:
+        with parts.sessions() as session:
+            user = staff_sessions.user_of(session, token=token)
+            found = None if user is None else StaffUser(id=user.id, username=user.username, role=Role(user.role))
+    except UNREACHABLE:  # the specialists on shift go on from the live queue (`hotline.session_memory`)
+        recalled = memory.recall(token)
+        return None if recalled is None else StaffUser(*recalled)
+    if found is not None:
+        memory.remember(token, user_id=found.id, username=found.username, role=found.role)
+    return found
+
+
+def session_memory(parts: Parts) -> SessionMemory:
+    return SessionMemory(parts.redis.client, parts.settings.redis_prefix)
 
 
 def current_user(request: Request, parts: PartsDep) -> StaffUser:

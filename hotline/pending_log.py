@@ -6,7 +6,9 @@ Only when that write fails because the database cannot be reached does the turn 
 instead, and the citizen still gets the answer (the state is in Redis already). One node at a time
 (the `pending-log` lease) writes the stream back in order, a batch per transaction, and deletes what
 it wrote only after the commit; the insert skips turns already there (`conversation_log.write_turns`),
-so a batch written twice — the node died between the commit and the delete — is still in SQL once. A queue
+so a batch written twice — the node died between the commit and the delete — is still in SQL once. A
+conversation started meanwhile keeps its row here too, before its first turn, and the insert skips a row already
+there (`conversation_log.write_started`). A queue
 event (the live queue works from Redis alone: a citizen who asks for a person is queued and offered) gets a
 key when it is kept, and the insert skips a key already written, for the same reason.
 """
@@ -17,6 +19,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.conversation_log import Turn, write_turns
+from hotline.conversation_log import Started, Turn, write_started, write_turns
 from hotline.db import UNREACHABLE, transaction
 from hotline.leases import Lease, Periodic
 from hotline.queue_log import QueueEvent
@@ -44,6 +47,10 @@ class PendingLog:
         """Keep a turn the database could not take."""
         self.client.xadd(self.key, {"turn": _dump(turn)})
 
+    def keep_start(self, started: Started) -> None:
+        """Keep a conversation's row the database could not take (before its first turn: written first)."""
+        self.client.xadd(self.key, {"start": _dump_start(started)})
+
     def keep_queue_events(self, events: Sequence[QueueEvent]) -> None:
         """Keep queue events the database could not take (each with its key: written back once)."""
         rows = [_queue_row(event) for event in events]
@@ -51,7 +58,7 @@ class PendingLog:
             self.client.xadd(self.key, {"queue": json.dumps(rows, ensure_ascii=False)})
 
     def waiting(self) -> int:
-        """How many turns and batches of queue events wait for the database."""
+        """How many conversations' rows, turns and batches of queue events wait for the database."""
         return int(self.client.xlen(self.key))
 
     def flush(self, sessions: sessionmaker[Session]) -> int:
@@ -62,14 +69,18 @@ class PendingLog:
             with transaction(sessions) as session:
                 connection = session.connection()
                 turns: list[Turn] = []
-                for _, kept in entries:  # in order: a queue event after the turn that asked for a person
+                # In order: a conversation's row before its turns, a queue event after the turn that asked for a person.
+                for _, kept in entries:
                     fields = kept or {}
                     if "turn" in fields:
                         turns.append(_load(str(fields["turn"])))
                         continue
                     write_turns(connection, turns)
                     turns = []
-                    _write_queue_events(connection, json.loads(str(fields["queue"])))
+                    if "start" in fields:
+                        write_started(connection, [_load_start(str(fields["start"]))])
+                    else:
+                        _write_queue_events(connection, json.loads(str(fields["queue"])))
                 write_turns(connection, turns)
             self.client.xdel(self.key, *(str(entry_id) for entry_id, _ in entries))
             written += len(entries)
@@ -85,6 +96,7 @@ def _dump(turn: Turn) -> str:
             "events": turn.events,
             "lang": turn.lang,
             "handoff_queue": turn.handoff_queue,
+            "seq": turn.seq,
         },
         ensure_ascii=False,
     )
@@ -93,6 +105,15 @@ def _dump(turn: Turn) -> str:
 def _load(raw: str) -> Turn:
     data: dict[str, Any] = json.loads(raw)
     return Turn(**{**data, "at": datetime.fromisoformat(data["at"])})
+
+
+def _dump_start(started: Started) -> str:
+    return json.dumps({**asdict(started), "at": started.at.isoformat()}, ensure_ascii=False)
+
+
+def _load_start(raw: str) -> Started:
+    data: dict[str, Any] = json.loads(raw)
+    return Started(**{**data, "at": datetime.fromisoformat(data["at"])})
 
 
 QUEUE_COLUMNS = ("event", "conversation_id", "channel", "queue", "lang", "priority", "operator_id", "wait_seconds")

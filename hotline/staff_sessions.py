@@ -28,7 +28,8 @@ class StaffSession(Base):
     expires_at: Mapped[datetime]
 
 
-def _key(token: str) -> str:
+def token_key(token: str) -> str:
+    """What a session is kept under: the SHA-256 of its token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -37,7 +38,7 @@ def open_session(session: Session, *, user_id: int, max_age_seconds: int) -> str
     now = utcnow()
     session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
     token = secrets.token_urlsafe(32)
-    session.add(StaffSession(id=_key(token), user_id=user_id, expires_at=now + timedelta(seconds=max_age_seconds)))
+    session.add(StaffSession(id=token_key(token), user_id=user_id, expires_at=now + timedelta(seconds=max_age_seconds)))
     return token
 
 
@@ -46,14 +47,14 @@ def user_of(session: Session, *, token: str) -> User | None:
     query = (
         select(User)
         .join(StaffSession, StaffSession.user_id == User.id)
-        .where(StaffSession.id == _key(token), StaffSession.expires_at > utcnow(), User.is_active)
+        .where(StaffSession.id == token_key(token), StaffSession.expires_at > utcnow(), User.is_active)
     )
     return session.scalar(query)
 
 
 def close(session: Session, *, token: str) -> None:
     """End one session (logging out)."""
-    session.execute(delete(StaffSession).where(StaffSession.id == _key(token)))
+    session.execute(delete(StaffSession).where(StaffSession.id == token_key(token)))
 
 
 def close_all(session: Session, *, user_id: int) -> None:

@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.call_events import CALL_STEP, CallEvent
-from hotline.conversation_log import Conversation, ConversationEvent
-from hotline.db import transaction
+from hotline.conversation_log import Conversation, ConversationEvent, Turn
+from hotline.db import UNREACHABLE, transaction, utcnow
+from hotline.pending_log import PendingLog
 
 CHANNEL = "phone"
 PENDING = "-"
@@ -49,9 +50,17 @@ class CallRecord:
 class Calls:
     """Where a call's conversation is, what the caller first heard, and what happened to the call."""
 
-    def __init__(self, client: redis.Redis, sessions: sessionmaker[Session], prefix: str, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        sessions: sessionmaker[Session],
+        prefix: str,
+        ttl_seconds: int,
+        pending: PendingLog | None = None,
+    ) -> None:
         self.client = client
         self.sessions = sessions
+        self.pending = pending  # where a call event waits while the database is unreachable
         self.prefix = prefix
         self.ttl = ttl_seconds
 
@@ -109,12 +118,18 @@ class Calls:
         self.client.set(self._key(call_sid, "announced"), position, ex=self.ttl)
 
     def record(self, conversation_id: str, kind: CallEvent, data: dict[str, Any], text: str = "") -> bool:
-        """Write a call event once; False when it was written before (a retried callback)."""
+        """Write a call event once; False when it was written before (a retried callback). While the database is
+        unreachable it waits in Redis with the call's turns (`hotline.pending_log`), written once when it is back."""
         try:
             with transaction(self.sessions) as session:
                 session.execute(_event(conversation_id, kind, data, text))
         except IntegrityError:
             return False
+        except UNREACHABLE:
+            if self.pending is None:
+                raise
+            event = {"kind": kind.value, "text": text, "data": data}
+            self.pending.keep(Turn(conversation_id, CALL_STEP, utcnow(), [event], seq=_SEQ[kind]))
         return True
 
     def events(self, conversation_id: str) -> dict[CallEvent, dict[str, Any]]:

@@ -80,6 +80,7 @@ class Phone(BaseChannel):
             waits=LiveWaitFigures(queue, TwilioWaitFigures()),
             callbacks=QueueCallbacks(queue),
             door=LiveQueueDoor(queue),
+            pending=runtime.dialogue.pending,
         )
 
     async def aclose(self) -> None:

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
 from hotline.deps import Parts
+from hotline.pending_log import PendingLog
 from hotline.pronunciation import PronunciationSource
 from hotline.settings import Settings
 from ivr.calls import Calls
@@ -52,13 +53,14 @@ def build(
     waits: WaitSource,
     callbacks: CallbackDesk,
     door: QueueDoor,
+    pending: PendingLog | None = None,
 ) -> PhoneLine:
     """The phone line, with the specialist queue's seams plugged in (`ivr.queue_side`)."""
     token = settings.twilio_auth_token.get_secret_value()
     if not token:
         log.warning("HOTLINE_TWILIO_AUTH_TOKEN is not set: every Twilio webhook will be refused with 403")
     urls = Urls(settings.public_url)
-    calls = Calls(client, sessions, settings.redis_prefix, settings.conversation_ttl_seconds)
+    calls = Calls(client, sessions, settings.redis_prefix, settings.conversation_ttl_seconds, pending)
     return PhoneLine(
         validator=RequestValidator(token) if token else None,
         account_sid=settings.twilio_account_sid,

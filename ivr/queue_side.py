@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
+from ivr.calls import CHANNEL
 from ivr.twilio_rest import TwilioRefused, TwilioRest, TwilioUnavailable
 from ivr.waiting import CallbackRequest, WaitFigures, WaitSource
 from specialist_queue.follow import CannotConnect, Gone, Recordings, Waiting, state_of
@@ -54,7 +55,8 @@ class LiveQueueDoor:
         self.queue = queue
 
     def let_in(self, conversation_id: str, *, queue: str, lang: str, priority: str = "normal") -> None:
-        self.queue.enqueue(conversation_id, skill=queue, lang=lang, priority=priority)
+        # A call's channel is known here, so the queue asks the database nothing (it may be away).
+        self.queue.enqueue(conversation_id, skill=queue, lang=lang, priority=priority, channel=CHANNEL)
 
     def hung_up(self, conversation_id: str) -> bool:
         return self.queue.abandon(conversation_id)

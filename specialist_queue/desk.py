@@ -80,7 +80,7 @@ class Desk:
             changed.append(
                 events.event(QueueEventKind.TIMED_OUT, now=now, entry=entry, operator_id=operator_id, data=left)
             )
-        events.log(self.sessions, *changed)
+        self.queue.record(*changed)
         self.store.notify({"kind": "operator"}, operators=[operator_id])
         if state is OperatorState.AVAILABLE:
             self.queue.dispatch(now=now)
@@ -136,7 +136,7 @@ class Desk:
         self.queue.abandon(entry.conversation_id, now=now)
 
     def _connected(self, entry: Entry, operator_id: int, now: float) -> None:
-        events.log(self.sessions, events.event(QueueEventKind.CONNECTED, now=now, entry=entry, operator_id=operator_id))
+        self.queue.record(events.event(QueueEventKind.CONNECTED, now=now, entry=entry, operator_id=operator_id))
         self.store.notify({"kind": "queue"}, operators=[operator_id])
         self.store.notify_chat(entry.conversation_id)
 
@@ -199,7 +199,7 @@ class Desk:
         closed = events.event(
             QueueEventKind.CLOSED, now=now, entry=entry, operator_id=operator_id, data={"handled": handled}
         )
-        events.log(self.sessions, closed)
+        self.queue.record(closed)
         self.release(conversation_id)
         self._changed(conversation_id, operator_id)
         return entry
@@ -254,7 +254,7 @@ class Desk:
             entry=self.store.entry(conversation_id),
             data={"disposition": disposition, "note": note},
         )
-        events.log(self.sessions, done)
+        self.queue.record(done)
         self.store.notify({"kind": "operator"}, operators=[operator_id])
         self.queue.dispatch(now=now)
 
@@ -295,7 +295,7 @@ class Desk:
         outcome = events.event(
             QueueEventKind.CALLBACK_OUTCOME, now=now, entry=entry, operator_id=operator_id, data=data
         )
-        events.log(self.sessions, outcome)
+        self.queue.record(outcome)
 
     def snapshot(self, operator_id: int, *, now: float | None = None) -> dict[str, Any]:
         """What the console shows live: my state, my offer, the conversations I hold (the first taken first,

@@ -37,6 +37,7 @@ from anyio import to_thread
 from sqlalchemy import func, select
 
 from hotline import conversation_log
+from hotline.db import UNREACHABLE
 from hotline.keyed_locks import KeyedLocks
 from hotline.queue_log import QueueEvent, QueueEventKind
 from specialist_queue import chat, keys, presence
@@ -216,8 +217,11 @@ class Follow:
         return state_of(self.queue, conversation_id)
 
     def messages(self, conversation_id: str, *, after: int = 0) -> list[OperatorMessage]:
-        with self.queue.sessions() as session:
-            found = chat.since(session, conversation_id=conversation_id, after=after)
+        try:
+            with self.queue.sessions() as session:
+                found = chat.since(session, conversation_id=conversation_id, after=after)
+        except UNREACHABLE:  # the messages are in SQL: the live view goes on and shows them once it is back
+            return []
         return [
             OperatorMessage(m.id, m.text, at(seconds(m.at)).isoformat())
             for m in found

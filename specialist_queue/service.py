@@ -101,6 +101,7 @@ class SpecialistQueue:
         # call is redirected to the specialist's phone): those are calls, the others chats.
         self.connectors = dict(connectors or {})
         self.sessions = sessions
+        self._today_seen: tuple[dict[str, list[float]], dict[str, list[float]]] = ({}, {})
         self.office_hours = office_hours
         self.policy = policy
         self.timing = timing
@@ -395,17 +396,21 @@ class SpecialistQueue:
         local = at(now).astimezone(zone)
         midnight = datetime.combine(local.date(), datetime.min.time(), zone).astimezone(UTC)
         kinds = (QueueEventKind.CONNECTED.value, QueueEventKind.ABANDONED.value)
-        with self.sessions() as session:
-            rows = session.execute(
-                select(QueueEvent.event, QueueEvent.queue, QueueEvent.wait_seconds).where(
-                    QueueEvent.at >= midnight, QueueEvent.event.in_(kinds), QueueEvent.queue.is_not(None)
-                )
-            ).all()
+        try:
+            with self.sessions() as session:
+                rows = session.execute(
+                    select(QueueEvent.event, QueueEvent.queue, QueueEvent.wait_seconds).where(
+                        QueueEvent.at >= midnight, QueueEvent.event.in_(kinds), QueueEvent.queue.is_not(None)
+                    )
+                ).all()
+        except UNREACHABLE:  # the live figures go on from Redis; today's counts as last read
+            return self._today_seen
         answered: dict[str, list[float]] = {}
         abandoned: dict[str, list[float]] = {}
         for event, queue, wait in rows:
             into = answered if event == QueueEventKind.CONNECTED.value else abandoned
             into.setdefault(str(queue), []).append(float(wait or 0))
+        self._today_seen = (answered, abandoned)
         return answered, abandoned
 
     # ---- helpers ----------------------------------------------------------------------------

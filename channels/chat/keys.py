@@ -37,6 +37,14 @@ class MessengerKeys:
         """The conversation a specialist closed, while the citizen's 1–5 score is awaited."""
         return self.of(who, "rating")
 
+    def kept(self) -> str:
+        """Callbacks kept while the database is unreachable (`channels.chat.kept`), oldest first."""
+        return f"{self.base}:deferred"
+
+    def break_told(self, who: str | int) -> str:
+        """Set for a while once the citizen was told of a technical break: told once, not per message."""
+        return f"{self.base}:break-told:{who}"
+
     def outgoing(self, message_id: str) -> str:
         """One outgoing message's delivery: claimed once, so nothing is sent twice."""
         return f"{self.base}:out:{message_id}"

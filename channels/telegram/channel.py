@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from fastapi import APIRouter
 from starlette.routing import Mount
 
-from channels.registry import BaseChannel, Capabilities, Controls, Delivery, Runtime
+from channels.registry import KEPT, BaseChannel, Capabilities, Controls, Delivery, Runtime
 from channels.telegram import flows, routes
 from channels.telegram.line import TelegramLine, open_line
 from channels.telegram.wire import TEXT_LIMIT
@@ -54,6 +54,10 @@ class Telegram(BaseChannel):
 
     def parts(self) -> Iterable[object]:
         return () if self.line is None else (self.line,)
+
+    def checks(self) -> Mapping[str, str]:
+        waiting = self.line.kept.waiting() if self.line is not None else 0
+        return {"telegram_kept": f"{KEPT} {waiting} updates until the database is back"} if waiting else {}
 
     async def push(self, conversation_id: str, update: Update) -> None:
         if self.line is not None:

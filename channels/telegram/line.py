@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
 import anyio
 import httpx
 import redis.asyncio as aioredis
+from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.chat import texts as chat_texts
+from channels.chat.kept import Kept
 from channels.chat.outbox import Delivery
 from channels.dialogue import Dialogue
-from channels.telegram import keys
+from channels.telegram import keys, render, wire
 from channels.telegram.client import BotApi, Retry, TelegramError, make_http
 from channels.telegram.flows import TelegramFlows
 from channels.telegram.sender import Rates, Recorder, Sender
 from channels.telegram.voice import MAX_SECONDS, Transcriber, Unreadable
 from channels.telegram.wire import Call, Incoming, Kind
+from hotline.db import UNREACHABLE
+from hotline.leases import Holding, Lease, Periodic
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
 from ivr.speech.listening import Heard
@@ -30,6 +37,9 @@ log = logging.getLogger(__name__)
 
 HANDLING_SECONDS = 120  # a claim not confirmed in this time (the worker died) lets Telegram's retry through
 DONE_SECONDS = 2 * 24 * 3600  # Telegram gives up on an update after a day
+REPLAY_SECONDS = 2.0
+TOLD_SECONDS = 600  # a citizen is told about a technical break once in this long, not on every message
+TOLD = (Kind.START, Kind.TEXT, Kind.BUTTON, Kind.VOICE, Kind.OTHER)  # what a citizen waits for an answer to
 
 
 @dataclass
@@ -41,7 +51,11 @@ class TelegramLine:
     sender: Sender
     http: httpx.AsyncClient
     redis: aioredis.Redis
+    kept: Kept  # updates kept while the database is unreachable (`channels.chat.kept`)
+    client: Redis
     transcriber: Transcriber | None = None
+    replayer: Periodic | None = None  # handles the kept updates once the database is back, on one node
+    watching: asyncio.Task[None] | None = None  # whether some are kept, mirrored on this node
 
     async def claim(self, update_id: int) -> bool:
         """True for the first delivery of an update (False: handled, or being handled, already)."""
@@ -49,6 +63,42 @@ class TelegramLine:
 
     async def release(self, update_id: int) -> None:
         await self.redis.delete(keys.update(self.prefix, update_id))
+
+    async def take(self, body: bytes, incoming: Incoming) -> list[Call]:
+        """Handle an update, or keep it while the database is unreachable (and while others wait: a citizen's
+        messages are answered in the order they came); then Telegram gets a 200 and the citizen one polite word."""
+        if not self.kept.keeping:  # known in memory: the normal path asks Redis nothing more
+            try:
+                return await self.handle(incoming)
+            except UNREACHABLE:
+                log.warning("the database is unreachable: Telegram update %d kept for later", incoming.update_id)
+        calls = await anyio.to_thread.run_sync(self._keep, body, incoming)
+        await self.redis.set(keys.update(self.prefix, incoming.update_id), "done", ex=DONE_SECONDS)
+        return calls
+
+    def _keep(self, body: bytes, incoming: Incoming) -> list[Call]:
+        self.kept.keep(body)
+        chat_id = incoming.chat_id
+        if chat_id is None or incoming.kind not in TOLD:
+            return []
+        turn = f"tg:{incoming.update_id}"
+        calls = [render.answer_button(turn, chat_id, incoming.callback_id)] if incoming.callback_id else []
+        if self.client.set(keys.of(self.prefix).break_told(chat_id), "1", nx=True, ex=TOLD_SECONDS):
+            said = chat_texts.say("technical_break", incoming.lang)
+            calls.append(render.plain(said, chat_id=chat_id, turn=f"{turn}:break"))
+        return calls
+
+    async def replay(self, _: Holding) -> None:
+        """The kept updates, oldest first, now that the database may be back (it stops while it is not)."""
+        while (body := await anyio.to_thread.run_sync(self.kept.first)) is not None:
+            incoming = wire.parse(body)
+            try:
+                calls = await self.handle(incoming) if incoming is not None else []
+            except UNREACHABLE:
+                return  # still away: the next round tries again
+            await anyio.to_thread.run_sync(self.kept.done)
+            if calls:
+                await self.send(calls)
 
     async def handle(self, incoming: Incoming) -> list[Call]:
         """The calls that answer one update (the turn is taken, and the claim made lasting)."""
@@ -94,6 +144,12 @@ class TelegramLine:
             return Heard()
 
     async def aclose(self) -> None:
+        if self.replayer is not None:
+            await self.replayer.aclose()
+        if self.watching is not None:
+            self.watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.watching
         await self.http.aclose()
         await self.redis.aclose()
 
@@ -141,8 +197,14 @@ def open_line(
         sender=Sender(api, async_redis, prefix=prefix, rates=rates, record=recorder(flows)),
         http=http,
         redis=async_redis,
+        kept=Kept(redis.client, keys.of(prefix).kept()),
+        client=redis.client,
         transcriber=transcriber,
     )
+    lease = Lease(redis.client, "telegram-kept", prefix=prefix, ttl=settings.lease_seconds)
+    line.replayer = Periodic(lease, line.replay, every=REPLAY_SECONDS)
+    line.replayer.start()
+    line.watching = asyncio.create_task(line.kept.watch(), name="telegram:kept")
     return line
 
 

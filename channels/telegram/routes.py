@@ -2,8 +2,9 @@
 
 The secret is checked before the body is read; an update is claimed by its `update_id` so a repeat is
 answered 200 and changes nothing; the dialogue turn runs before the answer, the sending after it.
-When the turn cannot be done now (the database is down, the conversation busy) the claim is given back
-and the app answers 503/409: Telegram delivers the update again later.
+While the database is unreachable an update is kept in Redis and answered 200 (the citizen hears one polite
+word), then handled in order once it is back (`TelegramLine.take`). When the turn cannot be done now for another
+reason (the conversation busy) the claim is given back and the app answers 409: Telegram delivers it again.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ def router(line: Callable[[], TelegramLine]) -> APIRouter:
         responses={
             403: {"description": "Missing or wrong X-Telegram-Bot-Api-Secret-Token: nothing read or changed"},
             409: {"description": "The conversation is busy: Telegram sends the update again"},
-            503: {"description": "The database is unreachable: Telegram sends the update again"},
         },
     )
     async def webhook(
@@ -57,7 +57,7 @@ def router(line: Callable[[], TelegramLine]) -> APIRouter:
         if not await current.claim(incoming.update_id):
             return JSONResponse({})  # delivered before: handled once
         try:
-            calls = await current.handle(incoming)
+            calls = await current.take(body, incoming)
         except BaseException:
             await current.release(incoming.update_id)
             raise

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from fastapi import APIRouter
 from starlette.routing import Mount
 
-from channels.registry import BaseChannel, Capabilities, Controls, Delivery, Runtime
+from channels.registry import KEPT, BaseChannel, Capabilities, Controls, Delivery, Runtime
 from channels.viber import flows, routes
 from channels.viber.line import ViberLine, open_line
 from channels.viber.wire import BUTTON_TEXT_LIMIT, TEXT_LIMIT
@@ -47,6 +47,10 @@ class Viber(BaseChannel):
 
     def parts(self) -> Iterable[object]:
         return () if self.line is None else (self.line,)
+
+    def checks(self) -> Mapping[str, str]:
+        waiting = self.line.deferred.waiting() if self.line is not None else 0
+        return {"viber_kept": f"{KEPT} {waiting} callbacks until the database is back"} if waiting else {}
 
     async def push(self, conversation_id: str, update: Update) -> None:
         """The specialist joining, their messages, closing; Viber cannot change a sent message, so the

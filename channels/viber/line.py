@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -39,11 +40,12 @@ class ViberLine:
     redis: aioredis.Redis
     deferred: Deferred  # callbacks kept while the database is unreachable
     replayer: Periodic | None = None  # handles them once it is back, on one node
+    watching: asyncio.Task[None] | None = None  # whether some are kept, mirrored on this node
 
     def take(self, body: bytes, event: Event) -> Handled:
         """Handle a callback, or keep it for later while the database is unreachable (and while others wait:
         a citizen's messages are answered in the order they came)."""
-        if self.deferred.waiting():
+        if self.deferred.keeping:  # known in memory: the normal path asks Redis nothing more
             return self.deferred.keep(body, event)
         try:
             return self.flows.handle(event)
@@ -61,6 +63,10 @@ class ViberLine:
     async def aclose(self) -> None:
         if self.replayer is not None:
             await self.replayer.aclose()
+        if self.watching is not None:
+            self.watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.watching
         await self.http.aclose()
         await self.redis.aclose()
 
@@ -111,4 +117,5 @@ def open_line(
     )
     line.replayer = Periodic(lease, line.replay, every=REPLAY_SECONDS)
     line.replayer.start()
+    line.watching = asyncio.create_task(line.deferred.kept.watch(), name="viber:kept")
     return line

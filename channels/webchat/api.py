@@ -263,9 +263,9 @@ def _lang(parts: Parts, session_id: str) -> str | None:
             found = conversation_log.get(session, conversation_id=session_id)
     except UNREACHABLE:
         return None
-    if found is None:
+    if found is None and parts.dialogue.channel_of(session_id) is None:  # else its row is on its way (an outage)
         raise HTTPException(status_code=404, detail="no such chat session")
-    return found.lang
+    return found.lang if found is not None else None
 
 
 def _rating(parts: Parts, citizen: Citizen, message: Message) -> Replies | None:
@@ -282,6 +282,11 @@ def _rating(parts: Parts, citizen: Citizen, message: Message) -> Replies | None:
 
 
 def _is_web_chat(parts: Parts, session_id: str) -> bool:
-    with parts.sessions() as session:
-        conversation = conversation_log.get(session, conversation_id=session_id)
-    return conversation is not None and conversation.channel == CHANNEL
+    try:
+        with parts.sessions() as session:
+            conversation = conversation_log.get(session, conversation_id=session_id)
+    except UNREACHABLE:
+        conversation = None
+    if conversation is None:  # the database is away, or the row of a chat started meanwhile is on its way
+        return parts.dialogue.channel_of(session_id) == CHANNEL
+    return conversation.channel == CHANNEL

@@ -12,7 +12,7 @@ from hotline.admin.errors import AdminError
 from hotline.admin.staff import Profile
 from hotline.admin.web import AdminUser, done, page, pages
 from hotline.db import RowId, transaction
-from hotline.deps import PartsDep
+from hotline.deps import PartsDep, session_memory
 from hotline.pages import staff_lang
 from hotline.users import Role
 from intents.tree import LANGUAGES
@@ -81,6 +81,7 @@ def update_user(
     profile = Profile(display_name, _role(role), skills, languages, phone, active, capacity_chats, capacity_calls)
     with transaction(parts.sessions) as session:
         changed = staff.update(session, actor=user, user_id=user_id, profile=profile)
+    session_memory(parts).forget_user(user_id)  # a new role, or deactivated: not as remembered for an outage
     return done(request, "/admin/users", "user_saved", username=changed.username)
 
 
@@ -90,4 +91,5 @@ def reset_password(
 ) -> Response:
     with transaction(parts.sessions) as session:
         changed = staff.reset_password(session, actor=user, user_id=user_id, password=password)
+    session_memory(parts).forget_user(user_id)
     return done(request, "/admin/users", "password_reset", username=changed.username)

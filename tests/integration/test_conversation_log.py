@@ -18,6 +18,8 @@ from hotline import conversation_log
 from hotline.bootstrap import ensure_content
 from hotline.conversation_log import ConversationEvent
 from hotline.db import transaction, utcnow
+from hotline.pending_log import PendingLog
+from intents import versions
 from intents.engine import Input, InputKind
 from intents.pack import DEMO_PACK
 from tests.helpers import import_pack
@@ -155,3 +157,29 @@ def test_requests_that_miss_the_tree_cache_together_share_one_build(sessions: se
     for thread in threads:
         thread.join()
     assert len(got) == 8 and all(compiled is got[0] for compiled in got)
+
+
+def test_a_conversation_started_in_an_outage_is_written_once_before_its_turns_even_if_written_twice(
+    sessions: sessionmaker[Session], redis_client: redis.Redis
+) -> None:
+    """What the pending log keeps for a conversation started while the database was away (its row, then its turns),
+    written twice — a node died between the commit and the delete — is in SQL once, on both databases."""
+    ensure_content(sessions, load_demo=True)
+    with sessions() as session:
+        version = versions.current_version_id(session)
+    assert version is not None
+    pending = PendingLog(redis_client, f"test-{uuid.uuid4().hex[:8]}")
+    conversation_id = uuid.uuid4().hex
+    pending.keep_start(conversation_log.Started(conversation_id, "web", "uk", None, version, utcnow()))
+    for step in (1, 2):
+        pending.keep(conversation_log.Turn(conversation_id, step, utcnow(), [{"kind": "citizen_text", "text": "x"}]))
+    kept = redis_client.xrange(pending.key)
+    assert pending.flush(sessions) == 3
+    redis_client.xadd(pending.key, kept[0][1])  # the same entries again, as a second writer would find them
+    redis_client.xadd(pending.key, kept[2][1])
+    assert pending.flush(sessions) == 2
+    with sessions() as session:
+        found = conversation_log.get(session, conversation_id=conversation_id)
+        assert found is not None and (found.channel, found.lang, found.tree_version) == ("web", "uk", version)
+        steps = [(e.step, e.seq) for e in conversation_log.events(session, conversation_id=conversation_id)]
+    assert steps == [(1, 0), (2, 0)]

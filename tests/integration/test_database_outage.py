@@ -1,11 +1,14 @@
 """The database is cut (a TCP proxy in front of PostgreSQL stops passing anything) while citizens chat and
 call: the conversations under way keep being answered from Redis, their turns wait in Redis, a citizen who asks
-for a person is queued and offered from Redis alone, a new chat gets a polite 503, /readyz says what is
-degraded; once the database is back every turn and every queue event is in SQL exactly once."""
+for a person is queued and offered from Redis alone, a new chat or call starts on the tree already loaded (its row
+waits in Redis before its turns), Viber and Telegram get a 200 and one polite word (their callbacks kept and
+handled in order later), /readyz says what is degraded; once the database is back every conversation, turn and
+queue event is in SQL exactly once, in order."""
 
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 import time
@@ -15,20 +18,34 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from channels.dialogue import Dialogue, TreeCache
+from channels.state_store import StateStore
+from channels.telegram.line import TelegramLine
 from hotline import users
 from hotline.app import create_app
+from hotline.call_events import CALL_STEP, CallEvent
 from hotline.conversation_log import Conversation, ConversationEvent
-from hotline.db import make_engine, make_sessionmaker, transaction
+from hotline.db import UNREACHABLE, make_engine, make_sessionmaker, transaction
+from hotline.pending_log import PendingLog
 from hotline.queue_log import QueueEvent
 from hotline.settings import Settings
+from ivr import phrases
+from ivr.line import PhoneLine
 from specialist_queue.model import EntryState, OperatorState
 from tests.conftest import _empty_tables
+from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.viber_api import FakeViberApi
-from tests.helpers import chat
+from tests.helpers import chat, staff_login, staff_logout
 from tests.ivr.phone import ACCOUNT, PUBLIC_URL, TOKEN, Doc, Phone
+from tests.queue.conftest import StaffClient
+from tests.telegram.conftest import BOT_TOKEN, app_client, telegram_settings, text_update
+from tests.telegram.conftest import new_user as telegram_user
+from tests.telegram.conftest import post as telegram_post
+from tests.telegram.conftest import start as telegram_start
 from tests.viber.conftest import conversation_started, new_user, post, text_message, viber_settings
 
 WAIT = 60.0
@@ -147,17 +164,21 @@ def test_chats_under_way_are_answered_through_an_outage_and_every_turn_is_logged
         assert chat(app, session, button="benefits", message_id="3")["replies"]
     again = chat(app, chats[0], button="benefits", message_id="3")  # a resent message: its first answer, once
     assert again["replies"]
-    refused = app.post("/api/chat/sessions", json={"lang": "uk"})  # a new chat needs the database
-    assert refused.status_code == 503 and "хвилину" in refused.json()["message"]
-    assert refused.headers["Retry-After"] == "30"
+    new = app.post("/api/chat/sessions", json={"lang": "uk"})  # starts on the tree this process has loaded
+    assert new.status_code == 201 and new.json()["replies"], new.text
     ready = app.get("/readyz").json()
     assert ready["checks"]["database"].startswith("error")
-    assert ready["checks"]["pending_log"].startswith("7 turns")  # 3 × 2, and the resent one (written once)
+    # 3 × 2 turns, the resent one (written once), the new chat's row and first turn
+    assert ready["checks"]["pending_log"].startswith("kept: 9 records")
+    assert ready["degraded"] == ["database", "tree", "pending_log"]
+    assert ready["checks"]["tree"].startswith("kept: version")
 
     gate.restore()
     until(lambda: parts.dialogue.pending.waiting() == 0, "the kept turns were written")
-    assert citizen_turns(postgres_url) == sorted((c, step, 1) for c in chats for step in (1, 2, 3, 4))
+    logged = [(c, step, 1) for c in chats for step in (1, 2, 3, 4)] + [(new.json()["session_id"], 1, 1)]
+    assert citizen_turns(postgres_url) == sorted(logged)
     assert app.get("/readyz").json()["checks"].get("pending_log") is None
+    assert app.get("/readyz").json()["degraded"] == []
 
 
 def test_a_call_under_way_goes_on_through_an_outage_and_its_turns_are_logged_once(
@@ -265,3 +286,189 @@ def test_viber_is_answered_200_with_a_word_and_its_messages_are_handled_once_the
             ], "in the order written, each once"
     finally:
         fake.close()
+
+
+def conversations(postgres_url: str) -> dict[str, tuple[str, str | None, int | None]]:
+    """id → (channel, external id, tree version) of every conversation SQL holds."""
+    engine = make_engine(postgres_url)
+    with make_sessionmaker(engine)() as session:
+        found = session.execute(
+            select(Conversation.id, Conversation.channel, Conversation.external_id, Conversation.tree_version)
+        ).all()
+    engine.dispose()
+    return {str(c): (str(channel), external, version) for c, channel, external, version in found}
+
+
+def on_shift(app: TestClient, name: str) -> StaffClient:
+    """A new operator, logged in on a client of their own and available."""
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    with transaction(parts.sessions) as session:
+        user_id = users.create(session, username=name, password="s3cret-pass", role=users.Role.OPERATOR).id
+    client = TestClient(app.app, base_url=PUBLIC_URL)
+    assert staff_login(client, name, "s3cret-pass").status_code == 303
+    page = client.get("/operator")
+    token = re.search(r'data-csrf="([^"]+)"', page.text)
+    assert page.status_code == 200 and token
+    operator = StaffClient(client, user_id, token.group(1))
+    assert operator.post("/api/operator/state", {"state": "available"}).status_code == 200
+    return operator
+
+
+def test_new_chats_and_calls_in_an_outage_reach_a_person_and_are_logged_once_in_order(
+    app: TestClient, gate: Gate, postgres_url: str
+) -> None:
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    names = ("olena", "petro", "iryna")
+    operators = [on_shift(app, name) for name in names]  # logged in before the cut
+    version = parts.dialogue.trees.current_version()
+
+    gate.cut()
+    chats = []
+    for _ in range(2):
+        started = app.post("/api/chat/sessions", json={"lang": "uk"})
+        assert started.status_code == 201 and started.json()["replies"], "the robot greets: no apology"
+        chats.append(started.json()["session_id"])
+        asked = chat(app, chats[-1], text="з'єднайте з оператором", message_id="1")
+        assert asked["replies"][-1]["handoff"]["state"] == "waiting", "queued, not an apology"
+    call = Phone(app)
+    greeting = Doc(call.post("/twilio/voice").text)
+    menu = Doc(call.post(greeting.gather.get("action"), {"Digits": "1"}).text)  # Ukrainian: the main menu
+    to_person = call.post(menu.gather.get("action"), {"Digits": "0"})
+    assert to_person.status_code == 200 and "<Enqueue" in to_person.text, to_person.text
+    assert phrases.say("apology", "uk") not in Doc(to_person.text).said, "the usual words, no apology"
+    record = parts.channels.part(PhoneLine).calls.find(call.sid)
+    assert record is not None
+    asked_for_person = [*chats, record.conversation_id]
+
+    states = [operator.get("/api/operator/state") for operator in operators]  # the console, from Redis alone
+    assert [s.status_code for s in states] == [200] * 3
+    offers = {s.json()["offer"]["conversation_id"]: i for i, s in enumerate(states)}
+    assert sorted(offers) == sorted(asked_for_person), "every one offered to an operator at once"
+    kinds = {
+        s.json()["offer"]["conversation_id"]: (s.json()["offer"]["kind"], s.json()["offer"]["channel"]) for s in states
+    }
+    assert [kinds[c] for c in asked_for_person] == [("chat", "web"), ("chat", "web"), ("call", "phone")]
+    taker, name = operators[offers[chats[0]]], names[offers[chats[0]]]
+    with app.websocket_connect(f"/api/chat/sessions/{chats[0]}/live") as citizen:  # the chat page's live view
+        assert citizen.receive_json()["state"] == "waiting"
+        accepted = taker.post(f"/api/operator/offers/{chats[0]}/accept")
+        assert accepted.status_code == 200 and accepted.json()["state"] == "connected", accepted.text
+        update = citizen.receive_json()
+        while update["state"] == "waiting":  # a refreshed estimate may come first on a slow machine
+            update = citizen.receive_json()
+        assert update == {"type": "status", "state": "connected", "operator": name}
+    written = taker.post(f"/api/operator/conversations/{chats[0]}/messages", {"text": "Добрий день!"})
+    assert written.status_code == 503 and "тимчасово недоступна" in written.json()["message"]
+    assert "временно недоступна" in written.json()["message"]
+    ready = app.get("/readyz").json()
+    assert "pending_log" in ready["degraded"] and ready["checks"]["tree"] == (
+        f"kept: version {version}, the newest loaded (the database cannot say which is current)"
+    )
+
+    gate.restore()
+    until(lambda: parts.dialogue.pending.waiting() == 0, "the kept conversations, turns and events were written")
+    held = conversations(postgres_url)
+    assert [held[c][0] for c in asked_for_person] == ["web", "web", "phone"]
+    assert held[record.conversation_id][1:] == (call.sid, version)
+    turns = citizen_turns(postgres_url)
+    steps = {c: [(step, n) for conversation, step, n in turns if conversation == c] for c in asked_for_person}
+    assert steps == {
+        chats[0]: [(1, 1), (2, 1)],
+        chats[1]: [(1, 1), (2, 1)],
+        record.conversation_id: [(1, 1), (2, 1), (3, 1)],
+    }
+    logged = queue_events(postgres_url)
+    expected = {c: ["entered", "offered"] for c in asked_for_person} | {chats[0]: ["connected", "entered", "offered"]}
+    assert {c: [e for found, e in logged if found == c] for c in asked_for_person} == expected
+    with parts.sessions() as session:
+        call_events = session.scalars(
+            select(ConversationEvent.kind).where(
+                ConversationEvent.conversation_id == record.conversation_id, ConversationEvent.step == CALL_STEP
+            )
+        ).all()
+    assert call_events == [CallEvent.ENQUEUED.value], "the call's own event, kept meanwhile, written once"
+    assert app.get("/readyz").json()["degraded"] == []
+
+
+def test_telegram_is_answered_200_with_a_word_and_a_new_user_reaches_a_person_once_the_database_is_back(
+    postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
+) -> None:
+    engine = make_engine(postgres_url)
+    _empty_tables(engine)
+    engine.dispose()
+    through_gate = postgres_url.replace(f":{urlsplit(postgres_url).port}/", f":{gate.port}/")
+    fake = FakeTelegramApi(BOT_TOKEN)
+    try:
+        with app_client(telegram_settings(through_gate, redis_url, tmp_path, fake.url)) as client:
+            parts = client.app.state.parts  # type: ignore[attr-defined]
+            with transaction(parts.sessions) as session:
+                operator = users.create(session, username="olena", password="s3cret-pass", role=users.Role.OPERATOR)
+            parts.specialists.desk.set_state(operator.id, OperatorState.AVAILABLE)
+            line = client.app.state.parts.channels.part(TelegramLine)  # type: ignore[attr-defined]
+            anna = telegram_user("uk", "Анна")
+
+            gate.cut()
+            written = [telegram_start(anna), text_update(anna, "з'єднайте з оператором")]
+            for update in written:
+                assert telegram_post(client, update).status_code == 200, "a 200: Telegram would repeat it"
+            told = fake.wait_for(1, chat_id=anna["id"])
+            assert len(told) == 1 and "технічна перерва" in told[0].text, "told once, not per message"
+            assert line.kept.waiting() == 2
+            ready = client.get("/readyz").json()
+            assert ready["checks"]["telegram_kept"] == "kept: 2 updates until the database is back"
+
+            gate.restore()
+            answered = fake.wait_for(3, chat_id=anna["id"], timeout=WAIT)[1:]
+            assert "Вы в очереди" in answered[-1].text or "Ви в черзі" in answered[-1].text, answered[-1].text
+            until(lambda: line.kept.waiting() == 0 and not line.kept.keeping, "the kept updates were handled")
+            conversation = line.flows.conversation_of(anna["id"])
+            assert conversation is not None
+            entry = parts.specialists.queue.store.entry(conversation)
+            assert entry is not None and entry.state is EntryState.OFFERED and entry.operator == operator.id
+            with parts.sessions() as session:
+                said = session.scalars(
+                    select(ConversationEvent.kind)
+                    .where(
+                        ConversationEvent.conversation_id == conversation,
+                        ConversationEvent.kind.startswith("citizen_"),
+                    )
+                    .order_by(ConversationEvent.step)
+                ).all()
+            assert said == ["citizen_start", "citizen_text"], "in the order written, each once"
+            assert "telegram_kept" not in client.get("/readyz").json()["checks"]
+    finally:
+        fake.close()
+
+
+def test_a_process_that_never_loaded_a_tree_refuses_a_new_conversation_politely_and_keeps_nothing(
+    postgres_url: str, redis_url: str, gate: Gate
+) -> None:
+    gate.cut()
+    engine = make_engine(postgres_url.replace(f":{urlsplit(postgres_url).port}/", f":{gate.port}/"))
+    sessions = make_sessionmaker(engine)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    pending = PendingLog(client, prefix)
+    dialogue = Dialogue(StateStore(client, 60, prefix), sessions, TreeCache(sessions), pending)
+    try:
+        with pytest.raises(UNREACHABLE):  # the app answers it with its polite 503 (or the phone's apology)
+            dialogue.start(channel="web", lang="uk")
+        assert pending.waiting() == 0
+    finally:
+        client.delete(pending.key)
+        client.close()
+        engine.dispose()
+
+
+def test_staff_sessions_go_on_through_an_outage_but_one_ended_before_it_opens_nothing(
+    app: TestClient, gate: Gate
+) -> None:
+    olena, petro = on_shift(app, "olena"), on_shift(app, "petro")
+    copied = TestClient(app.app, base_url=PUBLIC_URL, cookies=dict(petro.client.cookies))
+    assert copied.get("/api/me").status_code == 200
+    assert staff_logout(petro.client).status_code == 303
+
+    gate.cut()
+    assert olena.get("/api/me").json()["username"] == "olena", "recalled from Redis while the database is away"
+    assert copied.get("/api/me").status_code == 401, "logging out forgot it at once"
+    assert app.get("/api/me").status_code == 401
