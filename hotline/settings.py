@@ -98,7 +98,13 @@ class Settings(BaseSettings):
         default="Соцзахист", max_length=28, description="The bot's name in Viber (at most 28 characters)."
     )
     viber_bot_avatar: str = Field(default="", description="URL of the bot's avatar picture in Viber (optional).")
-    viber_timeout_seconds: float = Field(default=5, gt=0, description="Timeout of one call to Viber's API.")
+    viber_timeout_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="How long a call to Viber's API waits for its answer (connecting gives up within 5 s). Long: a "
+        "message whose answer never came is not sent again (it may have arrived), so a slow answer must not count "
+        "as none.",
+    )
     viber_send_attempts: int = Field(default=4, ge=1, le=10, description="Tries of one message to Viber's API.")
     viber_retry_seconds: float = Field(default=0.5, gt=0, description="First wait before a Viber call is tried again.")
     viber_unanswered_limit: int = Field(
@@ -123,7 +129,13 @@ class Settings(BaseSettings):
     telegram_api_url: str = Field(
         default="https://api.telegram.org", description="Telegram's Bot API (tests point it at a local fake)."
     )
-    telegram_timeout_seconds: float = Field(default=10, gt=0, description="Timeout of one call to Telegram's API.")
+    telegram_timeout_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="How long a call to Telegram's API waits for its answer (connecting gives up within 5 s). Long: "
+        "a message whose answer never came is not sent again (it may have arrived), so a slow answer must not "
+        "count as none.",
+    )
     telegram_send_attempts: int = Field(default=4, ge=1, le=10, description="Tries of one call to Telegram's API.")
     telegram_retry_seconds: float = Field(
         default=0.5, gt=0, description="First wait before a Telegram call is tried again (doubling)."

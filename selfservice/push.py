@@ -79,7 +79,7 @@ class ViberPush:
     async def push(self, recipient: str, text: str, *, message_id: str) -> Pushed:
         body = text_message(text, None, self.look, recipient)
         try:
-            await self.api.send_message(body, resend=False)
+            await self.api.send_message(body)
         except ViberRefused as exc:
             outcome = PushOutcome.GONE if exc.status in VIBER_GONE else PushOutcome.FAILED
             return Pushed(outcome, f"status {exc.status}: {exc.message}"[:200])

@@ -30,6 +30,7 @@ class Outcome(StrEnum):
     RATE_LIMITED = "rate_limited"
     REFUSED = "send_refused"
     FAILED = "send_failed"
+    UNKNOWN = "send_unknown"  # sent, but its answer never came: perhaps delivered, so not sent again
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ Errors:
   - `TelegramUnknown` — a call made with `resend=False` was sent but its answer never came: it may
     have reached Telegram, so it is not tried again.
 
-A call that timed out after it was sent may have reached Telegram; it is tried again anyway (a lost
-answer costs a citizen more than a rare duplicate), except with `resend=False` (an announcement: a copy
-twice is what must not happen). A call that could not connect, or got a 429, was not taken: tried
-again.
+A call that could not connect or was not written whole (`channels.chat.transport.NEVER_SENT`), or got a
+429 or a 5xx, was not taken: tried again. A call written whole whose answer never came (the read timeout is
+long: `HOTLINE_TELEGRAM_TIMEOUT_SECONDS`) may have reached Telegram: tried again only when a second copy
+changes nothing (an edit, a callback answer, a read); with `resend=False` (a new message: `sendMessage`
+from the sender, every announcement) it raises `TelegramUnknown` instead.
 
 The token is part of every URL: httpx's request log is filtered so it never shows (`hide_token`).
 """
@@ -29,6 +30,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
+from channels.chat.transport import NEVER_SENT, timeout
 from channels.telegram.wire import encode
 
 log = logging.getLogger(__name__)
@@ -79,9 +81,9 @@ class Retry:
 
 
 def make_http(timeout_seconds: float) -> httpx.AsyncClient:
-    """The one client the app keeps for Telegram."""
+    """The one client the app keeps for Telegram: an answer awaited `timeout_seconds`, connecting given up sooner."""
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout_seconds), headers={"Content-Type": "application/json; charset=utf-8"}
+        timeout=timeout(timeout_seconds), headers={"Content-Type": "application/json; charset=utf-8"}
     )
 
 
@@ -136,14 +138,12 @@ class BotApi:
     async def _once(self, method: str, body: dict[str, Any], *, resend: bool = True) -> Any:
         try:
             response = await self.http.post(self.base + method, content=encode(body))
-        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:  # never sent
-            raise _Again(f"timed out ({type(exc).__name__})") from exc
-        except httpx.TimeoutException as exc:
+        except NEVER_SENT as exc:
+            raise _Again(f"not sent ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:  # sent whole; the answer lost
             if not resend:
                 raise TelegramUnknown(f"Telegram {method}: no answer ({type(exc).__name__}); perhaps sent") from exc
-            raise _Again(f"timed out ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            raise _Again(f"no connection ({type(exc).__name__})") from exc
+            raise _Again(f"no answer ({type(exc).__name__})") from exc
         answer = _json(response)
         if response.status_code == 429 or answer.get("error_code") == 429:
             wait = float((answer.get("parameters") or {}).get("retry_after") or 1)

@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 
 from channels.chat.outbox import Delivery, Outbox, Outcome
 from channels.telegram import keys
-from channels.telegram.client import BotApi, TelegramRefused, TelegramUnavailable
+from channels.telegram.client import BotApi, TelegramRefused, TelegramUnavailable, TelegramUnknown
 from channels.telegram.wire import Call
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class Sender:
                 return await self._not_sent(call, Outcome.UNSUBSCRIBED)
             await self.rates.wait(call.chat_id)
         try:
-            await self.api.call(call.method, call.body)
+            await self.api.call(call.method, call.body, resend=call.repeatable)
         except TelegramRefused as exc:
             if exc.blocked:
                 await self.block(call.chat_id, "403")
@@ -124,12 +124,14 @@ class Sender:
             if call.instead is not None:
                 return await self._send(call.instead)
             return await self._not_sent(call, Outcome.REFUSED, str(exc))
+        except TelegramUnknown as exc:  # perhaps delivered: a second copy would confuse more than a lost one
+            return await self._not_sent(call, Outcome.UNKNOWN, str(exc))
         except TelegramUnavailable as exc:
             return await self._not_sent(call, Outcome.FAILED, str(exc))
         return Delivery(call.id, Outcome.SENT)
 
     async def _not_sent(self, call: Call, outcome: Outcome, detail: str = "") -> Delivery:
-        """Write down why a call was not made (the outbox keeps its claim: it is not tried again)."""
+        """Write down why a call was not made, or not known to be (the outbox keeps its claim: not tried again)."""
         kind = BLOCKED if outcome is Outcome.UNSUBSCRIBED else outcome.value
         log.warning("Telegram %s %s not made: %s %s", call.method, call.id, kind, detail)
         await self.record(kind, call.chat_id, f"{call.method} {call.id} {detail}".strip())

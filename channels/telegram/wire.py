@@ -172,8 +172,14 @@ class Call:
         """Something the citizen reads: not to a chat that blocked the bot, and within the send rates."""
         return self.method in MESSAGE_METHODS
 
+    @property
+    def repeatable(self) -> bool:
+        """Whether making it twice shows the citizen what once does (an edit, a button's answer; not a message)."""
+        return self.method not in NEW_MESSAGE_METHODS
+
 
 MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText"})
+NEW_MESSAGE_METHODS = frozenset({"sendMessage"})
 
 
 def encode(body: dict[str, Any]) -> bytes:

@@ -7,10 +7,11 @@ Errors:
   - `ViberUnknown` — a request made with `resend=False` was sent but its answer never came: it may have
     reached Viber, so it is not tried again.
 
-A request that timed out after it was sent may or may not have reached Viber. It is retried anyway: a
-lost answer costs a citizen more than a rare duplicate, and a request that never got through is by far
-the usual case. An announcement (`resend=False`) is the exception: there a copy twice is what must not
-happen. A request that could not connect was not sent: tried again.
+A request that could not connect or was not written whole (`channels.chat.transport.NEVER_SENT`), or got
+a 429 or a 5xx, was not taken: tried again. A request written whole whose answer never came (the read
+timeout is long: `HOTLINE_VIBER_TIMEOUT_SECONDS`) may have reached Viber: with `resend=False` (every
+message: `send_message`) it raises `ViberUnknown`, since a copy twice is a second
+message; `set_webhook` is tried again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from channels.chat.transport import NEVER_SENT, timeout
 from channels.viber.wire import AUTH_HEADER, EVENT_TYPES, encode
 
 log = logging.getLogger(__name__)
@@ -63,9 +65,10 @@ class Retry:
 
 
 def make_http(token: str, timeout_seconds: float) -> httpx.AsyncClient:
-    """The one client the app keeps for Viber: the token in its header, a timeout on every phase."""
+    """The one client the app keeps for Viber: the token in its header; an answer awaited `timeout_seconds`,
+    connecting given up sooner."""
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout_seconds),
+        timeout=timeout(timeout_seconds),
         headers={AUTH_HEADER: token, "Content-Type": "application/json; charset=utf-8"},
     )
 
@@ -84,9 +87,9 @@ class ViberApi:
         self.retry = retry or Retry()
         self.sleep = sleep
 
-    async def send_message(self, body: dict[str, Any], *, resend: bool = True) -> int | None:
-        """Send one message; Viber's message token for it (`resend`: see `call`)."""
-        answer = await self.call("send_message", body, resend=resend)
+    async def send_message(self, body: dict[str, Any]) -> int | None:
+        """Send one message, never twice (its answer lost: `ViberUnknown`); Viber's message token for it."""
+        answer = await self.call("send_message", body, resend=False)
         token = answer.get("message_token")
         return int(token) if token is not None else None
 
@@ -117,14 +120,12 @@ class ViberApi:
     async def _once(self, method: str, body: dict[str, Any], *, resend: bool = True) -> dict[str, Any]:
         try:
             response = await self.http.post(self.base_url + method, content=encode(body))
-        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:  # never sent
-            raise ViberUnavailable(f"timed out ({type(exc).__name__})") from exc
-        except httpx.TimeoutException as exc:
+        except NEVER_SENT as exc:
+            raise ViberUnavailable(f"not sent ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:  # sent whole; the answer lost
             if not resend:
                 raise ViberUnknown(f"Viber {method}: no answer ({type(exc).__name__}); perhaps sent") from exc
-            raise ViberUnavailable(f"timed out ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            raise ViberUnavailable(f"no connection ({type(exc).__name__})") from exc
+            raise ViberUnavailable(f"no answer ({type(exc).__name__})") from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise ViberUnavailable(f"HTTP {response.status_code}")
         if response.status_code >= 400:

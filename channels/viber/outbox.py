@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from channels.chat import outbox as chat_outbox
 from channels.chat.outbox import Delivery, Outcome
 from channels.viber import keys
-from channels.viber.client import TOO_MANY_REQUESTS, ViberApi, ViberRefused, ViberUnavailable
+from channels.viber.client import TOO_MANY_REQUESTS, ViberApi, ViberRefused, ViberUnavailable, ViberUnknown
 from channels.viber.wire import Outgoing
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ class Outbox(chat_outbox.Outbox[Outgoing]):
             await self.redis.zrem(slots, message.id)
             limited = exc.status == TOO_MANY_REQUESTS
             return await self._settle(message, Outcome.RATE_LIMITED if limited else Outcome.REFUSED, str(exc))
+        except ViberUnknown as exc:  # perhaps delivered (its slot stays taken): a second copy would confuse more
+            return await self._settle(message, Outcome.UNKNOWN, str(exc))
         except ViberUnavailable as exc:
             await self.redis.zrem(slots, message.id)
             return await self._settle(message, Outcome.FAILED, str(exc))

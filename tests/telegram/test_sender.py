@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,7 +16,7 @@ from limits import parse
 
 from channels.chat.outbox import Outcome
 from channels.telegram import keys, render
-from channels.telegram.client import BotApi, Retry, TelegramRefused, TelegramUnavailable, make_http
+from channels.telegram.client import BotApi, Retry, TelegramRefused, TelegramUnavailable, TelegramUnknown, make_http
 from channels.telegram.sender import Rates, Sender
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.telegram.conftest import BOT_TOKEN
@@ -41,6 +42,13 @@ class Waits:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with make_http(10) as client:  # an answer slow under load still counts (a lost one is not resent)
+        yield client
+
+
+@pytest.fixture
+async def impatient() -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose answers time out at once, for the fake's late answers."""
     async with make_http(0.3) as client:
         yield client
 
@@ -100,10 +108,34 @@ async def test_a_429_longer_than_we_hold_messages_gives_up(http: httpx.AsyncClie
         await api(http, fake, Waits()).call("sendMessage", {"chat_id": 7, "text": "x"})
 
 
-async def test_a_hung_call_times_out_and_is_tried_again(http: httpx.AsyncClient, fake: FakeTelegramApi) -> None:
-    fake.hang_next(1, seconds=1.0)
-    await api(http, fake, Waits()).call("sendMessage", {"chat_id": 7, "text": "x"})
-    assert len(fake.arrived) == 2 and len(fake.delivered) == 1
+async def test_a_message_answered_after_the_timeout_is_not_sent_again(
+    impatient: httpx.AsyncClient, fake: FakeTelegramApi, redis: aioredis.Redis
+) -> None:
+    send, recorded, _ = sender(api(impatient, fake, Waits()), redis)
+    fake.answer_late_next(1, seconds=1.0)  # Telegram took it, but answered too late
+    done = await send.deliver([message(7, "Відповідь"), message(7, "Наступна")])
+    assert [d.outcome for d in done] == [Outcome.UNKNOWN, Outcome.SENT]
+    assert [c.text for c in fake.arrived] == ["Відповідь", "Наступна"]  # not a second copy
+    assert [(o, c) for o, c, _ in recorded.outcomes] == [("send_unknown", 7)]
+
+
+async def test_an_edit_answered_after_the_timeout_is_made_again(
+    impatient: httpx.AsyncClient, fake: FakeTelegramApi
+) -> None:
+    fake.answer_late_next(1, seconds=1.0)  # a second copy of an edit shows the citizen nothing new
+    await api(impatient, fake, Waits()).call("editMessageText", {"chat_id": 7, "message_id": 1, "text": "x"})
+    assert [c.method for c in fake.arrived] == ["editMessageText"] * 2
+
+
+async def test_a_message_that_could_not_connect_is_tried_again(http: httpx.AsyncClient) -> None:
+    with socket.socket() as closed:  # a port nobody listens on: the request never left
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    waits = Waits()
+    bot = BotApi(http, api_url=f"http://127.0.0.1:{port}", token=BOT_TOKEN, retry=Retry(first_delay=0.01), sleep=waits)
+    with pytest.raises(TelegramUnavailable, match="gave up after 4 attempts") as failed:
+        await bot.call("sendMessage", {"chat_id": 7, "text": "x"}, resend=False)
+    assert not isinstance(failed.value, TelegramUnknown) and len(waits.asked) == 3
 
 
 async def test_refusals_are_not_retried_and_every_attempt_failing_gives_up(
