@@ -43,6 +43,7 @@ from intents.vector_store import SqlVectors
 MAX_ADVANCE_ATTEMPTS = 8
 SCREENING_ANSWERS = "screening_answers"  # a questionnaire's answers, logged when they go to a specialist
 UNLOGGED = "unlogged"  # in the stored state: the conversation began while the database was unreachable
+ABOUT = ("channel", "external_id")  # in the stored state: what the queue needs of the conversation's row
 NO_TREE = "no tree is published yet: run 'hotline tree import FILE.yaml'"
 
 
@@ -162,6 +163,7 @@ class HandoffRequest:
     priority: str
     reason: str
     channel: str | None = None  # the conversation's, kept with its state (None when Redis lost it)
+    external_id: str | None = None  # the channel's id of it (a call's sid), kept with its state likewise
 
 
 HandoffListener = Callable[[HandoffRequest], None]
@@ -278,9 +280,9 @@ class Dialogue:
     def _first_turn(self, opening: _Opening, version: int, *, unlogged: bool = False) -> _Computed:
         event = Input(InputKind.START, lang=opening.lang)
         seen = Stored("", {UNLOGGED: True} if unlogged else None)
-        return self._turn(
-            opening.conversation_id, event, State(tree_version=version), seen, last_step=0, channel=opening.channel
-        )
+        state = State(tree_version=version)
+        about = {"channel": opening.channel, "external_id": opening.external_id}
+        return self._turn(opening.conversation_id, event, state, seen, last_step=0, about=about)
 
     def handle(self, conversation_id: str, event: Input, *, turn: str | None = None) -> TurnResult:
         """Feed one input; a repeated `turn` key returns the first answer and changes nothing."""
@@ -325,7 +327,7 @@ class Dialogue:
         seen: Stored,
         *,
         last_step: int,
-        channel: str | None = None,
+        about: dict[str, str | None] | None = None,
     ) -> _Computed:
         """One engine turn: the state to store, the answer to keep for retries, and the log entry."""
         compiled = self.trees.get(state.tree_version)
@@ -343,9 +345,10 @@ class Dialogue:
             callback=outcome.callback,
             relayed=outcome.relayed,
         )
-        # The channel travels with the state, so a handoff is queued without asking the database (it may be away).
-        channel = channel or (seen.data or {}).get("channel")
-        stored = {"step": result.step, "engine": state_to_dict(outcome.state), "channel": channel}
+        # The channel and the channel's id of the conversation travel with the state, so a handoff is queued and a
+        # call accepted without asking the database (it may be away).
+        about = about or {name: (seen.data or {}).get(name) for name in ABOUT}
+        stored = {"step": result.step, "engine": state_to_dict(outcome.state), **about}
         if _unlogged(seen):
             stored[UNLOGGED] = True
         understood = outcome.understood
@@ -399,6 +402,7 @@ class Dialogue:
                 priority=handoff.priority.value,
                 reason=handoff.reason,
                 channel=computed.stored.get("channel"),
+                external_id=computed.stored.get("external_id"),
             )
             for listener in self.handoff_listeners:
                 listener(request)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import anyio
 from anyio import to_thread
 
+from hotline.db import UNREACHABLE
 from hotline.queue_log import QueueEvent, QueueEventKind
 from hotline.users import User
 from specialist_queue import chat, events, presence, transfer
@@ -54,17 +55,19 @@ class Desk:
     ) -> Operator:
         """Available, paused (with a reason) or offline; a pending offer goes back to its place."""
         now = self.queue.now(now)
-        user = self._user(operator_id)
+        profile = self._profile(operator_id)
         earlier = self.store.operator(operator_id)
         before, returned = self.store.set_state(
             operator_id,
             state,
             now=now,
             reason=reason if state is OperatorState.PAUSED else "",
-            skills=tuple(user.skills or ()),
-            langs=tuple(user.languages or ()),
-            name=user.display_name or user.username,
-            capacity=capacity_of(user),
+            skills=profile.skills,
+            langs=profile.langs,
+            name=profile.name,
+            capacity=profile.capacity,
+            phone=profile.phone,
+            identity=profile.identity,
         )
         changed: list[QueueEvent] = []
         if before is OperatorState.PAUSED and (state is not OperatorState.PAUSED or reason != earlier.reason):
@@ -104,11 +107,12 @@ class Desk:
         return deadline
 
     async def _connect(self, entry: Entry, operator_id: int, now: float) -> None:
-        conversation, user = await to_thread.run_sync(
-            lambda: (self.queue.conversation(entry.conversation_id), self._user(operator_id))
-        )
         connector = self.queue.connectors.get(entry.channel)
         try:
+            # The call's sid came with its entry (else, queued before it did, from SQL); the operator's phone from SQL,
+            # or while the database is away, as their last change of state kept it.
+            external_id = entry.external_id or await to_thread.run_sync(self._external_id, entry.conversation_id)
+            profile = await to_thread.run_sync(self._profile, operator_id)
             if connector is None:
                 raise CannotConnect(f"no channel that is on connects {entry.channel} conversations")
             if missing := connector.missing():
@@ -120,7 +124,7 @@ class Desk:
                     f"this server cannot connect {entry.channel} conversations: set {', '.join(missing)}"
                 )
             await connector.connect(
-                external_id=str(conversation.external_id), operator_phone=user.phone, operator_identity=user.username
+                external_id=external_id, operator_phone=profile.phone or None, operator_identity=profile.identity
             )
         except Gone:
             # The citizen has left (the caller hung up): nobody waits any more.
@@ -326,16 +330,42 @@ class Desk:
         self.store.notify({"kind": "operator"}, operators=[operator_id])
         self.store.notify_chat(conversation_id)
 
-    def _user(self, operator_id: int) -> User:
-        with self.sessions() as session:
-            user = session.get(User, operator_id)
+    def _profile(self, operator_id: int) -> Profile:
+        """The specialist as SQL has them; while the database is unreachable, as their last change of state kept
+        them in Redis (one never kept there waits for the database)."""
+        try:
+            with self.sessions() as session:
+                user = session.get(User, operator_id)
+        except UNREACHABLE:
+            kept = self.store.operator(operator_id)
+            if not kept.identity:
+                raise
+            return Profile(kept.skills, kept.langs, kept.name, kept.capacity, kept.phone, kept.identity)
         if user is None:
             raise UnknownOperator(f"no user {operator_id}")
-        return user
+        return Profile(
+            skills=tuple(user.skills or ()),
+            langs=tuple(user.languages or ()),
+            name=user.display_name or user.username,
+            capacity=Capacity(chats=user.capacity_chats, calls=min(1, user.capacity_calls)),
+            phone=user.phone or "",
+            identity=user.username,
+        )
+
+    def _external_id(self, conversation_id: str) -> str:
+        return str(self.queue.conversation(conversation_id).external_id)
 
 
-def capacity_of(user: User) -> Capacity:
-    return Capacity(chats=user.capacity_chats, calls=min(1, user.capacity_calls))
+@dataclass(frozen=True)
+class Profile:
+    """What the live queue keeps of a specialist's account with their state (`QueueStore.set_state`)."""
+
+    skills: tuple[str, ...]
+    langs: tuple[str, ...]
+    name: str
+    capacity: Capacity
+    phone: str
+    identity: str  # their user name: an accepted call without a phone rings their softphone by it
 
 
 def _entry_view(entry: Entry, now: float) -> dict[str, Any]:

@@ -14,7 +14,8 @@ Layout under `P = "{settings.redis_prefix}:sq"`:
   A closed entry stays a while as a tombstone, so a rebuild from SQL cannot bring it back.
 - `P:offers` — sorted set conversation → offer deadline; `P:oq:{skill}:{lang}` — set of a queue's conversations
   on offer (they still wait: counted ahead of those in `P:q`); `P:scheduled` — callbacks → due time.
-- `P:op:{id}` — hash: an operator's state, reason, skills, languages, capacity (`chats`, `calls`), offer.
+- `P:op:{id}` — hash: an operator's state, reason, skills, languages, capacity (`chats`, `calls`), offer, and
+  `phone` and `identity` (their user name), where an accepted call goes.
 - `P:hold:{id}` — hash: the conversations an operator holds → their slot (`chat`, or `call` for a call or a
   callback); `P:wrap:{id}` — hash: those closed and waiting for the wrap-up form → their slot while the
   wrap-up time runs (it keeps the slot taken), `late` after it.
@@ -276,7 +277,7 @@ end
 """
 )
 
-# ARGV: P, conversation, queue, class, now, now_ms, channel, kind, priority, lang
+# ARGV: P, conversation, queue, class, now, now_ms, channel, kind, priority, lang, external id
 # → {1, seq} entered; {0, seq, state} it is already there (enqueue is idempotent).
 ENQUEUE = (
     _PRELUDE
@@ -288,7 +289,7 @@ if state and state ~= 'closed' then return {0, redis.call('HGET', e, 'seq'), sta
 local seq = new_seq(ARGV[6])
 redis.call('DEL', e)
 redis.call('HSET', e, 'queue', q, 'class', class, 'seq', num(seq), 'enqueued', ARGV[5], 'channel', ARGV[7],
-  'kind', ARGV[8], 'priority', ARGV[9], 'lang', ARGV[10], 'attempts', 0, 'phone', '')
+  'kind', ARGV[8], 'priority', ARGV[9], 'lang', ARGV[10], 'attempts', 0, 'phone', '', 'external', ARGV[11])
 place(conv)
 return {1, num(seq)}
 """
@@ -324,7 +325,8 @@ return 1
 """
 )
 
-# ARGV: P, operator, state (available|paused|offline), reason, now, skills csv, langs csv, name, chats, calls
+# ARGV: P, operator, state (available|paused|offline), reason, now, skills csv, langs csv, name, chats, calls,
+# phone, identity
 # → {'busy'} going offline while they hold a conversation; else {'ok', previous state, offer given back or ''}.
 # Paused while holding conversations: no new ones are offered. Available ends any wrap-up time early (the
 # wrap-up forms stay).
@@ -343,7 +345,8 @@ if not blank(offered) and state ~= 'available' then
   returned = offered
 end
 redis.call('SADD', key('ops'), op)
-redis.call('HSET', o, 'skills', ARGV[6], 'langs', ARGV[7], 'name', ARGV[8], 'chats', ARGV[9], 'calls', ARGV[10])
+redis.call('HSET', o, 'skills', ARGV[6], 'langs', ARGV[7], 'name', ARGV[8], 'chats', ARGV[9], 'calls', ARGV[10],
+  'phone', ARGV[11], 'identity', ARGV[12])
 if state == 'available' then
   end_wrap_times(op)
   if before ~= 'available' and before ~= 'busy' then become(op, state, ARGV[5], '') end

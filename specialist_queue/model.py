@@ -74,6 +74,7 @@ class Entry:
     attempts: int = 0
     due: float | None = None
     reached: float | None = None  # a callback: when the specialist said they reached the citizen
+    external_id: str = ""  # the channel's id of the conversation (a call's sid): accepting a call needs no SQL
 
     @classmethod
     def parse(cls, flat: list[str]) -> Entry:
@@ -97,6 +98,7 @@ class Entry:
             attempts=int(fields.get("attempts") or 0),
             due=opt_float(fields.get("due")),
             reached=opt_float(fields.get("reached")),
+            external_id=fields.get("external", ""),
         )
 
     @property
@@ -118,6 +120,7 @@ class Entry:
             "enqueued": repr(self.enqueued),
             "phone": self.phone,
             "attempts": str(self.attempts),
+            "external": self.external_id,
             **{k: str(v) for k, v in optional.items() if v is not None},
         }
 
@@ -162,6 +165,8 @@ class Operator:
     langs: tuple[str, ...]
     name: str
     capacity: Capacity = Capacity()
+    phone: str = ""  # where an accepted call rings (none: their softphone, `identity`)
+    identity: str = ""  # their user name; with `phone`, what accepting a call needs while the database is away
     left: Capacity = Capacity()  # free slots now: capacity minus held and wrapping up within the wrap-up time
 
     def has_room(self, kind: Kind) -> bool:
@@ -194,6 +199,8 @@ def operator_from(operator_id: int, fields: dict[str, str], held: dict[str, str]
         langs=split(fields.get("langs")),
         name=fields.get("name", ""),
         capacity=capacity,
+        phone=fields.get("phone", ""),
+        identity=fields.get("identity", ""),
         left=Capacity(chats=capacity.chats - taken.count("chat"), calls=capacity.calls - taken.count("call")),
     )
 

@@ -118,7 +118,12 @@ class SpecialistQueue:
         is escalated when the new handoff is more urgent (a crisis written while waiting)."""
         lang = request.lang or "uk"
         entered = self.enqueue(
-            request.conversation_id, skill=request.queue, lang=lang, priority=request.priority, channel=request.channel
+            request.conversation_id,
+            skill=request.queue,
+            lang=lang,
+            priority=request.priority,
+            channel=request.channel,
+            external_id=request.external_id,
         )
         if not entered:
             self.escalate(request.conversation_id, skill=request.queue, lang=lang, priority=request.priority)
@@ -148,16 +153,24 @@ class SpecialistQueue:
         lang: str,
         priority: str = "normal",
         channel: str | None = None,
+        external_id: str | None = None,
         now: float | None = None,
     ) -> bool:
         """Put the conversation in the `skill:lang` queue; False when it is there already. `channel`: the
-        conversation's, when the caller knows it (then the database is not asked: it may be away)."""
+        conversation's, when the caller knows it (then the database is not asked: it may be away); `external_id`,
+        the channel's id of it (a call's sid, which accepting it needs), likewise."""
         now = self.now(now)
         channel = channel or self.conversation(conversation_id).channel
         queue = queue_name(skill, lang)
         kind = Kind.CALL if self.is_call(channel) else Kind.CHAT
         entered, _ = self.store.enqueue(
-            conversation_id, queue=queue, channel=channel, kind=kind, priority=priority, now=now
+            conversation_id,
+            queue=queue,
+            channel=channel,
+            kind=kind,
+            priority=priority,
+            now=now,
+            external_id=external_id or "",
         )
         if not entered:
             return False

@@ -69,13 +69,22 @@ class QueueStore:
     # ---- conversations ----------------------------------------------------------------------
 
     def enqueue(
-        self, conversation_id: str, *, queue: str, channel: str, kind: Kind, priority: str, now: float
+        self,
+        conversation_id: str,
+        *,
+        queue: str,
+        channel: str,
+        kind: Kind,
+        priority: str,
+        now: float,
+        external_id: str = "",
     ) -> tuple[bool, int]:
         """Put a conversation in its queue once; (entered now?, its seq)."""
         klass = PRIORITY_CLASS["emergency" if priority == "emergency" else "normal"]
         lang = queue.rsplit(":", 1)[1]
         reply = self._run(
-            self._enqueue, conversation_id, queue, klass, repr(now), int(now * 1000), channel, kind, priority, lang
+            self._enqueue,
+            *(conversation_id, queue, klass, repr(now), int(now * 1000), channel, kind, priority, lang, external_id),
         )
         return bool(int(reply[0])), int(reply[1])
 
@@ -160,11 +169,13 @@ class QueueStore:
         langs: tuple[str, ...] = (),
         name: str = "",
         capacity: Capacity = DEFAULT_CAPACITY,
+        phone: str = "",
+        identity: str = "",
     ) -> tuple[OperatorState, str | None]:
         """Available, paused or offline; (the state before, an offer this gave back)."""
         if state not in {OperatorState.AVAILABLE, OperatorState.PAUSED, OperatorState.OFFLINE}:
             raise ValueError(f"an operator cannot choose {state}")
-        args = (reason, repr(now), _csv(skills), _csv(langs), name, capacity.chats, capacity.calls)
+        args = (reason, repr(now), _csv(skills), _csv(langs), name, capacity.chats, capacity.calls, phone, identity)
         reply = self._run(self._set_state, operator_id, state, *args)
         if reply[0] == "busy":
             raise Conflict("finish the current conversation first")

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.db import UNREACHABLE
 from hotline.queue_log import QueueEvent, QueueEventKind
 from hotline.users import SPECIALISTS, User
 from specialist_queue import chat, events
@@ -138,8 +139,13 @@ def names(session: Session) -> Callable[[int], str]:
 
 
 def _check_colleague(queue: SpecialistQueue, colleague: int) -> None:
-    with queue.sessions() as session:
-        user = session.get(User, colleague)
+    try:
+        with queue.sessions() as session:
+            user = session.get(User, colleague)
+    except UNREACHABLE:
+        if queue.store.operator(colleague).identity:  # only a specialist's state is kept in the live queue
+            return
+        raise
     if user is None or user.role not in SPECIALISTS:
         raise Conflict("there is no such colleague")
 

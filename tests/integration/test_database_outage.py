@@ -38,6 +38,7 @@ from ivr.line import PhoneLine
 from specialist_queue.model import EntryState, OperatorState
 from tests.conftest import _empty_tables
 from tests.fakes.telegram_api import FakeTelegramApi
+from tests.fakes.twilio_api import FakeTwilioApi
 from tests.fakes.viber_api import FakeViberApi
 from tests.helpers import chat, staff_login, staff_logout
 from tests.ivr.phone import ACCOUNT, PUBLIC_URL, TOKEN, Doc, Phone
@@ -110,7 +111,16 @@ def gate(postgres_url: str) -> Iterator[Gate]:
 
 
 @pytest.fixture
-def app(postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path) -> Iterator[TestClient]:
+def twilio_api() -> Iterator[FakeTwilioApi]:
+    fake = FakeTwilioApi(account_sid=ACCOUNT, auth_token=TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def app(
+    postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path, twilio_api: FakeTwilioApi
+) -> Iterator[TestClient]:
     engine = make_engine(postgres_url)
     _empty_tables(engine)
     engine.dispose()
@@ -124,6 +134,7 @@ def app(postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path) -> Iterat
         public_url=PUBLIC_URL,
         twilio_account_sid=ACCOUNT,
         twilio_auth_token=TOKEN,
+        twilio_api_url=twilio_api.url,
         office_hours="mon-sun 00:00-24:00",
     )
     with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
@@ -299,11 +310,14 @@ def conversations(postgres_url: str) -> dict[str, tuple[str, str | None, int | N
     return {str(c): (str(channel), external, version) for c, channel, external, version in found}
 
 
-def on_shift(app: TestClient, name: str) -> StaffClient:
+def on_shift(app: TestClient, name: str, phone: str | None = None) -> StaffClient:
     """A new operator, logged in on a client of their own and available."""
     parts = app.app.state.parts  # type: ignore[attr-defined]
     with transaction(parts.sessions) as session:
-        user_id = users.create(session, username=name, password="s3cret-pass", role=users.Role.OPERATOR).id
+        user = users.create(session, username=name, password="s3cret-pass", role=users.Role.OPERATOR)
+        user.phone = phone
+        session.flush()
+        user_id = user.id
     client = TestClient(app.app, base_url=PUBLIC_URL)
     assert staff_login(client, name, "s3cret-pass").status_code == 303
     page = client.get("/operator")
@@ -357,9 +371,6 @@ def test_new_chats_and_calls_in_an_outage_reach_a_person_and_are_logged_once_in_
         while update["state"] == "waiting":  # a refreshed estimate may come first on a slow machine
             update = citizen.receive_json()
         assert update == {"type": "status", "state": "connected", "operator": name}
-    written = taker.post(f"/api/operator/conversations/{chats[0]}/messages", {"text": "Добрий день!"})
-    assert written.status_code == 503 and "тимчасово недоступна" in written.json()["message"]
-    assert "временно недоступна" in written.json()["message"]
     ready = app.get("/readyz").json()
     assert "pending_log" in ready["degraded"] and ready["checks"]["tree"] == (
         f"kept: version {version}, the newest loaded (the database cannot say which is current)"
@@ -472,3 +483,40 @@ def test_staff_sessions_go_on_through_an_outage_but_one_ended_before_it_opens_no
     assert olena.get("/api/me").json()["username"] == "olena", "recalled from Redis while the database is away"
     assert copied.get("/api/me").status_code == 401, "logging out forgot it at once"
     assert app.get("/api/me").status_code == 401
+
+
+def operator_events(postgres_url: str, operator_id: int) -> list[str]:
+    engine = make_engine(postgres_url)
+    with make_sessionmaker(engine)() as session:
+        found = session.scalars(
+            select(QueueEvent.event).where(QueueEvent.operator_id == operator_id).order_by(QueueEvent.id)
+        ).all()
+    engine.dispose()
+    return [str(e) for e in found]
+
+
+def test_in_an_outage_an_operator_takes_a_call_and_one_goes_available_and_sql_gets_their_events_once(
+    app: TestClient, gate: Gate, postgres_url: str, twilio_api: FakeTwilioApi
+) -> None:
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    olena, iryna = on_shift(app, "olena", "+380501111111"), on_shift(app, "iryna")
+    assert iryna.post("/api/operator/state", {"state": "paused", "reason": "обід"}).status_code == 200
+    call = Phone(app)
+    menu = Doc(call.post(Doc(call.post("/twilio/voice").text).gather.get("action"), {"Digits": "1"}).text)
+
+    gate.cut()
+    assert "<Enqueue" in call.post(menu.gather.get("action"), {"Digits": "0"}).text
+    record = parts.channels.part(PhoneLine).calls.find(call.sid)
+    assert record is not None
+    assert olena.get("/api/operator/state").json()["offer"]["conversation_id"] == record.conversation_id
+    taken = olena.post(f"/api/operator/offers/{record.conversation_id}/accept")
+    assert taken.status_code == 200 and taken.json()["kind"] == "call", taken.text
+    assert ["+380501111111" in twiml for twiml in twilio_api.twiml_for(call.sid)] == [True], "to her phone"
+    available = iryna.post("/api/operator/state", {"state": "available"})
+    assert available.status_code == 200 and available.json()["state"] == "available", available.text
+
+    gate.restore()
+    until(lambda: parts.dialogue.pending.waiting() == 0, "the kept events were written")
+    logged = queue_events(postgres_url)
+    assert [e for c, e in logged if c == record.conversation_id] == ["connected", "entered", "offered"]
+    assert operator_events(postgres_url, iryna.id) == ["paused", "unpaused"]
