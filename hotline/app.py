@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from channels import builtin
 from channels.dialogue import ConversationBusy, Dialogue, NoPublishedTree, TreeCache
@@ -36,6 +37,7 @@ from hotline.secrets import session_key
 from hotline.security_headers import SecurityHeaders
 from hotline.settings import Settings
 from hotline.static_files import VersionedStatic
+from hotline.too_large import SaysTooLarge
 from intents.vector_store import SqlVectors
 from privacy import conversations as privacy_conversations
 from privacy import runtime as privacy_runtime
@@ -140,7 +142,7 @@ def create_app(settings: Settings | None = None, channels: Channels | None = Non
             redis.close()
             engine.dispose()
 
-    app = FastAPI(
+    app = _Hotline(
         title="Hotline",
         summary="Round-the-clock information line of a social-protection office",
         lifespan=lifespan,
@@ -273,3 +275,11 @@ def _add_health(app: FastAPI) -> None:
         degraded = [name for name, value in checks.items() if value.startswith(("error", KEPT))]
         content = {"ready": ready, "checks": checks, "degraded": degraded}
         return JSONResponse(status_code=200 if ready else 503, content=content)
+
+
+class _Hotline(FastAPI):
+    """The app, with its 413s said in its own words (`hotline.too_large`): outside even FastAPI's own
+    middleware, where the body limit's plain-text answer is sent."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SaysTooLarge(super().build_middleware_stack())

@@ -19,14 +19,10 @@ from hotline.csrf import csrf_token, verify_csrf
 from hotline.db import transaction
 from hotline.deps import SESSION_TOKEN, CurrentUser, Parts, PartsDep, session_memory
 from hotline.login_throttle import LoginThrottle
-from hotline.pages import render
+from hotline.pages import home_of, render
 from hotline.users import Role
 
 router = APIRouter(tags=["staff"])
-
-
-def _home(role: Role) -> str:
-    return "/admin" if role is Role.ADMIN else "/operator"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -93,7 +89,7 @@ async def login(
         return _form(request, next, "wrong_credentials", username, status_code=401)
     request.session.clear()  # a fresh session (and CSRF token) for the logged-in user
     request.session[SESSION_TOKEN] = attempt.token
-    return RedirectResponse(_safe_next(next) or _home(attempt.role), status_code=303)
+    return RedirectResponse(_safe_next(next) or home_of(attempt.role), status_code=303)
 
 
 @router.post("/logout")

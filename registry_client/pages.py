@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from hotline.conversation_log import Conversation
 from hotline.csrf import csrf_token, verify_csrf
 from hotline.db import RowId, transaction, utcnow
-from hotline.deps import Parts, PartsDep, StaffUser, current_user
-from hotline.pages import render, staff_lang
+from hotline.deps import Parts, PartsDep, StaffUser
+from hotline.pages import render, staff_lang, staff_user
 from hotline.users import SPECIALISTS
 from registry_client import service
 from registry_client.api import jobs_out
@@ -33,16 +33,6 @@ from registry_client.texts import DEFAULT_PURPOSE, translator
 STATIC = Path(__file__).parent / "static"  # the case page's script (staff pages run no inline script: CSP)
 router = APIRouter(prefix="/operator/cases", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 Text = Annotated[str, Form(max_length=5000)]
-
-
-def _staff(request: Request, parts: Parts) -> StaffUser | Response:
-    try:
-        user = current_user(request, parts)
-    except HTTPException:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if user.role not in SPECIALISTS:
-        return HTMLResponse("403: your role may not open this page", status_code=403)
-    return user
 
 
 def _page(
@@ -70,7 +60,7 @@ def _choice(enum: Any, value: str) -> Any:
 
 @router.get("", response_class=HTMLResponse)
 def case_list(request: Request, parts: PartsDep, q: str = "", status: str = "", kind: str = "") -> Response:
-    user = _staff(request, parts)
+    user = staff_user(request, parts, SPECIALISTS)
     if isinstance(user, Response):
         return user
     with parts.sessions() as session:
@@ -83,7 +73,7 @@ def case_list(request: Request, parts: PartsDep, q: str = "", status: str = "", 
 
 @router.get("/new", response_class=HTMLResponse)
 def new_case(request: Request, parts: PartsDep, conversation: str = "") -> Response:
-    user = _staff(request, parts)
+    user = staff_user(request, parts, SPECIALISTS)
     if isinstance(user, Response):
         return user
     found = _conversation(parts, conversation)
@@ -111,7 +101,7 @@ def create_case(
     notes: Text = "",
     conversation_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    user = _staff(request, parts)
+    user = staff_user(request, parts, SPECIALISTS)
     if isinstance(user, Response):
         return user
     form = {"kind": kind, "full_name": full_name, "birth_date": birth_date, "id_kind": id_kind, "id_value": id_value}
@@ -154,7 +144,7 @@ def _check_citizen(full_name: str, birth_date: str) -> tuple[str, date | None]:
 
 @router.get("/{case_id}", response_class=HTMLResponse)
 def case_detail(request: Request, parts: PartsDep, case_id: RowId, error: str = "") -> Response:
-    user = _staff(request, parts)
+    user = staff_user(request, parts, SPECIALISTS)
     if isinstance(user, Response):
         return user
     with parts.sessions() as session:
@@ -190,7 +180,7 @@ def _case(session: Session, case_id: int, user: StaffUser) -> Case:
 def update_case(
     request: Request, parts: PartsDep, case_id: RowId, status: Annotated[str, Form(max_length=16)], notes: Text = ""
 ) -> Response:
-    user = _staff(request, parts)
+    user = staff_user(request, parts, SPECIALISTS)
     if isinstance(user, Response):
         return user
     with transaction(parts.sessions) as session:
@@ -206,7 +196,7 @@ def record_consent(
     basis: Annotated[str, Form(max_length=32)],
     reference: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    user = _staff(request, parts)
+    user = staff_user(request, parts, SPECIALISTS)
     if isinstance(user, Response):
         return user
     chosen = _choice(ConsentBasis, basis)
@@ -221,7 +211,7 @@ def record_consent(
 def request_certificate(
     request: Request, parts: PartsDep, case_id: RowId, purpose: Annotated[str, Form(max_length=500)] = ""
 ) -> Response:
-    user = _staff(request, parts)
+    user = staff_user(request, parts, SPECIALISTS)
     if isinstance(user, Response):
         return user
     error = "err.purpose" if len(purpose.strip()) < 10 else ""
@@ -242,7 +232,7 @@ def request_certificate(
 # Before the page route: its `{certificate_id}` would take "7.pdf" too.
 @router.get("/{case_id}/certificates/{certificate_id}.pdf")
 def certificate_file(request: Request, parts: PartsDep, case_id: RowId, certificate_id: RowId) -> Response:
-    user = _staff(request, parts)
+    user = staff_user(request, parts, SPECIALISTS)
     if isinstance(user, Response):
         return user
     case, certificate = _certificate(parts, user, case_id, certificate_id)
@@ -256,7 +246,7 @@ def certificate_file(request: Request, parts: PartsDep, case_id: RowId, certific
 
 @router.get("/{case_id}/certificates/{certificate_id}", response_class=HTMLResponse)
 def certificate_page(request: Request, parts: PartsDep, case_id: RowId, certificate_id: RowId) -> Response:
-    user = _staff(request, parts)
+    user = staff_user(request, parts, SPECIALISTS)
     if isinstance(user, Response):
         return user
     case, certificate = _certificate(parts, user, case_id, certificate_id)

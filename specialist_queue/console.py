@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
 from channels.dialogue import NoPublishedTree
 from hotline.csrf import csrf_token
-from hotline.deps import Parts, PartsDep, current_user
-from hotline.pages import render, staff_lang
+from hotline.deps import Parts, PartsDep
+from hotline.pages import render, staff_lang, staff_user
 from hotline.users import SPECIALISTS
 from specialist_queue.desk import MORE_TIME
 
@@ -232,12 +232,9 @@ router = APIRouter(include_in_schema=False)
 @router.get("/operator", response_class=HTMLResponse)
 def operator_page(request: Request, parts: PartsDep) -> Response:
     """The console: login first; operators and admins only."""
-    try:
-        user = current_user(request, parts)
-    except HTTPException:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if user.role not in SPECIALISTS:
-        return HTMLResponse("403: your role may not open this page", status_code=403)
+    user = staff_user(request, parts, SPECIALISTS)
+    if isinstance(user, Response):
+        return user
     lang = staff_lang(request)
     context = {
         "user": user,

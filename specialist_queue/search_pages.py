@@ -3,7 +3,8 @@
 
 Parameters, all optional: `from`, `to` (dates, YYYY-MM-DD, whole days in the office's time zone), `channel`,
 `queue` (a queue's skill), `intent` (a slug), `operator` (a user id), `phone`, `words`, `page`, `size`. A value
-that cannot be one of them is refused with 422 and a sentence saying which and why (the page shows it).
+that cannot be one of them is refused with 422 and a sentence saying which and why: in English for the API, in
+the page's language on the page, naming the field by its label ("Пошук не виконано: З дати — …").
 """
 
 from __future__ import annotations
@@ -15,19 +16,20 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 
 from channels.dialogue import NoPublishedTree
-from hotline.deps import Parts, PartsDep, StaffUser, current_user, require
-from hotline.pages import render, staff_lang
+from hotline.deps import Parts, PartsDep, StaffUser, require
+from hotline.pages import render, staff_lang, staff_user
 from hotline.users import SPECIALISTS, User
 from specialist_queue import console, search, transfer
 
 router = APIRouter(tags=["operator"])
 Specialist = Annotated[StaffUser, require(*SPECIALISTS)]
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # beyond them no conversation was or will be kept
+LAST_PAGE, MOST_A_PAGE = 10_000, 100
 
 _TEXT: dict[str, tuple[str, str]] = {
     "title": ("Пошук розмов", "Поиск разговоров"),
@@ -46,6 +48,21 @@ _TEXT: dict[str, tuple[str, str]] = {
     "found": ("Знайдено: {n}", "Найдено: {n}"),
     "nothing": ("Нічого не знайдено.", "Ничего не найдено."),
     "refused": ("Пошук не виконано: {message}", "Поиск не выполнен: {message}"),
+    "page": ("Сторінка", "Страница"),
+    "size": ("Результатів на сторінці", "Результатов на странице"),
+    # Why a value was refused, after its field's label ("З дати — …").
+    "why_date": ("потрібна дата від {earliest} до {latest}", "нужна дата от {earliest} до {latest}"),
+    "why_order": ("пізніше, ніж «По дату»", "позже, чем «По дату»"),
+    "why_name": ("такого немає", "такого нет"),
+    "why_operator": ("такого фахівця немає", "такого специалиста нет"),
+    "why_phone": (
+        "лише цифри (від 3 до 15), можна з «+» на початку",
+        "только цифры (от 3 до 15), можно с «+» в начале",
+    ),
+    "why_words": ("від 2 до 100 знаків, без керівних символів", "от 2 до 100 знаков, без управляющих символов"),
+    "why_page": ("ціле число від 1 до {last_page}", "целое число от 1 до {last_page}"),
+    "why_size": ("ціле число від 1 до {most_a_page}", "целое число от 1 до {most_a_page}"),
+    "why_unknown": ("такого параметра пошук не знає", "такого параметра поиск не знает"),
     "col_when": ("Коли", "Когда"),
     "col_language": ("Мова", "Язык"),
     "col_operators": ("Фахівці", "Специалисты"),
@@ -58,6 +75,19 @@ _TEXT: dict[str, tuple[str, str]] = {
     "lang_ru": ("російська", "русский"),
 }
 SEARCH_TEXT = {key: {"uk": uk, "ru": ru} for key, (uk, ru) in _TEXT.items()}
+# Each form field and the kind of value it takes (`why_<kind>` in the texts).
+WHY = {
+    "from": "date",
+    "to": "date",
+    "channel": "name",
+    "queue": "name",
+    "intent": "name",
+    "operator": "operator",
+    "phone": "phone",
+    "words": "words",
+    "page": "page",
+    "size": "size",
+}
 
 
 class SearchForm(BaseModel):
@@ -70,8 +100,8 @@ class SearchForm(BaseModel):
     operator: int | None = Field(default=None, ge=1, le=2**31 - 1)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{3,15}$")
     words: str | None = Field(default=None, min_length=2, max_length=100)
-    page: int = Field(default=1, ge=1, le=10_000)
-    size: int = Field(default=search.PAGE_SIZE, ge=1, le=100)
+    page: int = Field(default=1, ge=1, le=LAST_PAGE)
+    size: int = Field(default=search.PAGE_SIZE, ge=1, le=MOST_A_PAGE)
 
     @model_validator(mode="before")
     @classmethod
@@ -109,14 +139,22 @@ class SearchForm(BaseModel):
         )
 
 
+class UnknownName(HTTPException):
+    """A channel, queue or intent this office does not have (422)."""
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(status_code=422, detail=f"{field}: there is no {field} {value!r}")
+        self.field = field
+
+
 def run(parts: Parts, form: SearchForm) -> search.Page:
-    """The search, after the names it refers to are checked against this office's (422 for an unknown one)."""
+    """The search, after the names it refers to are checked against this office's (`UnknownName`)."""
     if form.channel and form.channel not in parts.channels.labels("uk"):
-        raise HTTPException(status_code=422, detail=f"channel: there is no channel {form.channel!r}")
+        raise UnknownName("channel", form.channel)
     if form.queue and form.queue not in console.skill_titles(parts, "uk"):
-        raise HTTPException(status_code=422, detail=f"queue: there is no queue {form.queue!r}")
+        raise UnknownName("queue", form.queue)
     if form.intent and form.intent not in dict(_intents(parts, "uk")):
-        raise HTTPException(status_code=422, detail=f"intent: there is no intent {form.intent!r}")
+        raise UnknownName("intent", form.intent)
     with parts.sessions() as session:
         return search.search(
             session, form.filters(), timezone=parts.office_hours().timezone, name_of=transfer.names(session)
@@ -133,12 +171,9 @@ def search_api(form: Annotated[SearchForm, Query()], user: Specialist, parts: Pa
 @router.get("/operator/search", response_class=HTMLResponse, include_in_schema=False)
 def search_page(request: Request, parts: PartsDep) -> Response:
     """The form and one page of results; a refused value is said on the page (422)."""
-    try:
-        user = current_user(request, parts)
-    except HTTPException:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if user.role not in SPECIALISTS:
-        return HTMLResponse("403: your role may not open this page", status_code=403)
+    user = staff_user(request, parts, SPECIALISTS)
+    if isinstance(user, Response):
+        return user
     lang = staff_lang(request)
     asked = {k: v for k, v in request.query_params.items() if k != "lang"}
     found: search.Page | None = None
@@ -148,10 +183,10 @@ def search_page(request: Request, parts: PartsDep) -> Response:
         if asked:
             found = run(parts, form)
     except ValidationError as exc:
-        refused = "; ".join(_sentence(e) for e in exc.errors())
+        refused = "; ".join(dict.fromkeys(_refusal(e, lang) for e in exc.errors()))  # one sentence a field
         form = SearchForm()
-    except HTTPException as exc:
-        refused = str(exc.detail)
+    except UnknownName as exc:
+        refused = _said(exc.field, "why_name", lang)
     context = {
         "user": user,
         "asked": asked,
@@ -174,11 +209,19 @@ def _local_time(zone: ZoneInfo, iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(zone).strftime("%d.%m.%Y %H:%M")
 
 
-def _sentence(error: Any) -> str:
-    """A refused value as the API says it: the parameter, then why."""
-    field = ".".join(str(p) for p in error.get("loc", ()))
-    why = str(error.get("msg", "")).removeprefix("Value error, ")
-    return f"{field}: {why}" if field else why
+def _refusal(error: Any, lang: str) -> str:
+    """A refused value as the page says it: the field's label, then what it takes."""
+    loc = error.get("loc", ())
+    if not loc:  # the one check of the whole form: the dates' order
+        return _said("from", "why_order", lang)
+    field = str(loc[0])
+    return _said(field, f"why_{WHY[field]}" if field in WHY else "why_unknown", lang)  # else: extra_forbidden
+
+
+def _said(field: str, why: str, lang: str) -> str:
+    label = SEARCH_TEXT[field][lang] if field in WHY else field
+    bounds = {"earliest": f"{EARLIEST:%d.%m.%Y}", "latest": f"{LATEST:%d.%m.%Y}", "last_page": LAST_PAGE}
+    return f"{label} — " + SEARCH_TEXT[why][lang].format(**bounds, most_a_page=MOST_A_PAGE)
 
 
 def _intents(parts: Parts, lang: str) -> list[tuple[str, str]]:

@@ -17,12 +17,12 @@ from typing import Annotated, Any, Literal
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, WebSocket, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline.csrf import csrf_token, verify_csrf
-from hotline.deps import Parts, PartsDep, StaffUser, current_user, require, staff_of
-from hotline.pages import render, staff_lang
+from hotline.deps import Parts, PartsDep, StaffUser, require, staff_of
+from hotline.pages import render, staff_lang, staff_user
 from hotline.users import Role
 from privacy.masking import mask
 from specialist_queue import chat, console, context, live
@@ -157,12 +157,9 @@ def specialists(parts: Parts) -> Specialists:
 @router.get("/supervisor", response_class=HTMLResponse, include_in_schema=False)
 def supervisor_page(request: Request, parts: PartsDep) -> Response:
     """The wallboard: login first; supervisors and admins only."""
-    try:
-        user = current_user(request, parts)
-    except HTTPException:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if user.role not in SUPERVISORS:
-        return HTMLResponse("403: your role may not open this page", status_code=403)
+    user = staff_user(request, parts, SUPERVISORS)
+    if isinstance(user, Response):
+        return user
     lang = staff_lang(request)
     texts = {key: text[lang] for key, text in SUPERVISOR_TEXT.items()} | console.channel_names(parts, lang)
     context = {

@@ -1,9 +1,9 @@
 """axe-core on the staff pages as staff see them: the login form (and its error), every admin page
-(the tree with a node open and a phrase tried, the statistics with data), and the refusal an operator
-gets. Each page's problems are gathered, so one run lists everything to fix. On every page, in the
-Ukrainian and the Russian interface, each Ukrainian and Russian text is marked with its language (the
-other language's texts of a node, a citizen's words, the preview in the other language); and at 400 %
-zoom nothing but a data table goes past the right edge."""
+(the tree with a node open and a phrase tried, the statistics with data), and the refusals an operator
+gets (an admin page, the wallboard). Each page's problems are gathered, so one run lists everything to fix.
+On every page, in the Ukrainian and the Russian interface, each Ukrainian and Russian text is marked with
+its language (the other language's texts of a node, a citizen's words, the preview in the other language);
+and at 400 % zoom nothing but a data table goes past the right edge."""
 
 from __future__ import annotations
 
@@ -164,3 +164,10 @@ def test_the_refusal_an_operator_sees(operator: Any) -> None:
     response = operator.goto("/admin")
     assert response is not None and response.status == 403
     axe.check(operator, "an operator on an admin page")
+    for lang, link in (("uk", "На мою сторінку"), ("ru", "На мою страницу")):
+        response = operator.goto(f"/supervisor?lang={lang}")
+        assert response is not None and response.status == 403
+        axe.check(operator, f"an operator on the wallboard ({lang})")
+        assert not languages.unmarked(operator)
+        operator.get_by_role("link", name=link).click()
+        operator.wait_for_url("**/operator")

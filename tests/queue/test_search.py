@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from html import escape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -89,36 +90,48 @@ def test_each_filter_finds_its_conversations(app: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "says"),
+    ("query", "says", "page_says"),
     [
-        ("from=2001-13-01", "from"),
-        ("from=2001-05-01&to=2001-04-01", "after"),
-        ("from=0001-01-01", "from"),
-        ("to=9999-12-31", "to"),
-        (f"operator={2**63}", "operator"),
-        ("operator=99999999999999999999999", "operator"),
-        ("operator=-1", "operator"),
-        ("page=0", "page"),
-        ("page=99999999999999999999", "page"),
-        ("size=1000", "size"),
-        ("words=a%01b", "control"),
-        ("words=x", "words"),
-        ("phone=abc", "phone"),
-        ("channel=fax", "fax"),
-        ("channel=%3Cb%3E", "channel"),
-        ("queue=nope", "nope"),
-        ("intent=nope", "nope"),
-        ("intent=DROP%20TABLE", "intent"),
-        ("sort=id", "sort"),
+        ("from=2001-13-01", "from", "З дати — потрібна дата від 01.01.2000 до 31.12.2100"),
+        ("from=2001-05-01&to=2001-04-01", "after", "З дати — пізніше, ніж «По дату»"),
+        ("from=0001-01-01", "from", "З дати — потрібна дата"),
+        ("to=9999-12-31", "to", "По дату — потрібна дата"),
+        (f"operator={2**63}", "operator", "Фахівець — такого фахівця немає"),
+        ("operator=99999999999999999999999", "operator", "Фахівець — такого фахівця немає"),
+        ("operator=-1", "operator", "Фахівець — такого фахівця немає"),
+        ("page=0", "page", "Сторінка — ціле число від 1 до 10000"),
+        ("page=99999999999999999999", "page", "Сторінка — ціле число від 1 до 10000"),
+        ("size=1000", "size", "Результатів на сторінці — ціле число від 1 до 100"),
+        ("words=a%01b", "control", "Слова з розмови — від 2 до 100 знаків"),
+        ("words=x", "words", "Слова з розмови — від 2 до 100 знаків"),
+        ("phone=abc", "phone", "Номер телефону — лише цифри"),
+        ("channel=fax", "fax", "Канал — такого немає"),
+        ("channel=%3Cb%3E", "channel", "Канал — такого немає"),
+        ("queue=nope", "nope", "Черга — такого немає"),
+        ("intent=nope", "nope", "Тема — такого немає"),
+        ("intent=DROP%20TABLE", "intent", "Тема — такого немає"),
+        ("sort=id", "sort", "sort — такого параметра пошук не знає"),
+        ("page=0&size=0&from=2001-13-01", "size", "З дати — потрібна дата від 01.01.2000 до 31.12.2100; Сторінка"),
     ],
 )
-def test_a_bad_parameter_is_refused_with_a_sentence(app: TestClient, query: str, says: str) -> None:
+def test_a_bad_parameter_is_refused_with_a_sentence(app: TestClient, query: str, says: str, page_says: str) -> None:
     olena = staff(app, f"olena-{uuid.uuid4().hex[:6]}")
     refused = olena.get(f"/api/operator/search?{query}")
     assert refused.status_code == 422, refused.text
     assert says in refused.json()["message"]
     page = olena.get(f"/operator/search?{query}")
-    assert page.status_code == 422 and 'role="alert"' in page.text and "Пошук не виконано" in page.text
+    assert page.status_code == 422 and 'role="alert"' in page.text
+    alert = page.text.split('role="alert">', 1)[1].split("</p>", 1)[0]
+    assert alert.startswith(f"Пошук не виконано: {escape(page_says, quote=False)}"), alert
+    assert "Input" not in alert and "should" not in alert and "error" not in alert.lower()
+
+
+def test_the_page_says_a_refused_value_in_russian(app: TestClient) -> None:
+    olena = staff(app, "olena-ru-refused")
+    page = olena.get("/operator/search?from=2001-05-01&to=2001-04-01&lang=ru")
+    assert page.status_code == 422 and "Поиск не выполнен: С даты — позже, чем «По дату»" in page.text
+    page = olena.get("/operator/search?size=abc&lang=ru")
+    assert "Поиск не выполнен: Результатов на странице — целое число от 1 до 100" in page.text
 
 
 def test_only_staff_may_search_and_the_page_shows_results_as_text(app: TestClient) -> None:

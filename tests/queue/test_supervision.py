@@ -116,6 +116,22 @@ def test_each_operator_s_day_on_the_wallboard(
     assert board["thresholds"] == {"waiting": 5, "wait_seconds": 120, "service_level_percent": 80}
 
 
+def test_an_operator_on_the_wallboard_reads_why_not_in_the_page_s_language(app: TestClient) -> None:
+    olena = staff(app, "olena-refused")
+    refused = olena.get("/supervisor")
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html")
+    page = refused.text
+    assert '<html lang="uk">' in page and "Немає доступу" in page and "Ваша роль не дає змоги" in page
+    assert 'href="/operator"' in page and 'href="/login?next=/supervisor"' in page
+    assert "your role" not in page  # the English sentence of old
+    russian = olena.get("/supervisor?lang=ru").text
+    assert '<html lang="ru">' in russian and "Ваша роль не позволяет" in russian and "Войти как другой" in russian
+    app.cookies.clear()
+    for page_path in ("/supervisor", "/operator", "/operator/search", "/operator/cases"):
+        anonymous = app.get(page_path, follow_redirects=False)  # every staff page's one door: log in first
+        assert (anonymous.status_code, anonymous.headers["location"]) == (303, f"/login?next={page_path}")
+
+
 def test_the_supervisor_s_api_needs_the_role_and_a_held_conversation(app: TestClient) -> None:
     olena = staff(app, "olena-sup")
     svitlana = staff(app, "svitlana-sup", role=Role.SUPERVISOR)
