@@ -414,6 +414,12 @@ class Dialogue:
         channel = (self.store.read(conversation_id).data or {}).get("channel")
         return str(channel) if channel else None
 
+    def lang_of(self, conversation_id: str) -> str | None:
+        """The conversation's language as its state in Redis keeps it (None: not chosen yet, or no state), for when
+        SQL cannot say (as `channel_of`)."""
+        lang = ((self.store.read(conversation_id).data or {}).get("engine") or {}).get("lang")
+        return str(lang) if lang else None
+
     def listening(self, result: TurnResult) -> Listening:
         """What to listen for after `result` (speech hints, a recogniser's grammar), from the tree it ran on."""
         version = result.tree_version or self.trees.current_version()

@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, channels: Channels | None = Non
             log.warning("%s", exc)
         pending = PendingLog(redis.client, settings.redis_prefix)  # turns kept while the database is unreachable
         office = admin_office.source(sessions, settings)  # the admins' calendar, HOTLINE_OFFICE_HOURS by default
+        office()  # read now, as the tree is: a database outage before anyone asked for a person still finds it
         rules = OfficeRules(office.hours, office.policy, after_hours_wait=settings.ivr_after_hours_queue)
         dialogue = Dialogue(
             StateStore(redis.client, settings.conversation_ttl_seconds, settings.redis_prefix, replicas=redis.replicas),

@@ -2,8 +2,13 @@
 
 A 5xx would make the platform repeat the callback while the citizen hears nothing; a 200 alone would lose it.
 So the channel answers 200 (and one polite word), keeps the callback's body here, and one node (the channel's
-lease) hands the kept bodies back to it oldest first. While some wait, new callbacks queue behind them, so a
-citizen's messages are answered in the order they were written.
+lease) hands the kept bodies back to it oldest first.
+
+Only what truly needs the database is kept (a subscription, a rating, a message to a specialist, the channel's own
+records of callbacks): a citizen's turn with the robot, and asking for a person, are handled live from Redis even
+while some wait (`hotline.pending_log`). A citizen with a message kept (`keep(body, who)`) has their next ones kept
+behind it, so their messages are still answered in the order they were written; a record of a delivery or a
+"seen" keeps nobody's messages back (`keep(body)`), as its order does not matter.
 
 Whether some wait is a flag in Redis, set with the first kept body and cleared (in one script, only when none is
 left) by the replay. Every node mirrors it in memory (`keeping`) when it keeps a body and every few seconds
@@ -27,9 +32,12 @@ T = TypeVar("T")
 
 WATCH_SECONDS = 2.0
 
-_CLEAR = """
+# The oldest body goes, its citizen has one fewer kept, and the flag goes with the last body.
+_DONE = """
+redis.call('LPOP', KEYS[1])
+if ARGV[1] ~= '' and redis.call('HINCRBY', KEYS[3], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[3], ARGV[1]) end
 if redis.call('LLEN', KEYS[1]) > 0 then return 0 end
-redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[2], KEYS[3])
 return 1
 """
 
@@ -39,16 +47,25 @@ class Kept:
         self.client = client
         self.key = key
         self.flag = f"{key}:flag"
+        self.whose = f"{key}:whose"  # a hash: citizen → how many of their messages are kept
         self.keeping = False  # the flag as this node last saw or set it
-        self._clear = client.register_script(_CLEAR)
+        self._done = client.register_script(_DONE)
 
-    def keep(self, body: bytes) -> None:
-        """Keep a callback's body, after those already kept."""
+    def keep(self, body: bytes, who: str | None = None) -> None:
+        """Keep a callback's body, after those already kept; with `who`, that citizen's next messages are kept behind
+        it (`holds`) until it is handled."""
         with self.client.pipeline() as pipe:
             pipe.rpush(self.key, body)
             pipe.set(self.flag, "1")
+            if who:
+                pipe.hincrby(self.whose, who, 1)
             pipe.execute()
         self.keeping = True
+
+    def holds(self, who: str | None) -> bool:
+        """Whether a message of this citizen is kept, so their next one must wait behind it (asks Redis only while
+        this node knows that some are kept)."""
+        return bool(self.keeping and who and self.client.hexists(self.whose, who))
 
     def waiting(self) -> int:
         """How many callbacks wait for the database (for /readyz and tests: the webhook reads `keeping`)."""
@@ -59,19 +76,19 @@ class Kept:
         raw = self.client.lindex(self.key, 0)
         return None if raw is None else raw if isinstance(raw, bytes) else str(raw).encode()
 
-    def done(self) -> None:
-        """The oldest kept body was handled: it goes (and the flag with the last one)."""
-        self.client.lpop(self.key)
-        if self._clear(keys=[self.key, self.flag]):
+    def done(self, who: str | None = None) -> None:
+        """The oldest kept body (kept for `who`, if for anyone) was handled: it goes (the flag with the last one)."""
+        if self._done(keys=[self.key, self.flag, self.whose], args=[who or ""]):
             self.keeping = False
 
-    def replay(self, handle: Callable[[bytes], list[T]]) -> list[T]:
-        """Handle the kept bodies, oldest first, until none is left; what handling them gave (raises while the
-        database is still unreachable, leaving the rest kept)."""
+    def replay(self, handle: Callable[[bytes], tuple[str | None, list[T]]]) -> list[T]:
+        """Handle the kept bodies, oldest first, until none is left; what handling them gave (`handle` says whose
+        each was, as `keep` was told; raises while the database is still unreachable, leaving the rest kept)."""
         found: list[T] = []
         while (body := self.first()) is not None:
-            found += handle(body)
-            self.done()
+            who, gave = handle(body)
+            found += gave
+            self.done(who)
         return found
 
     def refresh(self) -> None:

@@ -19,7 +19,7 @@ from channels.chat import texts
 from channels.chat.keys import MessengerKeys
 from channels.dialogue import Dialogue, TurnResult
 from hotline import conversation_log
-from hotline.db import transaction
+from hotline.db import UNREACHABLE, transaction
 from selfservice import commands, notices, topics
 
 
@@ -73,12 +73,16 @@ class MessengerFlows:
     # ---- conversations ----------------------------------------------------------------------
 
     def conversation_of(self, who: str | int) -> str | None:
-        """The citizen's current conversation: Redis first, then the newest open one in SQL."""
+        """The citizen's current conversation: Redis first, then the newest open one in SQL (None while the database
+        is unreachable: a new one starts, and waits for it in the pending log like the web chat's)."""
         key = self.keys.conversation(who)
         if found := self.redis.get(key):
             return str(found)
-        with self.sessions() as session:
-            conversation_id = conversation_log.latest_open(session, channel=self.CHANNEL, external_id=str(who))
+        try:
+            with self.sessions() as session:
+                conversation_id = conversation_log.latest_open(session, channel=self.CHANNEL, external_id=str(who))
+        except UNREACHABLE:
+            return None
         if conversation_id is not None:
             self.redis.set(key, conversation_id, ex=self.ttl)
         return conversation_id
@@ -88,6 +92,17 @@ class MessengerFlows:
         started = self.dialogue.start(channel=self.CHANNEL, lang=lang, external_id=str(who))
         self.redis.set(self.keys.conversation(who), started.conversation_id, ex=self.ttl)
         return started
+
+    def lang_in(self, conversation_id: str, fallback: str | None) -> str | None:
+        """The language the conversation is held in (as SQL has it; as its state in Redis has it while the database is
+        unreachable or the row of a conversation started meanwhile is on its way), else `fallback`."""
+        try:
+            with self.sessions() as session:
+                conversation = conversation_log.get(session, conversation_id=conversation_id)
+        except UNREACHABLE:
+            conversation = None
+        found = conversation.lang if conversation is not None else self.dialogue.lang_of(conversation_id)
+        return found or fallback
 
     # ---- people -----------------------------------------------------------------------------
 
@@ -120,9 +135,12 @@ class MessengerFlows:
 
     def welcome_lines(self, lang: str | None) -> tuple[str, str]:
         """The welcome's first line (the emergency notice in force) and last (the invitation to subscribe);
-        '' where there is none."""
-        with self.sessions() as session:
-            invitation = commands.invitation(session, lang)
+        '' where there is none (both, while the database is unreachable: the welcome goes out without them)."""
+        try:
+            with self.sessions() as session:
+                invitation = commands.invitation(session, lang)
+        except UNREACHABLE:
+            invitation = ""
         return notices.words(notices.active_now(self.sessions), lang), invitation
 
     def left(self, who: str | int) -> None:

@@ -141,11 +141,7 @@ class TelegramFlows(MessengerFlows):
     def lang_of(self, chat_id: int, fallback: str | None) -> str | None:
         """The language the chat's conversation is held in, else the citizen's Telegram language."""
         conversation_id = self.conversation_of(chat_id)
-        if conversation_id is None:
-            return fallback
-        with self.sessions() as session:
-            conversation = conversation_log.get(session, conversation_id=conversation_id)
-        return (conversation.lang if conversation is not None else None) or fallback
+        return fallback if conversation_id is None else self.lang_in(conversation_id, fallback)
 
     def chat_of(self, conversation_id: str) -> tuple[int, str | None] | None:
         """The chat id and language of one of our conversations."""
@@ -225,10 +221,12 @@ class TelegramFlows(MessengerFlows):
         key = self.keys.rating(chat_id)
         closed = self.redis.get(key)
         if closed is not None and score is not None:
-            self.redis.delete(key)
+            # Written before the question is forgotten: while the database is unreachable the update is kept and
+            # handled once it is back, still as a score.
             with transaction(self.sessions) as session:
                 citizen = self.citizen(chat_id, incoming.name)
                 chat_records.rate(session, citizen=citizen, conversation_id=str(closed), score=score)
+            self.redis.delete(key)
         conversation_id = self.conversation_of(chat_id) or self.start(chat_id, incoming.lang).conversation_id
         menu = self.dialogue.handle(conversation_id, Input(InputKind.BUTTON, value=T_MENU), turn=turn)
         lang = menu.lang or incoming.lang

@@ -65,9 +65,10 @@ class TelegramLine:
         await self.redis.delete(keys.update(self.prefix, update_id))
 
     async def take(self, body: bytes, incoming: Incoming) -> list[Call]:
-        """Handle an update, or keep it while the database is unreachable (and while others wait: a citizen's
-        messages are answered in the order they came); then Telegram gets a 200 and the citizen one polite word."""
-        if not self.kept.keeping:  # known in memory: the normal path asks Redis nothing more
+        """Handle an update (from Redis alone while the database is unreachable: the robot answers, a person is asked
+        for), or keep it when it needs the database (and while one of the citizen's messages waits: their messages
+        are answered in the order they came); then Telegram gets a 200 and the citizen one polite word."""
+        if not await anyio.to_thread.run_sync(self.kept.holds, citizen(incoming)):  # asks Redis only while some wait
             try:
                 return await self.handle(incoming)
             except UNREACHABLE:
@@ -77,7 +78,7 @@ class TelegramLine:
         return calls
 
     def _keep(self, body: bytes, incoming: Incoming) -> list[Call]:
-        self.kept.keep(body)
+        self.kept.keep(body, citizen(incoming))
         chat_id = incoming.chat_id
         if chat_id is None or incoming.kind not in TOLD:
             return []
@@ -96,7 +97,7 @@ class TelegramLine:
                 calls = await self.handle(incoming) if incoming is not None else []
             except UNREACHABLE:
                 return  # still away: the next round tries again
-            await anyio.to_thread.run_sync(self.kept.done)
+            await anyio.to_thread.run_sync(self.kept.done, citizen(incoming) if incoming is not None else None)
             if calls:
                 await self.send(calls)
 
@@ -152,6 +153,12 @@ class TelegramLine:
                 await self.watching
         await self.http.aclose()
         await self.redis.aclose()
+
+
+def citizen(incoming: Incoming) -> str | None:
+    """Whose messages a kept update holds back: the chat of what a citizen wrote or pressed; nobody's for a change of
+    membership or an update we ignore (their order does not matter)."""
+    return str(incoming.chat_id) if incoming.chat_id is not None and incoming.kind in TOLD else None
 
 
 def api_for(settings: Settings, http: httpx.AsyncClient, *, rates: Rates | None = None) -> BotApi:

@@ -188,10 +188,7 @@ class ViberFlows(MessengerFlows):
         if conversation_id is None:
             started = self.start(user.id, user.lang)
             return started.conversation_id, started.lang
-        with self.sessions() as session:
-            conversation = conversation_log.get(session, conversation_id=conversation_id)
-        lang = conversation.lang if conversation is not None else None
-        return conversation_id, lang or user.lang
+        return conversation_id, self.lang_in(conversation_id, user.lang)
 
     # ---- what the robot says ----------------------------------------------------------------
 
@@ -228,12 +225,15 @@ class ViberFlows(MessengerFlows):
         closed = self.redis.get(key)
         if closed is None:
             return None
-        self.redis.delete(key)
         score = guard.score(text)
         if score is None:
+            self.redis.delete(key)
             return None  # they moved on to a new question
+        # Written before the question is forgotten: while the database is unreachable the callback is kept and
+        # handled once it is back, still as a score.
         with transaction(self.sessions) as session:
             chat_records.rate(session, citizen=Citizen(CHANNEL, user.id), conversation_id=str(closed), score=score)
+        self.redis.delete(key)
         conversation_id, _ = self._current(user)
         menu = self.dialogue.handle(conversation_id, Input(InputKind.BUTTON, value=T_MENU), turn=turn)
         board = render.keyboard(menu.last.options, menu.lang or lang)

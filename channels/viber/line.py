@@ -43,9 +43,10 @@ class ViberLine:
     watching: asyncio.Task[None] | None = None  # whether some are kept, mirrored on this node
 
     def take(self, body: bytes, event: Event) -> Handled:
-        """Handle a callback, or keep it for later while the database is unreachable (and while others wait:
-        a citizen's messages are answered in the order they came)."""
-        if self.deferred.keeping:  # known in memory: the normal path asks Redis nothing more
+        """Handle a callback (from Redis alone while the database is unreachable: the robot answers, a person is
+        asked for), or keep it for later when it needs the database (and while one of the citizen's messages waits:
+        their messages are answered in the order they came)."""
+        if self.deferred.holds(event):  # asks Redis only while some are kept
             return self.deferred.keep(body, event)
         try:
             return self.flows.handle(event)

@@ -1,6 +1,7 @@
-"""Viber callbacks that came while the database was unreachable: kept in Redis in the order they came
-(`channels.chat.kept`), answered with a 200 and one polite word to the citizen, and handled once the database
-is back.
+"""Viber callbacks that could not be handled while the database was unreachable (a subscription, a rating, a message
+to a specialist, the records of deliveries): kept in Redis in the order they came (`channels.chat.kept`), answered
+with a 200 and one polite word to the citizen, and handled once the database is back. The robot's answers and
+asking for a person do not wait: `ViberLine.take` handles them live.
 
 A 5xx would make Viber repeat the callback for an hour while the citizen hears nothing. Replaying is safe: a
 message's dialogue turn key and outgoing ids come from its token (`flows`), so a callback handled in part before
@@ -32,10 +33,9 @@ class Deferred:
         self.kept = Kept(client, self.keys.kept())
         self.look = look
 
-    @property
-    def keeping(self) -> bool:
-        """Whether callbacks wait (as this node knows without asking Redis): new ones queue behind them."""
-        return self.kept.keeping
+    def holds(self, event: Event) -> bool:
+        """Whether this citizen has a message kept: their next one waits behind it (in the order they wrote)."""
+        return self.kept.holds(citizen(event))
 
     def waiting(self) -> int:
         """How many callbacks wait for the database."""
@@ -47,7 +47,7 @@ class Deferred:
         lang = person.lang if person else None
         if event.event == "conversation_started":  # nothing to replay: the welcome says a minute, please
             return Handled(answer=text_message(texts.say("technical_break", lang), None, self.look))
-        self.kept.keep(body)
+        self.kept.keep(body, citizen(event))
         user = event.who
         if event.event != "message" or not user:
             return Handled()
@@ -65,6 +65,12 @@ class Deferred:
         return outgoing
 
 
-def _handled(flows: ViberFlows, body: bytes) -> list[Outgoing]:
+def citizen(event: Event) -> str | None:
+    """Whose messages a kept callback holds back: a message's writer; nobody's for a record of a delivery or a
+    "seen" (their order does not matter)."""
+    return event.who if event.event == "message" else None
+
+
+def _handled(flows: ViberFlows, body: bytes) -> tuple[str | None, list[Outgoing]]:
     event = wire.parse(body)
-    return [] if event is None else flows.handle(event).outgoing
+    return (None, []) if event is None else (citizen(event), flows.handle(event).outgoing)

@@ -22,9 +22,11 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from channels.chat import texts as chat_texts
 from channels.dialogue import Dialogue, TreeCache
 from channels.state_store import StateStore
 from channels.telegram.line import TelegramLine
+from channels.viber.line import ViberLine
 from hotline import users
 from hotline.app import create_app
 from hotline.call_events import CALL_STEP, CallEvent
@@ -47,6 +49,7 @@ from tests.telegram.conftest import BOT_TOKEN, app_client, telegram_settings, te
 from tests.telegram.conftest import new_user as telegram_user
 from tests.telegram.conftest import post as telegram_post
 from tests.telegram.conftest import start as telegram_start
+from tests.viber.conftest import TOKEN as VIBER_TOKEN
 from tests.viber.conftest import conversation_started, new_user, post, text_message, viber_settings
 
 WAIT = 60.0
@@ -259,7 +262,7 @@ def test_who_asks_for_a_person_during_an_outage_is_queued_and_offered(
         assert [e for c, e in logged if c == conversation] == ["entered", "offered"], logged
 
 
-def test_viber_is_answered_200_with_a_word_and_its_messages_are_handled_once_the_database_is_back(
+def test_viber_answers_live_in_an_outage_and_keeps_only_what_needs_the_database_in_the_citizens_order(
     postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
 ) -> None:
     engine = make_engine(postgres_url)
@@ -269,27 +272,37 @@ def test_viber_is_answered_200_with_a_word_and_its_messages_are_handled_once_the
     fake = FakeViberApi()
     try:
         with TestClient(create_app(viber_settings(through_gate, redis_url, tmp_path, fake.url))) as client:
-            anna = new_user("uk", "Анна")
-            assert post(client, conversation_started(anna)).status_code == 200
+            line = client.app.state.parts.channels.part(ViberLine)  # type: ignore[attr-defined]
+            anna, boris = new_user("uk", "Анна"), new_user("ru", "Борис")
+            for user in (anna, boris):
+                assert post(client, conversation_started(user)).status_code == 200
             assert post(client, text_message(anna, "субсидія")).status_code == 200
             before = len(fake.wait_for(anna["id"], 1))
 
             gate.cut()
-            written = [text_message(anna, "як оформити субсидію"), text_message(anna, "а пільги на комуналку?")]
-            for event in written:
+            assert post(client, text_message(anna, "як оформити субсидію")).status_code == 200
+            live = fake.sent_to(anna["id"])[before:]
+            assert live and not [m for m in live if "технічна перерва" in m["text"]], "the robot answers at once"
+            before += len(live)
+            subscribing = text_message(anna, "підписатися")  # the office's subscriptions are in SQL: kept
+            behind = text_message(anna, "а пільги на комуналку?")  # kept behind it: answered in the order written
+            for event in (subscribing, behind, subscribing):  # Viber repeats a callback
                 assert post(client, event).status_code == 200, "a 200: Viber would repeat it for an hour"
-            told = fake.wait_for(anna["id"], before + 1)[before:]
+            told = fake.sent_to(anna["id"])[before:]
             assert len(told) == 1 and "технічна перерва" in told[0]["text"], "told once, not per message"
-            boris = new_user("ru", "Борис")
-            welcome = post(client, conversation_started(boris))
-            assert welcome.status_code == 200 and "технический перерыв" in welcome.json()["text"]
+            assert line.deferred.waiting() == 3
+            assert post(client, text_message(boris, "субсидия")).status_code == 200
+            assert "технический перерыв" not in fake.sent_to(boris["id"])[-1]["text"], "nobody else waits behind her"
 
             gate.restore()
             answers = fake.wait_for(anna["id"], before + 3, timeout=WAIT)[before + 1 :]
             assert len(answers) >= 2, "both kept messages answered once the database is back"
+            until(lambda: line.deferred.waiting() == 0, "the kept callbacks were handled")
             with client.app.state.parts.sessions() as session:  # type: ignore[attr-defined]
                 said = session.scalars(
-                    select(ConversationEvent.text).where(ConversationEvent.kind == "citizen_text")
+                    select(ConversationEvent.text)
+                    .where(ConversationEvent.kind == "citizen_text")
+                    .order_by(ConversationEvent.conversation_id, ConversationEvent.step)
                 ).all()
             assert [t for t in said if t in {"як оформити субсидію", "а пільги на комуналку?"}] == [
                 "як оформити субсидію",
@@ -401,7 +414,7 @@ def test_new_chats_and_calls_in_an_outage_reach_a_person_and_are_logged_once_in_
     assert app.get("/readyz").json()["degraded"] == []
 
 
-def test_telegram_is_answered_200_with_a_word_and_a_new_user_reaches_a_person_once_the_database_is_back(
+def test_telegram_keeps_a_subscription_in_an_outage_and_the_citizens_next_messages_behind_it(
     postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
 ) -> None:
     engine = make_engine(postgres_url)
@@ -419,18 +432,21 @@ def test_telegram_is_answered_200_with_a_word_and_a_new_user_reaches_a_person_on
             anna = telegram_user("uk", "Анна")
 
             gate.cut()
-            written = [telegram_start(anna), text_update(anna, "з'єднайте з оператором")]
+            assert telegram_post(client, telegram_start(anna)).status_code == 200
+            welcome = fake.wait_for(1, chat_id=anna["id"])
+            assert "технічна перерва" not in welcome[0].text, "the robot greets at once"
+            written = [text_update(anna, "підписатися"), text_update(anna, "з'єднайте з оператором")]
             for update in written:
                 assert telegram_post(client, update).status_code == 200, "a 200: Telegram would repeat it"
-            told = fake.wait_for(1, chat_id=anna["id"])
-            assert len(told) == 1 and "технічна перерва" in told[0].text, "told once, not per message"
+            told = fake.texts(anna["id"])[len(welcome) :]
+            assert told == [chat_texts.say("technical_break", "uk")], "told once, not per message"
             assert line.kept.waiting() == 2
             ready = client.get("/readyz").json()
             assert ready["checks"]["telegram_kept"] == "kept: 2 updates until the database is back"
 
             gate.restore()
-            answered = fake.wait_for(3, chat_id=anna["id"], timeout=WAIT)[1:]
-            assert "Вы в очереди" in answered[-1].text or "Ви в черзі" in answered[-1].text, answered[-1].text
+            answered = fake.wait_for(len(welcome) + 3, chat_id=anna["id"], timeout=WAIT)[len(welcome) + 1 :]
+            assert "Ви в черзі" in answered[-1].text, answered[-1].text
             until(lambda: line.kept.waiting() == 0 and not line.kept.keeping, "the kept updates were handled")
             conversation = line.flows.conversation_of(anna["id"])
             assert conversation is not None
@@ -520,3 +536,73 @@ def test_in_an_outage_an_operator_takes_a_call_and_one_goes_available_and_sql_ge
     logged = queue_events(postgres_url)
     assert [e for c, e in logged if c == record.conversation_id] == ["connected", "entered", "offered"]
     assert operator_events(postgres_url, iryna.id) == ["paused", "unpaused"]
+
+
+def test_new_viber_and_telegram_citizens_are_answered_and_reach_a_person_during_an_outage(
+    postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
+) -> None:
+    engine = make_engine(postgres_url)
+    _empty_tables(engine)
+    engine.dispose()
+    through_gate = postgres_url.replace(f":{urlsplit(postgres_url).port}/", f":{gate.port}/")
+    viber, telegram = FakeViberApi(), FakeTelegramApi(BOT_TOKEN)
+    both = {"viber_auth_token": VIBER_TOKEN, "viber_api_url": viber.url, "viber_timeout_seconds": 0.5}
+    try:
+        with app_client(telegram_settings(through_gate, redis_url, tmp_path, telegram.url, **both)) as client:
+            parts = client.app.state.parts  # type: ignore[attr-defined]
+            for name in ("olena", "petro"):  # on shift before the database went away
+                with transaction(parts.sessions) as session:
+                    operator = users.create(session, username=name, password="s3cret-pass", role=users.Role.OPERATOR)
+                parts.specialists.desk.set_state(operator.id, OperatorState.AVAILABLE)
+            version = parts.dialogue.trees.current_version()
+            viber_line, telegram_line = parts.channels.part(ViberLine), parts.channels.part(TelegramLine)
+
+            gate.cut()
+            oksana = new_user("uk", "Оксана")
+            welcome = post(client, conversation_started(oksana))
+            assert welcome.status_code == 200 and "технічна перерва" not in welcome.json()["text"], welcome.text
+            assert welcome.json()["keyboard"]["Buttons"], "the robot's menu, from the tree this process has loaded"
+            asked = text_message(oksana, "з'єднайте з оператором")
+            assert post(client, asked).status_code == 200
+            answered = viber.sent_to(oksana["id"])
+            assert answered and "Ви в черзі до фахівця" in answered[-1]["text"], answered
+            assert post(client, asked).status_code == 200, "Viber repeats a callback"
+            assert len(viber.sent_to(oksana["id"])) == len(answered), "answered once"
+
+            taras = telegram_user("uk", "Тарас")
+            for update in (telegram_start(taras), text_update(taras, "з'єднайте з оператором")):
+                assert telegram_post(client, update).status_code == 200
+                assert telegram_post(client, update).status_code == 200, "Telegram repeats an update"
+            said = [call.text for call in telegram.calls("sendMessage", chat_id=taras["id"])]
+            assert not [t for t in said if "технічна перерва" in t], said
+            assert "Ви в черзі до фахівця" in said[-1], said
+            assert len(said) == len(set(said)), "each answered once"
+
+            asked_for_person = [
+                viber_line.flows.conversation_of(oksana["id"]),
+                telegram_line.flows.conversation_of(taras["id"]),
+            ]
+            offered = [parts.specialists.queue.store.entry(c) for c in asked_for_person if c]
+            assert [e.state for e in offered if e] == [EntryState.OFFERED] * 2, "each offered at once"
+            assert viber_line.deferred.waiting() == 0 and telegram_line.kept.waiting() == 0, "nothing kept to replay"
+
+            gate.restore()
+            until(
+                lambda: parts.dialogue.pending.waiting() == 0, "the kept conversations, turns and events were written"
+            )
+            viber_chat, telegram_chat = asked_for_person
+            assert viber_chat and telegram_chat
+            held = conversations(postgres_url)
+            assert held[viber_chat] == ("viber", oksana["id"], version)
+            assert held[telegram_chat] == ("telegram", str(taras["id"]), version)
+            turns = citizen_turns(postgres_url)
+            for conversation in asked_for_person:
+                assert [(step, n) for c, step, n in turns if c == conversation] == [(1, 1), (2, 1)], turns
+            logged = queue_events(postgres_url)
+            for conversation in asked_for_person:
+                assert [e for c, e in logged if c == conversation] == ["entered", "offered"], logged
+            assert viber_line.deferred.waiting() == 0 and telegram_line.kept.waiting() == 0
+            assert len(viber.sent_to(oksana["id"])) == len(answered), "nothing handled again once it is back"
+    finally:
+        viber.close()
+        telegram.close()
