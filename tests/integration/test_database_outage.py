@@ -121,13 +121,16 @@ def twilio_api() -> Iterator[FakeTwilioApi]:
 
 
 @pytest.fixture
-def app(
-    postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path, twilio_api: FakeTwilioApi
-) -> Iterator[TestClient]:
+def through_gate(postgres_url: str, gate: Gate) -> str:
+    """The database's address through the gate, its tables emptied."""
     engine = make_engine(postgres_url)
     _empty_tables(engine)
     engine.dispose()
-    through_gate = postgres_url.replace(f":{urlsplit(postgres_url).port}/", f":{gate.port}/")
+    return postgres_url.replace(f":{urlsplit(postgres_url).port}/", f":{gate.port}/")
+
+
+@pytest.fixture
+def app(through_gate: str, redis_url: str, tmp_path: Path, twilio_api: FakeTwilioApi) -> Iterator[TestClient]:
     settings = Settings(
         database_url=through_gate,
         redis_url=redis_url,
@@ -263,12 +266,8 @@ def test_who_asks_for_a_person_during_an_outage_is_queued_and_offered(
 
 
 def test_viber_answers_live_in_an_outage_and_keeps_only_what_needs_the_database_in_the_citizens_order(
-    postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
+    through_gate: str, redis_url: str, gate: Gate, tmp_path: Path
 ) -> None:
-    engine = make_engine(postgres_url)
-    _empty_tables(engine)
-    engine.dispose()
-    through_gate = postgres_url.replace(f":{urlsplit(postgres_url).port}/", f":{gate.port}/")
     fake = FakeViberApi()
     try:
         with TestClient(create_app(viber_settings(through_gate, redis_url, tmp_path, fake.url))) as client:
@@ -415,12 +414,8 @@ def test_new_chats_and_calls_in_an_outage_reach_a_person_and_are_logged_once_in_
 
 
 def test_telegram_keeps_a_subscription_in_an_outage_and_the_citizens_next_messages_behind_it(
-    postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
+    through_gate: str, redis_url: str, gate: Gate, tmp_path: Path
 ) -> None:
-    engine = make_engine(postgres_url)
-    _empty_tables(engine)
-    engine.dispose()
-    through_gate = postgres_url.replace(f":{urlsplit(postgres_url).port}/", f":{gate.port}/")
     fake = FakeTelegramApi(BOT_TOKEN)
     try:
         with app_client(telegram_settings(through_gate, redis_url, tmp_path, fake.url)) as client:
@@ -539,12 +534,8 @@ def test_in_an_outage_an_operator_takes_a_call_and_one_goes_available_and_sql_ge
 
 
 def test_new_viber_and_telegram_citizens_are_answered_and_reach_a_person_during_an_outage(
-    postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
+    postgres_url: str, through_gate: str, redis_url: str, gate: Gate, tmp_path: Path
 ) -> None:
-    engine = make_engine(postgres_url)
-    _empty_tables(engine)
-    engine.dispose()
-    through_gate = postgres_url.replace(f":{urlsplit(postgres_url).port}/", f":{gate.port}/")
     viber, telegram = FakeViberApi(), FakeTelegramApi(BOT_TOKEN)
     both = {"viber_auth_token": VIBER_TOKEN, "viber_api_url": viber.url, "viber_timeout_seconds": 0.5}
     try:
