@@ -361,8 +361,8 @@ class Dialogue:
         database is unreachable, the turn waits in Redis (`hotline.pending_log`) and the answer still goes out.
         The questionnaire counts a turn adds go with it, so only once too (not while the database is away:
         they are statistics, not the record). A conversation started while it was away (`unlogged`) keeps its
-        turns behind its row in Redis until the log is written (an XLEN then; nothing for the others)."""
-        if unlogged and self.pending is not None and self.pending.waiting():
+        turns behind its row in Redis until that is written (one look in Redis then; nothing for the others)."""
+        if unlogged and self.pending is not None and self.pending.holds([entry.conversation_id]):
             self.pending.keep(entry)
             return
         try:

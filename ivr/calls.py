@@ -2,7 +2,9 @@
 
 A call's own events (queue, callback request, voice message, end: `hotline.call_events`) sit at one step no
 dialogue reaches, one `seq` per kind, so the conversation log's unique (conversation, step, seq) makes every write
-idempotent: a retried Twilio callback writes nothing twice and never takes a step the dialogue needs.
+idempotent: a retried Twilio callback writes nothing twice and never takes a step the dialogue needs. While the
+database is unreachable, or the pending log still holds something about the call, they wait there
+(`hotline.pending_log.write_or_keep`), in order.
 """
 
 from __future__ import annotations
@@ -12,23 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from sqlalchemy import Insert, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.call_events import CALL_STEP, CallEvent
-from hotline.conversation_log import Conversation, ConversationEvent, Turn
-from hotline.db import UNREACHABLE, transaction, utcnow
-from hotline.pending_log import PendingLog
+from hotline import call_events
+from hotline.call_events import CallEnd, CallEvent
+from hotline.conversation_log import Conversation, write_turns
+from hotline.db import transaction, utcnow
+from hotline.pending_log import PendingLog, write_or_keep
 
 CHANNEL = "phone"
 PENDING = "-"
 START_WAIT_SECONDS = 5.0
 FIRST_STEP = 1  # the step of a call's first question (its answer comes back to /gather?step=1)
 WENT_ON = "went-on"  # kept instead of the first answer once it was answered
-
-
-_SEQ = {kind: seq for seq, kind in enumerate(CallEvent, start=1)}
 
 
 @dataclass(frozen=True)
@@ -120,41 +119,26 @@ class Calls:
     def record(self, conversation_id: str, kind: CallEvent, data: dict[str, Any], text: str = "") -> bool:
         """Write a call event once; False when it was written before (a retried callback). While the database is
         unreachable it waits in Redis with the call's turns (`hotline.pending_log`), written once when it is back."""
-        try:
+        turn = call_events.event(conversation_id, kind, utcnow(), data, text)
+
+        def write() -> bool:
             with transaction(self.sessions) as session:
-                session.execute(_event(conversation_id, kind, data, text))
-        except IntegrityError:
-            return False
-        except UNREACHABLE:
-            if self.pending is None:
-                raise
-            event = {"kind": kind.value, "text": text, "data": data}
-            self.pending.keep(Turn(conversation_id, CALL_STEP, utcnow(), [event], seq=_SEQ[kind]))
-        return True
+                return bool(write_turns(session.connection(), [turn]))
+
+        return write_or_keep(self.pending, [conversation_id], write, lambda pending: pending.keep(turn)) is not False
 
     def events(self, conversation_id: str) -> dict[CallEvent, dict[str, Any]]:
         """The call events written so far: each kind's data."""
         with self.sessions() as session:
-            rows = session.execute(
-                select(ConversationEvent.kind, ConversationEvent.data).where(
-                    ConversationEvent.conversation_id == conversation_id, ConversationEvent.step == CALL_STEP
-                )
-            )
-            return {CallEvent(row.kind): row.data for row in rows}
+            return call_events.events(session.connection(), conversation_id)
 
-    def end(self, conversation_id: str, data: dict[str, Any]) -> bool:
-        """Record the end of the call and close its conversation (once)."""
-        try:
+    def end(self, end: CallEnd) -> bool:
+        """Record the end of the call and close its conversation (once; False when recorded before). While the
+        database is unreachable it waits behind the call's events, and is summed up from them when written."""
+
+        def write() -> bool:
             with transaction(self.sessions) as session:
-                session.execute(_event(conversation_id, CallEvent.ENDED, data))
-                session.execute(update(Conversation).where(Conversation.id == conversation_id).values(ended=True))
-        except IntegrityError:
-            return False
-        return True
+                return call_events.write_end(session.connection(), end)
 
-
-def _event(conversation_id: str, kind: CallEvent, data: dict[str, Any], text: str = "") -> Insert:
-    """The event's INSERT (a statement, not an ORM object: a status callback is one of a call's busiest requests)."""
-    return insert(ConversationEvent).values(
-        conversation_id=conversation_id, step=CALL_STEP, seq=_SEQ[kind], kind=kind.value, text=text, data=data
-    )
+        written = write_or_keep(self.pending, [end.conversation_id], write, lambda pending: pending.keep_call_end(end))
+        return written is not False

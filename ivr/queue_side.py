@@ -40,12 +40,23 @@ class QueueCallbacks:
         return bool(PHONE.match(phone))
 
     def request(self, callback: CallbackRequest) -> None:
-        self.queue.request_callback(callback.conversation_id, callback.phone, skill=callback.queue)
+        self._request(callback, callback.phone)
 
     def voice_message(self, callback: CallbackRequest) -> None:
         """Due when the office opens; a hidden number's message has no phone: the specialist listens only."""
         phone = callback.phone if self.takes(callback.phone) else ""
-        self.queue.request_callback(callback.conversation_id, phone, skill=callback.queue, listen_only=not phone)
+        self._request(callback, phone, listen_only=not phone)
+
+    def _request(self, callback: CallbackRequest, phone: str, *, listen_only: bool = False) -> None:
+        # The call's queue, language and channel are known here: the queue asks the database nothing (it may be away).
+        self.queue.request_callback(
+            callback.conversation_id,
+            phone,
+            skill=callback.queue,
+            lang=callback.lang,
+            channel=CHANNEL,
+            listen_only=listen_only,
+        )
 
 
 class LiveQueueDoor:

@@ -20,7 +20,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from channels.chat import abuse
 from channels.office import unserved_words
-from hotline.call_events import CALL_STEP, CallEvent
+from hotline.call_events import CALL_STEP, CallEnd, CallEvent
+from hotline.db import utcnow
 from hotline.deps import Parts, PartsDep
 from intents.messages import say as engine_say
 from ivr import answering, phrases, twiml
@@ -246,7 +247,8 @@ def transcription(call: SignedCall, parts: PartsDep) -> VoiceResponse:
 @router.post("/status", response_class=Response, response_model=None, summary="The call's status changed")
 @answers_twilio(_nothing)
 def status(call: SignedCall, parts: PartsDep) -> VoiceResponse:
-    """The number's status callback: at the end, the duration and whether the caller gave up in the queue."""
+    """The number's status callback: at the end, out of the live queue, then the duration and whether the caller
+    gave up in the queue (`hotline.call_events.write_end`; while the database is away, once it is back)."""
     state = call.get("CallStatus")
     if state not in FINAL_STATUSES:
         return twiml.empty()
@@ -254,21 +256,11 @@ def status(call: SignedCall, parts: PartsDep) -> VoiceResponse:
     record = line.calls.find(call.sid)
     if record is None:
         return twiml.empty()  # a call that never reached us (e.g. rejected before the first webhook)
-    conversation_id = record.conversation_id
-    events = line.calls.events(conversation_id)
-    left = events.get(CallEvent.QUEUE_LEFT)
-    # Hung up while waiting: the queue's own report of it may still be on its way.
-    abandoned = (
-        CallEvent.ENQUEUED in events
-        and CallEvent.CALLBACK_REQUESTED not in events
-        and (left is None or left.get("result") == "hangup")
-    )
-    # Hung up at the out-of-hours choices: not waiting for anyone, so a call event, not a queue statistic.
-    chose = {CallEvent.ENQUEUED, CallEvent.CALLBACK_REQUESTED, CallEvent.VOICEMAIL} & events.keys()
-    left_at = "after_hours_choices" if CallEvent.AFTER_HOURS_CHOICES in events and not chose else None
-    data = {"status": state, "duration": int(call.get("CallDuration") or 0), "abandoned": abandoned, "left_at": left_at}
-    line.calls.end(conversation_id, {**data, "from": call.get("From")})
-    line.door.hung_up(conversation_id)  # still waiting in our queue (from anywhere in the call): not any more
+    # Still waiting in our queue (from anywhere in the call): not any more. First, from Redis alone, so no specialist
+    # is offered a caller who is gone even while the database is away.
+    line.door.hung_up(record.conversation_id)
+    duration = int(call.get("CallDuration") or 0)
+    line.calls.end(CallEnd(record.conversation_id, state, duration, call.get("From"), utcnow()))
     return twiml.empty()
 
 

@@ -42,7 +42,7 @@ from channels.dialogue import CallbackLeft, HandoffRequest
 from hotline import conversation_log
 from hotline.db import UNREACHABLE
 from hotline.office_hours import OfficeHours, QueuePolicy
-from hotline.pending_log import PendingLog
+from hotline.pending_log import PendingLog, write_or_keep
 from hotline.queue_log import QueueEvent, QueueEventKind
 from specialist_queue import chat, events, figures, rebuild
 from specialist_queue.events import at
@@ -226,6 +226,8 @@ class SpecialistQueue:
         skill: str | None = None,
         not_before: datetime | None = None,
         listen_only: bool = False,
+        lang: str | None = None,
+        channel: str | None = None,
         now: float | None = None,
     ) -> datetime:
         """Call the citizen back instead of keeping them waiting; returns when it is due.
@@ -233,19 +235,20 @@ class SpecialistQueue:
         A waiting conversation keeps its place. It is offered while the office is open, at
         `not_before` at the earliest. Asking again with the same number changes nothing.
         `listen_only`: a voice message from a hidden number, with no `phone`: a specialist listens to it.
+        `skill`, `lang`, `channel`: the conversation's, when the caller knows them all (then the database is not
+        asked: it may be away).
         """
         now = self.now(now)
         if not (PHONE.match(phone) or (listen_only and phone == "")):
             raise ValueError("a phone number is digits, optionally after a +")
-        conversation = self.conversation(conversation_id)
+        if skill is None or lang is None or channel is None:
+            conversation = self.conversation(conversation_id)
+            skill, lang = skill or conversation.handoff_queue, lang or conversation.lang
+            channel = channel or conversation.channel
         entry = self.store.entry(conversation_id)
         if entry and entry.kind is Kind.CALLBACK and entry.phone == phone and entry.state is not EntryState.CLOSED:
             return at(entry.due or now)  # asked again (a retried webhook): nothing changes
-        queue = (
-            entry.queue
-            if entry
-            else queue_name(skill or conversation.handoff_queue or DEFAULT_SKILL, conversation.lang or "uk")
-        )
+        queue = entry.queue if entry else queue_name(skill or DEFAULT_SKILL, lang or "uk")
         due = self.next_open(max(at(now), not_before or at(now)))
         # Due now is `now` itself: a datetime keeps microseconds, and rounding one up would schedule it for later.
         due_at = now if due <= at(now) else due.timestamp()
@@ -255,7 +258,7 @@ class SpecialistQueue:
             due=due_at,
             now=now,
             queue=queue,
-            channel=conversation.channel,
+            channel=channel,
             priority=entry.priority if entry else "normal",
         )
         entry = self._entry(conversation_id)
@@ -441,14 +444,16 @@ class SpecialistQueue:
 
     def record(self, *made: QueueEvent) -> None:
         """Write events to the SQL queue log; while the database is unreachable they wait in Redis and are
-        written when it is back (`hotline.pending_log`), so the live queue goes on from Redis alone."""
-        try:
-            events.log(self.sessions, *made)
-        except UNREACHABLE:
-            if self.pending is None:
-                raise
-            log.warning("the database is unreachable: %d queue events kept in Redis", len(made))
-            self.pending.keep_queue_events(made)
+        written when it is back (`hotline.pending_log`), so the live queue goes on from Redis alone. So they do
+        while Redis still keeps something about their conversations (a row not written yet: in order, behind it)."""
+
+        def keep(pending: PendingLog) -> None:
+            log.warning("%d queue events kept in Redis until the database takes them", len(made))
+            pending.keep_queue_events(made)
+
+        write_or_keep(
+            self.pending, [event.conversation_id for event in made], lambda: events.log(self.sessions, *made), keep
+        )
 
     def conversation(self, conversation_id: str) -> conversation_log.Conversation:
         with self.sessions() as session:

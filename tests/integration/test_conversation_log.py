@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.dialogue import Dialogue, TreeCache, TurnResult
 from channels.state_store import StateStore, state_key
-from hotline import conversation_log
+from hotline import call_events, conversation_log
 from hotline.bootstrap import ensure_content
+from hotline.call_events import CallEvent
 from hotline.conversation_log import ConversationEvent
 from hotline.db import transaction, utcnow
 from hotline.pending_log import PendingLog
@@ -183,3 +184,38 @@ def test_a_conversation_started_in_an_outage_is_written_once_before_its_turns_ev
         assert found is not None and (found.channel, found.lang, found.tree_version) == ("web", "uk", version)
         steps = [(e.step, e.seq) for e in conversation_log.events(session, conversation_id=conversation_id)]
     assert steps == [(1, 0), (2, 0)]
+
+
+def test_a_kept_call_end_is_summed_up_from_the_events_kept_before_it_and_holds_the_call_until_written(
+    sessions: sessionmaker[Session], redis_client: redis.Redis
+) -> None:
+    """The end of a call kept while the database was away says the caller gave up waiting, from the queue event kept
+    before it; until the stream is written every write about that call goes behind it, and only about that call."""
+    ensure_content(sessions, load_demo=True)
+    with sessions() as session:
+        version = versions.current_version_id(session)
+    assert version is not None
+    pending = PendingLog(redis_client, f"test-{uuid.uuid4().hex[:8]}")
+    call, other = uuid.uuid4().hex, uuid.uuid4().hex
+    pending.keep_start(conversation_log.Started(call, "phone", "uk", "CA1", version, utcnow()))
+    pending.keep(call_events.event(call, CallEvent.ENQUEUED, utcnow(), {"queue": "general", "lang": "uk"}))
+    pending.keep_call_end(call_events.CallEnd(call, "completed", 42, "+380501112233", utcnow()))
+    assert pending.holds([call]) and not pending.holds([other, None]) and not pending.holds([])
+
+    assert pending.flush(sessions) == 3
+    assert not pending.holds([call]) and not redis_client.exists(pending.held_key)
+    with sessions() as session:
+        ended = conversation_log.get(session, conversation_id=call)
+        assert ended is not None and ended.ended
+        logged = {e.kind: e.data for e in conversation_log.events(session, conversation_id=call)}
+    assert logged[CallEvent.ENDED.value] == {
+        "status": "completed",
+        "duration": 42,
+        "from": "+380501112233",
+        "abandoned": True,
+        "left_at": None,
+    }
+    with transaction(sessions) as session:  # Twilio's retried callback, once the database is back: nothing new
+        assert not call_events.write_end(
+            session.connection(), call_events.CallEnd(call, "completed", 42, "+380501112233", utcnow())
+        )

@@ -32,6 +32,7 @@ from hotline.app import create_app
 from hotline.call_events import CALL_STEP, CallEvent
 from hotline.conversation_log import Conversation, ConversationEvent
 from hotline.db import UNREACHABLE, make_engine, make_sessionmaker, transaction
+from hotline.leases import Lease
 from hotline.pending_log import PendingLog
 from hotline.queue_log import QueueEvent
 from hotline.settings import Settings
@@ -43,7 +44,7 @@ from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.fakes.viber_api import FakeViberApi
 from tests.helpers import chat, staff_login, staff_logout
-from tests.ivr.phone import ACCOUNT, PUBLIC_URL, TOKEN, Doc, Phone
+from tests.ivr.phone import ACCOUNT, EMPTY, PUBLIC_URL, TOKEN, Doc, Phone
 from tests.queue.conftest import StaffClient
 from tests.telegram.conftest import BOT_TOKEN, app_client, telegram_settings, text_update
 from tests.telegram.conftest import new_user as telegram_user
@@ -597,3 +598,143 @@ def test_new_viber_and_telegram_citizens_are_answered_and_reach_a_person_during_
     finally:
         viber.close()
         telegram.close()
+
+
+@contextlib.contextmanager
+def flusher_standing_by(app: TestClient) -> Iterator[None]:
+    """Hold the `pending-log` lease as another node would, so this app's flusher stands by until the end (what the
+    second after the database returns looks like, before the kept records are written)."""
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    prefix = parts.settings.redis_prefix
+    lease = Lease(parts.redis.client, "pending-log", prefix=prefix, ttl=WAIT, owner="another node")
+    while (token := lease.acquire()) is None:
+        if holder := lease.holder():  # the app's own flusher: it gives the lease up as it would on stopping
+            Lease(parts.redis.client, "pending-log", prefix=prefix, ttl=WAIT, owner=holder[1]).release(holder[0])
+    try:
+        yield
+    finally:
+        lease.release(token)
+
+
+def call_events(postgres_url: str, conversation_id: str) -> list[tuple[str, dict[str, object]]]:
+    """(kind, data) of the call's own events, in the order they happened."""
+    engine = make_engine(postgres_url)
+    with make_sessionmaker(engine)() as session:
+        found = session.execute(
+            select(ConversationEvent.kind, ConversationEvent.data)
+            .where(ConversationEvent.conversation_id == conversation_id, ConversationEvent.step == CALL_STEP)
+            .order_by(ConversationEvent.at, ConversationEvent.seq)
+        ).all()
+    engine.dispose()
+    return [(str(kind), dict(data)) for kind, data in found]
+
+
+def ended(postgres_url: str, conversation_id: str) -> bool:
+    engine = make_engine(postgres_url)
+    with make_sessionmaker(engine)() as session:
+        found = session.scalar(select(Conversation.ended).where(Conversation.id == conversation_id))
+    engine.dispose()
+    return bool(found)
+
+
+def waiting_call(app: TestClient, call: Phone) -> str:
+    """The conversation of `call`, whose caller pressed 0 and waits for a person."""
+    menu = Doc(call.post(Doc(call.post("/twilio/voice").text).gather.get("action"), {"Digits": "1"}).text)
+    to_person = call.post(menu.gather.get("action"), {"Digits": "0"})
+    assert to_person.status_code == 200 and "<Enqueue" in to_person.text, to_person.text
+    record = app.app.state.parts.channels.part(PhoneLine).calls.find(call.sid)  # type: ignore[attr-defined]
+    assert record is not None
+    return record.conversation_id
+
+
+def test_a_caller_who_hangs_up_during_an_outage_leaves_the_live_queue_at_once_and_the_end_is_logged_once(
+    app: TestClient, gate: Gate, postgres_url: str
+) -> None:
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    queue = parts.specialists.queue
+    olena = on_shift(app, "olena")
+    caller = Phone(app)
+    conversation = waiting_call(app, caller)
+    assert olena.get("/api/operator/state").json()["offer"]["conversation_id"] == conversation
+    messenger = Phone(app, number="+380671234567")  # another caller, who left a voice message
+    other = waiting_call(app, messenger)
+
+    gate.cut()
+    hung_up = caller.post("/twilio/status", {"CallStatus": "completed", "CallDuration": "42"})
+    assert hung_up.status_code == 200 and hung_up.text == EMPTY, hung_up.text
+    entry = queue.store.entry(conversation)
+    assert entry is not None and entry.state is EntryState.CLOSED, "out of the live queue at once"
+    offer = olena.get("/api/operator/state").json()["offer"]  # withdrawn; the next caller's, once the queue moves on
+    assert offer is None or offer["conversation_id"] == other, "nobody is offered a caller who is gone"
+    recording = {
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE1",
+        "RecordingSid": "RE" + "1" * 32,
+        "RecordingStatus": "completed",
+        "RecordingDuration": "7",
+    }
+    kept = messenger.post("/twilio/recording?queue=general&lang=uk", recording)
+    assert kept.status_code == 200 and kept.text == EMPTY, kept.text
+    left = messenger.post("/twilio/status", {"CallStatus": "completed", "CallDuration": "63"})
+    assert left.status_code == 200, left.text
+
+    gate.restore()
+    until(lambda: parts.dialogue.pending.waiting() == 0, "the kept call events were written")
+    again = caller.post("/twilio/status", {"CallStatus": "completed", "CallDuration": "42"})  # Twilio retried it
+    assert again.status_code == 200
+    logged = call_events(postgres_url, conversation)
+    assert [kind for kind, _ in logged] == [CallEvent.ENQUEUED.value, CallEvent.ENDED.value], "in order, once"
+    end = logged[-1][1]
+    assert (end["status"], end["duration"], end["abandoned"]) == ("completed", 42, True)
+    assert ended(postgres_url, conversation)
+    assert [e for c, e in queue_events(postgres_url) if c == conversation] == ["abandoned", "entered", "offered"]
+    kinds = [kind for kind, _ in call_events(postgres_url, other)]
+    assert kinds == [
+        CallEvent.ENQUEUED.value,
+        CallEvent.VOICEMAIL.value,
+        CallEvent.CALLBACK_REQUESTED.value,
+        CallEvent.ENDED.value,
+    ], "the voice message is kept and reaches the specialists"
+    callback = queue.store.entry(other)
+    assert callback is not None and callback.phone == messenger.number
+    assert ended(postgres_url, other)
+
+
+def test_in_the_second_before_the_kept_records_are_written_every_write_about_their_conversations_waits_behind_them(
+    app: TestClient, gate: Gate, postgres_url: str
+) -> None:
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    queue = parts.specialists.queue
+    on_shift(app, "olena"), on_shift(app, "petro")
+
+    gate.cut()
+    session = app.post("/api/chat/sessions", json={"lang": "uk"}).json()["session_id"]  # rows kept in Redis
+    call = Phone(app)
+    menu = Doc(call.post(Doc(call.post("/twilio/voice").text).gather.get("action"), {"Digits": "1"}).text)
+    with flusher_standing_by(app):
+        gate.restore()
+        asked = chat(app, session, text="з'єднайте з оператором", message_id="1")
+        assert asked["replies"][-1]["handoff"]["state"] == "waiting", "queued, not an error"
+        to_person = call.post(menu.gather.get("action"), {"Digits": "0"})
+        assert to_person.status_code == 200 and "<Enqueue" in to_person.text, to_person.text
+        assert phrases.say("apology", "uk") not in Doc(to_person.text).said, "the usual words, no apology"
+        record = parts.channels.part(PhoneLine).calls.find(call.sid)
+        assert record is not None
+        offered = [queue.store.entry(c) for c in (session, record.conversation_id)]
+        assert [e.state if e else None for e in offered] == [EntryState.OFFERED] * 2
+        hung_up = call.post("/twilio/status", {"CallStatus": "completed", "CallDuration": "9"})
+        assert hung_up.status_code == 200 and hung_up.text == EMPTY, hung_up.text
+        assert parts.dialogue.pending.waiting() > 0, "the flusher stood by: all of it waits"
+
+    until(lambda: parts.dialogue.pending.waiting() == 0, "the kept records were written")
+    logged = queue_events(postgres_url)
+    assert [e for c, e in logged if c == session] == ["entered", "offered"]
+    assert [e for c, e in logged if c == record.conversation_id] == ["abandoned", "entered", "offered"]
+    assert [kind for kind, _ in call_events(postgres_url, record.conversation_id)] == [
+        CallEvent.ENQUEUED.value,
+        CallEvent.ENDED.value,
+    ]
+    assert call_events(postgres_url, record.conversation_id)[-1][1]["duration"] == 9
+    assert ended(postgres_url, record.conversation_id)
+    turns = citizen_turns(postgres_url)
+    assert [(step, n) for c, step, n in turns if c == session] == [(1, 1), (2, 1)]
+    assert [(step, n) for c, step, n in turns if c == record.conversation_id] == [(1, 1), (2, 1), (3, 1)]
