@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from channels.dialogue import NoPublishedTree
+from hotline.bilingual import by_language
 from hotline.csrf import csrf_token
 from hotline.deps import Parts, PartsDep
 from hotline.pages import render, staff_lang, staff_user
@@ -222,7 +223,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "reconnecting": ("Зв'язок утрачено, відновлюю…", "Связь потеряна, восстанавливаю…"),
     "failed": ("Не вдалося: {message}", "Не удалось: {message}"),
 }
-CONSOLE_TEXT = {key: {"uk": uk, "ru": ru} for key, (uk, ru) in _TEXT.items()}
+CONSOLE_TEXT = by_language(_TEXT)
 # Queues that are not a top category of the tree (see the engine's `skill_of` and the crisis intent).
 OTHER_SKILLS = ("general", "crisis")
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 
 from channels.dialogue import NoPublishedTree
+from hotline.bilingual import by_language
 from hotline.deps import Parts, PartsDep, StaffUser, require
 from hotline.pages import render, staff_lang, staff_user
 from hotline.users import SPECIALISTS, User
@@ -74,7 +75,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "lang_uk": ("українська", "украинский"),
     "lang_ru": ("російська", "русский"),
 }
-SEARCH_TEXT = {key: {"uk": uk, "ru": ru} for key, (uk, ru) in _TEXT.items()}
+SEARCH_TEXT = by_language(_TEXT)
 # Each form field and the kind of value it takes (`why_<kind>` in the texts).
 WHY = {
     "from": "date",

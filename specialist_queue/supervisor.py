@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, WebSocket,
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hotline.bilingual import by_language
 from hotline.csrf import csrf_token, verify_csrf
 from hotline.deps import Parts, PartsDep, StaffUser, require, staff_of
 from hotline.pages import render, staff_lang, staff_user
@@ -131,7 +132,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "reconnecting": ("Зв'язок утрачено, відновлюю…", "Связь потеряна, восстанавливаю…"),
     "failed": ("Не вдалося: {message}", "Не удалось: {message}"),
 }
-SUPERVISOR_TEXT = {key: {"uk": uk, "ru": ru} for key, (uk, ru) in _TEXT.items()}
+SUPERVISOR_TEXT = by_language(_TEXT)
 
 router = APIRouter(tags=["supervisor"])
 

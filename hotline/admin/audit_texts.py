@@ -3,16 +3,10 @@ not a logged-in user, and the names of the fields its details carry (`hotline.ad
 
 from __future__ import annotations
 
-_T = dict[str, dict[str, str]]
-
-
-def _pairs(prefix: str, words: dict[str, tuple[str, str]]) -> _T:
-    return {f"{prefix}{key}": {"uk": uk, "ru": ru} for key, (uk, ru) in words.items()}
-
+from hotline.bilingual import Texts, by_language
 
 # Every action `audit.record` is called with (docs/ADMIN.md lists them); the code stays on hover.
-AUDIT_ACTIONS: _T = _pairs(
-    "audit_",
+AUDIT_ACTIONS: Texts = by_language(
     {
         "tree.add": ("Дерево: додано пункт", "Дерево: добавлен пункт"),
         "tree.update": ("Дерево: змінено пункт", "Дерево: изменён пункт"),
@@ -54,20 +48,20 @@ AUDIT_ACTIONS: _T = _pairs(
         "announcement.create": ("Заплановано розсилку", "Запланирована рассылка"),
         "announcement.cancel": ("Скасовано розсилку", "Отменена рассылка"),
     },
+    prefix="audit_",
 )
 
 # Who acted when no staff member was logged in.
-AUDIT_ACTORS: _T = _pairs(
-    "audit_by_",
+AUDIT_ACTORS: Texts = by_language(
     {
         "command_line": ("командний рядок ({user})", "командная строка ({user})"),
         "retention": ("нічне очищення", "ночная очистка"),
     },
+    prefix="audit_by_",
 )
 
 # The names of the fields audit details carry (values of the same names are explained by their label).
-AUDIT_FIELDS: _T = _pairs(
-    "audit_field_",
+AUDIT_FIELDS: Texts = by_language(
     {
         "changes": ("Зміни", "Изменения"),
         "set": ("Встановлено", "Установлено"),
@@ -111,15 +105,20 @@ AUDIT_FIELDS: _T = _pairs(
         "queue": ("Черга", "Очередь"),
         "nodes": ("Вузлів у дереві", "Узлов в дереве"),
     },
+    prefix="audit_field_",
 )
 
-AUDIT_WORDS: _T = {
+AUDIT_WORDS: Texts = {
     **AUDIT_ACTIONS,
     **AUDIT_ACTORS,
     **AUDIT_FIELDS,
-    "audit_all": {"uk": "усі зміни", "ru": "все изменения"},
-    "audit_yes": {"uk": "так", "ru": "да"},
-    "audit_no": {"uk": "ні", "ru": "нет"},
-    "audit_empty": {"uk": "(порожньо)", "ru": "(пусто)"},
-    "audit_version": {"uk": "версія {id}", "ru": "версия {id}"},
+    **by_language(
+        {
+            "audit_all": ("усі зміни", "все изменения"),
+            "audit_yes": ("так", "да"),
+            "audit_no": ("ні", "нет"),
+            "audit_empty": ("(порожньо)", "(пусто)"),
+            "audit_version": ("версія {id}", "версия {id}"),
+        }
+    ),
 }
