@@ -23,7 +23,7 @@ from hotline.admin.stats import Counts, aware
 from hotline.admin.texts import TEXTS, problem_text, say, version_note
 from hotline.csrf import csrf_token, verify_csrf
 from hotline.deps import PartsDep, StaffUser, current_user
-from hotline.pages import render, staff_lang
+from hotline.pages import refused, render, staff_lang
 from hotline.static_files import VersionedStatic
 from hotline.users import Role
 
@@ -170,7 +170,9 @@ def install(app: FastAPI) -> None:
 async def _refused(request: Request, exc: PageRefused) -> Response:
     if exc.status_code == 401:
         return RedirectResponse(f"/login?next={quote(exc.path)}", status_code=303)
-    return _render(request, "admin_refused.html", {"user": None}, 403)
+    # As every staff page refuses a role (`hotline.pages.staff_user`); only admins get in, so home is the console.
+    links = [("/operator", "refused_home"), (f"/login?next={quote(exc.path)}", "refused_other_user")]
+    return refused(request, 403, "refused_role", links=links)
 
 
 async def _admin_error(request: Request, exc: AdminError) -> Response:

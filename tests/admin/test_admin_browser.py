@@ -250,7 +250,7 @@ def test_an_operator_cannot_open_any_admin_page_or_call_any_admin_api(operator: 
         if method == "GET" and not path.startswith("/api/"):
             response = page.goto(path)
             assert response is not None and response.status == 403, path
-            expect(page.locator("p.error")).to_have_text("Ця сторінка лише для адміністраторів.")
+            expect(page.locator("p.error")).to_contain_text("Ваша роль не дає змоги відкрити цю сторінку.")
         else:
             status = page.evaluate(FETCH_STATUS, [method, path, token])
             assert status == 403, (method, path, status)
