@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -61,9 +62,18 @@ class Session:
         self.received_ms = 0
         self.last_loud_ms = 0
         self.pending = bytearray()  # µ-law not yet fed to the ears
+        self.ears_busy = threading.Lock()
 
     async def _run(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.line.executor, work)
+        """`work` on the ears in the line's threads, after any earlier work on them has ended."""
+
+        # The turn's idle timeout cancels the wait for a hearing, not the hearing in its thread: the outcome's
+        # `finish` waits for it there, as a Kaldi recogniser used by two threads at once aborts the process.
+        def alone() -> T:
+            with self.ears_busy:
+                return work()
+
+        return await asyncio.get_running_loop().run_in_executor(self.line.executor, alone)
 
     def _take_pending(self) -> bytes:
         pcm = ulaw.to_pcm16(bytes(self.pending))

@@ -3,7 +3,9 @@ the `<Connect action>` webhook feeding what was heard to the engine."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,7 +16,11 @@ from websockets.sync.client import connect
 from hotline.conversation_log import ConversationEvent
 from intents.pack import DEMO_PACK, load_pack
 from ivr.line import phone_of
+from ivr.speech.codec import Media, Start
 from ivr.speech.line import speech_of
+from ivr.speech.listening import Decision, Ear, End
+from ivr.speech.store import Listen, Listener
+from ivr.speech.stream import Session
 from ivr.speech.twilio_side import TwilioStream
 from tests.ivr.phone import Doc, Phone, events_of
 from tests.speech.audio import Audio, read_directly
@@ -230,3 +236,32 @@ def test_a_call_in_vosk_mode_from_the_first_webhook_to_the_engines_answer(server
     # Korean words match no intent: the engine asks again, through the stream, at the next step.
     again = question(answer.xml)
     assert again.action.endswith("/twilio/speech?step=3") and again.said
+
+
+async def test_a_hearing_whose_wait_is_cut_short_ends_before_the_turn_s_outcome_reads_the_same_ears(
+    server: SpeechServer, say
+) -> None:
+    """The idle timeout cancels the wait for a hearing, not the hearing in its thread: the outcome's last
+    reading waits for it (one Kaldi recogniser in two threads at once aborts the whole process) and reads
+    what a hearing left whole then finished would."""
+    line = speech_of(server.parts)
+    model = line.models.get("uk")
+    assert model is not None
+    audio = say("하나 둘 셋 넷 다섯")
+    speech = Media(audio.ulaw * 8, 0)  # long enough to keep a thread busy while the wait is cancelled
+    alone = Ear("uk", model.model, None)
+    whole = await asyncio.to_thread(lambda: (alone.hear(audio.pcm * 8), alone.finish()))
+    listen = Listen(step=2, listeners=(Listener("uk", None),))
+    start = Start(stream_sid="MZ" + "0" * 32, call_sid="CA" + "0" * 32, account_sid="AC" + "0" * 32)
+    session = Session(line, start, listen, [Ear("uk", model.model, None)])
+    hearing = asyncio.create_task(session.hear(speech))
+    deadline = time.monotonic() + 30
+    while not session.ears_busy.locked():  # the hearing is in its thread
+        assert time.monotonic() < deadline and not hearing.done(), "the hearing never reached its thread"
+        await asyncio.sleep(0.01)
+    hearing.cancel()  # as `_listen`'s idle timeout does
+    with pytest.raises(asyncio.CancelledError):
+        await hearing
+    outcome = await session.outcome(Decision(End.STOP))
+    assert whole[1].has_words  # so an outcome that lost the hearing's audio reads differently
+    assert outcome.end == End.STOP and outcome.transcript == whole[1].text
