@@ -245,20 +245,18 @@ class Dialogue:
         return self._announce(conversation_id, turn)
 
     def _start_logged(self, opening: _Opening) -> _Computed:
-        # One transaction creates the conversation (reading the current version in the same statement)
-        # and logs its first turn; the state goes to Redis only once SQL has the conversation.
+        # The first turn is computed before the write transaction: it may build the version's matcher, whose
+        # phrase vectors are stored in a transaction of their own, which on SQLite would wait for this one.
+        # Then one transaction creates the conversation and logs its first turn; the state goes to Redis only
+        # once SQL has the conversation.
+        version = self.trees.current_version()
+        turn = self._first_turn(opening, version)
+        started = conversation_log.Started(
+            opening.conversation_id, opening.channel, opening.lang, opening.external_id, version, turn.log.at
+        )
         with transaction(self.sessions) as session:
             connection = session.connection()
-            version = conversation_log.start(
-                connection,
-                conversation_id=opening.conversation_id,
-                channel=opening.channel,
-                lang=opening.lang,
-                external_id=opening.external_id,
-            )
-            if version is None:
-                raise NoPublishedTree(NO_TREE)
-            turn = self._first_turn(opening, version)
+            conversation_log.write_started(connection, [started])
             conversation_log.write_turns(connection, [turn.log])  # a start asks no questionnaire: nothing counted
         return turn
 

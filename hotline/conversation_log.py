@@ -21,7 +21,6 @@ from sqlalchemy import (
     UniqueConstraint,
     cast,
     func,
-    insert,
     or_,
     select,
     update,
@@ -31,7 +30,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.dml import Insert
 
 from hotline.db import Base, utcnow
-from intents.models import PUBLISHED, TreeVersion
 
 
 class Conversation(Base):
@@ -75,17 +73,6 @@ def create(
     session.add(conversation)
     session.flush()
     return conversation
-
-
-def start(
-    connection: Connection, *, conversation_id: str, channel: str, lang: str | None, external_id: str | None
-) -> int | None:
-    """Create the conversation on the newest published tree, and say which (None: nothing is published)."""
-    newest = select(func.max(TreeVersion.id)).where(TreeVersion.status == PUBLISHED).scalar_subquery()
-    row = {"id": conversation_id, "channel": channel, "lang": lang, "external_id": external_id}
-    statement = insert(Conversation).values(**row, tree_version=newest).returning(Conversation.tree_version)
-    version: int | None = connection.scalar(statement)
-    return version
 
 
 @dataclass(frozen=True)

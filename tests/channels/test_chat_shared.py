@@ -96,9 +96,8 @@ def test_retention_forgets_abuse_raters_and_lifted_blocks_but_not_active_blocks(
 ) -> None:
     old, now = utcnow() - timedelta(days=400), utcnow()
     with transaction(sessions) as session:
-        conversation_log.start(
-            session.connection(), conversation_id="c-old", channel="viber", lang="uk", external_id="u9"
-        )
+        session.add(conversation_log.Conversation(id="c-old", channel="viber", lang="uk", external_id="u9"))
+        session.flush()  # before the records that name it
         mine = {"channel": "viber", "user_id": "u9", "conversation_id": "c-old", "masked": "x"}
         session.add_all([
             ChatAbuse(at=old, message_id="1", action="warned", **mine),

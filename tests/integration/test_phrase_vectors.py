@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import uuid
+
 import numpy as np
+import pytest
+import redis
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from intents.second_opinion import SecondOpinion
+from channels.dialogue import Dialogue, TreeCache
+from channels.state_store import StateStore
+from hotline.conversation_log import Conversation
+from hotline.db import transaction
+from intents import versions
+from intents.models import PhraseVector
+from intents.second_opinion import SecondOpinion, phrase_texts
 from intents.vector_store import SqlVectors
-from intents.vectors import Vectors, key
+from intents.vectors import ShippedVectors, Vectors, key, load_model
 from tests.unit.test_matcher import small_tree
 from tests.unit.test_second_opinion import Letters
 
@@ -32,3 +45,30 @@ def test_a_tree_built_on_another_worker_reads_its_phrase_vectors(sessions: sessi
     assert first is not None and second is not None
     assert other.embedded == []
     assert second.closest("як оформити субсидію")[0][0] == first.closest("як оформити субсидію")[0][0]
+
+
+def test_conversations_starting_on_a_tree_whose_vectors_are_missing_store_them_at_once(
+    sessions: sessionmaker[Session], redis_client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The matcher is built before a conversation's write transaction: on SQLite, storing the vectors it computed
+    used to wait out the busy timeout behind that transaction (and give up with a warning)."""
+    model = load_model()
+    if model is None:
+        pytest.skip("no sentence-embedding model installed: no phrase vectors to store")
+    with transaction(sessions) as session:
+        versions.save_draft(session, tree=small_tree(), author="test")
+        versions.publish(session, author="test", note="published without computing its phrase vectors")
+    keys = [key(model, text) for text in phrase_texts(small_tree())[2]]
+    missing = set(keys) - set(ShippedVectors().get(keys))
+    store = StateStore(redis_client, ttl_seconds=60, prefix=f"test-{uuid.uuid4().hex[:8]}")
+    dialogue = Dialogue(store, sessions, TreeCache(sessions))
+    with caplog.at_level(logging.WARNING, logger="intents.vector_store"):
+        threads = [threading.Thread(target=dialogue.start, kwargs={"channel": "webchat", "lang": "uk"}) for _ in "ab"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert "phrase vectors not stored" not in caplog.text
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Conversation)) == 2
+        assert missing and set(session.scalars(select(PhraseVector.key))) == missing
