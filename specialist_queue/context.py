@@ -18,10 +18,11 @@ from hotline import conversation_log
 from hotline.call_events import CALL_STEP, CallEvent
 from hotline.conversation_log import ConversationEvent
 from hotline.queue_log import QueueEvent, QueueEventKind
+from intents import crisis as danger
 from intents import engine
 from intents.engine import T_BACK, T_LANG, T_MENU, T_OPERATOR, T_REPEAT, Expect, Input, InputKind, Reply, Turn
 from intents.messages import LANGUAGE_LABELS, say
-from intents.tree import Tree
+from intents.tree import LANGUAGES, Tree
 from specialist_queue import chat, transfer
 from specialist_queue.events import at, seconds
 
@@ -175,7 +176,16 @@ def matched_intents(events: list[ConversationEvent], tree: Tree | None, lang: st
 
 
 def message_view(message: chat.ChatMessage) -> dict[str, Any]:
-    return {"id": message.id, "at": iso(message.at), "sender": message.sender, "text": message.text}
+    """A chat message as the console shows it; `crisis`: the citizen wrote of danger to a person, which the
+    console flags in words (the queue escalates a crisis written while waiting; in a held chat only the
+    specialist reads it, so they must not miss it)."""
+    view = {"id": message.id, "at": iso(message.at), "sender": message.sender, "text": message.text}
+    return {**view, "crisis": message.sender == chat.Sender.CITIZEN and crisis_in(message.text)}
+
+
+def crisis_in(text: str) -> bool:
+    """Danger spoken of in either language (a citizen may write in one while the conversation is in the other)."""
+    return any(danger.spoken_of(text, lang) for lang in LANGUAGES)
 
 
 def iso(when: datetime) -> str:

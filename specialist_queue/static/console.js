@@ -129,7 +129,7 @@ function receive(update) {
       drawConversations();
       // Another chat on the list: a screen reader says so (its log is not on screen, so not live).
       const number = view.conversations.findIndex((c) => c.conversation_id === id) + 1;
-      if (id !== view.focus && number) announce(t("message_in", { n: number }));
+      if (id !== view.focus && number) announce(t(update.crisis ? "crisis_in" : "message_in", { n: number }));
     }
     if (update.sender === "citizen") view.typing.delete(id); // what they typed has come
     if (view.held && id === view.held.conversation_id) drawMessages();
@@ -572,6 +572,14 @@ function drawMessages() {
       said.textContent = message.text;
       if (TO_THE_CITIZEN.has(message.sender) && view.held && view.held.lang) said.lang = view.held.lang;
       item.append(who, said);
+      if (message.crisis) {
+        // Said in words before the message (not by colour alone), so a screen reader reads it first.
+        item.classList.add("msg-crisis");
+        const flag = document.createElement("strong");
+        flag.className = "crisis-flag";
+        flag.textContent = `⚠ ${t("crisis_flag")} `;
+        item.prepend(flag);
+      }
       if (message.id !== lastSeen) return item;
       // Beside the message, not in it: the message's own words stay as they were.
       const mark = document.createElement("p");

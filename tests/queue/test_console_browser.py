@@ -248,3 +248,12 @@ def test_one_operator_holds_two_chats_with_unread_counts_by_keyboard(
     expect(page.locator("#load")).to_have_text("(чатів 1 з 3, дзвінків 0 з 1)")
     closed = second_citizen.page.locator(".msg-note", has_text="Фахівець завершив розмову. Далі вам відповідає робот.")
     expect(closed).to_be_visible()
+
+    # The first citizen writes of danger in the held chat: the console says so in words, before the message.
+    citizen.page.get_by_label("Ваше повідомлення").fill("Я більше не хочу жити")
+    citizen.page.keyboard.press("Enter")
+    flagged = page.locator("#chat-log .msg-crisis")
+    expect(flagged).to_have_count(1)
+    expect(flagged.locator(".crisis-flag")).to_have_text("⚠ Увага: кризові слова — можлива небезпека для людини. "
+                                                         "Дійте за кризовим порядком.")  # fmt: skip
+    expect(flagged).to_contain_text("Громадянин: Я більше не хочу жити")

@@ -211,6 +211,25 @@ def test_private_notes_and_the_citizen_s_earlier_conversations(app: TestClient) 
         assert olena.post(step).status_code == 200  # nothing left waiting for the next test's operators
 
 
+def test_a_crisis_the_citizen_writes_in_a_held_chat_is_flagged_to_the_specialist(app: TestClient) -> None:
+    olena = staff(app, "olena-crisis")
+    session_id = asks_for_a_person(app)
+    olena.post("/api/operator/state", {"state": "available"})
+    assert olena.post(f"/api/operator/offers/{session_id}/accept").status_code == 200
+    written = ["Дякую, чекаю", "Мне страшно идти домой, он бьет меня"]  # Russian in a Ukrainian conversation
+    for number, text in enumerate(written):
+        assert chat(app, session_id, text=text, message_id=f"c{number}")["relayed"]  # to the specialist, not the robot
+    context = olena.get(f"/api/operator/conversations/{session_id}").json()
+    flags = [(m["text"], m["crisis"]) for m in context["messages"]]
+    assert flags == [(written[0], False), (written[1], True)]
+    with olena.client.websocket_connect("/api/operator/live", headers={"origin": PUBLIC_URL}) as console:
+        frames = [console.receive_json() for _ in range(3)]
+    assert [(f["text"], f["crisis"]) for f in frames[1:]] == flags  # what the console draws the flag from
+    sent = olena.post(f"/api/operator/conversations/{session_id}/messages", {"text": "Ви в небезпеці зараз?"})
+    assert sent.json()["crisis"] is False  # only what the citizen writes is read for danger
+    assert olena.post(f"/api/operator/conversations/{session_id}/close").status_code == 200
+
+
 def test_the_wrap_up_lasts_as_long_as_the_admins_set_on_the_office_page(app: TestClient) -> None:
     admin = staff(app, "admin-policy", role=Role.ADMIN)
     form = {f.name: str(f.default) for f in fields(QueuePolicy) if not isinstance(f.default, bool)}
