@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     queue_tick_seconds: float = Field(
         default=0.5, ge=0, description="How often offers, wrap-ups and due callbacks are checked; 0 turns it off."
     )
+    queue_place_every_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="A Viber or Telegram citizen waiting for a person is told their place again at most this often, "
+        "and only when it changed meaningfully (docs/QUEUE.md); 0: only the hand-off's answer tells it.",
+    )
     viber_auth_token: SecretStr = SecretStr("")
     viber_api_url: str = "https://chatapi.viber.com/pa/"
     viber_bot_name: str = Field(

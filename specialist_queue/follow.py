@@ -13,7 +13,8 @@ The public way for channels (none reads the queue's keys or tables):
   conversation's changes and hands each update to the `Listener` of the conversation's channel (read
   from the conversation, not from its id): `Joined`, each `OperatorMessage`, `Closed` when a
   specialist closed it, and `Typing` while the specialist types (at most once in `presence.THROTTLE` seconds,
-  by one worker; never through the outbox: it is not worth keeping).
+  by one worker; never through the outbox: it is not worth keeping). One node (lease `queue-places`) also
+  tells a waiting citizen their place again now and then (`Waiting`, by the rules of `places`).
 
 Every update carries an `id` that is the same in every worker and on every retry, so a channel that
 delivers once by id (`channels.chat.outbox`) sends each one time however many workers heard of it.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -39,10 +41,12 @@ from sqlalchemy import func, select
 from hotline import conversation_log
 from hotline.db import UNREACHABLE
 from hotline.keyed_locks import KeyedLocks
+from hotline.leases import Lease, Periodic
 from hotline.queue_log import QueueEvent, QueueEventKind
 from specialist_queue import chat, keys, presence
 from specialist_queue.events import at, seconds
-from specialist_queue.model import EntryState
+from specialist_queue.model import Entry, EntryState
+from specialist_queue.places import EVERY, PlacesTold, Told
 from specialist_queue.presence import Seen, Typing
 from specialist_queue.service import SpecialistQueue
 
@@ -203,10 +207,21 @@ def view(update: Live) -> dict[str, Any]:
 
 
 class Follow:
-    def __init__(self, queue: SpecialistQueue, client: aioredis.Redis) -> None:
+    def __init__(
+        self,
+        queue: SpecialistQueue,
+        client: aioredis.Redis,
+        *,
+        place_lease: Lease | None = None,
+        place_every: float = EVERY,
+    ) -> None:
+        """`place_lease`: the lease under which one node tells waiting citizens their place (None: nobody does)."""
         self.queue = queue
         self.client = client
         self.prefix = queue.store.prefix
+        self.places = PlacesTold(client, self.prefix, every=place_every)
+        self.place_lease = place_lease
+        self._placing: Periodic | None = None
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._turns = KeyedLocks()
@@ -277,8 +292,16 @@ class Follow:
         """Push updates to `listeners` (channel name → its side) until `aclose()`; call from the event loop."""
         if listeners:
             self._task = asyncio.create_task(self._listen(dict(listeners)))
+        if listeners and self.place_lease is not None:
+            chosen = dict(listeners)
+            every = self.places.every / 10  # a citizen hears of a change at most a tenth of `every` late
+            self._placing = Periodic(self.place_lease, lambda _: self.tell_places(chosen), every=every)
+            self._placing.start()
 
     async def aclose(self) -> None:
+        if self._placing is not None:
+            await self._placing.aclose()
+            self._placing = None
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, *self._running, return_exceptions=True)
@@ -344,6 +367,23 @@ class Follow:
             claim = keys.pushed_closing(self.prefix, conversation_id, closings)
             if await self.client.set(claim, "1", nx=True, ex=keys.PUSHED_SECONDS):
                 await listener.push(conversation_id, Closed(closings))
+
+    async def tell_places(self, listeners: Mapping[str, Listener]) -> None:
+        """Tell each citizen of these channels who waits for a person their place, where `places` says it is due."""
+        for entry in await to_thread.run_sync(self._waiting, frozenset(listeners)):
+            state = await to_thread.run_sync(self.state, entry.conversation_id)
+            if not isinstance(state, Waiting) or state.unserved or state.position is None or state.wait_seconds is None:
+                continue
+            if await self.places.due(entry.conversation_id, Told(state.position, state.wait_seconds, time.time())):
+                try:
+                    await listeners[entry.channel].push(entry.conversation_id, state)
+                except Exception:  # the others are still told; this one hears at the next change
+                    log.exception("telling %s its place failed", entry.conversation_id)
+
+    def _waiting(self, channels: frozenset[str]) -> list[Entry]:
+        store = self.queue.store
+        found = (store.entry(c) for name in store.queue_names() for c in store.waiting(name))
+        return [e for e in found if e is not None and e.channel in channels]
 
     def _channel_of(self, conversation_id: str) -> str:
         with self.queue.sessions() as session:

@@ -117,6 +117,11 @@ def pushed_typing(prefix: str, conversation_id: str) -> str:
     return f"{base(prefix)}:pushed:{conversation_id}:typing"
 
 
+def told_place(prefix: str, conversation_id: str) -> str:
+    """The place in line a waiting messenger citizen was last told, and when (`places`)."""
+    return f"{base(prefix)}:pushed:{conversation_id}:place"
+
+
 def pushed_closing(prefix: str, conversation_id: str, seq: int) -> str:
     """Set once the conversation's `seq`-th closing was pushed to its channel."""
     return f"{base(prefix)}:pushed:{conversation_id}:closed:{seq}"

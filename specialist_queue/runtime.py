@@ -93,11 +93,14 @@ def build(
         lease = Lease(redis.client, "queue-tick", prefix=settings.redis_prefix, ttl=settings.lease_seconds)
         ticker = Periodic(lease, lambda _: to_thread.run_sync(queue.tick), every=settings.queue_tick_seconds)
     live_redis = redis.async_client()
+    place_lease = None
+    if settings.queue_place_every_seconds > 0:
+        place_lease = Lease(redis.client, "queue-places", prefix=settings.redis_prefix, ttl=settings.lease_seconds)
     return Specialists(
         queue=queue,
         desk=Desk(queue, dispositions=dispositions, release=dialogue.release),
         figures=FiguresCache(queue),
         live_redis=live_redis,
-        follow=Follow(queue, live_redis),
+        follow=Follow(queue, live_redis, place_lease=place_lease, place_every=settings.queue_place_every_seconds),
         ticker=ticker,
     )

@@ -111,8 +111,7 @@ class MessengerFlows:
         figures = self.queue.wait_figures(conversation_id) if self.queue is not None else None
         if figures is None:
             return ""
-        position, seconds = figures
-        return texts.say("queue_position", lang, position=position, wait=texts.wait(seconds, lang))
+        return texts.place(*figures, lang)
 
     def with_people(self, conversation_id: str, lang: str | None) -> str:
         """What to say to someone who comes back while a specialist has, or is about to take, their case

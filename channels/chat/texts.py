@@ -73,6 +73,11 @@ def wait(seconds: int, lang: str | None) -> str:
     return say("minutes", lang, minutes=wait_minutes(seconds))
 
 
+def place(position: int, seconds: int, lang: str | None) -> str:
+    """'You are 2nd in the queue, about 3 minutes'."""
+    return say("queue_position", lang, position=position, wait=wait(seconds, lang))
+
+
 def label(key: str, lang: str | None) -> str:
     """A button label; both languages on one line while the language is not known."""
     return say(key, lang).replace("\n", " / ")

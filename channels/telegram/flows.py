@@ -30,7 +30,7 @@ from hotline.db import transaction
 from intents.engine import T_MENU, Input, InputKind, Option
 from ivr.speech.listening import Heard
 from selfservice import commands
-from specialist_queue.follow import Closed, Joined, OperatorMessage, Update
+from specialist_queue.follow import Closed, Joined, OperatorMessage, Update, Waiting
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,8 @@ class TelegramFlows(MessengerFlows):
     # ---- the specialists' side --------------------------------------------------------------
 
     def pushed(self, conversation_id: str, update: Update) -> list[Call]:
-        """What the citizen is sent when a specialist joins, writes, or closes the conversation.
+        """What the citizen is sent when a specialist joins, writes, or closes the conversation, and their place
+        in the queue when it is told again (`specialist_queue.places`).
 
         Ids derive from the update's own, which is the same in every worker and on every retry."""
         found = self.chat_of(conversation_id)
@@ -205,7 +206,9 @@ class TelegramFlows(MessengerFlows):
                     render.pieces(update.text))]  # fmt: skip
             case Closed():
                 return self._closed(conversation_id, chat_id, lang, turn)
-        return []  # the place in the queue was told with the hand-off
+            case Waiting(position=int(position), wait_seconds=int(seconds)):
+                return [render.plain(chat_texts.place(position, seconds, lang), chat_id=chat_id, turn=turn)]
+        return []
 
     def _closed(self, conversation_id: str, chat_id: int, lang: str | None, turn: str) -> list[Call]:
         """Back to the robot in a new conversation, with a thank-you and a 1–5 question."""

@@ -12,7 +12,7 @@ from channels.registry import KEPT, BaseChannel, Capabilities, Controls, Deliver
 from channels.viber import flows, routes
 from channels.viber.line import ViberLine, open_line
 from channels.viber.wire import BUTTON_TEXT_LIMIT, TEXT_LIMIT
-from specialist_queue.follow import Closed, Joined, OperatorMessage, Update
+from specialist_queue.follow import Closed, Joined, OperatorMessage, Update, Waiting
 
 
 class Viber(BaseChannel):
@@ -53,8 +53,8 @@ class Viber(BaseChannel):
         return {"viber_kept": f"{KEPT} {waiting} callbacks until the database is back"} if waiting else {}
 
     async def push(self, conversation_id: str, update: Update) -> None:
-        """The specialist joining, their messages, closing; Viber cannot change a sent message, so the
-        place in the queue is said once, when the citizen is handed over (`flows`), not on every move."""
+        """The specialist joining, their messages, closing; the place in the queue when it is told again (the
+        hand-off's answer says it first; `specialist_queue.places` says when again)."""
         if self.line is None:
             return
         relay = self.line.relay
@@ -65,3 +65,5 @@ class Viber(BaseChannel):
                 await relay.operator_message(conversation_id, update.text, message_id=update.message_id)
             case Closed():
                 await relay.closed(conversation_id, update.seq)
+            case Waiting(position=int(position), wait_seconds=int(seconds)):
+                await relay.place(conversation_id, position, seconds)

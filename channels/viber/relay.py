@@ -60,6 +60,15 @@ class ViberRelay:
         body = text_message(texts.say("joined", lang, name=name), render.keyboard((), lang), self.flows.look, user_id)
         return await self.outbox.deliver([Outgoing(f"joined:{conversation_id}:{operator_id}", user_id, body)])
 
+    async def place(self, conversation_id: str, position: int, seconds: int) -> list[Delivery]:
+        """The citizen's place in the queue and the estimated wait, told again."""
+        found = await anyio.to_thread.run_sync(self.flows.user_of, conversation_id)
+        if found is None:
+            return []
+        user_id, lang = found
+        body = text_message(texts.place(position, seconds, lang), render.keyboard((), lang), self.flows.look, user_id)
+        return await self.outbox.deliver([Outgoing(f"place:{conversation_id}:{position}:{seconds}", user_id, body)])
+
     async def closed(self, conversation_id: str, seq: int = 1) -> list[Delivery]:
         """The specialist closed it (the `seq`-th time): the citizen is back with the robot, asked for a rating."""
         async with self._turn(conversation_id):

@@ -46,7 +46,7 @@ def telegram_settings(database_url: str, redis_url: str, data_dir: Path, api_url
         "telegram_bot_token": BOT_TOKEN,
         "telegram_webhook_secret": SECRET,
         "telegram_api_url": api_url,
-        "telegram_timeout_seconds": 0.5,
+        "telegram_timeout_seconds": 10,  # an answer slow under load is not lost (a message is never sent twice)
         "telegram_retry_seconds": 0.05,
         "queue_tick_seconds": 0,
         "office_hours": ROUND_THE_CLOCK,  # who is on shift decides, not the hour the tests run at

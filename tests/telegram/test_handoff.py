@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,11 +17,22 @@ from channels.chat import service as chat_records
 from channels.chat.service import Citizen
 from hotline import users
 from hotline.db import transaction
-from specialist_queue import chat
+from specialist_queue import chat, keys
 from specialist_queue.store import OperatorState
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.helpers import staff_login, staff_logout
-from tests.telegram.conftest import buttons, line_of, member, new_user, post, press, start, text_update
+from tests.telegram.conftest import (
+    app_client,
+    buttons,
+    line_of,
+    member,
+    new_user,
+    post,
+    press,
+    start,
+    telegram_settings,
+    text_update,
+)
 
 
 def _operator(client: TestClient) -> int:
@@ -175,3 +188,35 @@ def test_the_specialist_typing_shows_as_telegram_s_typing_once_however_often_it_
     parts.specialists.desk.heard(operator_id + 1000, frame)  # not held by them: ignored
     assert _chat(sessions_of, conversation_id) == [("operator", "Відповідь")]  # typing is never stored
     parts.specialists.desk.close(operator_id, conversation_id)
+
+
+def test_a_citizen_waiting_hears_their_place_again_once_it_moved(
+    tmp_path: Path, redis_url: str, fake_telegram: FakeTelegramApi
+) -> None:
+    settings = telegram_settings(
+        f"sqlite:///{tmp_path / 'hotline.sqlite3'}", redis_url, tmp_path / "var", fake_telegram.url,
+        queue_place_every_seconds=0.5,  # a look every 0.05 s; told again at most every 0.5 s
+    )  # fmt: skip
+    with app_client(settings) as client:
+        parts: Any = client.app.state.parts  # type: ignore[attr-defined]
+        operator_id = _operator(client)
+        parts.specialists.desk.set_state(operator_id, OperatorState.AVAILABLE)  # someone on shift may take them
+        ahead, behind = new_user("uk"), new_user("uk")  # one queue: general:uk
+        post(client, text_update(ahead, "з'єднайте з оператором"))
+        fake_telegram.wait_for(1, chat_id=ahead["id"])  # in line first
+        post(client, text_update(behind, "з'єднайте з оператором"))
+        assert "Ви в черзі до фахівця: 2-й" in fake_telegram.wait_for(1, chat_id=behind["id"])[0].text
+        first = line_of(client).flows.conversation_of(ahead["id"])
+        waiting = line_of(client).flows.conversation_of(behind["id"])
+        assert first is not None and waiting is not None
+        told = keys.told_place(parts.specialists.queue.store.prefix, waiting)
+        noted = redis.Redis.from_url(redis_url)
+        deadline = time.monotonic() + 10
+        while not noted.exists(told):  # the first look notes what the hand-off said (and says nothing)
+            assert time.monotonic() < deadline, "the place was never looked at"
+            time.sleep(0.05)
+        noted.close()
+        asyncio.run(parts.specialists.desk.accept(operator_id, first))
+        moved = fake_telegram.wait_for(2, chat_id=behind["id"])[1]
+        assert moved.text == "Ви в черзі до фахівця: 1-й. Орієнтовний час очікування — 5 хв."
+        assert buttons(moved.body) == [] and len(fake_telegram.texts(behind["id"])) == 2

@@ -38,7 +38,7 @@ def viber_settings(database_url: str, redis_url: str, data_dir: Path, api_url: s
         redis_prefix=f"test-{uuid.uuid4().hex[:8]}",
         viber_auth_token=TOKEN,
         viber_api_url=api_url,
-        viber_timeout_seconds=0.5,
+        viber_timeout_seconds=10,  # an answer slow under load is not lost (a message is never sent twice)
         viber_retry_seconds=0.05,
         queue_tick_seconds=0,
         office_hours="mon-sun 00:00-24:00",  # who is on shift decides, not the hour the tests run at

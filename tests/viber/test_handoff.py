@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,10 +16,10 @@ from channels.chat import service as chat_records
 from channels.viber.line import ViberLine
 from hotline import users
 from hotline.db import transaction
-from specialist_queue import chat
+from specialist_queue import chat, keys
 from specialist_queue.store import OperatorState
 from tests.fakes.viber_api import FakeViberApi
-from tests.viber.conftest import button_bodies, conversation_started, new_user, post, text_message
+from tests.viber.conftest import button_bodies, conversation_started, new_user, post, text_message, viber_settings
 
 
 def _operator(client: TestClient) -> int:
@@ -123,3 +125,36 @@ def test_viber_s_seen_event_of_a_specialist_s_message_shows_on_the_console(
     seen(123456789)  # a token of no specialist's message (the robot's, or forgotten): nothing
     assert presence.last_seen(conversation_id, "citizen") == second.id
     desk.close(operator_id, conversation_id)
+
+
+def test_a_citizen_waiting_hears_their_place_again_once_it_moved(
+    tmp_path: Path, redis_url: str, fake_viber: FakeViberApi
+) -> None:
+    from hotline.app import create_app
+
+    settings = viber_settings(
+        f"sqlite:///{tmp_path / 'hotline.sqlite3'}", redis_url, tmp_path / "var", fake_viber.url,
+        queue_place_every_seconds=0.5,  # a look every 0.05 s; told again at most every 0.5 s
+    )  # fmt: skip
+    with TestClient(create_app(settings)) as client:
+        parts: Any = client.app.state.parts  # type: ignore[attr-defined]
+        operator_id = _operator(client)
+        parts.specialists.desk.set_state(operator_id, OperatorState.AVAILABLE)  # someone on shift may take them
+        ahead, behind = new_user(), new_user()
+        for user in (ahead, behind):
+            post(client, conversation_started(user))
+            post(client, text_message(user, "operator"))
+        assert "Ви в черзі до фахівця: 2-й" in fake_viber.sent_to(behind["id"])[-1]["text"]
+        flows = parts.channels.part(ViberLine).flows
+        first, waiting = flows.conversation_of(ahead["id"]), flows.conversation_of(behind["id"])
+        told = keys.told_place(parts.specialists.queue.store.prefix, waiting)
+        noted = redis.Redis.from_url(redis_url)
+        deadline = time.monotonic() + 10
+        while not noted.exists(told):  # the first look notes what the hand-off said (and says nothing)
+            assert time.monotonic() < deadline, "the place was never looked at"
+            time.sleep(0.05)
+        noted.close()
+        before = len(fake_viber.sent_to(behind["id"]))
+        asyncio.run(parts.specialists.desk.accept(operator_id, first))
+        moved = fake_viber.wait_for(behind["id"], before + 1)
+        assert [m["text"] for m in moved[before:]] == ["Ви в черзі до фахівця: 1-й. Орієнтовний час очікування — 5 хв."]
