@@ -48,8 +48,13 @@ run: setup  ## start the service on http://127.0.0.1:8000 (SQLite + embedded Red
 	HOTLINE_REGISTRY_URL="$${HOTLINE_REGISTRY_URL:-http://127.0.0.1:$(REGISTRY_PORT)/restapi}" \
 	$(BIN)/hotline serve --host 127.0.0.1 --port 8000
 
+# Test files run on two workers (pytest-xdist), each file whole on one of them so its module-scoped servers
+# start once. Safe in parallel as the suite is beside other runs: free ports, Redis key prefixes and a
+# PostgreSQL database per worker. `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 2
+
 test: setup axe  ## the whole suite: unit, integration (Redis, SQLite, PostgreSQL), browser with accessibility checks
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra -n $(TEST_WORKERS) --dist loadfile
 
 eval: setup  ## intent-matching figures on the public sets (../shared/eval/ when present, else tests/data/)
 	$(BIN)/python -m intents.evaluation
