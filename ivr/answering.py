@@ -113,10 +113,12 @@ def callback_allowed(parts: Parts, call: TwilioCall, *, office_open: bool) -> bo
 def call_back(parts: Parts, call: TwilioCall, *, queue: str, lang: str, position: int | None) -> None:
     """The caller's callback request: into the specialists' queue (keeping a waiting caller's place), then
     the call's own event (number, queue, language, place; `position` is None when they were not waiting)."""
+    line = phone_of(parts)
     request = CallbackRequest(conversation_of(parts, call), call.sid, call.get("From"), queue, lang, position)
-    phone_of(parts).callbacks.request(request)
+    line.callbacks.request(request)
+    line.calls.asked_callback(call.sid)
     data = {"phone": request.phone, "queue": queue, "lang": lang, "position": position, "call_sid": call.sid}
-    phone_of(parts).calls.record(request.conversation_id, CallEvent.CALLBACK_REQUESTED, data)
+    line.calls.record(request.conversation_id, CallEvent.CALLBACK_REQUESTED, data)
 
 
 def voice_message(parts: Parts, call: TwilioCall, *, queue: str, lang: str) -> None:

@@ -116,6 +116,17 @@ class Calls:
     def announced(self, call_sid: str, position: int) -> None:
         self.client.set(self._key(call_sid, "announced"), position, ex=self.ttl)
 
+    def asked_callback(self, call_sid: str) -> None:
+        """The caller asked to be called back: remembered with the call, so its end in the queue needs no SQL."""
+        self.client.set(self._key(call_sid, "callback"), 1, ex=self.ttl)
+
+    def callback_asked(self, call_sid: str, conversation_id: str) -> bool:
+        """Whether the caller asked to be called back: Redis knows (while the database is away too), SQL after
+        Redis lost it."""
+        if self.client.exists(self._key(call_sid, "callback")):
+            return True
+        return CallEvent.CALLBACK_REQUESTED in self.events(conversation_id)
+
     def record(self, conversation_id: str, kind: CallEvent, data: dict[str, Any], text: str = "") -> bool:
         """Write a call event once; False when it was written before (a retried callback). While the database is
         unreachable it waits in Redis with the call's turns (`hotline.pending_log`), written once when it is back."""

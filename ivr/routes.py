@@ -160,7 +160,7 @@ def queue_done(call: SignedCall, parts: PartsDep, queue: QueueSlug, lang: Lang) 
     if result == "hangup":
         line.door.hung_up(conversation_id)  # no specialist may be offered a caller who is gone
         return twiml.empty()
-    if result == "leave" and CallEvent.CALLBACK_REQUESTED in line.calls.events(conversation_id):
+    if result == "leave" and line.calls.callback_asked(call.sid, conversation_id):
         return twiml.goodbye([phrases.say("callback_confirmed", lang)], lang)
     failed = [phrases.say("queue_failed", lang)]
     callback = answering.callback_allowed(parts, call, office_open=answering.open_now(parts))

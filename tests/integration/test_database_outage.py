@@ -738,3 +738,24 @@ def test_in_the_second_before_the_kept_records_are_written_every_write_about_the
     turns = citizen_turns(postgres_url)
     assert [(step, n) for c, step, n in turns if c == session] == [(1, 1), (2, 1)]
     assert [(step, n) for c, step, n in turns if c == record.conversation_id] == [(1, 1), (2, 1), (3, 1)]
+
+
+def test_a_caller_who_asks_for_a_callback_while_waiting_in_an_outage_hears_it_confirmed_and_keeps_the_place(
+    app: TestClient, gate: Gate, postgres_url: str
+) -> None:
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    caller = Phone(app)
+    conversation = waiting_call(app, caller)
+
+    gate.cut()
+    keys = caller.post("/twilio/wait/keys?queue=general&lang=uk&position=1", {"Digits": "1"})
+    assert keys.status_code == 200 and "<Leave" in keys.text, keys.text
+    left = caller.post("/twilio/queue?queue=general&lang=uk", {"QueueResult": "leave", "QueueTime": "20"})
+    assert left.status_code == 200 and Doc(left.text).said == [phrases.say("callback_confirmed", "uk")], left.text
+    entry = parts.specialists.queue.store.entry(conversation)
+    assert entry is not None and entry.phone == caller.number, "the callback is in the live queue"
+
+    gate.restore()
+    until(lambda: parts.dialogue.pending.waiting() == 0, "the kept call events were written")
+    kinds = [kind for kind, _ in call_events(postgres_url, conversation)]
+    assert kinds == [CallEvent.ENQUEUED.value, CallEvent.CALLBACK_REQUESTED.value, CallEvent.QUEUE_LEFT.value]
