@@ -142,11 +142,12 @@ class PendingLog:
 
 
 def _about(fields: dict[str, str]) -> set[str]:
-    """The conversations an entry is about."""
-    if "queue" in fields:
-        return {str(row["conversation_id"]) for row in json.loads(fields["queue"]) if row["conversation_id"]}
+    """The conversations an entry is about (every kind of entry names its `conversation_id`; a batch of queue
+    events, each its own)."""
     (raw,) = fields.values()
-    return {str(json.loads(str(raw))["conversation_id"])}
+    data = json.loads(str(raw))
+    rows = data if isinstance(data, list) else [data]
+    return {str(row["conversation_id"]) for row in rows if row.get("conversation_id")}
 
 
 def write_or_keep(

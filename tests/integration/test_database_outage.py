@@ -448,6 +448,8 @@ def test_telegram_keeps_a_subscription_in_an_outage_and_the_citizens_next_messag
             assert conversation is not None
             entry = parts.specialists.queue.store.entry(conversation)
             assert entry is not None and entry.state is EntryState.OFFERED and entry.operator == operator.id
+            # The conversation began in the outage: its turns follow its row through the pending stream.
+            until(lambda: parts.dialogue.pending.waiting() == 0, "the kept turns were written")
             with parts.sessions() as session:
                 said = session.scalars(
                     select(ConversationEvent.kind)
