@@ -19,6 +19,9 @@ behind, into the stream (`write_or_keep`): in the second after the database retu
 a queue event about a conversation whose row still waits would otherwise break the foreign key, and a call's end
 would be written before the events it sums up. A Redis hash names each conversation's newest kept entry; the
 flusher drops a name once that entry is written, in the same script that deletes the entries.
+
+Another package's records (a chat message: `specialist_queue.messages`) go in the same stream, in order, written
+by what it `register`ed.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -46,6 +49,18 @@ from hotline.queue_log import QueueEvent
 T = TypeVar("T")
 BATCH = 200
 FLUSH_SECONDS = 1.0
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Another package's records kept here (`PendingLog.register`): `write` puts them in SQL inside the flush's
+    transaction (skipping any already there), `written` hears of them once that is committed. Each is about the
+    conversation its `conversation_id` names."""
+
+    write: Callable[[Connection, Rows], None]
+    written: Callable[[Rows], None]
+
 
 # KEYS: stream, held; ARGV: field, value, the conversations it is about → the entry's id.
 _KEEP = """
@@ -73,6 +88,14 @@ class PendingLog:
         self.held_key = f"{self.key}:held"  # conversation → the id of its newest entry in the stream
         self._keep = client.register_script(_KEEP)
         self._written = client.register_script(_WRITTEN)
+        self.kinds: dict[str, Kind] = {}
+
+    def register(self, name: str, kind: Kind) -> None:
+        self.kinds[name] = kind
+
+    def keep_row(self, name: str, row: dict[str, Any]) -> None:
+        """Keep a record of a `register`ed kind the database could not take, in order with the rest."""
+        self._add(name, json.dumps(row, ensure_ascii=False), [row["conversation_id"]])
 
     def _add(self, field: str, value: str, conversations: Iterable[str | None]) -> None:
         about = sorted({c for c in conversations if c})
@@ -112,6 +135,7 @@ class PendingLog:
         database is still unreachable, leaving them waiting)."""
         written = 0
         while entries := self.client.xrange(self.key, count=BATCH):
+            others: list[tuple[Kind, dict[str, Any]]] = []
             with transaction(sessions) as session:
                 connection = session.connection()
                 turns: list[Turn] = []
@@ -127,10 +151,17 @@ class PendingLog:
                         write_started(connection, [_load_start(str(fields["start"]))])
                     elif "end" in fields:
                         write_end(connection, _load_end(str(fields["end"])))
-                    else:
+                    elif "queue" in fields:
                         _write_queue_events(connection, json.loads(str(fields["queue"])))
+                    else:
+                        name, raw = next(iter(fields.items()))
+                        kind, row = self.kinds[str(name)], json.loads(str(raw))
+                        kind.write(connection, [row])
+                        others.append((kind, row))
                 write_turns(connection, turns)
             written += self._forget(entries)
+            for kind, row in others:
+                kind.written([row])
         return written
 
     def _forget(self, entries: Sequence[tuple[Any, Any]]) -> int:

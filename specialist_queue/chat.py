@@ -1,4 +1,5 @@
-"""Messages between a citizen and a specialist, stored in SQL before either side is told "sent"; and, beside
+"""Messages between a citizen and a specialist, stored in SQL before either side is told "sent" (while the database
+is unreachable, kept in Redis until it is back: `specialist_queue.messages`); and, beside
 them, the specialists' private notes and a supervisor's whispers (only `OPERATOR` messages reach the citizen).
 
 Ordered by id; a message resent with the same client id is stored once.

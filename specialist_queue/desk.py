@@ -150,16 +150,7 @@ class Desk:
         """Store the operator's message, then relay it to the citizen."""
         if self.store.held_by(conversation_id) != operator_id:
             raise Conflict("you are not holding this conversation")
-        message = chat.add(
-            self.sessions,
-            conversation_id=conversation_id,
-            sender=chat.Sender.OPERATOR,
-            text=text,
-            operator_id=operator_id,
-            client_id=client_id,
-        )
-        self.store.notify_chat(conversation_id)
-        return message
+        return self._write(operator_id, conversation_id, chat.Sender.OPERATOR, text, client_id)
 
     def heard(self, operator_id: int, frame: str) -> None:
         """What my console reported over its socket: I type in, or have seen the citizen's messages of, a
@@ -179,13 +170,15 @@ class Desk:
         me = self.store.operator(operator_id)
         if conversation_id not in (*me.conversations, *me.wrap_ups):
             raise Conflict("you are not holding this conversation")
-        message = chat.add(
-            self.sessions,
-            conversation_id=conversation_id,
-            sender=chat.Sender.NOTE,
-            text=text,
-            operator_id=operator_id,
-            client_id=client_id,
+        return self._write(operator_id, conversation_id, chat.Sender.NOTE, text, client_id)
+
+    def _write(
+        self, operator_id: int, conversation_id: str, sender: chat.Sender, text: str, client_id: str | None
+    ) -> chat.ChatMessage:
+        """Store it (kept in Redis while the database is away: `specialist_queue.messages`), then wake whoever
+        follows the conversation (the citizen's channel relays an `OPERATOR` message)."""
+        message = self.queue.messages.add(
+            conversation_id=conversation_id, sender=sender, text=text, operator_id=operator_id, client_id=client_id
         )
         self.store.notify_chat(conversation_id)
         return message

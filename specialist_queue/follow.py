@@ -39,7 +39,6 @@ from anyio import to_thread
 from sqlalchemy import func, select
 
 from hotline import conversation_log
-from hotline.db import UNREACHABLE
 from hotline.keyed_locks import KeyedLocks
 from hotline.leases import Lease, Periodic
 from hotline.queue_log import QueueEvent, QueueEventKind
@@ -232,11 +231,7 @@ class Follow:
         return state_of(self.queue, conversation_id)
 
     def messages(self, conversation_id: str, *, after: int = 0) -> list[OperatorMessage]:
-        try:
-            with self.queue.sessions() as session:
-                found = chat.since(session, conversation_id=conversation_id, after=after)
-        except UNREACHABLE:  # the messages are in SQL: the live view goes on and shows them once it is back
-            return []
+        found = self.queue.messages.since(conversation_id, after=after)
         return [
             OperatorMessage(m.id, m.text, at(seconds(m.at)).isoformat())
             for m in found
@@ -386,6 +381,8 @@ class Follow:
         return [e for e in found if e is not None and e.channel in channels]
 
     def _channel_of(self, conversation_id: str) -> str:
+        if entry := self.queue.store.entry(conversation_id):  # while the database is away too
+            return entry.channel
         with self.queue.sessions() as session:
             found = conversation_log.get(session, conversation_id=conversation_id)
         return "" if found is None else found.channel

@@ -26,6 +26,9 @@ Layout under `P = "{settings.redis_prefix}:sq"`:
 - `P:offers_made` — counter numbering offers in the order Redis made them.
 - `P:alive` — the run id of the server a rebuild was made on; missing or another server's (Redis lost
   its data, restarted, or a replica took over) means the queues need one.
+- `P:chat-ids` — hash: `seen`, the highest chat message id SQL gave; `kept`, the last id given to a message kept
+  while the database was unreachable; `P:kept-chat:{conversation}` — hash: such messages by id (JSON) and
+  `c:{client id}` → id, until written (`specialist_queue.messages`).
 - `P:notify` — pub/sub channel: something changed; `P:chat:{conversation}` — a new chat message;
   `P:signal:{conversation}` — typing and seen (`P:typing:…` throttles them, `P:seen:…` keeps the last seen id).
 """
@@ -719,5 +722,36 @@ local before = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) <= before then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 redis.call('PUBLISH', KEYS[2], cjson.encode({seen = ARGV[3], upto = tonumber(ARGV[1])}))
+return 1
+"""
+
+
+def kept_chat(base_key: str, conversation_id: str) -> str:
+    return f"{base_key}:kept-chat:{conversation_id}"
+
+
+CHAT_ID_GAP = 1000  # between the highest id SQL gave and the first kept (`specialist_queue.messages`)
+# ARGV: P, conversation, client id or '' → {'found', the kept message's JSON} (kept with that client id already),
+# {'new', its id}, or {} when no id SQL gave is known (nothing written or primed since Redis started).
+NEXT_CHAT_ID = f"""
+local kept = ARGV[1] .. ':kept-chat:' .. ARGV[2]
+if ARGV[3] ~= '' then
+  local id = redis.call('HGET', kept, 'c:' .. ARGV[3])
+  if id then return {{'found', redis.call('HGET', kept, id)}} end
+end
+local ids = ARGV[1] .. ':chat-ids'
+local seen = redis.call('HGET', ids, 'seen')
+if not seen then return {{}} end
+local id = math.max(tonumber(seen) + {CHAT_ID_GAP}, tonumber(redis.call('HGET', ids, 'kept') or '0') + 1)
+redis.call('HSET', ids, 'kept', string.format('%d', id))
+return {{'new', string.format('%d', id)}}
+"""
+# ARGV: P, an id SQL gave a chat message: remembered when it is the highest yet.
+SEEN_CHAT_ID = """
+local ids = ARGV[1] .. ':chat-ids'
+local seen = redis.call('HGET', ids, 'seen')
+if not seen or tonumber(seen) < tonumber(ARGV[2]) then
+  redis.call('HSET', ids, 'seen', ARGV[2])
+end
 return 1
 """

@@ -21,7 +21,6 @@ import redis.asyncio as aioredis
 from anyio import to_thread
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from hotline.db import UNREACHABLE
 from specialist_queue import chat, follow, keys, presence
 from specialist_queue.context import message_view
 from specialist_queue.desk import Desk
@@ -222,14 +221,7 @@ async def _subscribed(client: aioredis.Redis, *channels: str) -> AsyncIterator[A
 
 
 async def _messages(queue: SpecialistQueue, conversation_id: str, after: int) -> list[chat.ChatMessage]:
-    def read() -> list[chat.ChatMessage]:
-        try:
-            with queue.sessions() as session:
-                return chat.since(session, conversation_id=conversation_id, after=after)
-        except UNREACHABLE:  # the messages are in SQL: the live view goes on and shows them once it is back
-            return []
-
-    return await to_thread.run_sync(read)
+    return await to_thread.run_sync(lambda: queue.messages.since(conversation_id, after=after))
 
 
 def _without_clock(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -87,6 +87,8 @@ def build(
 
     if not queue.store.is_alive():
         queue.rebuild()  # Redis is new or lost its data: the SQL queue log knows who was waiting
+    else:
+        queue.messages.prime()
     ticker = None
     if settings.queue_tick_seconds > 0:
         # One node ticks (expires offers and wrap-ups, promotes due callbacks, offers); another takes over if it dies.

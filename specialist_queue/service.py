@@ -47,6 +47,7 @@ from hotline.queue_log import QueueEvent, QueueEventKind
 from specialist_queue import chat, events, figures, rebuild
 from specialist_queue.events import at
 from specialist_queue.figures import Line
+from specialist_queue.messages import Messages
 from specialist_queue.model import (
     PRIORITY_CLASS,
     Entry,
@@ -97,6 +98,7 @@ class SpecialistQueue:
         self.store = store
         self.presence = Presence(store.client, store.prefix)  # typing and seen: Redis only
         self.pending = pending  # where queue events wait while the database is unreachable
+        self.messages = Messages(store.client, store.prefix, sessions, pending)  # chat messages and notes, likewise
         # Channel name → how its conversations reach a specialist who accepts them, where not by chat (a phone
         # call is redirected to the specialist's phone): those are calls, the others chats.
         self.connectors = dict(connectors or {})
@@ -295,8 +297,8 @@ class SpecialistQueue:
 
     def citizen_message(self, conversation_id: str, text: str, *, client_id: str | None = None) -> chat.ChatMessage:
         """Store what the citizen wrote to the specialist, then tell the specialist's console."""
-        message = chat.add(
-            self.sessions, conversation_id=conversation_id, sender=chat.Sender.CITIZEN, text=text, client_id=client_id
+        message = self.messages.add(
+            conversation_id=conversation_id, sender=chat.Sender.CITIZEN, text=text, client_id=client_id
         )
         self.store.notify_chat(conversation_id)
         return message
@@ -351,6 +353,7 @@ class SpecialistQueue:
         """Put the open conversations of the SQL queue log back into Redis; how many were missing."""
         with self.sessions() as session:
             restored = rebuild.rebuild(self.store, session)
+        self.messages.prime()
         if restored:
             log.warning("rebuilt %d live queue entries from the queue log", restored)
             self.store.notify({"kind": "queue"})

@@ -91,8 +91,7 @@ def transfer(
     if held.kind is Kind.CHAT:
         told = TOLD["queue" if to.colleague is None else "colleague"]
         text = told.get(held.lang, told["uk"])
-        chat.add(
-            queue.sessions,
+        queue.messages.add(
             conversation_id=conversation_id,
             sender=chat.Sender.OPERATOR,
             text=text,

@@ -23,10 +23,25 @@ from hotline.db import UNREACHABLE, transaction
 from selfservice import commands, notices, topics
 
 
+class Held(Protocol):
+    """A conversation a specialist holds, as the live queue knows it (`specialist_queue.model.Entry`)."""
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def external_id(self) -> str: ...
+
+    @property
+    def lang(self) -> str: ...
+
+
 class QueueDesk(Protocol):
     """What a messenger asks of the specialist queue (`specialist_queue.service.SpecialistQueue`)."""
 
     def held_by(self, conversation_id: str) -> int | None: ...
+
+    def held(self, conversation_id: str) -> Held | None: ...
 
     def wait_figures(self, conversation_id: str) -> tuple[int, int] | None: ...
 
@@ -86,6 +101,22 @@ class MessengerFlows:
         if conversation_id is not None:
             self.redis.set(key, conversation_id, ex=self.ttl)
         return conversation_id
+
+    def address(self, conversation_id: str) -> tuple[str, str | None] | None:
+        """Who one of our conversations is with (the user or chat id) and its language: from SQL, or while the
+        database is unreachable, as the live queue keeps a conversation a specialist holds (their messages
+        still reach the citizen then)."""
+        try:
+            with self.sessions() as session:
+                found = conversation_log.get(session, conversation_id=conversation_id)
+        except UNREACHABLE:
+            held = self.queue.held(conversation_id) if self.queue is not None else None
+            if held is None or held.channel != self.CHANNEL or not held.external_id:
+                raise
+            return held.external_id, held.lang or None
+        if found is None or found.channel != self.CHANNEL or not found.external_id:
+            return None
+        return found.external_id, found.lang
 
     def start(self, who: str | int, lang: str | None) -> TurnResult:
         """A new conversation with the robot, which becomes the citizen's current one."""

@@ -25,7 +25,6 @@ from channels.dialogue import UnknownConversation
 from channels.telegram import render, texts
 from channels.telegram.models import TelegramEvent
 from channels.telegram.wire import Call, Incoming, Kind
-from hotline import conversation_log
 from hotline.db import transaction
 from intents.engine import T_MENU, Input, InputKind, Option
 from ivr.speech.listening import Heard
@@ -145,11 +144,8 @@ class TelegramFlows(MessengerFlows):
 
     def chat_of(self, conversation_id: str) -> tuple[int, str | None] | None:
         """The chat id and language of one of our conversations."""
-        with self.sessions() as session:
-            conversation = conversation_log.get(session, conversation_id=conversation_id)
-        if conversation is None or conversation.channel != CHANNEL or not conversation.external_id:
-            return None
-        return int(conversation.external_id), conversation.lang
+        found = self.address(conversation_id)
+        return None if found is None else (int(found[0]), found[1])
 
     def _robot(self, incoming: Incoming, chat_id: int, event: Input, turn: str) -> list[Call]:
         conversation_id = self.conversation_of(chat_id) or self.start(chat_id, incoming.lang).conversation_id

@@ -21,7 +21,6 @@ from channels.chat.service import AbuseAction, Citizen
 from channels.dialogue import UnknownConversation
 from channels.viber import keys, render, service
 from channels.viber.wire import Event, Look, Outgoing, ViberUser, text_message
-from hotline import conversation_log
 from hotline.db import transaction
 from intents.engine import (
     T_ANSWER,
@@ -162,7 +161,7 @@ class ViberFlows(MessengerFlows):
     def closed(self, conversation_id: str, seq: int = 1) -> list[Outgoing]:
         """A specialist closed the conversation (the `seq`-th time): back to the robot, with a thank-you and a
         1–5 question."""
-        found = self.user_of(conversation_id)
+        found = self.address(conversation_id)
         if found is None:
             return []
         user_id, lang = found
@@ -172,14 +171,6 @@ class ViberFlows(MessengerFlows):
         board = render.rating_keyboard(lang)
         closing, turn = texts.say("closed", lang), f"closed:{conversation_id}:{seq}"
         return [render.note(closing, lang, self.look, receiver=user_id, turn=turn, board=board)]
-
-    def user_of(self, conversation_id: str) -> tuple[str, str | None] | None:
-        """The Viber user id and language of one of our conversations."""
-        with self.sessions() as session:
-            conversation = conversation_log.get(session, conversation_id=conversation_id)
-        if conversation is None or conversation.channel != CHANNEL or not conversation.external_id:
-            return None
-        return conversation.external_id, conversation.lang
 
     # ---- conversations ----------------------------------------------------------------------
 

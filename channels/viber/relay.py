@@ -32,7 +32,7 @@ class ViberRelay:
 
     async def operator_message(self, conversation_id: str, text: str, *, message_id: int | str) -> list[Delivery]:
         """Send what a specialist wrote; `message_id` (e.g. the chat message's id) makes a resend a no-op."""
-        found = await anyio.to_thread.run_sync(self.flows.user_of, conversation_id)
+        found = await anyio.to_thread.run_sync(self.flows.address, conversation_id)
         if found is None:
             return []
         user_id, lang = found
@@ -52,7 +52,7 @@ class ViberRelay:
 
     async def joined(self, conversation_id: str, operator: str, operator_id: int) -> list[Delivery]:
         """A specialist took the conversation: the citizen learns who."""
-        found = await anyio.to_thread.run_sync(self.flows.user_of, conversation_id)
+        found = await anyio.to_thread.run_sync(self.flows.address, conversation_id)
         if found is None:
             return []
         user_id, lang = found
@@ -62,7 +62,7 @@ class ViberRelay:
 
     async def place(self, conversation_id: str, position: int, seconds: int) -> list[Delivery]:
         """The citizen's place in the queue and the estimated wait, told again."""
-        found = await anyio.to_thread.run_sync(self.flows.user_of, conversation_id)
+        found = await anyio.to_thread.run_sync(self.flows.address, conversation_id)
         if found is None:
             return []
         user_id, lang = found

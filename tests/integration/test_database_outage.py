@@ -38,7 +38,9 @@ from hotline.queue_log import QueueEvent
 from hotline.settings import Settings
 from ivr import phrases
 from ivr.line import PhoneLine
+from specialist_queue.chat import ChatMessage
 from specialist_queue.model import EntryState, OperatorState
+from specialist_queue.transfer import TOLD
 from tests.conftest import _empty_tables
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.twilio_api import FakeTwilioApi
@@ -54,6 +56,7 @@ from tests.viber.conftest import TOKEN as VIBER_TOKEN
 from tests.viber.conftest import conversation_started, new_user, post, text_message, viber_settings
 
 WAIT = 60.0
+Received = Callable[[int], list[str]]
 
 
 class Gate:
@@ -761,3 +764,155 @@ def test_a_caller_who_asks_for_a_callback_while_waiting_in_an_outage_hears_it_co
     until(lambda: parts.dialogue.pending.waiting() == 0, "the kept call events were written")
     kinds = [kind for kind, _ in call_events(postgres_url, conversation)]
     assert kinds == [CallEvent.ENQUEUED.value, CallEvent.CALLBACK_REQUESTED.value, CallEvent.QUEUE_LEFT.value]
+
+
+def chat_messages(postgres_url: str, conversation_id: str) -> list[tuple[str, str]]:
+    """(sender, text) of the conversation's chat messages and notes as SQL holds them, in order."""
+    engine = make_engine(postgres_url)
+    with make_sessionmaker(engine)() as session:
+        found = session.execute(
+            select(ChatMessage.sender, ChatMessage.text)
+            .where(ChatMessage.conversation_id == conversation_id)
+            .order_by(ChatMessage.id)
+        ).all()
+    engine.dispose()
+    return [(str(sender), str(text)) for sender, text in found]
+
+
+def test_operators_in_an_outage_write_note_and_hand_over_a_chat_and_sql_gets_it_all_once_in_order(
+    app: TestClient, gate: Gate, postgres_url: str
+) -> None:
+    parts = app.app.state.parts  # type: ignore[attr-defined]
+    writer, iryna = on_shift(app, "olena"), on_shift(app, "iryna")
+    assert iryna.post("/api/operator/state", {"state": "paused", "reason": "обід"}).status_code == 200
+    started = app.post("/api/chat/sessions", json={"lang": "uk"}).json()["session_id"]
+
+    gate.cut()
+    assert chat(app, started, text="з'єднайте з оператором", message_id="1")["replies"][-1]["handoff"]
+    assert writer.get("/api/operator/state").json()["offer"]["conversation_id"] == started
+    said: list[str] = []
+    with app.websocket_connect(f"/api/chat/sessions/{started}/live") as citizen:
+
+        def hear(text: str) -> None:
+            while True:
+                update = citizen.receive_json()
+                if update["type"] == "message":
+                    said.append(update["text"])
+                    if update["text"] == text:
+                        return
+
+        assert writer.post(f"/api/operator/offers/{started}/accept").status_code == 200
+        written = writer.post(f"/api/operator/conversations/{started}/messages", {"text": "Добрий день!"})
+        assert written.status_code == 201, written.text
+        hear("Добрий день!")
+        again = writer.post(  # the console resent it (a lost answer): kept once
+            f"/api/operator/conversations/{started}/messages", {"text": "Чим допомогти?", "message_id": "m2"}
+        )
+        assert again.status_code == 201, again.text
+        resent = writer.post(
+            f"/api/operator/conversations/{started}/messages", {"text": "Чим допомогти?", "message_id": "m2"}
+        )
+        assert resent.json()["id"] == again.json()["id"]
+        hear("Чим допомогти?")
+        asked = chat(app, started, text="Мені потрібна субсидія", message_id="2")
+        assert asked["relayed"] and asked["message_id"], asked
+        noted = writer.post(f"/api/operator/conversations/{started}/notes", {"text": "Просить субсидію"})
+        assert noted.status_code == 201, noted.text
+        assert iryna.post("/api/operator/state", {"state": "available"}).status_code == 200
+        to_iryna = {"colleague": iryna.id, "note": "Субсидія"}
+        handed = writer.post(f"/api/operator/conversations/{started}/transfer", to_iryna)
+        assert handed.status_code == 200, handed.text
+        hear(TOLD["colleague"]["uk"])
+        assert iryna.post(f"/api/operator/offers/{started}/accept").status_code == 200
+
+        gate.restore()
+        until(lambda: parts.dialogue.pending.waiting() == 0, "the kept messages and events were written")
+        after = iryna.post(f"/api/operator/conversations/{started}/messages", {"text": "Я з вами."})
+        assert after.status_code == 201, after.text
+        hear("Я з вами.")
+    assert said == ["Добрий день!", "Чим допомогти?", TOLD["colleague"]["uk"], "Я з вами."], "each once, in order"
+    assert chat_messages(postgres_url, started) == [
+        ("operator", "Добрий день!"),
+        ("operator", "Чим допомогти?"),
+        ("citizen", "Мені потрібна субсидія"),
+        ("note", "Просить субсидію"),
+        ("operator", TOLD["colleague"]["uk"]),
+        ("operator", "Я з вами."),
+    ]
+    logged = queue_events(postgres_url)
+    assert [e for c, e in logged if c == started] == sorted(
+        ["entered", "offered", "connected", "transferred", "offered", "connected"]
+    )
+    assert operator_events(postgres_url, iryna.id) == ["paused", "unpaused", "offered", "connected"]
+
+
+def specialist_writes_through_an_outage(
+    client: TestClient, gate: Gate, postgres_url: str, operator: StaffClient, conversation: str, received: Received
+) -> None:
+    """The operator accepts a messenger's conversation offered to them and writes to its citizen while the database
+    is away and once it is back; `received(n)` gives the texts the messenger's fake server got for the citizen,
+    once there are `n` (the first says the specialist joined)."""
+    parts = client.app.state.parts  # type: ignore[attr-defined]
+    assert operator.get("/api/operator/state").json()["offer"]["conversation_id"] == conversation
+    gate.cut()
+    assert operator.post(f"/api/operator/offers/{conversation}/accept").status_code == 200
+    for text in ("Добрий день!", "Чим допомогти?"):
+        written = operator.post(f"/api/operator/conversations/{conversation}/messages", {"text": text})
+        assert written.status_code == 201, written.text
+    assert received(3)[1:] == ["Добрий день!", "Чим допомогти?"], "delivered while the database is away"
+
+    gate.restore()
+    until(lambda: parts.dialogue.pending.waiting() == 0, "the kept messages were written")
+    written = operator.post(f"/api/operator/conversations/{conversation}/messages", {"text": "Я тут."})
+    assert written.status_code == 201, written.text
+    assert received(4)[1:] == ["Добрий день!", "Чим допомогти?", "Я тут."], "each once, in order"
+    assert chat_messages(postgres_url, conversation) == [
+        ("operator", "Добрий день!"),
+        ("operator", "Чим допомогти?"),
+        ("operator", "Я тут."),
+    ]
+
+
+def test_a_specialists_messages_reach_a_telegram_citizen_through_an_outage_once_each(
+    through_gate: str, postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
+) -> None:
+    fake = FakeTelegramApi(BOT_TOKEN)
+    try:
+        settings = telegram_settings(through_gate, redis_url, tmp_path, fake.url, public_url=PUBLIC_URL)
+        with app_client(settings) as client:
+            olena = on_shift(client, "olena")
+            anna = telegram_user("uk", "Анна")
+            for update in (telegram_start(anna), text_update(anna, "з'єднайте з оператором")):
+                assert telegram_post(client, update).status_code == 200
+            before = len(fake.wait_for(2, chat_id=anna["id"]))
+            conversation = client.app.state.parts.channels.part(TelegramLine).flows.conversation_of(anna["id"])  # type: ignore[attr-defined]
+
+            def received(count: int) -> list[str]:
+                return [c.text for c in fake.wait_for(before + count, chat_id=anna["id"])[before:]]
+
+            specialist_writes_through_an_outage(client, gate, postgres_url, olena, conversation, received)
+    finally:
+        fake.close()
+
+
+def test_a_specialists_messages_reach_a_viber_citizen_through_an_outage_once_each(
+    through_gate: str, postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
+) -> None:
+    fake = FakeViberApi()
+    try:
+        settings = viber_settings(through_gate, redis_url, tmp_path, fake.url, public_url=PUBLIC_URL)
+        with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
+            olena = on_shift(client, "olena")
+            anna = new_user("uk", "Анна")
+            for event in (conversation_started(anna), text_message(anna, "з'єднайте з оператором")):
+                assert post(client, event).status_code == 200
+            before = len(fake.wait_for(anna["id"], 1))
+            conversation = client.app.state.parts.channels.part(ViberLine).flows.conversation_of(anna["id"])  # type: ignore[attr-defined]
+
+            def received(count: int) -> list[str]:
+                found = fake.wait_for(anna["id"], before + count, timeout=WAIT)[before:]
+                return [str(m["text"]) for m in found]
+
+            specialist_writes_through_an_outage(client, gate, postgres_url, olena, conversation, received)
+    finally:
+        fake.close()
