@@ -135,6 +135,13 @@ class MessengerFlows:
         found = conversation.lang if conversation is not None else self.dialogue.lang_of(conversation_id)
         return found or fallback
 
+    def behind_pending_log(self) -> bool:
+        """Whether kept callbacks must wait for the pending log (`hotline.pending_log`) to be written first: they may
+        be about conversations started live during the outage, whose rows and turns are still there (an XLEN a
+        round, on the node that replays)."""
+        pending = self.dialogue.pending
+        return pending is not None and bool(pending.waiting())
+
     # ---- people -----------------------------------------------------------------------------
 
     def queue_place(self, conversation_id: str, lang: str | None) -> str:

@@ -91,6 +91,8 @@ class TelegramLine:
 
     async def replay(self, _: Holding) -> None:
         """The kept updates, oldest first, now that the database may be back (it stops while it is not)."""
+        if await anyio.to_thread.run_sync(self.flows.behind_pending_log):
+            return
         while (body := await anyio.to_thread.run_sync(self.kept.first)) is not None:
             incoming = wire.parse(body)
             try:

@@ -55,6 +55,8 @@ class ViberLine:
             return self.deferred.keep(body, event)
 
     async def replay(self, _: Holding) -> None:
+        if await to_thread.run_sync(self.flows.behind_pending_log):
+            return
         try:
             outgoing = await to_thread.run_sync(self.deferred.replay, self.flows)
         except UNREACHABLE:
