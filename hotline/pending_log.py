@@ -89,9 +89,15 @@ class PendingLog:
         self._keep = client.register_script(_KEEP)
         self._written = client.register_script(_WRITTEN)
         self.kinds: dict[str, Kind] = {}
+        self._hearers: list[Callable[[set[str]], None]] = []
 
     def register(self, name: str, kind: Kind) -> None:
         self.kinds[name] = kind
+
+    def when_written(self, hear: Callable[[set[str]], None]) -> None:
+        """`hear` is told, after each commit of the flush, the conversations whose kept records were just written:
+        what failed meanwhile for want of them (a messenger's closing words, say) can be done now."""
+        self._hearers.append(hear)
 
     def keep_row(self, name: str, row: dict[str, Any]) -> None:
         """Keep a record of a `register`ed kind the database could not take, in order with the rest."""
@@ -159,17 +165,22 @@ class PendingLog:
                         kind.write(connection, [row])
                         others.append((kind, row))
                 write_turns(connection, turns)
-            written += self._forget(entries)
+            about = self._forget(entries)
+            written += len(entries)
             for kind, row in others:
                 kind.written([row])
+            for hear in self._hearers:
+                hear(about)
         return written
 
-    def _forget(self, entries: Sequence[tuple[Any, Any]]) -> int:
-        """Delete entries written (after the commit), and stop holding the conversations whose newest they were."""
+    def _forget(self, entries: Sequence[tuple[Any, Any]]) -> set[str]:
+        """Delete entries written (after the commit), and stop holding the conversations whose newest they were;
+        the conversations they were about."""
         ids = [str(entry_id) for entry_id, _ in entries]
         newest = {conversation: str(entry_id) for entry_id, fields in entries for conversation in _about(fields or {})}
         pairs = [part for conversation, entry_id in newest.items() for part in (conversation, entry_id)]
-        return int(self._written(keys=[self.key, self.held_key], args=[len(ids), *ids, *pairs]))
+        self._written(keys=[self.key, self.held_key], args=[len(ids), *ids, *pairs])
+        return set(newest)
 
 
 def _about(fields: dict[str, str]) -> set[str]:

@@ -99,6 +99,8 @@ class SpecialistQueue:
         self.presence = Presence(store.client, store.prefix)  # typing and seen: Redis only
         self.pending = pending  # where queue events wait while the database is unreachable
         self.messages = Messages(store.client, store.prefix, sessions, pending)  # chat messages and notes, likewise
+        if pending is not None:
+            pending.when_written(self._written_after_outage)
         # Channel name → how its conversations reach a specialist who accepts them, where not by chat (a phone
         # call is redirected to the specialist's phone): those are calls, the others chats.
         self.connectors = dict(connectors or {})
@@ -457,6 +459,12 @@ class SpecialistQueue:
         write_or_keep(
             self.pending, [event.conversation_id for event in made], lambda: events.log(self.sessions, *made), keep
         )
+
+    def _written_after_outage(self, conversations: set[str]) -> None:
+        """Records kept through an outage are in SQL now: wake whoever follows these conversations, so what needed
+        them and failed meanwhile (telling a messenger's citizen the specialist closed) is done now, once."""
+        for conversation_id in conversations:
+            self.store.notify_chat(conversation_id)
 
     def conversation(self, conversation_id: str) -> conversation_log.Conversation:
         with self.sessions() as session:

@@ -873,6 +873,14 @@ def specialist_writes_through_an_outage(
         ("operator", "Я тут."),
     ]
 
+    gate.cut()
+    assert operator.post(f"/api/operator/conversations/{conversation}/close").status_code == 200
+    gate.restore()
+    until(lambda: parts.dialogue.pending.waiting() == 0, "the close was written")
+    closing = chat_texts.say("closed", "uk")
+    assert received(5)[4] == closing, "the closing words, held back by the outage, are said once it is over"
+    assert [text for text in received(5)[1:] if text == closing] == [closing], "and said once"
+
 
 def test_a_specialists_messages_reach_a_telegram_citizen_through_an_outage_once_each(
     through_gate: str, postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
