@@ -925,3 +925,34 @@ def test_a_specialists_messages_reach_a_viber_citizen_through_an_outage_once_eac
             specialist_writes_through_an_outage(client, gate, postgres_url, olena, conversation, received)
     finally:
         fake.close()
+
+
+def test_a_viber_citizen_waiting_who_unsubscribes_in_an_outage_leaves_the_live_queue_at_once(
+    through_gate: str, postgres_url: str, redis_url: str, gate: Gate, tmp_path: Path
+) -> None:
+    fake = FakeViberApi()
+    try:
+        settings = viber_settings(through_gate, redis_url, tmp_path, fake.url, public_url=PUBLIC_URL)
+        with TestClient(create_app(settings), base_url=PUBLIC_URL) as client:
+            parts = client.app.state.parts  # type: ignore[attr-defined]
+            olena = on_shift(client, "olena")
+            anna = new_user("uk", "Анна")
+            for event in (conversation_started(anna), text_message(anna, "з'єднайте з оператором")):
+                assert post(client, event).status_code == 200
+            conversation = parts.channels.part(ViberLine).flows.conversation_of(anna["id"])
+            assert olena.get("/api/operator/state").json()["offer"]["conversation_id"] == conversation
+
+            gate.cut()
+            left = {"event": "unsubscribed", "timestamp": 1, "user_id": anna["id"], "message_token": 7_000_001}
+            assert post(client, left).status_code == 200
+            entry = parts.specialists.queue.store.entry(conversation)
+            assert entry is not None and entry.state is EntryState.CLOSED, "out of the live queue at once"
+            assert olena.get("/api/operator/state").json()["offer"] is None, "the offer is withdrawn"
+
+            gate.restore()
+            until(lambda: parts.channels.part(ViberLine).deferred.waiting() == 0, "the kept unsubscription was handled")
+            until(lambda: parts.dialogue.pending.waiting() == 0, "the kept queue events were written")
+            logged = [e for c, e in queue_events(postgres_url) if c == conversation]
+            assert logged == ["abandoned", "entered", "offered"], "each once (`queue_events` sorts them)"
+    finally:
+        fake.close()
