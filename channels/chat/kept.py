@@ -27,6 +27,8 @@ from typing import TypeVar
 import redis
 from anyio import to_thread
 
+from hotline.leases import Lease, Periodic, Work
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -100,3 +102,19 @@ class Kept:
             with contextlib.suppress(redis.RedisError):  # Redis away: the webhook's own calls fail and say so
                 await to_thread.run_sync(self.refresh)
             await asyncio.sleep(WATCH_SECONDS)
+
+
+class Replaying:
+    """A channel's kept bodies, looked after for its lifetime: handed back (`replay`) on the node holding `lease`,
+    and the flag mirrored on every node (`Kept.watch`)."""
+
+    def __init__(self, kept: Kept, lease: Lease, replay: Work, *, every: float, name: str) -> None:
+        self.replayer = Periodic(lease, replay, every=every)
+        self.replayer.start()
+        self.watching = asyncio.create_task(kept.watch(), name=f"{name}:kept")
+
+    async def aclose(self) -> None:
+        await self.replayer.aclose()
+        self.watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.watching

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -14,7 +12,7 @@ from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.chat import texts as chat_texts
-from channels.chat.kept import Kept
+from channels.chat.kept import Kept, Replaying
 from channels.chat.outbox import Delivery
 from channels.dialogue import Dialogue
 from channels.telegram import keys, render, wire
@@ -24,7 +22,7 @@ from channels.telegram.sender import Rates, Recorder, Sender
 from channels.telegram.voice import MAX_SECONDS, Transcriber, Unreadable
 from channels.telegram.wire import Call, Incoming, Kind
 from hotline.db import UNREACHABLE
-from hotline.leases import Holding, Lease, Periodic
+from hotline.leases import Holding, Lease
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
 from ivr.speech.listening import Heard
@@ -54,8 +52,7 @@ class TelegramLine:
     kept: Kept  # updates kept while the database is unreachable (`channels.chat.kept`)
     client: Redis
     transcriber: Transcriber | None = None
-    replayer: Periodic | None = None  # handles the kept updates once the database is back, on one node
-    watching: asyncio.Task[None] | None = None  # whether some are kept, mirrored on this node
+    replaying: Replaying | None = None  # the kept callbacks, handed back once the database is back, on one node
 
     async def claim(self, update_id: int) -> bool:
         """True for the first delivery of an update (False: handled, or being handled, already)."""
@@ -147,12 +144,8 @@ class TelegramLine:
             return Heard()
 
     async def aclose(self) -> None:
-        if self.replayer is not None:
-            await self.replayer.aclose()
-        if self.watching is not None:
-            self.watching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.watching
+        if self.replaying is not None:
+            await self.replaying.aclose()
         await self.http.aclose()
         await self.redis.aclose()
 
@@ -211,9 +204,7 @@ def open_line(
         transcriber=transcriber,
     )
     lease = Lease(redis.client, "telegram-kept", prefix=prefix, ttl=settings.lease_seconds)
-    line.replayer = Periodic(lease, line.replay, every=REPLAY_SECONDS)
-    line.replayer.start()
-    line.watching = asyncio.create_task(line.kept.watch(), name="telegram:kept")
+    line.replaying = Replaying(line.kept, lease, line.replay, every=REPLAY_SECONDS, name="telegram")
     return line
 
 

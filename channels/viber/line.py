@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ import redis.asyncio as aioredis
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.chat.kept import Replaying
 from channels.dialogue import Dialogue
 from channels.viber import keys
 from channels.viber.client import Retry, ViberApi, make_http
@@ -21,7 +21,7 @@ from channels.viber.outbox import Outbox
 from channels.viber.relay import ViberRelay
 from channels.viber.wire import Event, Look
 from hotline.db import UNREACHABLE
-from hotline.leases import Holding, Lease, Periodic
+from hotline.leases import Holding, Lease
 from hotline.redis_conn import RedisHandle
 from hotline.settings import Settings
 from specialist_queue.service import SpecialistQueue
@@ -39,8 +39,7 @@ class ViberLine:
     http: httpx.AsyncClient
     redis: aioredis.Redis
     deferred: Deferred  # callbacks kept while the database is unreachable
-    replayer: Periodic | None = None  # handles them once it is back, on one node
-    watching: asyncio.Task[None] | None = None  # whether some are kept, mirrored on this node
+    replaying: Replaying | None = None  # the kept callbacks, handed back once the database is back, on one node
 
     def take(self, body: bytes, event: Event) -> Handled:
         """Handle a callback (from Redis alone while the database is unreachable: the robot answers, a person is
@@ -64,12 +63,8 @@ class ViberLine:
         await self.outbox.deliver(outgoing)
 
     async def aclose(self) -> None:
-        if self.replayer is not None:
-            await self.replayer.aclose()
-        if self.watching is not None:
-            self.watching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.watching
+        if self.replaying is not None:
+            await self.replaying.aclose()
         await self.http.aclose()
         await self.redis.aclose()
 
@@ -118,7 +113,5 @@ def open_line(
         redis=async_redis,
         deferred=Deferred(redis.client, settings.redis_prefix, flows.look),
     )
-    line.replayer = Periodic(lease, line.replay, every=REPLAY_SECONDS)
-    line.replayer.start()
-    line.watching = asyncio.create_task(line.deferred.kept.watch(), name="viber:kept")
+    line.replaying = Replaying(line.deferred.kept, lease, line.replay, every=REPLAY_SECONDS, name="viber")
     return line
