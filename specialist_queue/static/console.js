@@ -688,12 +688,11 @@ $("reply-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const text = $("reply").value.trim();
   if (!text || !view.held) return;
-  const sent = await act(() =>
-    post(`/api/operator/conversations/${view.held.conversation_id}/messages`, { text, message_id: randomId() }),
-  );
+  // The conversation it was written in: another may be on screen by the time the answer comes, and its draft stays.
+  const id = view.held.conversation_id;
+  const sent = await act(() => post(`/api/operator/conversations/${id}/messages`, { text, message_id: randomId() }));
   if (sent) {
-    const id = view.held.conversation_id;
-    $("reply").value = "";
+    if (view.held && view.held.conversation_id === id) $("reply").value = "";
     view.drafts.delete(id);
     if (!view.messages.has(id)) view.messages.set(id, new Map());
     view.messages.get(id).set(sent.id, { ...sent, conversation_id: id });
